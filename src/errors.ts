@@ -1,0 +1,75 @@
+/**
+ * Errors thrown by gateway-api-router.
+ *
+ * There is one base class, {@link GatewayError}, with a stable `code`. Switch on `code`, not on
+ * the message or the class: a process can hold two copies of the library, and
+ * {@link isGatewayError} recognises errors from either. Every code is documented in
+ * `docs/errors.md`.
+ */
+import type { Issue } from './types.js';
+
+/** Every error code the library throws, with a one-line meaning. Kept equal to docs/errors.md. */
+export const ErrorCodes = {
+  GW_ERR_CONFIG_INVALID: 'The manifests given to createGateway or reload contain errors.',
+  GW_ERR_OPTIONS_INVALID: 'An option passed to a library function has the wrong type or value.',
+  GW_ERR_GATEWAY_NOT_FOUND: 'The Gateway this process should serve is not in the manifests.',
+  GW_ERR_GATEWAY_AMBIGUOUS: 'The manifests hold several Gateways and the option `gateway` does not say which to serve.',
+  GW_ERR_GATEWAY_NOT_OURS: 'The Gateway to serve belongs to a GatewayClass that another controller owns.',
+} as const;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+const kGatewayError = Symbol.for('gateway-api-router.error');
+
+/** Base class of every error the library throws. */
+export class GatewayError extends Error {
+  /** Stable code, `GW_ERR_<AREA>_<WHAT>`; see docs/errors.md. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+    Object.defineProperty(this, kGatewayError, { value: true });
+  }
+}
+
+/**
+ * Thrown by `createGateway` and `gw.reload` when the manifests contain error issues.
+ * `issues` lists every problem found (errors and warnings), each with its location.
+ */
+export class GatewayConfigError extends GatewayError {
+  /** Every issue found while loading, errors first. */
+  readonly issues: readonly Issue[];
+
+  constructor(issues: readonly Issue[]) {
+    const errors = issues.filter((i) => i.severity === 'error');
+    const shown = errors.slice(0, 5).map((i) => `  - ${formatIssue(i)}`);
+    const more = errors.length > 5 ? [`  ... and ${errors.length - 5} more`] : [];
+    super(
+      'GW_ERR_CONFIG_INVALID',
+      [`The manifests have ${errors.length} error(s):`, ...shown, ...more].join('\n'),
+    );
+    this.name = 'GatewayConfigError';
+    this.issues = [...errors, ...issues.filter((i) => i.severity !== 'error')];
+  }
+}
+
+/** True for any error thrown by any copy of gateway-api-router. */
+export function isGatewayError(value: unknown): value is GatewayError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kGatewayError] === true;
+}
+
+/** `file:line:col path: message [code]`, the way compilers print diagnostics. */
+export function formatIssue(issue: Issue): string {
+  const where = [issue.file ?? '<input>', issue.line, issue.column].filter((x) => x !== undefined).join(':');
+  const doc = issue.document !== undefined ? ` (document ${issue.document})` : '';
+  const path = issue.path ? ` ${issue.path}` : '';
+  return `${where}${doc}${path}: ${issue.message} [${issue.code}]`;
+}
+
+/** A broken internal invariant: a bug in this library, never a user error. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`gateway-api-router internal error: ${message}`);
+}

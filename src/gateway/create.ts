@@ -1,0 +1,198 @@
+/**
+ * createGateway: the composition root. Loads manifests, resolves attachment and status, and
+ * (in later layers) compiles the routing table. A reload swaps one immutable snapshot for
+ * another, so a failed reload leaves the running one untouched.
+ */
+import { GatewayConfigError, GatewayError } from '../errors.js';
+import type { Issue } from '../types.js';
+import { getSource, loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
+import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
+import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+
+/** The controllerName this library answers to unless told otherwise. */
+export const DEFAULT_CONTROLLER_NAME = 'gateway-api-router.dev/controller';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** Manifests: YAML text, objects, or an array mixing both (see loadManifests). Required. */
+  manifests: Manifests;
+  /** File name reported in issues when `manifests` is YAML text. Default: none. */
+  filename?: string;
+  /** Namespace for objects without one, as `kubectl apply -n`. Default `default`. */
+  namespace?: string;
+  /** The Gateway this process serves. Default: the only Gateway this controller owns. */
+  gateway?: { namespace?: string; name: string };
+  /**
+   * The GatewayClass controllerName this process answers to. When the manifests contain no
+   * GatewayClass at all, every gatewayClassName is accepted. Default `gateway-api-router.dev/controller`.
+   */
+  controllerName?: string;
+  /**
+   * The clock: stands in for missing `metadata.creationTimestamp`s (objects first seen at the
+   * same load share one instant, so `{namespace}/{name}` breaks their ties, as in a cluster
+   * where they were applied together) and stamps condition transitions. Default `() => new Date()`.
+   */
+  now?: () => Date;
+  /** Addresses written to the served Gateway's status. Default: its `spec.addresses`, else 127.0.0.1. */
+  addresses?: { type?: string; value: string }[];
+  /**
+   * Backends registered in-process, keyed `name`, `name:port` or `namespace/name:port`. Only the
+   * keys matter to the core: a registered backend counts as resolved even without a Service.
+   * The adapters give the values meaning. Default: none (Services in the manifests resolve).
+   */
+  backends?: Record<string, unknown>;
+}
+
+/** The conformance features this implementation supports, written to GatewayClass status. */
+export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+
+/** An immutable, fully computed view of one set of manifests. */
+export interface Snapshot {
+  resources: Resource[];
+  issues: Issue[];
+  model: Model;
+  /** The Gateway this process serves. */
+  served: GatewayModel;
+  status: StatusList;
+}
+
+/** A running gateway: what createGateway returns. */
+export interface GatewayRouter {
+  /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
+  readonly status: StatusList;
+  /** Warnings and infos from the last successful load (errors throw instead). */
+  readonly issues: readonly Issue[];
+  /** `namespace/name` of the Gateway this process serves. */
+  readonly gatewayKey: string;
+  /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
+  statusOf(kind: StatusObject['kind'], name: string, namespace?: string): StatusObject | undefined;
+  /**
+   * Replaces the manifests atomically. On error the running snapshot stays and the error is
+   * returned (not thrown): `{ ok: false, error }`.
+   */
+  reload(manifests: Manifests): { ok: true; issues: readonly Issue[] } | { ok: false; error: GatewayConfigError | GatewayError };
+}
+
+/**
+ * Creates a gateway from Gateway API manifests.
+ *
+ * @throws GatewayConfigError when the manifests contain errors (with every issue attached).
+ * @throws GatewayError `GW_ERR_GATEWAY_*` when the Gateway to serve cannot be chosen, and
+ *   `GW_ERR_OPTIONS_INVALID` for bad options.
+ */
+export function createGateway(options: GatewayOptions): GatewayRouter {
+  validateOptions(options);
+  const clock = options.now ?? (() => new Date());
+  const firstSeen = new Map<string, number>();
+  const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
+    const loaded = loadManifests(manifests, {
+      ...(options.filename !== undefined ? { filename: options.filename } : {}),
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+    });
+    if (loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
+    const now = clock();
+    const seen = new Map<string, number>();
+    for (const r of loaded.resources) {
+      const k = resourceKey(r);
+      seen.set(k, firstSeen.get(k) ?? Math.floor(now.getTime() / 1000) * 1000);
+    }
+    const model = resolveAttachments(groupResources(loaded.resources), {
+      controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
+      registeredBackends: options.backends ? new Set(Object.keys(options.backends)) : undefined,
+      createdAt: (r) => createdAt(r, seen),
+    });
+    const served = chooseGateway(model, options.gateway);
+    const status = buildStatus(model, {
+      addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
+      now,
+      previous: previous?.status,
+      supportedFeatures: SUPPORTED_FEATURES,
+    });
+    // Commit first-seen times only once the whole build succeeded.
+    for (const [k, v] of seen) firstSeen.set(k, v);
+    return { resources: loaded.resources, issues: loaded.issues, model, served, status };
+  };
+
+  let current = build(options.manifests);
+  return {
+    get status() {
+      return current.status;
+    },
+    get issues() {
+      return current.issues;
+    },
+    get gatewayKey() {
+      return current.served.key;
+    },
+    statusOf(kind, name, namespace = 'default') {
+      return current.status.items.find((i) => i.kind === kind && i.metadata.name === name && (kind === 'GatewayClass' || i.metadata.namespace === namespace));
+    },
+    reload(manifests) {
+      try {
+        current = build(manifests, current);
+        return { ok: true, issues: current.issues };
+      } catch (e) {
+        if (e instanceof GatewayError) return { ok: false, error: e };
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * Status addresses: the option for the served Gateway, else the Gateway's own spec.addresses,
+ * else 127.0.0.1 for the served Gateway (where an in-process gateway listens by default).
+ */
+function addressesOf(model: Model, key: string, given: GatewayOptions['addresses']): { type: string; value: string }[] {
+  if (given) return given.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value }));
+  const gw = model.gateways.find((g) => g.key === key)!;
+  const spec = (gw.resource.spec.addresses ?? []).filter((a) => a.value !== undefined).map((a) => ({ type: a.type, value: a.value! }));
+  return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
+}
+
+function createdAt(r: Resource, seen: Map<string, number>): number {
+  const ts = r.metadata.creationTimestamp;
+  if (ts !== undefined) {
+    const ms = ts instanceof Date ? ts.getTime() : Date.parse(ts);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return seen.get(resourceKey(r)) ?? 0;
+}
+
+function chooseGateway(model: Model, wanted: GatewayOptions['gateway']): GatewayModel {
+  const list = () => model.gateways.map((g) => g.key).join(', ') || 'none';
+  if (wanted) {
+    const key = `${wanted.namespace ?? 'default'}/${wanted.name}`;
+    const found = model.gateways.find((g) => g.key === key);
+    if (found) return found;
+    const foreign = model.foreignGateways.find((g) => g.key === key);
+    if (foreign) {
+      throw new GatewayError('GW_ERR_GATEWAY_NOT_OURS', `Gateway ${key} is not served by this controller (${model.controllerName}): ${foreign.reason}. Set the option controllerName to the class's controllerName, or remove the GatewayClass from the manifests.`);
+    }
+    throw new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', `Gateway ${key} is not in the manifests. Gateways found: ${list()}.`);
+  }
+  if (model.gateways.length === 1) return model.gateways[0]!;
+  if (model.gateways.length === 0) {
+    const foreign = model.foreignGateways.map((g) => `${g.key} (${g.reason})`).join('; ');
+    throw new GatewayError('GW_ERR_GATEWAY_NOT_FOUND', `The manifests contain no Gateway this controller serves${foreign ? `; skipped: ${foreign}` : ''}.`);
+  }
+  throw new GatewayError('GW_ERR_GATEWAY_AMBIGUOUS', `The manifests contain ${model.gateways.length} Gateways: ${list()}. Choose one with the option gateway: { namespace, name }.`);
+}
+
+function validateOptions(options: GatewayOptions): void {
+  const fail = (msg: string) => {
+    throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
+  };
+  if (typeof options !== 'object' || options === null) fail(`createGateway expects an options object, got ${String(options)}.`);
+  if (options.manifests === undefined || options.manifests === null) fail('The option manifests is required: pass YAML text, objects, or an array of them.');
+  if (options.gateway !== undefined && (typeof options.gateway !== 'object' || typeof options.gateway.name !== 'string')) {
+    fail(`The option gateway must be { namespace?, name }, got ${JSON.stringify(options.gateway)}.`);
+  }
+  if (options.controllerName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(options.controllerName)) {
+    fail(`The option controllerName must look like "example.com/my-controller", got ${JSON.stringify(options.controllerName)}.`);
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
+  if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
+}
+
+export { getSource };

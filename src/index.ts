@@ -1,0 +1,21 @@
+/**
+ * gateway-api-router: Kubernetes Gateway API routing inside a Node.js process.
+ * Every public name is listed here; anything else is internal.
+ */
+export { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from './gateway/create.js';
+export type { GatewayOptions, GatewayRouter } from './gateway/create.js';
+
+export { loadManifests } from './resources/load.js';
+export type { LoadOptions, LoadResult, ManifestInput, Manifests, Resource } from './resources/load.js';
+
+export { ErrorCodes, GatewayConfigError, GatewayError, formatIssue, isGatewayError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { IssueCodes } from './types.js';
+export type { Issue, IssueCode, Severity } from './types.js';
+
+export type { Condition, GatewayClassStatus, GatewayStatus, ListenerStatus, RouteParentStatus, StatusList, StatusObject } from './model/status.js';
+
+export { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './resources/schemas-gateway.js';
+export type { GatewayClass, Gateway, Listener, NamespaceObject, ReferenceGrant, Secret, Service } from './resources/schemas-gateway.js';
+export { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema } from './resources/schemas-route.js';
+export type { GRPCRoute, HTTPBackendRef, HTTPRoute, HTTPRouteFilter, HTTPRouteInput, HTTPRouteMatch, HTTPRouteRule, TLSRoute } from './resources/schemas-route.js';

@@ -1,0 +1,72 @@
+/**
+ * Condition types and reasons (`apis/v1/{gateway,gatewayclass,shared}_types.go`; spec digest
+ * section 10), and the checks that produce them. A check is plain data
+ * `{ type, status, reason, message }`; status.ts turns checks into Kubernetes conditions.
+ */
+
+/** Condition types. Each constant's name equals its value. */
+export const ConditionType = {
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Conflicted: 'Conflicted',
+  OverlappingTLSConfig: 'OverlappingTLSConfig',
+  PartiallyInvalid: 'PartiallyInvalid',
+} as const;
+export type ConditionType = keyof typeof ConditionType;
+
+/** Condition reasons. Each constant's name equals its value. */
+export const Reason = {
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Pending: 'Pending',
+  Invalid: 'Invalid',
+  InvalidParameters: 'InvalidParameters',
+  ListenersNotValid: 'ListenersNotValid',
+  NoConflicts: 'NoConflicts',
+  HostnameConflict: 'HostnameConflict',
+  ProtocolConflict: 'ProtocolConflict',
+  OverlappingHostnames: 'OverlappingHostnames',
+  UnsupportedProtocol: 'UnsupportedProtocol',
+  UnsupportedValue: 'UnsupportedValue',
+  InvalidRouteKinds: 'InvalidRouteKinds',
+  InvalidCertificateRef: 'InvalidCertificateRef',
+  RefNotPermitted: 'RefNotPermitted',
+  NotAllowedByListeners: 'NotAllowedByListeners',
+  NoMatchingListenerHostname: 'NoMatchingListenerHostname',
+  NoMatchingParent: 'NoMatchingParent',
+  IncompatibleFilters: 'IncompatibleFilters',
+  InvalidKind: 'InvalidKind',
+  BackendNotFound: 'BackendNotFound',
+} as const;
+export type Reason = keyof typeof Reason;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** The outcome of one check, before it becomes a condition. */
+export interface Check {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: Reason;
+  message: string;
+}
+
+export function check(type: ConditionType, status: ConditionStatus, reason: Reason, message: string): Check {
+  return { type, status, reason, message: normalizeMessage(message) };
+}
+
+const MAX_MESSAGE = 32_768;
+
+/**
+ * Every condition message passes through here: capital first letter, final period, bounded
+ * length, so status output is stable and reads the same everywhere.
+ */
+export function normalizeMessage(message: string): string {
+  let m = message.trim().replace(/\s+/g, ' ');
+  if (m === '') return m;
+  m = m[0]!.toUpperCase() + m.slice(1);
+  if (!/[.!?]$/.test(m)) m += '.';
+  if (m.length > MAX_MESSAGE) m = `${m.slice(0, MAX_MESSAGE - 1)}…`;
+  return m;
+}

@@ -1,0 +1,62 @@
+/**
+ * Hostname wildcards and intersection (spec digest section 2.3; `site/content/en/docs/concepts/hostnames.md`).
+ * A wildcard `*.example.com` matches one or more labels before `.example.com`, never
+ * `example.com` itself. An absent hostname means "any" and is written `undefined` here.
+ */
+
+/** True when `pattern` (exact or `*.suffix`) matches the concrete `host`. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) {
+    const suffix = pattern.slice(1); // ".example.com"
+    return host.length > suffix.length && host.endsWith(suffix);
+  }
+  return pattern === host;
+}
+
+/**
+ * Intersection of a listener hostname and one route hostname, or `null` when they share no host.
+ * `undefined` on either side means "any". The result is the more specific of the two.
+ */
+export function intersectHostnames(listener: string | undefined, route: string | undefined): string | undefined | null {
+  if (listener === undefined) return route;
+  if (route === undefined) return listener;
+  const lw = listener.startsWith('*.');
+  const rw = route.startsWith('*.');
+  if (!lw && !rw) return listener === route ? route : null;
+  if (lw && !rw) return hostMatches(listener, route) ? route : null;
+  if (!lw && rw) return hostMatches(route, listener) ? listener : null;
+  // Both wildcards: equal, or one suffix inside the other; the longer one is more specific.
+  if (listener === route) return route;
+  if (route.endsWith(listener.slice(1))) return route;
+  if (listener.endsWith(route.slice(1))) return listener;
+  return null;
+}
+
+/**
+ * The hostnames a route answers on a listener: each route hostname intersected with the listener
+ * hostname, non-empty ones kept, duplicates removed. `[undefined]` means every host.
+ * An empty array means no intersection (status reason NoMatchingListenerHostname).
+ */
+export function effectiveHostnames(listener: string | undefined, routeHostnames: readonly string[] | undefined): (string | undefined)[] {
+  if (!routeHostnames || routeHostnames.length === 0) return [listener];
+  const out: (string | undefined)[] = [];
+  for (const h of routeHostnames) {
+    const i = intersectHostnames(listener, h);
+    if (i !== null && !out.includes(i)) out.push(i);
+  }
+  return out;
+}
+
+/** Lower-cases a request host and strips its port; IPv6 literals keep their brackets. */
+export function normalizeRequestHost(host: string | undefined): string | undefined {
+  if (host === undefined || host === '') return undefined;
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(0, end + 1) : h;
+  }
+  const colon = h.lastIndexOf(':');
+  if (colon >= 0) h = h.slice(0, colon);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}

@@ -1,0 +1,351 @@
+/**
+ * loadManifests: YAML text or objects in, typed resources with CRD defaults and issues out.
+ * It never throws on content: every problem becomes an {@link Issue} with its location.
+ */
+import { z } from 'zod';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { Issue, IssueCode } from '../types.js';
+import { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
+import type { GatewayClass, Gateway, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
+import { GatewayGroup } from './schemas-shared.js';
+
+/** Where an object came from. */
+export interface Source {
+  file?: string;
+  /** 0-based document (or array element) index within its input. */
+  document: number;
+  line?: number;
+  column?: number;
+  /** 0-based order in which the object was loaded, over all inputs. */
+  order: number;
+}
+
+/** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
+export type Resource = GatewayClass | Gateway | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
+
+/** One input to loadManifests: YAML text (one or more documents) or an object. */
+export type ManifestInput = string | Record<string, unknown>;
+
+/** The manifests, in any form loadManifests accepts: one input or an array of them. */
+export type Manifests = ManifestInput | readonly ManifestInput[] | readonly Resource[];
+
+/** Options of {@link loadManifests}. */
+export interface LoadOptions {
+  /** File name reported in issues. Default: none (`<input>`). */
+  filename?: string;
+  /** Namespace for namespaced objects without one, as `kubectl apply -n`. Default `default`. */
+  namespace?: string;
+}
+
+/** What {@link loadManifests} returns. */
+export interface LoadResult {
+  /** Valid objects, later duplicates replacing earlier ones, in load order. */
+  resources: Resource[];
+  /** Every problem found, in input order. */
+  issues: Issue[];
+}
+
+interface KindInfo {
+  group: string;
+  versions: Record<string, z.ZodType>;
+  namespaced: boolean;
+}
+
+// Served versions per kind, from the CRDs' `served: true` (standard and experimental channels).
+const KINDS: Record<string, KindInfo> = {
+  GatewayClass: { group: GatewayGroup, versions: { v1: GatewayClassSchema, v1beta1: GatewayClassSchema }, namespaced: false },
+  Gateway: { group: GatewayGroup, versions: { v1: GatewaySchema, v1beta1: GatewaySchema }, namespaced: true },
+  HTTPRoute: { group: GatewayGroup, versions: { v1: HTTPRouteSchema, v1beta1: HTTPRouteSchema }, namespaced: true },
+  GRPCRoute: { group: GatewayGroup, versions: { v1: GRPCRouteSchema }, namespaced: true },
+  TLSRoute: { group: GatewayGroup, versions: { v1: TLSRouteSchema, v1alpha3: TLSRouteV1Alpha2Schema, v1alpha2: TLSRouteV1Alpha2Schema }, namespaced: true },
+  ReferenceGrant: { group: GatewayGroup, versions: { v1: ReferenceGrantSchema, v1beta1: ReferenceGrantSchema }, namespaced: true },
+  Service: { group: '', versions: { v1: ServiceSchema }, namespaced: true },
+  Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
+  Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
+};
+
+/** A raw document with what is needed to locate paths inside it. */
+interface RawDoc {
+  value: unknown;
+  document: number;
+  /** The YAML document and the path of this object inside it (for `kind: List` items). */
+  yaml?: { doc: Document; lines: LineCounter; prefix: (string | number)[] };
+}
+
+/**
+ * Loads Gateway API manifests.
+ *
+ * @param input multi-document YAML text, an object, or an array mixing both.
+ * @returns the valid resources (defaults applied) and every issue, each with file, document,
+ *   line, column and field path where they apply. Never throws on bad content.
+ */
+export function loadManifests(input: Manifests, options: LoadOptions = {}): LoadResult {
+  const issues: Issue[] = [];
+  const base: Partial<Issue> = options.filename !== undefined ? { file: options.filename } : {};
+  const docs: RawDoc[] = [];
+  const inputs = Array.isArray(input) ? (input as readonly unknown[]) : [input];
+  let documentIndex = 0;
+  for (const item of inputs) {
+    if (typeof item === 'string') {
+      for (const d of parseYaml(item, documentIndex, base, issues)) docs.push(d);
+      documentIndex = Math.max(documentIndex, ...docs.map((d) => d.document + 1));
+    } else if (typeof item === 'object' && item !== null) {
+      docs.push({ value: item, document: documentIndex++ });
+    } else {
+      issues.push({ ...base, code: 'GW_MANIFEST_INPUT', severity: 'error', document: documentIndex++, message: `Expected YAML text or an object, got ${describe(item)}.` });
+    }
+  }
+
+  const byKey = new Map<string, Resource>();
+  const sources = new Map<string, Source>();
+  let order = 0;
+  for (const raw of expandLists(docs, base, issues)) {
+    const resource = validate(raw, options, base, issues);
+    if (!resource) continue;
+    const key = resourceKey(resource);
+    const source: Source = { document: raw.document, order: order++, ...positionOf(raw, []) };
+    if (options.filename !== undefined) source.file = options.filename;
+    const previous = sources.get(key);
+    if (previous) {
+      issues.push({
+        ...base,
+        ...located(raw, ['metadata', 'name']),
+        code: 'GW_MANIFEST_DUPLICATE',
+        severity: 'warning',
+        object: objectRef(resource),
+        path: 'metadata.name',
+        message: `${key} is defined again (first in document ${previous.document}${previous.line ? `, line ${previous.line}` : ''}); the later definition wins.`,
+      });
+      byKey.delete(key);
+    }
+    byKey.set(key, resource);
+    sources.set(key, source);
+    sourceOf.set(resource, source);
+  }
+  return { resources: [...byKey.values()], issues };
+}
+
+/** Where each loaded resource came from (file, document, line, load order). */
+const sourceOf = new WeakMap<object, Source>();
+
+/** The source of a resource returned by loadManifests, if it came from there. */
+export function getSource(resource: object): Source | undefined {
+  return sourceOf.get(resource);
+}
+
+/** `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds. */
+export function resourceKey(r: { kind: string; metadata: { name: string; namespace?: string | undefined } }): string {
+  return r.metadata.namespace !== undefined ? `${r.kind}/${r.metadata.namespace}/${r.metadata.name}` : `${r.kind}/${r.metadata.name}`;
+}
+
+function parseYaml(text: string, firstIndex: number, base: Partial<Issue>, issues: Issue[]): RawDoc[] {
+  const lines = new LineCounter();
+  const out: RawDoc[] = [];
+  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const all = Array.isArray(parsed) ? parsed : [parsed];
+  all.forEach((doc, i) => {
+    const document = firstIndex + i;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = lines.linePos(e.pos[0]);
+        issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, line: pos.line, column: pos.col, message: `Invalid YAML: ${firstLine(e.message)}` });
+      }
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, message: `Invalid YAML: ${firstLine((e as Error).message)}` });
+      return;
+    }
+    if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
+    out.push({ value, document, yaml: { doc: doc as Document, lines, prefix: [] } });
+  });
+  return out;
+}
+
+function* expandLists(docs: RawDoc[], base: Partial<Issue>, issues: Issue[]): Generator<RawDoc> {
+  for (const d of docs) {
+    const v = d.value as Record<string, unknown>;
+    if (isPlainObject(v) && v.kind === 'List' && Array.isArray(v.items)) {
+      for (const [i, item] of v.items.entries()) {
+        const prefix = [...(d.yaml?.prefix ?? []), 'items', i];
+        yield { ...d, value: item, ...(d.yaml ? { yaml: { ...d.yaml, prefix } } : {}) };
+      }
+    } else if (!isPlainObject(v)) {
+      issues.push({ ...base, ...located(d, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(v)}.` });
+    } else {
+      yield d;
+    }
+  }
+}
+
+function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issues: Issue[]): Resource | undefined {
+  if (!isPlainObject(raw.value)) {
+    issues.push({ ...base, ...located(raw, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(raw.value)}.` });
+    return undefined;
+  }
+  const obj = raw.value;
+  const { kind, apiVersion } = obj;
+  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
+  const ref = {
+    ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+    ...(typeof kind === 'string' ? { kind } : {}),
+    ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
+    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
+  };
+  if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
+    const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
+    issues.push({ ...base, ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: ref, path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
+    return undefined;
+  }
+  const slash = apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  const info = KINDS[kind];
+  if (!info || info.group !== group) {
+    if (group === GatewayGroup) {
+      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: ref, path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
+    }
+    return undefined; // Deployments, ConfigMaps and the like are not ours: skip quietly.
+  }
+  const schema = info.versions[version];
+  if (!schema) {
+    const served = Object.keys(info.versions).map((v) => (group ? `${group}/${v}` : v)).join(', ');
+    issues.push({ ...base, ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: ref, path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
+    return undefined;
+  }
+  const result = schema.safeParse(obj, { reportInput: true });
+  if (!result.success) {
+    for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, base, ref));
+    return undefined;
+  }
+  const resource = result.data as Resource;
+  if (info.namespaced) {
+    resource.metadata.namespace = resource.metadata.namespace ?? options.namespace ?? 'default';
+  } else {
+    delete resource.metadata.namespace;
+  }
+  return resource;
+}
+
+function toIssues(zi: z.core.$ZodIssue, raw: RawDoc, base: Partial<Issue>, object: Issue['object']): Issue[] {
+  const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const mk = (code: IssueCode, message: string, at: (string | number)[] = path, extra: Partial<Issue> = {}): Issue => ({
+    ...base,
+    ...located(raw, at, code === 'GW_MANIFEST_UNKNOWN_FIELD'),
+    code,
+    severity: 'error',
+    ...(object ? { object } : {}),
+    path: formatPath(at),
+    message,
+    ...extra,
+  });
+  switch (zi.code) {
+    case 'unrecognized_keys':
+      return zi.keys.map((k) => mk('GW_MANIFEST_UNKNOWN_FIELD', `Unknown field "${k}"${path.length ? ` in ${formatPath(path)}` : ''}; check its spelling and indentation.`, [...path, k]));
+    case 'invalid_type':
+      if (zi.input === undefined) return [mk('GW_MANIFEST_REQUIRED', `Required field ${formatPath(path)} is missing.`)];
+      return [mk('GW_MANIFEST_TYPE', `Expected ${zi.expected}, got ${describe(zi.input)}.`)];
+    case 'invalid_value':
+      return [mk('GW_MANIFEST_ENUM', `Unsupported value ${JSON.stringify(zi.input)}: must be one of ${zi.values.map((v) => JSON.stringify(v)).join(', ')}.`)];
+    case 'invalid_format':
+      return [mk('GW_MANIFEST_PATTERN', `Invalid value ${JSON.stringify(zi.input)}: ${zi.message}.`.replace('..', '.'))];
+    case 'too_big':
+    case 'too_small':
+      return [mk('GW_MANIFEST_LIMIT', limitMessage(zi))];
+    case 'invalid_key':
+      return [mk('GW_MANIFEST_PATTERN', `Invalid key "${String(path[path.length - 1])}": ${zi.issues[0]?.message ?? 'invalid'}.`)];
+    case 'custom': {
+      const params = (zi.params ?? {}) as { rule?: string; code?: IssueCode };
+      const code = params.code ?? 'GW_MANIFEST_RULE';
+      return [mk(code, endWithPeriod(zi.message), path, params.rule ? { rule: params.rule } : {})];
+    }
+    default:
+      return [mk('GW_MANIFEST_TYPE', endWithPeriod(zi.message))];
+  }
+}
+
+function limitMessage(zi: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): string {
+  const big = zi.code === 'too_big';
+  const bound = big ? (zi as z.core.$ZodIssueTooBig).maximum : (zi as z.core.$ZodIssueTooSmall).minimum;
+  const what = zi.origin === 'string' ? 'characters' : zi.origin === 'array' ? 'items' : '';
+  const input = zi.input;
+  const got = typeof input === 'string' ? `${input.length} ${what}` : Array.isArray(input) ? `${input.length} ${what}` : JSON.stringify(input);
+  if (what) return `Must have ${big ? 'at most' : 'at least'} ${String(bound)} ${what}, got ${got}.`;
+  return `Must be ${big ? 'at most' : 'at least'} ${String(bound)}, got ${got}.`;
+}
+
+/** Line and column of `path` inside the raw document, when it came from YAML text. */
+function located(raw: RawDoc, path: (string | number)[], preferKey = false): Partial<Issue> {
+  return { document: raw.document, ...positionOf(raw, path, preferKey) };
+}
+
+function positionOf(raw: RawDoc, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
+  if (!raw.yaml) return {};
+  const { doc, lines, prefix } = raw.yaml;
+  let node: unknown = doc.contents;
+  let best: Node | null = isNode(node) ? node : null;
+  for (const [i, seg] of [...prefix, ...path].entries()) {
+    const last = i === prefix.length + path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      if (last && preferKey && isNode(pair.key)) {
+        best = pair.key;
+        break;
+      }
+      node = pair.value;
+      if (isNode(node)) best = node;
+      else if (isNode(pair.key)) best = pair.key;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      if (!isNode(node)) break;
+      best = node;
+    } else {
+      break;
+    }
+  }
+  const offset = best?.range?.[0];
+  if (offset === undefined) return {};
+  const pos = lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+function isNode(n: unknown): n is Node {
+  return typeof n === 'object' && n !== null && 'range' in n;
+}
+
+/** `spec.rules[1].matches[0].path.value` */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+function objectRef(r: Resource): NonNullable<Issue['object']> {
+  return { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
+
+function endWithPeriod(s: string): string {
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}

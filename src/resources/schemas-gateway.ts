@@ -1,0 +1,298 @@
+/**
+ * GatewayClass, Gateway and ReferenceGrant (gateway.networking.k8s.io), and the core v1 kinds
+ * the library reads: Service, Namespace and Secret.
+ * Facts from `apis/v1/{gatewayclass,gateway,referencegrant}_types.go` and the CRDs; the spec
+ * digest sections 1.2, 1.3, 1.7 and 1.9 summarise them.
+ */
+import { z } from 'zod';
+import {
+  AnyStatus,
+  GatewayGroup,
+  Group,
+  Hostname,
+  Kind,
+  LabelSelector,
+  Namespace,
+  ObjectName,
+  Patterns,
+  PortNumber,
+  SectionName,
+  metadata,
+  str,
+} from './schemas-shared.js';
+
+/** Adds a CEL-style rule violation at `path`, naming the rule. */
+export function violate(ctx: z.RefinementCtx, message: string, path: (string | number)[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path, params: { rule: message } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// GatewayClass
+
+export const GatewayClassSpecSchema = z.strictObject({
+  controllerName: str(1, 253, Patterns.controllerName, 'GatewayController (domain/path)'),
+  description: z.string().max(64).optional(),
+  parametersRef: z
+    .strictObject({
+      group: Group,
+      kind: Kind,
+      name: str(1, 253),
+      namespace: Namespace.optional(),
+    })
+    .optional(),
+});
+
+export const GatewayClassSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('GatewayClass'),
+  metadata: metadata(),
+  spec: GatewayClassSpecSchema,
+  status: AnyStatus,
+});
+export type GatewayClass = z.infer<typeof GatewayClassSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Gateway
+
+const SecretObjectReference = z.strictObject({
+  group: Group.default(''),
+  kind: Kind.default('Secret'),
+  name: ObjectName,
+  namespace: Namespace.optional(),
+});
+
+const CACertificateRef = z.strictObject({
+  group: Group,
+  kind: Kind,
+  name: ObjectName,
+  namespace: Namespace.optional(),
+});
+
+const FrontendTLSValidation = z.strictObject({
+  caCertificateRefs: z.array(CACertificateRef).min(1).max(16),
+  mode: z.enum(['AllowValidOnly', 'AllowInsecureFallback']).default('AllowValidOnly'),
+});
+
+const ListenerTLSConfig = z
+  .strictObject({
+    mode: z.enum(['Terminate', 'Passthrough']).default('Terminate'),
+    certificateRefs: z.array(SecretObjectReference).max(64).optional(),
+    options: z
+      .record(z.string(), z.string().max(4096))
+      .refine((o) => Object.keys(o).length <= 16, { message: 'must have at most 16 entries' })
+      .optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.mode === 'Terminate' && (tls.certificateRefs ?? []).length === 0 && Object.keys(tls.options ?? {}).length === 0) {
+      violate(ctx, 'certificateRefs or options must be specified when mode is Terminate');
+    }
+  });
+
+const RouteGroupKind = z.strictObject({
+  group: Group.default(GatewayGroup),
+  kind: Kind,
+});
+
+const AllowedRoutes = z.strictObject({
+  namespaces: z
+    .strictObject({
+      from: z.enum(['All', 'Selector', 'Same']).default('Same'),
+      selector: LabelSelector.optional(),
+    })
+    .prefault({}),
+  kinds: z.array(RouteGroupKind).max(8).optional(),
+});
+
+export const ListenerSchema = z.strictObject({
+  name: SectionName,
+  hostname: Hostname.optional(),
+  port: PortNumber,
+  protocol: str(1, 255, Patterns.protocol, 'ProtocolType'),
+  tls: ListenerTLSConfig.optional(),
+  allowedRoutes: AllowedRoutes.prefault({}),
+});
+
+const GatewayAddress = z
+  .strictObject({
+    type: str(1, 253).default('IPAddress'),
+    value: z.string().max(253).optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.type === 'Hostname' && a.value !== undefined && !Patterns.hostname.test(a.value)) {
+      violate(ctx, 'Hostname value must be empty or contain only valid characters', ['value']);
+    }
+    if (a.type === 'IPAddress' && a.value !== undefined && !isIP(a.value)) {
+      violate(ctx, 'IPAddress value must be an IPv4 or IPv6 address', ['value']);
+    }
+  });
+
+function isIP(s: string): boolean {
+  return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
+}
+
+export const GatewaySpecSchema = z
+  .strictObject({
+    gatewayClassName: str(1, 253),
+    listeners: z.array(ListenerSchema).min(1).max(64),
+    addresses: z.array(GatewayAddress).max(16).optional(),
+    infrastructure: z
+      .strictObject({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+        parametersRef: z.strictObject({ group: Group, kind: Kind, name: str(1, 253) }).optional(),
+      })
+      .optional(),
+    allowedListeners: z
+      .strictObject({
+        namespaces: z
+          .strictObject({
+            from: z.enum(['All', 'Selector', 'Same', 'None']).default('None'),
+            selector: LabelSelector.optional(),
+          })
+          .prefault({}),
+      })
+      .optional(),
+    tls: z
+      .strictObject({
+        backend: z.strictObject({ clientCertificateRef: SecretObjectReference.optional() }).optional(),
+        frontend: z
+          .strictObject({
+            default: z.strictObject({ validation: FrontendTLSValidation.optional() }),
+            perPort: z
+              .array(z.strictObject({ port: PortNumber, tls: z.strictObject({ validation: FrontendTLSValidation.optional() }) }))
+              .max(64)
+              .optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    defaultScope: z.enum(['All', 'None']).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    // Listener-list CEL rules of the Gateway CRD (spec digest section 1.3, rules 1 to 6).
+    spec.listeners.forEach((l, i) => {
+      const at = ['listeners', i];
+      if (['HTTP', 'TCP', 'UDP'].includes(l.protocol) && l.tls !== undefined) {
+        violate(ctx, "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", [...at, 'tls']);
+      }
+      if (l.protocol === 'HTTPS' && l.tls !== undefined && l.tls.mode !== 'Terminate') {
+        violate(ctx, 'tls mode must be Terminate for protocol HTTPS', [...at, 'tls', 'mode']);
+      }
+      // Defaults apply before CEL runs, so a present `tls` always has a mode: the rule
+      // "tls mode must be set for protocol TLS" therefore requires `tls` itself.
+      if (l.protocol === 'TLS' && l.tls === undefined) {
+        violate(ctx, 'tls mode must be set for protocol TLS', [...at, 'tls']);
+      }
+      if (['TCP', 'UDP'].includes(l.protocol) && l.hostname !== undefined) {
+        violate(ctx, "hostname must not be specified for protocols ['TCP', 'UDP']", [...at, 'hostname']);
+      }
+      const sameName = spec.listeners.findIndex((o) => o.name === l.name);
+      if (sameName !== i) violate(ctx, 'Listener name must be unique within the Gateway', [...at, 'name']);
+      const sameCombo = spec.listeners.findIndex((o) => o.port === l.port && o.protocol === l.protocol && o.hostname === l.hostname);
+      if (sameCombo !== i) violate(ctx, 'Combination of port, protocol and hostname must be unique for each listener', at);
+    });
+    const perPort = spec.tls?.frontend?.perPort ?? [];
+    perPort.forEach((p, i) => {
+      if (perPort.findIndex((o) => o.port === p.port) !== i) {
+        violate(ctx, 'Port for TLS configuration must be unique within the Gateway', ['tls', 'frontend', 'perPort', i, 'port']);
+      }
+    });
+    const addresses = spec.addresses ?? [];
+    addresses.forEach((a, i) => {
+      if ((a.type === 'IPAddress' || a.type === 'Hostname') && a.value !== undefined) {
+        if (addresses.findIndex((o) => o.type === a.type && o.value === a.value) !== i) {
+          violate(ctx, `${a.type} values must be unique`, ['addresses', i, 'value']);
+        }
+      }
+    });
+  });
+
+export const GatewaySchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('Gateway'),
+  metadata: metadata(),
+  spec: GatewaySpecSchema,
+  status: AnyStatus,
+});
+export type Gateway = z.infer<typeof GatewaySchema>;
+export type Listener = z.infer<typeof ListenerSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// ReferenceGrant
+
+export const ReferenceGrantSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('ReferenceGrant'),
+  metadata: metadata(),
+  spec: z.strictObject({
+    from: z.array(z.strictObject({ group: Group, kind: Kind, namespace: Namespace })).min(1).max(16),
+    to: z.array(z.strictObject({ group: Group, kind: Kind, name: str(1, 253).optional() })).min(1).max(16),
+  }),
+  status: AnyStatus,
+});
+export type ReferenceGrant = z.infer<typeof ReferenceGrantSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Core v1: Service, Namespace, Secret (only the fields a Service manifest can carry)
+
+const ServicePort = z.strictObject({
+  name: z.string().max(63).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+  appProtocol: z.string().optional(),
+  port: PortNumber,
+  targetPort: z.union([PortNumber, z.string().min(1).max(15)]).optional(),
+  nodePort: PortNumber.optional(),
+});
+
+export const ServiceSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('Service'),
+  metadata: metadata(ObjectName.max(63).regex(Patterns.dns1035Label, 'must be a DNS-1035 label (lowercase, starting with a letter)')),
+  spec: z
+    .strictObject({
+      ports: z.array(ServicePort).optional(),
+      selector: z.record(z.string(), z.string()).optional(),
+      clusterIP: z.string().optional(),
+      clusterIPs: z.array(z.string()).optional(),
+      type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).default('ClusterIP'),
+      externalIPs: z.array(z.string()).optional(),
+      sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
+      sessionAffinityConfig: z.unknown().optional(),
+      loadBalancerIP: z.string().optional(),
+      loadBalancerSourceRanges: z.array(z.string()).optional(),
+      loadBalancerClass: z.string().optional(),
+      externalName: z.string().optional(),
+      externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+      internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+      healthCheckNodePort: PortNumber.optional(),
+      publishNotReadyAddresses: z.boolean().optional(),
+      ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).optional(),
+      ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+      allocateLoadBalancerNodePorts: z.boolean().optional(),
+      trafficDistribution: z.string().optional(),
+    })
+    .prefault({}),
+  status: AnyStatus,
+});
+export type Service = z.infer<typeof ServiceSchema>;
+
+export const NamespaceSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('Namespace'),
+  metadata: metadata(ObjectName.max(63).regex(Patterns.dnsLabel, 'must be a DNS-1123 label')),
+  spec: z.strictObject({ finalizers: z.array(z.string()).optional() }).optional(),
+  status: AnyStatus,
+});
+export type NamespaceObject = z.infer<typeof NamespaceSchema>;
+
+export const SecretSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('Secret'),
+  metadata: metadata(),
+  type: z.string().default('Opaque'),
+  data: z.record(z.string(), z.string()).optional(),
+  stringData: z.record(z.string(), z.string()).optional(),
+  immutable: z.boolean().optional(),
+});
+export type Secret = z.infer<typeof SecretSchema>;
+

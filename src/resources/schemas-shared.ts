@@ -1,0 +1,124 @@
+/**
+ * Scalar types, references and metadata shared by every Gateway API kind.
+ * Facts (lengths, patterns, defaults) are from `apis/v1/shared_types.go`,
+ * `apis/v1/object_reference_types.go` and the CRDs in `config/crd/` of kubernetes-sigs/gateway-api
+ * v1.6.1; the spec digest section 1.1 lists them.
+ */
+import { z } from 'zod';
+
+// Patterns are copied as facts from the CRD OpenAPI schemas.
+const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+export const Patterns = {
+  hostname: new RegExp(`^(\\*\\.)?${DNS_SUBDOMAIN}$`),
+  preciseHostname: new RegExp(`^${DNS_SUBDOMAIN}$`),
+  headerName: /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/,
+  sectionName: new RegExp(`^${DNS_SUBDOMAIN}$`),
+  namespace: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+  kind: /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/,
+  group: new RegExp(`^$|^${DNS_SUBDOMAIN}$`),
+  controllerName: new RegExp(`^${DNS_SUBDOMAIN}\\/[A-Za-z0-9\\/\\-._~%!$&'()*+,;=:]+$`),
+  duration: /^([0-9]{1,5}(h|m|s|ms)){1,4}$/,
+  corsOrigin: /(^\*$)|(^(http(s)?):\/\/(((\*\.)?([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+|\*)(:([0-9]{1,5}))?)$)/,
+  protocol: /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$/,
+  pathValue: /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$/,
+  dnsSubdomain: new RegExp(`^${DNS_SUBDOMAIN}$`),
+  dnsLabel: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+  dns1035Label: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+  labelValue: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/,
+  labelKey: /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/,
+} as const;
+
+/** A string with length bounds and an optional pattern; the pattern name goes in the message. */
+export function str(min: number, max: number, pattern?: RegExp, what?: string) {
+  let s = z.string().min(min).max(max);
+  if (pattern) s = s.regex(pattern, what ? `must be a valid ${what} (matching ${pattern.source})` : undefined);
+  return s;
+}
+
+/** A 32-bit integer in [min, max]. */
+export function int(min: number, max = 2147483647) {
+  return z.number().int().min(min).max(max);
+}
+
+export const Hostname = str(1, 253, Patterns.hostname, 'Hostname');
+export const PreciseHostname = str(1, 253, Patterns.preciseHostname, 'PreciseHostname');
+export const HeaderName = str(1, 256, Patterns.headerName, 'HTTP header name');
+export const SectionName = str(1, 253, Patterns.sectionName, 'SectionName');
+export const ObjectName = str(1, 253);
+export const Namespace = str(1, 63, Patterns.namespace, 'Namespace');
+export const Kind = str(1, 63, Patterns.kind, 'Kind');
+export const Group = str(0, 253, Patterns.group, 'Group');
+export const PortNumber = int(1, 65535);
+export const Duration = z.string().regex(Patterns.duration, 'must be a GEP-2257 duration such as 500ms, 10s or 1h30m');
+
+/**
+ * Header values: CR, LF and NUL are refused everywhere (header injection), whatever the
+ * channel. The experimental channel's stricter printable-ASCII pattern is not applied, so a
+ * manifest valid on a standard-channel cluster stays valid here.
+ */
+export const HeaderValue = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[^\r\n\0]*$/, 'must not contain CR, LF or NUL characters');
+
+export const GatewayGroup = 'gateway.networking.k8s.io';
+
+/** Kubernetes LabelSelector (`matchLabels` and `matchExpressions`). */
+export const LabelSelector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        operator: z.string(),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** `ParentReference` with its CRD defaults applied. */
+export const ParentReference = z.strictObject({
+  group: Group.default(GatewayGroup),
+  kind: Kind.default('Gateway'),
+  namespace: Namespace.optional(),
+  name: ObjectName,
+  sectionName: SectionName.optional(),
+  port: PortNumber.optional(),
+});
+
+const isCoreService = (r: { group: string; kind: string }) => r.group === '' && r.kind === 'Service';
+
+/** `BackendObjectReference`: a Service (or other kind) with a port. CRD defaults applied. */
+export const BackendObjectReference = z
+  .strictObject({
+    group: Group.default(''),
+    kind: Kind.default('Service'),
+    name: ObjectName,
+    namespace: Namespace.optional(),
+    port: PortNumber.optional(),
+  })
+  .superRefine((ref, ctx) => {
+    if (isCoreService(ref) && ref.port === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'Must have port for Service reference', path: ['port'], params: { rule: 'port required for Service' } });
+    }
+  });
+
+/** Weight of a backendRef: 0 to 1,000,000, default 1. */
+export const Weight = int(0, 1_000_000).default(1);
+
+/** Kubernetes object metadata: name and namespace are checked; the rest passes through. */
+export function metadata(name: z.ZodString = ObjectName.regex(Patterns.dnsSubdomain, 'must be a lowercase RFC 1123 subdomain')) {
+  return z.looseObject({
+    name,
+    namespace: Namespace.optional(),
+    labels: z.record(z.string().regex(Patterns.labelKey, 'must be a valid label key'), z.string().max(63).regex(Patterns.labelValue, 'must be a valid label value')).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+    creationTimestamp: z.union([z.string(), z.date()]).optional(),
+    generation: z.number().int().min(0).optional(),
+  });
+}
+
+/** The `status` a user may paste from `kubectl get -o yaml`: accepted and ignored. */
+export const AnyStatus = z.unknown().optional();

@@ -1,0 +1,55 @@
+/**
+ * Plain data types shared by every layer. Nothing here holds functions or classes, so every
+ * value can be printed, snapshotted and sent over the wire.
+ */
+
+/** Stable codes of manifest issues, with a one-line meaning each. Kept equal to docs/errors.md. */
+export const IssueCodes = {
+  GW_MANIFEST_YAML: 'The text is not valid YAML.',
+  GW_MANIFEST_NOT_OBJECT: 'A document is not a mapping (object).',
+  GW_MANIFEST_MISSING_KIND: 'A document has no `kind` or no `apiVersion`.',
+  GW_MANIFEST_UNKNOWN_VERSION: 'The apiVersion is not one a cluster serves for this kind.',
+  GW_MANIFEST_UNSUPPORTED_KIND: 'A gateway.networking.k8s.io kind this library does not implement; it is ignored.',
+  GW_MANIFEST_UNKNOWN_FIELD: 'A field that the schema of this kind does not have.',
+  GW_MANIFEST_REQUIRED: 'A required field is missing.',
+  GW_MANIFEST_TYPE: 'A field has the wrong type.',
+  GW_MANIFEST_ENUM: 'A field has a value outside its enumeration.',
+  GW_MANIFEST_PATTERN: 'A string does not match the pattern its type requires.',
+  GW_MANIFEST_LIMIT: 'A length, size, count or numeric limit is exceeded.',
+  GW_MANIFEST_RULE: 'A validation rule (CEL in the CRD) is violated.',
+  GW_MANIFEST_REGEX: 'A RegularExpression value is invalid or cannot be run safely.',
+  GW_MANIFEST_DUPLICATE: 'Two objects share kind, namespace and name; the later one wins.',
+  GW_MANIFEST_INPUT: 'An input to loadManifests is neither YAML text nor an object.',
+} as const;
+
+/** A stable manifest issue code. */
+export type IssueCode = keyof typeof IssueCodes;
+
+/** How bad an issue is. Only `error` issues make `createGateway` throw. */
+export type Severity = 'error' | 'warning' | 'info';
+
+/**
+ * One problem found in the manifests: what, how bad, and exactly where.
+ * `line` and `column` are 1-based and present when the input was YAML text.
+ */
+export interface Issue {
+  /** Stable code; see {@link IssueCodes}. */
+  code: IssueCode;
+  severity: Severity;
+  /** What is wrong and, where possible, how to fix it. */
+  message: string;
+  /** The `filename` option of loadManifests, when given. */
+  file?: string;
+  /** 0-based index of the YAML document (or array element) in its input. */
+  document?: number;
+  /** 1-based line in the file. */
+  line?: number;
+  /** 1-based column in the file. */
+  column?: number;
+  /** Field path inside the object, e.g. `spec.rules[1].matches[0].path.value`. */
+  path?: string;
+  /** The object the issue is about, when known. */
+  object?: { apiVersion?: string; kind?: string; namespace?: string; name?: string };
+  /** The validation rule that failed, for GW_MANIFEST_RULE issues, as the CRD states it. */
+  rule?: string;
+}
