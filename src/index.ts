@@ -4,6 +4,8 @@
  */
 export { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from './gateway/create.js';
 export type { GatewayOptions, GatewayRouter } from './gateway/create.js';
+export type { CandidateExplanation, Explanation, RoutingOptions } from './gateway/route.js';
+export type { PrecedenceKey } from './ir/precedence.js';
 
 export { loadManifests } from './resources/load.js';
 export type { LoadOptions, LoadResult, ManifestInput, Manifests, Resource } from './resources/load.js';
@@ -11,7 +13,22 @@ export type { LoadOptions, LoadResult, ManifestInput, Manifests, Resource } from
 export { ErrorCodes, GatewayConfigError, GatewayError, formatIssue, isGatewayError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { IssueCodes } from './types.js';
-export type { Issue, IssueCode, Severity } from './types.js';
+export type {
+  BackendTarget,
+  Decision,
+  ForwardDecision,
+  ForwardedRequest,
+  HeaderMap,
+  Issue,
+  IssueCode,
+  ListenerRef,
+  RedirectDecision,
+  RespondDecision,
+  RespondReason,
+  RouteRef,
+  RouteRequest,
+  Severity,
+} from './types.js';
 
 export type { Condition, GatewayClassStatus, GatewayStatus, ListenerStatus, RouteParentStatus, StatusList, StatusObject } from './model/status.js';
 

@@ -53,3 +53,123 @@ export interface Issue {
   /** The validation rule that failed, for GW_MANIFEST_RULE issues, as the CRD states it. */
   rule?: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Requests and decisions
+
+/** Header map: names in any case, repeated headers as arrays. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** A request to route. Only `method` and `path` are required. */
+export interface RouteRequest {
+  /** HTTP method, e.g. `GET`. Compared upper-case. */
+  method: string;
+  /** Path with the query string, e.g. `/details/1?x=y`. A fragment is ignored. */
+  path: string;
+  /** Host header (or :authority); the port in it is ignored. Default: the `host` header, else none. */
+  host?: string;
+  /** Request headers, names in any case. */
+  headers?: HeaderMap;
+  /** `http` or `https`. Default `https` when `sni` is set, else `http`. */
+  scheme?: 'http' | 'https';
+  /** The local port the request arrived on. Default: every listener port (see docs/routing.md). */
+  port?: number;
+  /** TLS server name (SNI), for HTTPS listeners. */
+  sni?: string;
+}
+
+/** A reference to a route. */
+export interface RouteRef {
+  kind: 'HTTPRoute' | 'GRPCRoute';
+  namespace: string;
+  name: string;
+}
+
+/** A resolved backend reference. */
+export interface BackendTarget {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  port: number | undefined;
+}
+
+/** The listener that handled a request. */
+export interface ListenerRef {
+  /** `namespace/name` of the Gateway. */
+  gateway: string;
+  name: string;
+  port: number;
+  protocol: string;
+  /** Listener hostname; null when it has none (any host). */
+  hostname: string | null;
+}
+
+/** The request as the backend must receive it. */
+export interface ForwardedRequest {
+  method: string;
+  /** Path with query string. */
+  path: string;
+  /** Host to send, port stripped only if the filters rewrote it. */
+  host: string | undefined;
+  scheme: 'http' | 'https';
+  /** Headers, names lower-case. */
+  headers: Record<string, string | string[]>;
+}
+
+interface DecisionBase {
+  /** The listener that handled the request; null when no listener matched. */
+  listener: ListenerRef | null;
+}
+
+interface MatchedBase extends DecisionBase {
+  listener: ListenerRef;
+  route: RouteRef;
+  rule: { index: number; name?: string };
+  /** Index of the match within the rule. */
+  match: number;
+}
+
+/** Send the request to a backend. */
+export interface ForwardDecision extends MatchedBase {
+  type: 'forward';
+  backend: BackendTarget;
+  /** The registered backend key that serves it (adapters), when one is registered. */
+  registered?: string;
+  request: ForwardedRequest;
+}
+
+/** Answer with a redirect. */
+export interface RedirectDecision extends MatchedBase {
+  type: 'redirect';
+  status: 301 | 302 | 303 | 307 | 308;
+  location: string;
+}
+
+/** Why the gateway answers a request itself. */
+export type RespondReason =
+  | 'no-listener'
+  | 'no-route'
+  | 'misdirected-request'
+  | 'invalid-backend'
+  | 'backend-unavailable'
+  | 'no-backends'
+  | 'all-weights-zero'
+  | 'bad-request';
+
+/** Answer directly with a status code (404, 421, 500, 503...). */
+export interface RespondDecision extends DecisionBase {
+  type: 'respond';
+  status: number;
+  reason: RespondReason;
+  /** One sentence for humans. */
+  message: string;
+  route?: RouteRef;
+  rule?: { index: number; name?: string };
+  match?: number;
+  /** The backend whose share this is, for invalid-backend and backend-unavailable. */
+  backend?: BackendTarget;
+}
+
+/** What the gateway does with a request: plain, serialisable data. */
+export type Decision = ForwardDecision | RedirectDecision | RespondDecision;

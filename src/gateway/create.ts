@@ -8,12 +8,16 @@ import type { Issue } from '../types.js';
 import { getSource, loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+import { buildIR } from '../ir/build.js';
+import type * as IR from '../ir/types.js';
+import type { Decision, RouteRequest } from '../types.js';
+import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
 
 /** The controllerName this library answers to unless told otherwise. */
 export const DEFAULT_CONTROLLER_NAME = 'gateway-api-router.dev/controller';
 
 /** Options of {@link createGateway}. */
-export interface GatewayOptions {
+export interface GatewayOptions extends RoutingOptions {
   /** Manifests: YAML text, objects, or an array mixing both (see loadManifests). Required. */
   manifests: Manifests;
   /** File name reported in issues when `manifests` is YAML text. Default: none. */
@@ -54,6 +58,8 @@ export interface Snapshot {
   /** The Gateway this process serves. */
   served: GatewayModel;
   status: StatusList;
+  ir: IR.Gateway;
+  runtime: Runtime;
 }
 
 /** A running gateway: what createGateway returns. */
@@ -64,6 +70,12 @@ export interface GatewayRouter {
   readonly issues: readonly Issue[];
   /** `namespace/name` of the Gateway this process serves. */
   readonly gatewayKey: string;
+  /** Routes a request: the Decision as plain data. Never throws. */
+  route(request: RouteRequest): Decision;
+  /** Routes a request and says why: listener choice, every candidate match, the pick. Never throws. */
+  explain(request: RouteRequest): Explanation;
+  /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
+  readonly ir: IR.Gateway;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
   statusOf(kind: StatusObject['kind'], name: string, namespace?: string): StatusObject | undefined;
   /**
@@ -108,9 +120,11 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       previous: previous?.status,
       supportedFeatures: SUPPORTED_FEATURES,
     });
+    const ir = buildIR(model, served.key);
+    const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     for (const [k, v] of seen) firstSeen.set(k, v);
-    return { resources: loaded.resources, issues: loaded.issues, model, served, status };
+    return { resources: loaded.resources, issues: loaded.issues, model, served, status, ir, runtime };
   };
 
   let current = build(options.manifests);
@@ -123,6 +137,15 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     get gatewayKey() {
       return current.served.key;
+    },
+    get ir() {
+      return current.ir;
+    },
+    route(request) {
+      return routeRequest(current.runtime, request);
+    },
+    explain(request) {
+      return explainRequest(current.runtime, request);
     },
     statusOf(kind, name, namespace = 'default') {
       return current.status.items.find((i) => i.kind === kind && i.metadata.name === name && (kind === 'GatewayClass' || i.metadata.namespace === namespace));
@@ -193,6 +216,8 @@ function validateOptions(options: GatewayOptions): void {
   }
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
+  if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);
+  if (options.random !== undefined && typeof options.random !== 'function') fail('The option random must be a function returning a number in [0, 1), e.g. a seeded PRNG.');
 }
 
 export { getSource };

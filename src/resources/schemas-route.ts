@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { violate } from './schemas-gateway.js';
+import { compileFullMatch } from './regex.js';
 import {
   AnyStatus,
   BackendObjectReference,
@@ -25,6 +26,12 @@ import {
   metadata,
   str,
 } from './schemas-shared.js';
+
+/** Rejects a RegularExpression value RE2 cannot compile, naming the pattern and the reason. */
+function checkRegex(ctx: z.RefinementCtx, pattern: string, path: (string | number)[]): void {
+  const r = compileFullMatch(pattern);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `Regular expression ${JSON.stringify(pattern)} is refused: ${r.reason}`, path, params: { code: 'GW_MANIFEST_REGEX' } });
+}
 
 const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
 
@@ -61,11 +68,15 @@ function checkRuleNames(rules: { name?: string | undefined }[], ctx: z.Refinemen
   });
 }
 
-const HeaderMatchBase = {
-  type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
-  name: HeaderName,
-  value: HeaderValue,
-};
+const HeaderMatch = z
+  .strictObject({
+    type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+    name: HeaderName,
+    value: HeaderValue,
+  })
+  .superRefine((h, ctx) => {
+    if (h.type === 'RegularExpression') checkRegex(ctx, h.value, ['value']);
+  });
 
 /** Header modifier (`HTTPHeaderFilter`): set, add, remove. */
 const HTTPHeader = z.strictObject({ name: HeaderName, value: HeaderValue });
@@ -225,7 +236,10 @@ const PathMatch = z
     value: z.string().max(1024).default('/'),
   })
   .superRefine((p, ctx) => {
-    if (p.type === 'RegularExpression') return;
+    if (p.type === 'RegularExpression') {
+      checkRegex(ctx, p.value, ['value']);
+      return;
+    }
     // Path-value CEL for Exact and PathPrefix (spec digest section 1.4).
     const v = p.value;
     const types = "when type one of ['Exact', 'PathPrefix']";
@@ -245,9 +259,15 @@ const DefaultPathMatch = { type: 'PathPrefix', value: '/' } as const;
 
 export const HTTPRouteMatchSchema = z.strictObject({
   path: PathMatch.prefault(DefaultPathMatch),
-  headers: z.array(z.strictObject(HeaderMatchBase)).max(16).optional(),
+  headers: z.array(HeaderMatch).max(16).optional(),
   queryParams: z
-    .array(z.strictObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: HeaderName, value: str(1, 1024) }))
+    .array(
+      z
+        .strictObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: HeaderName, value: str(1, 1024) })
+        .superRefine((q, ctx) => {
+          if (q.type === 'RegularExpression') checkRegex(ctx, q.value, ['value']);
+        }),
+    )
     .max(16)
     .optional(),
   method: z.enum(HTTPMethods).optional(),
@@ -428,11 +448,15 @@ const GRPCMethodMatch = z
     if (m.type === 'Exact' && m.method !== undefined && !/^[A-Za-z_][A-Za-z_0-9]*$/.test(m.method)) {
       violate(ctx, 'method must only contain valid characters (matching ^[A-Za-z_][A-Za-z_0-9]*$)', ['method']);
     }
+    if (m.type === 'RegularExpression') {
+      if (m.service !== undefined) checkRegex(ctx, m.service, ['service']);
+      if (m.method !== undefined) checkRegex(ctx, m.method, ['method']);
+    }
   });
 
 export const GRPCRouteMatchSchema = z.strictObject({
   method: GRPCMethodMatch.optional(),
-  headers: z.array(z.strictObject(HeaderMatchBase)).max(16).optional(),
+  headers: z.array(HeaderMatch).max(16).optional(),
 });
 
 export const GRPCBackendRefSchema = z

@@ -1,0 +1,358 @@
+/**
+ * route() and explain(): listener selection (spec digest section 3), virtual host and match
+ * selection (sections 4, 5), and the weighted pick (section 6), composed into a Decision.
+ * Request-time code never throws: bad input gets a 400, a broken invariant a 500.
+ */
+import type { BackendTarget, Decision, ListenerRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
+import type * as IR from '../ir/types.js';
+import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
+import { hostMatches } from '../model/hostnames.js';
+import { compileMatcher, candidatesFor, vhostsFor, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
+import { RequestView } from '../match/request.js';
+import { compileFullMatch } from '../resources/regex.js';
+import { createPicker, type Picker } from '../pick/weighted.js';
+
+/** Routing options (part of createGateway's options). */
+export interface RoutingOptions {
+  /** `random` (default; stateless, like Envoy) or `smooth` (deterministic, exact over every window of sum(weights) picks). */
+  picker?: 'random' | 'smooth';
+  /** Random source in [0, 1) for the `random` picker. Default `Math.random`. */
+  random?: () => number;
+  /**
+   * When no match of the most specific hostname matches, try less specific hostnames
+   * (wildcards, then any-host). Default false: virtual-host semantics, as Envoy-based
+   * implementations (spec digest 5.2).
+   */
+  hostFallthrough?: boolean;
+}
+
+interface RuleRuntime {
+  rule: IR.Rule;
+  picker: Picker | null;
+}
+
+/** The compiled, ready-to-route form of one IR. */
+export interface Runtime {
+  ir: IR.Gateway;
+  matcher: CompiledMatcher;
+  rules: RuleRuntime[];
+  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough'>> & { random: () => number };
+}
+
+export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
+  const random = options.random ?? Math.random;
+  const picker = options.picker ?? 'random';
+  return {
+    ir,
+    matcher: compileMatcher(ir),
+    rules: ir.rules.map((rule) => ({ rule, picker: createPicker(rule.backends.map((b) => b.weight), picker, random) })),
+    options: { picker, hostFallthrough: options.hostFallthrough ?? false, random },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener selection
+
+/** How specific a listener hostname is for a host: lower is better; null when it does not match. */
+function hostnameRank(hostname: string | null, host: string | undefined): number | null {
+  if (hostname === null) return 1_000_000;
+  if (host === undefined) return null;
+  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
+  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
+}
+
+function listenerRef(gw: IR.Gateway, l: IR.Listener): ListenerRef {
+  return { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+}
+
+interface ListenerChoice {
+  listener: CompiledListener | null;
+  /** 421 when the Host belongs to another listener than the SNI chose (connection coalescing). */
+  misdirected: boolean;
+  considered: { name: string; port: number; protocol: string; hostname: string | null; outcome: string }[];
+}
+
+/**
+ * The most specific programmed listener for the request's port, protocol and host (or SNI):
+ * exact hostname, then longer wildcard, then no hostname; ties by lower port, then list order.
+ */
+function selectListener(rt: Runtime, req: RequestView, explain: boolean): ListenerChoice {
+  const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
+  const port = req.request.port;
+  const sni = req.request.sni !== undefined ? req.request.sni.toLowerCase() : undefined;
+  const considered: ListenerChoice['considered'] = [];
+  const eligible: CompiledListener[] = [];
+  for (const cl of rt.matcher.listeners) {
+    const l = cl.listener;
+    const outcome =
+      l.protocol !== protocol ? `protocol ${l.protocol} is not ${protocol}` :
+      port !== undefined && l.port !== port ? `port ${l.port} is not ${port}` :
+      !l.programmed ? 'not programmed (see its status conditions)' : '';
+    if (outcome === '') eligible.push(cl);
+    if (explain) considered.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
+  }
+  const best = (name: string | undefined) => {
+    let chosen: CompiledListener | null = null;
+    let rank = Infinity;
+    for (const cl of eligible) {
+      const r = hostnameRank(cl.listener.hostname, name);
+      if (r === null) continue;
+      if (r < rank || (r === rank && chosen && cl.listener.port < chosen.listener.port)) {
+        chosen = cl;
+        rank = r;
+      }
+    }
+    return chosen;
+  };
+  const byHost = best(req.host);
+  let chosen = byHost;
+  let misdirected = false;
+  if (protocol === 'HTTPS' && sni !== undefined) {
+    // Spec digest 3.6: the SNI chooses the listener; a Host that another listener matches
+    // (as well or better) is a misdirected request (421); a Host no listener matches is 404.
+    const bySni = best(sni);
+    chosen = bySni;
+    if (bySni && byHost && byHost !== bySni) misdirected = true;
+    if (bySni && !byHost && req.host !== undefined) chosen = null;
+  }
+  if (explain) {
+    for (const c of considered) {
+      if (c.outcome !== '') continue;
+      const cl = eligible.find((e) => e.listener.name === c.name)!;
+      c.outcome = cl === chosen ? 'selected' : hostnameRank(c.hostname, sni ?? req.host) === null ? `hostname ${c.hostname} does not match ${sni ?? req.host ?? '(no host)'}` : 'less specific than the selected listener';
+    }
+  }
+  return { listener: chosen, misdirected, considered };
+}
+
+// ---------------------------------------------------------------------------------------------
+// route()
+
+function isGrpc(req: RequestView): boolean {
+  const ct = req.header('content-type');
+  return req.method === 'POST' && ct !== undefined && ct.startsWith('application/grpc');
+}
+
+function respond(listener: ListenerRef | null, status: number, reason: RespondReason, message: string, extra: Partial<RespondDecision> = {}): RespondDecision {
+  return { type: 'respond', listener, status, reason, message, ...extra };
+}
+
+/** Finds the winning candidate: vhost by vhost (only the first unless hostFallthrough). */
+function findMatch(rt: Runtime, cl: CompiledListener, req: RequestView): IR.Match | null {
+  const grpc = isGrpc(req);
+  const vhosts = vhostsFor(cl, req.host);
+  const limit = rt.options.hostFallthrough ? vhosts.length : Math.min(1, vhosts.length);
+  for (let v = 0; v < limit; v++) {
+    // Hot path: the list is already precedence-sorted; the first candidate that passes wins.
+    const list = candidatesFor(vhosts[v]!, req.path, grpc);
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.test(req)) return c.match;
+    }
+  }
+  return null;
+}
+
+/** Routes one request. Never throws. */
+export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
+  try {
+    return decide(rt, new RequestView(request), null);
+  } catch (e) {
+    return respond(null, 500, 'bad-request', `Internal error while routing: ${(e as Error).message}`);
+  }
+}
+
+interface PickTrace {
+  algorithm: string;
+  backends: { name: string; namespace: string; port: number | undefined; weight: number; state: string; share: number }[];
+  totalWeight: number;
+  chosen: number | null;
+}
+
+function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoice; match?: IR.Match | null; pick?: PickTrace } | null): Decision {
+  if (!req.path.startsWith('/')) return respond(null, 400, 'bad-request', `The request path ${JSON.stringify(req.request.path)} does not start with "/".`);
+  const choice = selectListener(rt, req, trace !== null);
+  if (trace) trace.listener = choice;
+  if (!choice.listener) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+  const gw = rt.ir;
+  const lref = listenerRef(gw, choice.listener.listener);
+  if (choice.misdirected) {
+    return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.request.sni} selected.`);
+  }
+  const match = findMatch(rt, choice.listener, req);
+  if (trace) trace.match = match;
+  if (!match) return respond(lref, 404, 'no-route', `No route on listener ${lref.name} matches ${req.method} ${req.path}${req.host ? ` for host ${req.host}` : ''}.`);
+  const rr = rt.rules[match.rule]!;
+  const route = gw.routes[match.route]!;
+  const routeRef = { kind: route.kind, namespace: route.namespace, name: route.name };
+  const ruleRef = rr.rule.name !== undefined ? { index: rr.rule.index, name: rr.rule.name } : { index: rr.rule.index };
+  const matched = { route: routeRef, rule: ruleRef, match: match.index };
+  const backends = rr.rule.backends;
+  if (backends.length === 0) {
+    // HTTPRouteRule.BackendRefs: no backendRefs and no filter that answers => 500.
+    return respond(lref, 500, 'no-backends', 'The matched rule has no backendRefs.', matched);
+  }
+  if (!rr.picker) {
+    // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
+    return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matched);
+  }
+  const chosen = rr.picker.pick();
+  if (trace) trace.pick = pickTrace(rr, chosen);
+  const b = backends[chosen]!;
+  const target: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
+  if (b.state === 'invalid') {
+    // An invalid backendRef keeps its weight; its share of requests gets 500 (HTTPBackendRef docs).
+    return respond(lref, 500, 'invalid-backend', `Backend ${b.namespace}/${b.name} is invalid: ${b.message ?? 'see route status'}`, { ...matched, backend: target });
+  }
+  if (b.state === 'unavailable') {
+    return respond(lref, 503, 'backend-unavailable', `Backend ${b.namespace}/${b.name} has no endpoints: ${b.message ?? 'see route status'}`, { ...matched, backend: target });
+  }
+  return {
+    type: 'forward',
+    listener: lref,
+    ...matched,
+    backend: target,
+    ...(b.registered !== undefined ? { registered: b.registered } : {}),
+    request: {
+      method: req.method,
+      path: req.request.path,
+      host: req.request.host ?? req.header('host'),
+      scheme: req.scheme,
+      headers: lowerCaseHeaders(req.request.headers),
+    },
+  };
+}
+
+function lowerCaseHeaders(headers: RouteRequest['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined || v === null) continue;
+    const key = k.toLowerCase();
+    const prev = out[key];
+    const value = Array.isArray(v) ? v.map(String) : String(v);
+    out[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])];
+  }
+  return out;
+}
+
+function pickTrace(rr: RuleRuntime, chosen: number | null): PickTrace {
+  const total = rr.rule.backends.reduce((n, b) => n + b.weight, 0);
+  return {
+    algorithm: rr.picker?.kind ?? 'none',
+    backends: rr.rule.backends.map((b) => ({ name: b.name, namespace: b.namespace, port: b.port, weight: b.weight, state: b.state, share: total > 0 ? b.weight / total : 0 })),
+    totalWeight: total,
+    chosen,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// explain()
+
+/** One match considered by explain(), in precedence order. */
+export interface CandidateExplanation {
+  route: { kind: string; namespace: string; name: string };
+  rule: number;
+  match: number;
+  /** The virtual host (intersected hostname) it belongs to; null = any host. */
+  hostname: string | null;
+  path: { type: IR.PathType; value: string };
+  outcome: 'selected' | 'failed' | 'lost' | 'skipped';
+  /** For `failed`: the condition that did not match. */
+  failed?: string;
+  /** For `lost`: the precedence key on which the selected match beat it. */
+  lostOn?: PrecedenceKey;
+  /** For `skipped`: why it was never considered (another virtual host won). */
+  skipped?: string;
+}
+
+/** What explain() returns: the decision and why. */
+export interface Explanation {
+  decision: Decision;
+  request: { method: string; path: string; query: string; host: string | undefined; scheme: string; port: number | undefined; sni: string | undefined };
+  listeners: ListenerChoice['considered'];
+  /** Virtual hosts of the selected listener that match the host, most specific first. */
+  virtualHosts: (string | null)[];
+  candidates: CandidateExplanation[];
+  pick: PickTrace | null;
+}
+
+/** Explains one request: the decision plus every step that led to it. Never throws. */
+export function explainRequest(rt: Runtime, request: RouteRequest): Explanation {
+  const req = new RequestView(request);
+  const trace: { listener?: ListenerChoice; match?: IR.Match | null; pick?: PickTrace } = {};
+  let decision: Decision;
+  try {
+    decision = decide(rt, req, trace);
+  } catch (e) {
+    decision = respond(null, 500, 'bad-request', `Internal error while routing: ${(e as Error).message}`);
+  }
+  const out: Explanation = {
+    decision,
+    request: { method: req.method, path: req.path, query: req.rawQuery, host: req.host, scheme: req.scheme, port: request.port, sni: request.sni },
+    listeners: trace.listener?.considered ?? [],
+    virtualHosts: [],
+    candidates: [],
+    pick: trace.pick ?? null,
+  };
+  const cl = trace.listener?.listener;
+  if (!cl || trace.listener?.misdirected) return out;
+  const vhosts = vhostsFor(cl, req.host);
+  out.virtualHosts = vhosts.map((v) => v.vhost.hostname);
+  const grpc = isGrpc(req);
+  const winner = trace.match ?? null;
+  vhosts.forEach((vh, v) => {
+    const active = v === 0 || rt.options.hostFallthrough;
+    for (const m of grpc && vh.vhost.grpcMatches.length > 0 ? vh.vhost.grpcMatches : vh.vhost.matches) {
+      out.candidates.push(explainCandidate(rt, vh, m, req, winner, active));
+    }
+  });
+  return out;
+}
+
+function explainCandidate(rt: Runtime, vh: CompiledVHost, m: IR.Match, req: RequestView, winner: IR.Match | null, active: boolean): CandidateExplanation {
+  const r = rt.ir.routes[m.route]!;
+  const base: CandidateExplanation = {
+    route: { kind: r.kind, namespace: r.namespace, name: r.name },
+    rule: rt.ir.rules[m.rule]!.index,
+    match: m.index,
+    hostname: vh.vhost.hostname,
+    path: m.path,
+    outcome: 'failed',
+  };
+  if (m === winner) return { ...base, outcome: 'selected' };
+  if (!active) return { ...base, outcome: 'skipped', skipped: 'a more specific hostname of this listener matches the host, and requests do not fall through to less specific hostnames' };
+  const failed = failedCondition(m, req);
+  if (failed) return { ...base, failed };
+  if (winner) return { ...base, outcome: 'lost', lostOn: compareMatches(rt.ir, winner, m).key };
+  return { ...base, failed: 'unknown' };
+}
+
+/** The first condition of `m` the request fails, described for humans; null if all pass. */
+function failedCondition(m: IR.Match, req: RequestView): string | null {
+  const p = m.path;
+  if (p.type === 'Exact' && req.path !== p.value) return `path ${req.path} is not exactly ${p.value}`;
+  if (p.type === 'PathPrefix') {
+    const prefix = p.value.length > 1 && p.value.endsWith('/') ? p.value.slice(0, -1) : p.value;
+    if (!(prefix === '/' || req.path === prefix || req.path.startsWith(`${prefix}/`))) return `path ${req.path} is not under prefix ${p.value} (prefixes match whole segments)`;
+  }
+  if (p.type === 'RegularExpression') {
+    const re = compileFullMatch(p.value);
+    if (!re.ok || !re.test(req.path)) return `path ${req.path} does not fully match regular expression ${p.value}`;
+  }
+  if (m.method !== null && req.method !== m.method) return `method ${req.method} is not ${m.method}`;
+  for (const h of m.headers) {
+    const v = req.header(h.name);
+    if (v === undefined) return `header ${h.name} is absent`;
+    if (h.type === 'Exact' ? v !== h.value : !(compileFullMatch(h.value) as { ok: boolean; test?: (s: string) => boolean }).test?.(v)) {
+      return `header ${h.name}: ${JSON.stringify(v)} does not ${h.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(h.value)}`;
+    }
+  }
+  for (const q of m.query) {
+    const v = req.query(q.name);
+    if (v === undefined) return `query parameter ${q.name} is absent (names are case-sensitive)`;
+    if (q.type === 'Exact' ? v !== q.value : !(compileFullMatch(q.value) as { ok: boolean; test?: (s: string) => boolean }).test?.(v)) {
+      return `query parameter ${q.name}: ${JSON.stringify(v)} does not ${q.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(q.value)}`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,233 @@
+/**
+ * compileMatcher: the fast path. Turns the IR into per-listener host tables and per-vhost path
+ * indexes so that the work per request does not grow with the number of routes:
+ *
+ * - hosts: an exact-host Map, a wildcard-suffix Map probed once per label, and the any-host vhost;
+ * - paths: an exact-path Map and a segment trie for PathPrefix values. Every key's store is the
+ *   complete, precedence-sorted candidate list for the paths it covers (pre-merged at compile
+ *   time with the shorter prefixes and regexes that also match them), so a lookup is one Map
+ *   probe or one trie walk, then a scan of that short list for method, header and query checks.
+ */
+import type * as IR from '../ir/types.js';
+import { compileFullMatch } from '../resources/regex.js';
+import type { RequestView } from './request.js';
+
+/** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
+export interface Candidate {
+  match: IR.Match;
+  /** Global precedence rank within its vhost: lower wins. */
+  rank: number;
+  test: (req: RequestView) => boolean;
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  /** Candidates for paths under this prefix node, precedence order. */
+  candidates: Candidate[];
+}
+
+export interface CompiledVHost {
+  vhost: IR.VirtualHost;
+  exact: Map<string, Candidate[]>;
+  root: TrieNode;
+  grpc: { exact: Map<string, Candidate[]>; root: TrieNode } | null;
+}
+
+export interface CompiledListener {
+  listener: IR.Listener;
+  exactHosts: Map<string, CompiledVHost>;
+  /** Keyed by the suffix after `*` (".example.com"). */
+  wildcardHosts: Map<string, CompiledVHost>;
+  anyHost: CompiledVHost | null;
+}
+
+export interface CompiledMatcher {
+  gateway: IR.Gateway;
+  listeners: CompiledListener[];
+}
+
+/** Compiles the IR. Pure; throws only on a broken invariant (a bug). */
+export function compileMatcher(gw: IR.Gateway): CompiledMatcher {
+  return {
+    gateway: gw,
+    listeners: gw.listeners.map((l) => {
+      const c: CompiledListener = { listener: l, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
+      for (const vh of l.vhosts) {
+        const compiled = compileVHost(vh);
+        if (vh.hostname === null) c.anyHost = compiled;
+        else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
+        else c.exactHosts.set(vh.hostname, compiled);
+      }
+      return c;
+    }),
+  };
+}
+
+/**
+ * The virtual hosts that may serve `host`, most specific first: the exact host, then wildcard
+ * suffixes from the longest, then any-host. (`*.example.com` needs at least one more label.)
+ */
+export function vhostsFor(l: CompiledListener, host: string | undefined): CompiledVHost[] {
+  const out: CompiledVHost[] = [];
+  if (host !== undefined) {
+    const exact = l.exactHosts.get(host);
+    if (exact) out.push(exact);
+    if (l.wildcardHosts.size > 0) {
+      // Probe ".b.example.com", ".example.com", ".com": one Map lookup per label.
+      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+        if (dot === 0) continue;
+        const vh = l.wildcardHosts.get(host.slice(dot));
+        if (vh) out.push(vh);
+      }
+    }
+  }
+  if (l.anyHost) out.push(l.anyHost);
+  return out;
+}
+
+/** Candidates for `path` in a vhost, winner-first. Never throws. */
+export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): Candidate[] {
+  const index = grpc && vh.grpc ? vh.grpc : vh;
+  const exact = index.exact.get(path);
+  if (exact) return exact;
+  // Walk the trie segment by segment; the deepest node reached holds the merged list.
+  let node = index.root;
+  let start = 1;
+  while (start <= path.length) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    const child = node.children.get(path.slice(start, end));
+    if (!child) break;
+    node = child;
+    start = end + 1;
+  }
+  return node.candidates;
+}
+
+function compileVHost(vh: IR.VirtualHost): CompiledVHost {
+  const http = compileIndex(vh.matches);
+  return { vhost: vh, exact: http.exact, root: http.root, grpc: vh.grpcMatches.length > 0 ? compileIndex(vh.grpcMatches) : null };
+}
+
+function compileIndex(matches: IR.Match[]): { exact: Map<string, Candidate[]>; root: TrieNode } {
+  const candidates = matches.map((m, rank) => ({ match: m, rank, test: compileTest(m) }));
+  const root: TrieNode = { children: new Map(), candidates: [] };
+  const regexes: Candidate[] = [];
+  const exactOwn = new Map<string, Candidate[]>();
+  const prefixOwn = new Map<TrieNode, Candidate[]>();
+
+  for (const c of candidates) {
+    const p = c.match.path;
+    if (p.type === 'RegularExpression') regexes.push(c);
+    else if (p.type === 'Exact') push(exactOwn, p.value, c);
+    else push(prefixOwn, nodeFor(root, prefixSegments(p.value)), c);
+  }
+  // Each trie node: its own prefixes, its ancestors' prefixes, and every regex.
+  const fill = (node: TrieNode, inherited: Candidate[]) => {
+    node.candidates = mergeByRank(inherited, prefixOwn.get(node) ?? []);
+    for (const child of node.children.values()) fill(child, node.candidates);
+    node.candidates = mergeByRank(node.candidates, regexes);
+  };
+  // The root's own prefixes ("/") are inherited by every node.
+  fill(root, []);
+  // Each exact path: its exact matches plus everything the trie would give for that path.
+  const exact = new Map<string, Candidate[]>();
+  for (const [path, own] of exactOwn) {
+    exact.set(path, mergeByRank(own, candidatesFor({ vhost: null as never, exact: new Map(), root, grpc: null }, path, false)));
+  }
+  return { exact, root };
+}
+
+/** Segments of a PathPrefix value: "/abc/" behaves as "/abc" (element-wise matching). */
+function prefixSegments(value: string): string[] {
+  const trimmed = value.length > 1 && value.endsWith('/') ? value.slice(0, -1) : value;
+  return trimmed === '/' ? [] : trimmed.slice(1).split('/');
+}
+
+function nodeFor(root: TrieNode, segments: string[]): TrieNode {
+  let node = root;
+  for (const s of segments) {
+    let child = node.children.get(s);
+    if (!child) node.children.set(s, (child = { children: new Map(), candidates: [] }));
+    node = child;
+  }
+  return node;
+}
+
+function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
+  const list = map.get(key);
+  if (list) list.push(c);
+  else map.set(key, [c]);
+}
+
+function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: Candidate[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.rank <= b[j]!.rank)) {
+      const c = a[i++]!;
+      if (out[out.length - 1] !== c) out.push(c);
+    } else {
+      const c = b[j++]!;
+      if (out[out.length - 1] !== c) out.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * The per-candidate check for everything the path index did not decide: a regex path, the
+ * method, headers and query parameters. Built once; only the conditions present are checked.
+ */
+function compileTest(m: IR.Match): (req: RequestView) => boolean {
+  const checks: ((req: RequestView) => boolean)[] = [];
+  if (m.path.type === 'RegularExpression') {
+    const re = regexOrNever(m.path.value);
+    checks.push((req) => re(req.path));
+  }
+  if (m.method !== null) {
+    const method = m.method;
+    checks.push((req) => req.method === method);
+  }
+  for (const h of m.headers) {
+    const name = h.name;
+    if (h.type === 'Exact') {
+      const value = h.value;
+      checks.push((req) => req.header(name) === value);
+    } else {
+      const re = regexOrNever(h.value);
+      checks.push((req) => {
+        const v = req.header(name);
+        return v !== undefined && re(v);
+      });
+    }
+  }
+  for (const q of m.query) {
+    const name = q.name;
+    if (q.type === 'Exact') {
+      const value = q.value;
+      checks.push((req) => req.query(name) === value);
+    } else {
+      const re = regexOrNever(q.value);
+      checks.push((req) => {
+        const v = req.query(name);
+        return v !== undefined && re(v);
+      });
+    }
+  }
+  if (checks.length === 0) return () => true;
+  if (checks.length === 1) return checks[0]!;
+  return (req) => {
+    for (const c of checks) if (!c(req)) return false;
+    return true;
+  };
+}
+
+/** Patterns were validated at load; a pattern that still fails to compile never matches. */
+function regexOrNever(pattern: string): (s: string) => boolean {
+  const r = compileFullMatch(pattern);
+  return r.ok ? r.test : () => false;
+}

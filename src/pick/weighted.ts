@@ -1,0 +1,104 @@
+/**
+ * Weighted backend picking (spec digest section 6): each backend's share is exactly
+ * weight / sum(weights); weight 0 is never picked. Invalid backends keep their weight, so their
+ * share is answered with an error by the caller, not redistributed.
+ */
+
+/** Picks an index into the weights it was built from. Never returns a zero-weight index. */
+export interface Picker {
+  pick(): number;
+  /** Which algorithm; for explain(). */
+  readonly kind: 'random' | 'smooth' | 'single';
+}
+
+/** Creates a picker, or returns null when every weight is zero (or there are none). */
+export function createPicker(weights: readonly number[], kind: 'random' | 'smooth', random: () => number): Picker | null {
+  const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+  if (live.length === 0) return null;
+  if (live.length === 1) {
+    const only = live[0]!;
+    return { kind: 'single', pick: () => only };
+  }
+  return kind === 'smooth' ? smoothPicker(weights, live) : randomPicker(weights, live, random);
+}
+
+/**
+ * Stateless random pick: draws an integer in [0, total) and finds its backend by binary search
+ * over cumulative integer weights, so each share is exactly weight/total (O(log n)).
+ */
+function randomPicker(weights: readonly number[], live: number[], random: () => number): Picker {
+  const cumulative = new Float64Array(live.length);
+  let total = 0;
+  live.forEach((i, k) => {
+    total += weights[i]!;
+    cumulative[k] = total;
+  });
+  const last = live.length - 1;
+  return {
+    kind: 'random',
+    pick() {
+      // Hot path: one RNG call and a short binary search; integers only, so no rounding bias.
+      let r = Math.floor(random() * total);
+      if (!(r >= 0)) r = 0; // a misbehaving RNG (NaN, negative) must not throw at request time
+      let lo = 0;
+      let hi = last;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (r < cumulative[mid]!) hi = mid;
+        else lo = mid + 1;
+      }
+      return live[lo]!;
+    },
+  };
+}
+
+/**
+ * Deterministic smooth weighted round-robin as earliest-deadline-first: the k-th pick of
+ * backend i (k = 0, 1, ...) has the virtual deadline (2k+1) / (2 w_i). Picking the smallest
+ * deadline each time gives, in every block of sum(w) picks, exactly w_i picks of backend i,
+ * spread as evenly as possible; the sequence is periodic with period sum(w), so every window of
+ * sum(w) consecutive picks is exact. A binary heap makes each pick O(log n); deadlines are
+ * compared by integer cross-multiplication (at most (2·10^6+1)·10^6 < 2^53), never as floats.
+ */
+function smoothPicker(weights: readonly number[], live: number[]): Picker {
+  const n = live.length;
+  const w = live.map((i) => weights[i]!);
+  const total = w.reduce((a, b) => a + b, 0);
+  const k = new Float64Array(n); // picks so far of each backend in this period
+  const heap = Array.from({ length: n }, (_, i) => i);
+  // deadline(i) < deadline(j)  <=>  (2k_i+1) * w_j < (2k_j+1) * w_i ; ties by index.
+  const less = (a: number, b: number) => {
+    const l = (2 * k[a]! + 1) * w[b]!;
+    const r = (2 * k[b]! + 1) * w[a]!;
+    return l < r || (l === r && a < b);
+  };
+  const siftDown = (pos: number) => {
+    for (;;) {
+      const left = 2 * pos + 1;
+      if (left >= n) return;
+      const right = left + 1;
+      const child = right < n && less(heap[right]!, heap[left]!) ? right : left;
+      if (!less(heap[child]!, heap[pos]!)) return;
+      [heap[child], heap[pos]] = [heap[pos]!, heap[child]!];
+      pos = child;
+    }
+  };
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i);
+  let picked = 0;
+  return {
+    kind: 'smooth',
+    pick() {
+      const top = heap[0]!;
+      k[top]!++;
+      siftDown(0);
+      if (++picked === total) {
+        // End of a period: every k_i equals w_i; restart so the sequence repeats exactly.
+        picked = 0;
+        k.fill(0);
+        heap.sort((a, b) => a - b);
+        for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i);
+      }
+      return live[top]!;
+    },
+  };
+}
