@@ -115,7 +115,8 @@ export interface RuleModel {
 }
 
 export interface RouteParentModel {
-  parentRef: { group: string; kind: string; namespace: string; name: string; sectionName?: string | undefined; port?: number | undefined };
+  /** The parentRef as written (CRD defaults applied; namespace only if the route set it). */
+  parentRef: { group: string; kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined };
   gatewayKey: string;
   accepted: boolean;
   /** Listeners the route is attached to, with the hostnames it answers on each (undefined = any). */
@@ -190,12 +191,15 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
 
   const ctx = new Resolver(snapshot, options);
   const routes = snapshot.routes.map((r) => routeModel(r, gateways, ctx, options));
+  // attachedRoutes: one route counts once per listener, however many parentRefs reach it (digest 2.4).
   for (const route of routes) {
+    const counted = new Set<ListenerModel>();
     for (const parent of route.parents) {
       if (!parent.accepted) continue;
       const gw = gateways.find((g) => g.key === parent.gatewayKey)!;
-      for (const l of parent.listeners) gw.listeners.find((x) => x.name === l.name)!.attachedRoutes++;
+      for (const l of parent.listeners) counted.add(gw.listeners.find((x) => x.name === l.name)!);
     }
+    for (const l of counted) l.attachedRoutes++;
   }
   return { controllerName, gatewayClasses: classes, gateways, foreignGateways, routes };
 }
@@ -452,8 +456,7 @@ function routeModel(route: AnyRoute, gateways: GatewayModel[], ctx: Resolver, op
     const gwNamespace = ref.namespace ?? namespace;
     const gw = gateways.find((g) => g.key === `${gwNamespace}/${ref.name}`);
     if (!gw) continue;
-    const parentRef = { ...ref, namespace: gwNamespace };
-    parents.push(attachToParent(kind, namespace, parentRef, gw, hostnames, rules, validRules, ctx));
+    parents.push(attachToParent(kind, namespace, ref, gw, hostnames, rules, validRules, ctx));
   }
   return { resource: route, kind, namespace, name: route.metadata.name, key: `${kind}/${namespace}/${route.metadata.name}`, createdAt: options.createdAt(route), rules, parents };
 }

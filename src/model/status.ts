@@ -30,7 +30,7 @@ export interface GatewayStatus {
 }
 
 export interface RouteParentStatus {
-  parentRef: { group: string; kind: string; namespace: string; name: string; sectionName?: string; port?: number };
+  parentRef: { group: string; kind: string; namespace?: string; name: string; sectionName?: string; port?: number };
   controllerName: string;
   conditions: Condition[];
 }
@@ -133,8 +133,8 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
   return { apiVersion: 'v1', kind: 'List', items };
 }
 
-function parentKey(p: RouteParentStatus['parentRef'] | { namespace: string; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
-  return `${p.namespace}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;
+function parentKey(p: { namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
+  return `${p.namespace ?? ''}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;
 }
 
 function indexPrevious(list: StatusList | undefined): Map<string, Condition> {
@@ -152,6 +152,6 @@ function indexPrevious(list: StatusList | undefined): Map<string, Condition> {
   return out;
 }
 
-function stripUndefined(o: { group: string; kind: string; namespace: string; name: string; sectionName?: string | undefined; port?: number | undefined }): RouteParentStatus['parentRef'] {
+function stripUndefined(o: { group: string; kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): RouteParentStatus['parentRef'] {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as RouteParentStatus['parentRef'];
 }
