@@ -9,6 +9,7 @@ export const IssueCodes = {
   GW_MANIFEST_NOT_OBJECT: 'A document is not a mapping (object).',
   GW_MANIFEST_MISSING_KIND: 'A document has no `kind` or no `apiVersion`.',
   GW_MANIFEST_UNKNOWN_VERSION: 'The apiVersion is not one a cluster serves for this kind.',
+  GW_MANIFEST_UNKNOWN_KIND: 'A kind the gateway.networking.k8s.io API group does not have.',
   GW_MANIFEST_UNSUPPORTED_KIND: 'A gateway.networking.k8s.io kind this library does not implement; it is ignored.',
   GW_MANIFEST_UNKNOWN_FIELD: 'A field that the schema of this kind does not have.',
   GW_MANIFEST_REQUIRED: 'A required field is missing.',

@@ -3,7 +3,7 @@
  * It never throws on content: every problem becomes an {@link Issue} with its location.
  */
 import { z } from 'zod';
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
 import { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
@@ -59,12 +59,15 @@ const KINDS: Record<string, KindInfo> = {
   Gateway: { group: GatewayGroup, versions: { v1: GatewaySchema, v1beta1: GatewaySchema }, namespaced: true },
   HTTPRoute: { group: GatewayGroup, versions: { v1: HTTPRouteSchema, v1beta1: HTTPRouteSchema }, namespaced: true },
   GRPCRoute: { group: GatewayGroup, versions: { v1: GRPCRouteSchema }, namespaced: true },
-  TLSRoute: { group: GatewayGroup, versions: { v1: TLSRouteSchema, v1alpha3: TLSRouteV1Alpha2Schema, v1alpha2: TLSRouteV1Alpha2Schema }, namespaced: true },
+  TLSRoute: { group: GatewayGroup, versions: { v1: TLSRouteSchema, v1alpha3: TLSRouteSchema, v1alpha2: TLSRouteV1Alpha2Schema }, namespaced: true },
   ReferenceGrant: { group: GatewayGroup, versions: { v1: ReferenceGrantSchema, v1beta1: ReferenceGrantSchema }, namespaced: true },
   Service: { group: '', versions: { v1: ServiceSchema }, namespaced: true },
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
 };
+
+/** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'ListenerSet', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /** A raw document with what is needed to locate paths inside it. */
 interface RawDoc {
@@ -143,7 +146,7 @@ export function resourceKey(r: { kind: string; metadata: { name: string; namespa
 function parseYaml(text: string, firstIndex: number, base: Partial<Issue>, issues: Issue[]): RawDoc[] {
   const lines = new LineCounter();
   const out: RawDoc[] = [];
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const all = Array.isArray(parsed) ? parsed : [parsed];
   all.forEach((doc, i) => {
     const document = firstIndex + i;
@@ -158,12 +161,41 @@ function parseYaml(text: string, firstIndex: number, base: Partial<Issue>, issue
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, message: `Invalid YAML: ${firstLine((e as Error).message)}` });
+      issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, ...aliasPosition(doc as Document, lines), message: `Invalid YAML: ${firstLine((e as Error).message)}` });
       return;
     }
     if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
     out.push({ value, document, yaml: { doc: doc as Document, lines, prefix: [] } });
   });
+  return out;
+}
+
+/** Where the first alias without an anchor is, for errors raised while resolving aliases. */
+function aliasPosition(doc: Document, lines: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (isAlias(node) && node.resolve(doc) === undefined && node.range) {
+        offset = node.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (offset === undefined) return {};
+  const pos = lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/**
+ * The API server treats a field set to null as absent, so `port:` with no value is "required"
+ * when required and simply unset when optional. Nulls inside lists stay (they are type errors).
+ */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
 }
 
@@ -207,8 +239,12 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
   const version = apiVersion.slice(slash + 1);
   const info = KINDS[kind];
   if (!info || info.group !== group) {
-    if (group === GatewayGroup) {
+    if (group === GatewayGroup && UNIMPLEMENTED.has(kind)) {
       issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: ref, path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
+    } else if (group === GatewayGroup) {
+      const known = [...Object.keys(KINDS).filter((k) => KINDS[k]!.group === GatewayGroup), ...UNIMPLEMENTED];
+      const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
+      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: ref, path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
     }
     return undefined; // Deployments, ConfigMaps and the like are not ours: skip quietly.
   }
@@ -218,7 +254,7 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
     issues.push({ ...base, ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: ref, path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
     return undefined;
   }
-  const result = schema.safeParse(obj, { reportInput: true });
+  const result = schema.safeParse(dropNulls(obj), { reportInput: true });
   if (!result.success) {
     for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, base, ref));
     return undefined;

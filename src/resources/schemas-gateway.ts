@@ -79,7 +79,7 @@ const ListenerTLSConfig = z
     certificateRefs: z.array(SecretObjectReference).max(64).optional(),
     options: z
       .record(z.string(), z.string().max(4096))
-      .refine((o) => Object.keys(o).length <= 16, { message: 'must have at most 16 entries' })
+      .refine((o) => Object.keys(o).length <= 16, { message: 'Must have at most 16 entries', params: { code: 'GW_MANIFEST_LIMIT' } })
       .optional(),
   })
   .superRefine((tls, ctx) => {
@@ -114,7 +114,8 @@ export const ListenerSchema = z.strictObject({
 
 const GatewayAddress = z
   .strictObject({
-    type: str(1, 253).default('IPAddress'),
+    // The CRD's pattern, unanchored alternatives included: Hostname, IPAddress, NamedAddress or domain/Type.
+    type: str(1, 253, /^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/, 'AddressType').default('IPAddress'),
     value: z.string().max(253).optional(),
   })
   .superRefine((a, ctx) => {
@@ -137,8 +138,14 @@ export const GatewaySpecSchema = z
     addresses: z.array(GatewayAddress).max(16).optional(),
     infrastructure: z
       .strictObject({
-        labels: z.record(z.string(), z.string()).optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
+        labels: z
+          .record(z.string().regex(Patterns.labelKey, 'must be a valid label key'), z.string().max(63).regex(Patterns.labelValue, 'must be a valid label value'))
+          .refine((o) => Object.keys(o).length <= 8, { message: 'Must have at most 8 entries', params: { code: 'GW_MANIFEST_LIMIT' } })
+          .optional(),
+        annotations: z
+          .record(z.string().regex(Patterns.labelKey, 'must be a valid annotation key'), z.string().max(4096))
+          .refine((o) => Object.keys(o).length <= 16, { message: 'Must have at most 16 entries', params: { code: 'GW_MANIFEST_LIMIT' } })
+          .optional(),
         parametersRef: z.strictObject({ group: Group, kind: Kind, name: str(1, 253) }).optional(),
       })
       .optional(),
@@ -228,7 +235,6 @@ export const ReferenceGrantSchema = z.strictObject({
     from: z.array(z.strictObject({ group: Group, kind: Kind, namespace: Namespace })).min(1).max(16),
     to: z.array(z.strictObject({ group: Group, kind: Kind, name: str(1, 253).optional() })).min(1).max(16),
   }),
-  status: AnyStatus,
 });
 export type ReferenceGrant = z.infer<typeof ReferenceGrantSchema>;
 

@@ -24,6 +24,7 @@ import {
   Weight,
   int,
   metadata,
+  checkUnique,
   str,
 } from './schemas-shared.js';
 
@@ -81,9 +82,9 @@ const HeaderMatch = z
 /** Header modifier (`HTTPHeaderFilter`): set, add, remove. */
 const HTTPHeader = z.strictObject({ name: HeaderName, value: HeaderValue });
 const HTTPHeaderFilter = z.strictObject({
-  set: z.array(HTTPHeader).max(16).optional(),
-  add: z.array(HTTPHeader).max(16).optional(),
-  remove: z.array(z.string()).max(16).optional(),
+  set: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
+  add: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
+  remove: z.array(z.string()).max(16).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
 });
 
 const MirrorFilter = z
@@ -156,7 +157,7 @@ const CORSFilter = z
     allowCredentials: z.boolean().optional(),
     allowMethods: z.array(z.enum([...HTTPMethods, '*'])).max(9).optional(),
     allowHeaders: z.array(HeaderName).max(64).optional(),
-    exposeHeaders: z.array(HeaderName).max(64).optional(),
+    exposeHeaders: z.array(HeaderName).max(64).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
     maxAge: int(1).default(5),
   })
   .superRefine((c, ctx) => {
@@ -259,7 +260,7 @@ const DefaultPathMatch = { type: 'PathPrefix', value: '/' } as const;
 
 export const HTTPRouteMatchSchema = z.strictObject({
   path: PathMatch.prefault(DefaultPathMatch),
-  headers: z.array(HeaderMatch).max(16).optional(),
+  headers: z.array(HeaderMatch).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
   queryParams: z
     .array(
       z
@@ -269,6 +270,7 @@ export const HTTPRouteMatchSchema = z.strictObject({
         }),
     )
     .max(16)
+    .superRefine((l, ctx) => checkUnique(l, ctx, (q) => q.name))
     .optional(),
   method: z.enum(HTTPMethods).optional(),
 });
@@ -345,11 +347,6 @@ const SessionPersistence = z
     if (newShape && s.type === 'Header' && s.header === undefined) violate(ctx, 'header must be specified for Header type');
   });
 
-/** True when a path modifier list uses ReplacePrefixMatch. */
-function usesReplacePrefix(filters: HTTPRouteFilter[] | undefined): boolean {
-  return (filters ?? []).some((f) => f.requestRedirect?.path?.type === 'ReplacePrefixMatch' || f.urlRewrite?.path?.type === 'ReplacePrefixMatch');
-}
-
 export const HTTPRouteRuleSchema = z
   .strictObject({
     name: SectionName.optional(),
@@ -373,8 +370,12 @@ export const HTTPRouteRuleSchema = z
       if (f.some((x) => x.urlRewrite?.path?.type === 'ReplacePrefixMatch')) {
         violate(ctx, 'When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified');
       }
-      if ((rule.backendRefs ?? []).some((b) => usesReplacePrefix(b.filters))) {
-        violate(ctx, 'Within backendRefs, when using RequestRedirect or URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified');
+      const backendFilters = (rule.backendRefs ?? []).flatMap((b) => b.filters ?? []);
+      if (backendFilters.some((x) => x.requestRedirect?.path?.type === 'ReplacePrefixMatch')) {
+        violate(ctx, 'Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified');
+      }
+      if (backendFilters.some((x) => x.urlRewrite?.path?.type === 'ReplacePrefixMatch')) {
+        violate(ctx, 'Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified');
       }
     }
   });
@@ -402,7 +403,7 @@ export const HTTPRouteSchema = z.strictObject({
   apiVersion: z.string(),
   kind: z.literal('HTTPRoute'),
   metadata: metadata(),
-  spec: HTTPRouteSpecSchema.prefault({}),
+  spec: HTTPRouteSpecSchema,
   status: AnyStatus,
 });
 export type HTTPRoute = z.infer<typeof HTTPRouteSchema>;
@@ -456,7 +457,7 @@ const GRPCMethodMatch = z
 
 export const GRPCRouteMatchSchema = z.strictObject({
   method: GRPCMethodMatch.optional(),
-  headers: z.array(HeaderMatch).max(16).optional(),
+  headers: z.array(HeaderMatch).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
 });
 
 export const GRPCBackendRefSchema = z
@@ -499,8 +500,7 @@ export const GRPCRouteSchema = z.strictObject({
       if (total > 128) {
         violate(ctx, 'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128', ['rules']);
       }
-    })
-    .prefault({}),
+    }),
   status: AnyStatus,
 });
 export type GRPCRoute = z.infer<typeof GRPCRouteSchema>;
@@ -530,7 +530,9 @@ const TLSRuleSchema = z.strictObject({
 });
 
 function tlsRouteSpec(version: 'v1' | 'v1alpha') {
-  const hostnames = z.array(Hostname).max(1024).superRefine((hs, ctx) => {
+  // v1 (and v1alpha3) forbid IPs by CEL; v1alpha2 only applies the Hostname pattern.
+  const hostnames = z.array(Hostname).max(version === 'v1' ? 1024 : 16).superRefine((hs, ctx) => {
+    if (version !== 'v1') return;
     hs.forEach((h, i) => {
       if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) violate(ctx, 'Hostnames cannot contain an IP', [i]);
     });

@@ -108,15 +108,42 @@ export const BackendObjectReference = z
 /** Weight of a backendRef: 0 to 1,000,000, default 1. */
 export const Weight = int(0, 1_000_000).default(1);
 
-/** Kubernetes object metadata: name and namespace are checked; the rest passes through. */
+/**
+ * Kubernetes ObjectMeta. Every field of ObjectMeta is known, so a misspelt one (`namepsace`) is
+ * an unknown-field error, as with kubectl's strict field validation.
+ */
 export function metadata(name: z.ZodString = ObjectName.regex(Patterns.dnsSubdomain, 'must be a lowercase RFC 1123 subdomain')) {
-  return z.looseObject({
+  return z.strictObject({
     name,
     namespace: Namespace.optional(),
+    generateName: z.string().optional(),
     labels: z.record(z.string().regex(Patterns.labelKey, 'must be a valid label key'), z.string().max(63).regex(Patterns.labelValue, 'must be a valid label value')).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
     creationTimestamp: z.union([z.string(), z.date()]).optional(),
     generation: z.number().int().min(0).optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    selfLink: z.string().optional(),
+    deletionTimestamp: z.union([z.string(), z.date()]).optional(),
+    deletionGracePeriodSeconds: z.number().int().optional(),
+    ownerReferences: z.array(z.record(z.string(), z.unknown())).optional(),
+    finalizers: z.array(z.string()).optional(),
+    managedFields: z.array(z.record(z.string(), z.unknown())).optional(),
+  });
+}
+
+/**
+ * Entries of a list the CRD keys by `key` (x-kubernetes-list-type: map) or keeps as a set:
+ * the API server refuses a repeated key. `key` undefined compares whole values.
+ */
+export function checkUnique<T>(list: readonly T[] | undefined, ctx: z.RefinementCtx, key?: (t: T) => unknown, field = 'name'): void {
+  const seen = new Set<unknown>();
+  (list ?? []).forEach((item, i) => {
+    const k = key ? key(item) : item;
+    if (seen.has(k)) {
+      ctx.addIssue({ code: 'custom', message: `Duplicate value ${JSON.stringify(k)}: entries of this list must be unique${key ? ` by ${field}` : ''}`, path: key ? [i, field] : [i], params: { rule: 'list entries must be unique' } });
+    }
+    seen.add(k);
   });
 }
 

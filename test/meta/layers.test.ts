@@ -1,0 +1,46 @@
+// The pipeline runs in one direction: a folder of src/ imports only from folders to its left
+// (plus types.ts and errors.ts). See STYLE: resources -> model -> ir -> match -> pick -> filters
+// -> gateway -> adapters.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters'];
+const src = fileURLToPath(new URL('../../src/', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const all = files(src).map((f) => relative(src, f));
+
+describe('layering', () => {
+  it('every src folder is a known layer', () => {
+    const folders = new Set(all.filter((f) => f.includes('/')).map((f) => f.split('/')[0]!));
+    for (const f of folders) expect(ORDER, `unknown layer ${f}`).toContain(f);
+  });
+
+  it.each(all.filter((f) => f.includes('/')))('%s imports only from layers to its left', (file) => {
+    const layer = ORDER.indexOf(file.split('/')[0]!);
+    const text = readFileSync(join(src, file), 'utf8');
+    for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+      const target = relative(src, join(src, file, '..', m[1]!));
+      if (!target.includes('/')) {
+        expect(['types.js', 'errors.js'], `${file} imports ${target}`).toContain(target);
+        continue;
+      }
+      const targetLayer = ORDER.indexOf(target.split('/')[0]!);
+      expect(targetLayer, `${file} imports ${target}`).toBeLessThanOrEqual(layer);
+    }
+  });
+
+  it('a layer holds at most about four files', () => {
+    const counts = new Map<string, number>();
+    for (const f of all.filter((x) => x.includes('/'))) counts.set(f.split('/')[0]!, (counts.get(f.split('/')[0]!) ?? 0) + 1);
+    for (const [layer, n] of counts) expect(n, `${layer} has ${n} files`).toBeLessThanOrEqual(5);
+  });
+});
