@@ -350,7 +350,13 @@ const SessionPersistence = z
 export const HTTPRouteRuleSchema = z
   .strictObject({
     name: SectionName.optional(),
-    matches: z.array(HTTPRouteMatchSchema).max(64).prefault([{ path: DefaultPathMatch }]),
+    // "If no matches are specified, the default is a prefix path match on /" (HTTPRouteRule.Matches):
+    // an empty list is treated like an absent one.
+    matches: z
+      .array(HTTPRouteMatchSchema)
+      .max(64)
+      .prefault([{ path: DefaultPathMatch }])
+      .transform((m) => (m.length > 0 ? m : [{ path: { ...DefaultPathMatch } }])),
     filters: HTTPFilterList.optional(),
     backendRefs: z.array(HTTPBackendRefSchema).max(16).optional(),
     timeouts: Timeouts.optional(),

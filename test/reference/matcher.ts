@@ -60,14 +60,14 @@ function intersect(listener: string | undefined, route: string | undefined): str
   return 'none';
 }
 
-/** creationTimestamp in ms; objects without one were loaded together and tie (0). */
-function created(r: Resource): number {
+/** creationTimestamp in ms; objects without one were loaded together at `now` and tie. */
+function created(r: Resource, now: number): number {
   const ts = r.metadata.creationTimestamp;
-  return typeof ts === 'string' ? Date.parse(ts) : ts instanceof Date ? ts.getTime() : 0;
+  return typeof ts === 'string' ? Date.parse(ts) : ts instanceof Date ? ts.getTime() : now;
 }
 
 /** Builds every candidate of every HTTPRoute attached to `gatewayName`, per listener. */
-function candidates(resources: Resource[], gatewayName: string): { listeners: { name: string; port: number; hostname: string | undefined; protocol: string }[]; cands: Candidate[] } {
+function candidates(resources: Resource[], gatewayName: string, now: number): { listeners: { name: string; port: number; hostname: string | undefined; protocol: string }[]; cands: Candidate[] } {
   const gw = resources.find((r) => r.kind === 'Gateway' && r.metadata.name === gatewayName);
   if (!gw || gw.kind !== 'Gateway') throw new Error('reference: no gateway');
   const gwNs = gw.metadata.namespace!;
@@ -102,7 +102,7 @@ function candidates(resources: Resource[], gatewayName: string): { listeners: { 
             for (const h of m.headers ?? []) if (!headers.some((x) => x.name.toLowerCase() === h.name.toLowerCase())) headers.push(h);
             const query: Candidate['query'] = [];
             for (const q of m.queryParams ?? []) if (!query.some((x) => x.name === q.name)) query.push(q);
-            cands.push({ listener, routeKey: `${ns}/${r.metadata.name}`, created: created(r), hostname, rule: ri, match: mi, pathType: m.path.type, pathValue: m.path.value, method: m.method, headers, query });
+            cands.push({ listener, routeKey: `${ns}/${r.metadata.name}`, created: created(r, now), hostname, rule: ri, match: mi, pathType: m.path.type, pathValue: m.path.value, method: m.method, headers, query });
           });
         });
       }
@@ -163,8 +163,8 @@ function compare(a: Candidate, b: Candidate): number {
  * route attached to it whose hostname matches the host, keep the most specific hostname
  * (virtual-host semantics), sort by precedence, return the first that matches.
  */
-export function referenceRoute(resources: Resource[], gatewayName: string, req: RefRequest): RefDecision {
-  const { listeners, cands } = candidates(resources, gatewayName);
+export function referenceRoute(resources: Resource[], gatewayName: string, req: RefRequest, now = 0): RefDecision {
+  const { listeners, cands } = candidates(resources, gatewayName, now);
   const host = req.host?.toLowerCase().replace(/:\d+$/, '');
   const hostOK = (pattern: string | null) => pattern === null || (host !== undefined && wildcardMatches(pattern, host));
   // Listener: same port, HTTP; exact hostname > longer wildcard > none.
