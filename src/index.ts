@@ -30,7 +30,7 @@ export type {
   Severity,
 } from './types.js';
 
-export type { Condition, GatewayClassStatus, GatewayStatus, ListenerStatus, RouteParentStatus, StatusList, StatusObject } from './model/status.js';
+export type { Condition, GatewayClassStatus, GatewayStatus, ListenerStatus, RouteParentStatus, RouteStatusObject, StatusList, StatusObject } from './model/status.js';
 
 export { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './resources/schemas-gateway.js';
 export type { GatewayClass, Gateway, Listener, NamespaceObject, ReferenceGrant, Secret, Service } from './resources/schemas-gateway.js';

@@ -77,7 +77,7 @@ export interface GatewayRouter {
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
-  statusOf(kind: StatusObject['kind'], name: string, namespace?: string): StatusObject | undefined;
+  statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace?: string): Extract<StatusObject, { kind: K }> | undefined;
   /**
    * Replaces the manifests atomically. On error the running snapshot stays and the error is
    * returned (not thrown): `{ ok: false, error }`.
@@ -147,8 +147,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     explain(request) {
       return explainRequest(current.runtime, request);
     },
-    statusOf(kind, name, namespace = 'default') {
-      return current.status.items.find((i) => i.kind === kind && i.metadata.name === name && (kind === 'GatewayClass' || i.metadata.namespace === namespace));
+    statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace = 'default') {
+      return current.status.items.find((i) => i.kind === kind && i.metadata.name === name && (kind === 'GatewayClass' || i.metadata.namespace === namespace)) as Extract<StatusObject, { kind: K }> | undefined;
     },
     reload(manifests) {
       try {

@@ -50,7 +50,17 @@ interface Meta {
 export type StatusObject =
   | { apiVersion: string; kind: 'GatewayClass'; metadata: Meta; status: GatewayClassStatus }
   | { apiVersion: string; kind: 'Gateway'; metadata: Meta; status: GatewayStatus }
-  | { apiVersion: string; kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute'; metadata: Meta; status: { parents: RouteParentStatus[] } };
+  | RouteStatusObject<'HTTPRoute'>
+  | RouteStatusObject<'GRPCRoute'>
+  | RouteStatusObject<'TLSRoute'>;
+
+/** A route's status object. */
+export interface RouteStatusObject<K extends 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute'> {
+  apiVersion: string;
+  kind: K;
+  metadata: Meta;
+  status: { parents: RouteParentStatus[] };
+}
 
 /** A `kind: List` of status objects: GatewayClasses, then Gateways, then routes. */
 export interface StatusList {
@@ -119,7 +129,7 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
     // Parents that are not ours are not listed; a route with none still appears with an empty list.
     items.push({
       apiVersion: r.resource.apiVersion,
-      kind: r.kind,
+      kind: r.kind as 'HTTPRoute',
       metadata: { name: r.name, namespace: r.namespace, generation: gen },
       status: {
         parents: r.parents.map((p) => ({
