@@ -159,31 +159,39 @@ function compare(a: Candidate, b: Candidate): number {
 }
 
 /**
- * Routes a request the slow way: choose the listener, collect every candidate of every
- * route attached to it whose hostname matches the host, keep the most specific hostname
- * (virtual-host semantics), sort by precedence, return the first that matches.
+ * A reference router for one Gateway: candidates are collected and sorted once; each request is
+ * then a linear scan, the slow way: choose the listener, keep the candidates of routes attached
+ * to it whose hostname matches the host, keep the most specific hostname (virtual-host
+ * semantics), and return the first in precedence order that matches.
  */
-export function referenceRoute(resources: Resource[], gatewayName: string, req: RefRequest, now = 0): RefDecision {
+export function createReference(resources: Resource[], gatewayName: string, now = 0): (req: RefRequest) => RefDecision {
   const { listeners, cands } = candidates(resources, gatewayName, now);
-  const host = req.host?.toLowerCase().replace(/:\d+$/, '');
-  const hostOK = (pattern: string | null) => pattern === null || (host !== undefined && wildcardMatches(pattern, host));
-  // Listener: same port, HTTP; exact hostname > longer wildcard > none.
-  const specificity = (h: string | undefined) => (h === undefined ? 0 : h.startsWith('*') ? h.length : 10_000 + h.length);
-  const eligible = listeners
-    .filter((l) => l.protocol === 'HTTP' && (req.port === undefined || l.port === req.port) && hostOK(l.hostname ?? null))
-    .sort((a, b) => specificity(b.hostname) - specificity(a.hostname) || a.port - b.port);
-  const listener = eligible[0];
-  if (!listener) return { type: 'not-found', listener: null };
-  const mine = cands.filter((c) => c.listener === listener.name && hostOK(c.hostname));
-  if (mine.length === 0) return { type: 'not-found', listener: listener.name };
-  mine.sort(compare);
-  const top = mine[0]!.hostname; // the most specific matching hostname: no fall-through below it
-  const url = new URL(req.path, 'http://x');
-  for (const c of mine) {
-    if (c.hostname !== top) break;
-    if (matchOK(c, req, url.pathname === req.path.split('?')[0] ? url.pathname : req.path.split('?')[0]!, url.searchParams)) {
-      return { type: 'match', listener: listener.name, route: c.routeKey, rule: c.rule, match: c.match };
+  cands.sort(compare);
+  return (req) => {
+    const host = req.host?.toLowerCase().replace(/:\d+$/, '');
+    const hostOK = (pattern: string | null) => pattern === null || (host !== undefined && wildcardMatches(pattern, host));
+    // Listener: same port, HTTP; exact hostname > longer wildcard > none.
+    const specificity = (h: string | undefined) => (h === undefined ? 0 : h.startsWith('*') ? h.length : 10_000 + h.length);
+    const eligible = listeners
+      .filter((l) => l.protocol === 'HTTP' && (req.port === undefined || l.port === req.port) && hostOK(l.hostname ?? null))
+      .sort((a, b) => specificity(b.hostname) - specificity(a.hostname) || a.port - b.port);
+    const listener = eligible[0];
+    if (!listener) return { type: 'not-found', listener: null };
+    const q = req.path.indexOf('?');
+    const path = q >= 0 ? req.path.slice(0, q) : req.path;
+    const query = new URLSearchParams(q >= 0 ? req.path.slice(q + 1) : '');
+    let top: string | null | undefined;
+    for (const c of cands) {
+      if (c.listener !== listener.name || !hostOK(c.hostname)) continue;
+      if (top === undefined) top = c.hostname; // the most specific matching hostname: no fall-through below it
+      if (c.hostname !== top) break;
+      if (matchOK(c, req, path, query)) return { type: 'match', listener: listener.name, route: c.routeKey, rule: c.rule, match: c.match };
     }
-  }
-  return { type: 'not-found', listener: listener.name };
+    return { type: 'not-found', listener: listener.name };
+  };
+}
+
+/** One-shot form of {@link createReference}. */
+export function referenceRoute(resources: Resource[], gatewayName: string, req: RefRequest, now = 0): RefDecision {
+  return createReference(resources, gatewayName, now)(req);
 }
