@@ -1,0 +1,95 @@
+// Weighted picking (spec digest section 6): shares are exactly weight/sum, weight 0 never wins.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createPicker } from '../../src/pick/weighted.js';
+
+/** An RNG that walks [0, 1) in `steps` equal steps: every integer in [0, total) is drawn equally often. */
+function sweep(steps: number): () => number {
+  let k = 0;
+  return () => ((k++ % steps) + 0.5) / steps;
+}
+
+describe('random picker', () => {
+  it('gives each backend exactly weight/sum of a full sweep of the RNG (shares are exact, digest 6)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 8 }), (weights) => {
+        const total = weights.reduce((a, b) => a + b, 0);
+        const p = createPicker(weights, 'random', sweep(total || 1));
+        if (total === 0) {
+          expect(p).toBeNull();
+          return;
+        }
+        const counts = weights.map(() => 0);
+        for (let i = 0; i < total; i++) counts[p!.pick()]!++;
+        expect(counts).toEqual(weights);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never picks a weight-0 backend, whatever the RNG returns (HTTPBackendRef weight 0 gets no traffic)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 2, maxLength: 16 }), fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 50, maxLength: 50 }), (weights, draws) => {
+        fc.pre(weights.some((w) => w > 0));
+        let k = 0;
+        const p = createPicker(weights, 'random', () => draws[k++ % draws.length]!)!;
+        for (let i = 0; i < 50; i++) expect(weights[p.pick()]).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('does not throw when the RNG misbehaves (NaN, negative, 1)', () => {
+    for (const bad of [Number.NaN, -1, 1, 5]) {
+      const p = createPicker([1, 2, 0, 3], 'random', () => bad)!;
+      const i = p.pick();
+      expect([0, 1, 3]).toContain(i);
+    }
+  });
+
+  it('stays within 0.5 percentage points of each weight over 200,000 Math.random picks', () => {
+    const weights = [70, 25, 5, 0];
+    const p = createPicker(weights, 'random', Math.random)!;
+    const counts = [0, 0, 0, 0];
+    const n = 200_000;
+    for (let i = 0; i < n; i++) counts[p.pick()]!++;
+    weights.forEach((w, i) => expect(Math.abs(counts[i]! / n - w / 100)).toBeLessThan(0.005));
+  });
+});
+
+describe('smooth picker', () => {
+  it('is exact in every window of sum(weights) consecutive picks, and never picks weight 0', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 6 }), (weights) => {
+        const total = weights.reduce((a, b) => a + b, 0);
+        const p = createPicker(weights, 'smooth', Math.random);
+        if (total === 0) {
+          expect(p).toBeNull();
+          return;
+        }
+        const seq = Array.from({ length: total * 3 }, () => p!.pick());
+        for (let start = 0; start + total <= seq.length; start++) {
+          const counts = weights.map(() => 0);
+          for (const i of seq.slice(start, start + total)) counts[i]!++;
+          expect(counts).toEqual(weights);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('spreads picks evenly: 99/1 puts the single pick mid-period, 50/50 alternates', () => {
+    const p = createPicker([99, 1], 'smooth', Math.random)!;
+    const seq = Array.from({ length: 100 }, () => p.pick());
+    expect(seq.indexOf(1)).toBeGreaterThan(30);
+    expect(seq.indexOf(1)).toBeLessThan(70);
+    const q = createPicker([50, 50], 'smooth', Math.random)!;
+    expect(Array.from({ length: 6 }, () => q.pick())).toEqual([0, 1, 0, 1, 0, 1]);
+  });
+
+  it('handles the largest weights without losing exactness (1,000,000 vs 1)', () => {
+    const p = createPicker([1_000_000, 1], 'smooth', Math.random)!;
+    let ones = 0;
+    for (let i = 0; i < 1_000_001; i++) if (p.pick() === 1) ones++;
+    expect(ones).toBe(1);
+  });
+});
