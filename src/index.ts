@@ -5,6 +5,7 @@
 export { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from './gateway/create.js';
 export type { GatewayOptions, GatewayRouter } from './gateway/create.js';
 export type { CandidateExplanation, Explanation, RoutingOptions } from './gateway/route.js';
+export type { ExtensionAnswer, ExtensionContext, ExtensionFilter } from './filters/apply.js';
 export type { PrecedenceKey } from './ir/precedence.js';
 
 export { loadManifests } from './resources/load.js';
@@ -19,9 +20,11 @@ export type {
   ForwardDecision,
   ForwardedRequest,
   HeaderMap,
+  HeaderOps,
   Issue,
   IssueCode,
   ListenerRef,
+  MirrorTarget,
   RedirectDecision,
   RespondDecision,
   RespondReason,

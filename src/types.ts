@@ -118,6 +118,21 @@ export interface ForwardedRequest {
   headers: Record<string, string | string[]>;
 }
 
+/** Header operations to apply, in order: set replaces, add appends, remove deletes. Names lower-case. */
+export interface HeaderOps {
+  set: [string, string][];
+  add: [string, string][];
+  remove: string[];
+}
+
+/** A copy of the request sent to a mirror backend; its response is ignored. */
+export interface MirrorTarget {
+  backend: BackendTarget;
+  /** The registered backend key that serves it, when one is registered. */
+  registered?: string;
+  request: ForwardedRequest;
+}
+
 interface DecisionBase {
   /** The listener that handled the request; null when no listener matched. */
   listener: ListenerRef | null;
@@ -138,6 +153,16 @@ export interface ForwardDecision extends MatchedBase {
   /** The registered backend key that serves it (adapters), when one is registered. */
   registered?: string;
   request: ForwardedRequest;
+  /** Operations on the backend's response headers (ResponseHeaderModifier, CORS), in order. */
+  responseHeaders: HeaderOps[];
+  /** Copies to send fire-and-forget (RequestMirror), after the percent/fraction draw. */
+  mirrors: MirrorTarget[];
+  /** Rule timeouts in milliseconds; 0 disables one. Absent: no timeout configured. */
+  timeouts?: { request?: number; backendRequest?: number };
+  /** Rule retry policy (experimental), carried for the adapter. */
+  retry?: { codes: number[]; attempts?: number; backoffMs?: number };
+  /** A session to start (sessionPersistence): the cookie or header to send with the response. */
+  session?: { cookie: string } | { header: [string, string] };
 }
 
 /** Answer with a redirect. */
@@ -145,6 +170,8 @@ export interface RedirectDecision extends MatchedBase {
   type: 'redirect';
   status: 301 | 302 | 303 | 307 | 308;
   location: string;
+  /** Operations on the response headers (ResponseHeaderModifier, CORS), in order. */
+  responseHeaders: HeaderOps[];
 }
 
 /** Why the gateway answers a request itself. */
@@ -156,6 +183,10 @@ export type RespondReason =
   | 'backend-unavailable'
   | 'no-backends'
   | 'all-weights-zero'
+  | 'cors-preflight'
+  | 'extension'
+  | 'extension-unresolved'
+  | 'extension-error'
   | 'bad-request';
 
 /** Answer directly with a status code (404, 421, 500, 503...). */
@@ -170,6 +201,10 @@ export interface RespondDecision extends DecisionBase {
   match?: number;
   /** The backend whose share this is, for invalid-backend and backend-unavailable. */
   backend?: BackendTarget;
+  /** Headers to send (CORS preflight answers, ExtensionRef answers). */
+  headers?: Record<string, string>;
+  /** Body to send instead of the default short reason (ExtensionRef answers). */
+  body?: string;
 }
 
 /** What the gateway does with a request: plain, serialisable data. */

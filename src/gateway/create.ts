@@ -218,6 +218,16 @@ function validateOptions(options: GatewayOptions): void {
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);
   if (options.random !== undefined && typeof options.random !== 'function') fail('The option random must be a function returning a number in [0, 1), e.g. a seeded PRNG.');
+  if (options.extensions !== undefined) {
+    for (const [k, v] of Object.entries(options.extensions)) {
+      if (typeof v !== 'function') fail(`The option extensions['${k}'] must be a function (request, context) => void | { status, headers?, body? }.`);
+      if (k.split('/').length !== 3) fail(`The option extensions key '${k}' must be 'group/Kind/name', as the filter's extensionRef names it.`);
+    }
+  }
+  const sticky = options.sticky;
+  if (sticky !== undefined && typeof sticky !== 'function' && !(typeof sticky === 'object' && sticky !== null && (typeof (sticky as { cookie?: unknown }).cookie === 'string' || typeof (sticky as { header?: unknown }).header === 'string'))) {
+    fail(`The option sticky must be { cookie: name }, { header: name } or a function returning the session key, got ${JSON.stringify(sticky)}.`);
+  }
 }
 
 export { getSource };

@@ -3,7 +3,7 @@
  * selection (sections 4, 5), and the weighted pick (section 6), composed into a Decision.
  * Request-time code never throws: bad input gets a 400, a broken invariant a 500.
  */
-import type { BackendTarget, Decision, ListenerRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
+import type { BackendTarget, Decision, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import { hostMatches } from '../model/hostnames.js';
@@ -11,6 +11,9 @@ import { compileMatcher, candidatesFor, vhostsFor, type CompiledListener, type C
 import { RequestView } from '../match/request.js';
 import { compileFullMatch } from '../resources/regex.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
+import { createStickyPicker, type StickyPicker } from '../pick/sticky.js';
+import { applyFilters, ruleTimeouts, type ExtensionFilter, type FilterContext, type FilterState } from '../filters/apply.js';
+import { durationMs } from '../resources/schemas-route.js';
 
 /** Routing options (part of createGateway's options). */
 export interface RoutingOptions {
@@ -24,11 +27,32 @@ export interface RoutingOptions {
    * implementations (spec digest 5.2).
    */
   hostFallthrough?: boolean;
+  /**
+   * ExtensionRef filters, keyed `group/Kind/name` as the filter's extensionRef names them. A
+   * filter may change the request or answer it. An ExtensionRef nobody registered answers 500.
+   */
+  extensions?: Record<string, ExtensionFilter>;
+  /**
+   * Sticky weighted splits for every rule: the session key is this cookie's or header's value,
+   * or what the function returns. A request without a key gets the ordinary pick. Rules with
+   * `sessionPersistence` use their own cookie or header instead. Default: none.
+   */
+  sticky?: { cookie: string } | { header: string } | ((request: RouteRequest) => string | undefined);
+}
+
+/** Where a rule's session key comes from, and how a new session is started. */
+interface SessionSource {
+  read: (req: RequestView) => string | undefined;
+  /** For sessionPersistence: how to hand a new session to the client. */
+  start?: (id: string) => { cookie: string } | { header: [string, string] };
 }
 
 interface RuleRuntime {
   rule: IR.Rule;
   picker: Picker | null;
+  sticky: StickyPicker | null;
+  session: SessionSource | null;
+  timeouts: { request?: number; backendRequest?: number } | undefined;
 }
 
 /** The compiled, ready-to-route form of one IR. */
@@ -36,7 +60,7 @@ export interface Runtime {
   ir: IR.Gateway;
   matcher: CompiledMatcher;
   rules: RuleRuntime[];
-  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough'>> & { random: () => number };
+  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number };
 }
 
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
@@ -45,9 +69,70 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   return {
     ir,
     matcher: compileMatcher(ir),
-    rules: ir.rules.map((rule) => ({ rule, picker: createPicker(rule.backends.map((b) => b.weight), picker, random) })),
-    options: { picker, hostFallthrough: options.hostFallthrough ?? false, random },
+    rules: ir.rules.map((rule) => {
+      const weights = rule.backends.map((b) => b.weight);
+      const session = sessionSource(ir, rule, options.sticky);
+      const ids = rule.backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${rule.backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+      return {
+        rule,
+        picker: createPicker(weights, picker, random),
+        sticky: session ? createStickyPicker(ids, weights) : null,
+        session,
+        timeouts: ruleTimeouts(rule.timeouts),
+      };
+    }),
+    options: { picker, hostFallthrough: options.hostFallthrough ?? false, random, extensions: options.extensions ?? {} },
   };
+}
+
+/** A cookie's value from the Cookie header. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(/[;,]\s*/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The session source of a rule: its sessionPersistence (GEP-1619; both the v1.6.1 and the main
+ * shapes), else the `sticky` option, else none.
+ */
+function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['sticky']): SessionSource | null {
+  const sp = rule.sessionPersistence as
+    | { type?: string; sessionName?: string; absoluteTimeout?: string; cookieConfig?: { lifetimeType?: string }; cookie?: { name?: string; path?: string; lifetimeType?: string }; header?: { name: string } }
+    | undefined;
+  if (sp) {
+    const route = ir.routes[rule.route]!;
+    // Rules must not share sessions: the default name is unique per route and rule.
+    const fallback = `gw-session-${route.namespace}-${route.name}-${rule.index}`;
+    if (sp.type === 'Header') {
+      const name = (sp.header?.name ?? sp.sessionName ?? fallback).toLowerCase();
+      return { read: (req) => req.header(name), start: (id) => ({ header: [name, id] }) };
+    }
+    const name = sp.cookie?.name ?? sp.sessionName ?? fallback;
+    const path = sp.cookie?.path ?? '/';
+    const permanent = (sp.cookie?.lifetimeType ?? sp.cookieConfig?.lifetimeType) === 'Permanent' && sp.absoluteTimeout !== undefined;
+    const maxAge = permanent ? `; Max-Age=${Math.floor(durationMs(sp.absoluteTimeout!) / 1000)}` : '';
+    return { read: (req) => cookieValue(req.header('cookie'), name), start: (id) => ({ cookie: `${name}=${id}; Path=${path}; HttpOnly${maxAge}` }) };
+  }
+  if (!sticky) return null;
+  if (typeof sticky === 'function') {
+    return {
+      read: (req) => {
+        try {
+          const k = sticky(req.request);
+          return typeof k === 'string' && k !== '' ? k : undefined;
+        } catch {
+          return undefined; // a throwing key function falls back to the ordinary pick
+        }
+      },
+    };
+  }
+  if ('cookie' in sticky) return { read: (req) => cookieValue(req.header('cookie'), sticky.cookie) };
+  const h = sticky.header.toLowerCase();
+  return { read: (req) => req.header(h) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,6 +249,8 @@ export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
 
 interface PickTrace {
   algorithm: string;
+  /** The session key that keyed a sticky pick. */
+  sessionKey?: string;
   backends: { name: string; namespace: string; port: number | undefined; weight: number; state: string; share: number }[];
   totalWeight: number;
   chosen: number | null;
@@ -187,6 +274,24 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   const routeRef = { kind: route.kind, namespace: route.namespace, name: route.name };
   const ruleRef = rr.rule.name !== undefined ? { index: rr.rule.index, name: rr.rule.name } : { index: rr.rule.index };
   const matched = { route: routeRef, rule: ruleRef, match: match.index };
+  const state: FilterState = {
+    request: { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: lowerCaseHeaders(req.request.headers) },
+    responseHeaders: [],
+    mirrors: [],
+  };
+  const fctx: FilterContext = {
+    method: req.method,
+    header: (n) => req.header(n),
+    listenerPort: lref.port,
+    matchedPrefix: match.path.type === 'PathPrefix' ? match.path.value : null,
+    extensions: rt.options.extensions,
+    random: rt.options.random,
+    route: routeRef,
+    rule: ruleRef,
+  };
+  // Rule filters first, in the order listed; they may answer (redirect, CORS preflight, extension).
+  const answered = filterAnswer(lref, matched, state, applyFilters(rr.rule.filters, state, fctx));
+  if (answered) return answered;
   const backends = rr.rule.backends;
   if (backends.length === 0) {
     // HTTPRouteRule.BackendRefs: no backendRefs and no filter that answers => 500.
@@ -196,8 +301,20 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
     // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
     return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matched);
   }
-  const chosen = rr.picker.pick();
-  if (trace) trace.pick = pickTrace(rr, chosen);
+  let chosen: number;
+  let session: { cookie: string } | { header: [string, string] } | undefined;
+  const key = rr.session?.read(req);
+  if (rr.sticky && key !== undefined) {
+    chosen = rr.sticky.pick(key);
+  } else if (rr.sticky && rr.session?.start) {
+    // A new session: mint an id; rendezvous hashing of a random id is a weighted pick.
+    const id = sessionId(rt.options.random);
+    chosen = rr.sticky.pick(id);
+    session = rr.session.start(id);
+  } else {
+    chosen = rr.picker.pick();
+  }
+  if (trace) trace.pick = pickTrace(rr, chosen, key);
   const b = backends[chosen]!;
   const target: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
   if (b.state === 'invalid') {
@@ -207,20 +324,39 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   if (b.state === 'unavailable') {
     return respond(lref, 503, 'backend-unavailable', `Backend ${b.namespace}/${b.name} has no endpoints: ${b.message ?? 'see route status'}`, { ...matched, backend: target });
   }
+  // Backend filters run only when this backend is picked (HTTPBackendRef.Filters).
+  if (b.filters.length > 0) {
+    const byBackend = filterAnswer(lref, matched, state, applyFilters(b.filters, state, fctx));
+    if (byBackend) return byBackend;
+  }
+  const rule = rr.rule;
   return {
     type: 'forward',
     listener: lref,
     ...matched,
     backend: target,
     ...(b.registered !== undefined ? { registered: b.registered } : {}),
-    request: {
-      method: req.method,
-      path: req.request.path,
-      host: req.request.host ?? req.header('host'),
-      scheme: req.scheme,
-      headers: lowerCaseHeaders(req.request.headers),
-    },
+    request: state.request,
+    responseHeaders: state.responseHeaders,
+    mirrors: state.mirrors,
+    ...(rr.timeouts ? { timeouts: rr.timeouts } : {}),
+    ...(rule.retry
+      ? { retry: { codes: rule.retry.codes ?? [], ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}), ...(rule.retry.backoff !== undefined ? { backoffMs: durationMs(rule.retry.backoff) } : {}) } }
+      : {}),
+    ...(session ? { session } : {}),
   };
+}
+
+function filterAnswer(lref: ListenerRef, matched: { route: RouteRef; rule: { index: number; name?: string }; match: number }, state: FilterState, r: ReturnType<typeof applyFilters>): Decision | null {
+  if (r.type === 'continue') return null;
+  if (r.type === 'redirect') return { type: 'redirect', listener: lref, ...matched, status: r.status, location: r.location, responseHeaders: state.responseHeaders };
+  return respond(lref, r.status, r.reason, r.message, { ...matched, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}) });
+}
+
+/** A random session id: 16 hex digits from the configured RNG. */
+function sessionId(random: () => number): string {
+  const part = () => Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  return part() + part();
 }
 
 function lowerCaseHeaders(headers: RouteRequest['headers']): Record<string, string | string[]> {
@@ -235,10 +371,11 @@ function lowerCaseHeaders(headers: RouteRequest['headers']): Record<string, stri
   return out;
 }
 
-function pickTrace(rr: RuleRuntime, chosen: number | null): PickTrace {
+function pickTrace(rr: RuleRuntime, chosen: number | null, key: string | undefined): PickTrace {
   const total = rr.rule.backends.reduce((n, b) => n + b.weight, 0);
   return {
-    algorithm: rr.picker?.kind ?? 'none',
+    algorithm: rr.sticky && (key !== undefined || rr.session?.start) ? 'sticky' : rr.picker?.kind ?? 'none',
+    ...(key !== undefined ? { sessionKey: key } : {}),
     backends: rr.rule.backends.map((b) => ({ name: b.name, namespace: b.namespace, port: b.port, weight: b.weight, state: b.state, share: total > 0 ? b.weight / total : 0 })),
     totalWeight: total,
     chosen,

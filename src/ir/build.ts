@@ -74,28 +74,38 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
 }
 
 function ruleIR(routeIndex: number, rm: RuleModel, spec: { filters?: unknown; timeouts?: unknown; retry?: unknown; sessionPersistence?: unknown }): IR.Rule {
+  // The model resolved RequestMirror backendRefs in filter order: rule filters, then each
+  // backendRef's filters. Attach each to its filter.
+  const mirrors = [...rm.mirrors];
+  const withMirrors = (filters: HTTPRouteFilter[]): IR.Filter[] =>
+    filters.map((f) => (f.type === 'RequestMirror' ? { ...f, mirror: backendIR(mirrors.shift()!, []) } : f));
   const rule: IR.Rule = {
     route: routeIndex,
     index: rm.index,
-    backends: rm.backends.map((b) => ({
-      group: b.group,
-      kind: b.kind,
-      namespace: b.namespace,
-      name: b.name,
-      port: b.port,
-      weight: b.weight,
-      state: b.state,
-      filters: b.filters,
-      ...(b.message !== undefined ? { message: b.message } : {}),
-      ...(b.registered !== undefined ? { registered: b.registered } : {}),
-    })),
-    filters: (spec.filters ?? []) as HTTPRouteFilter[],
+    filters: withMirrors((spec.filters ?? []) as HTTPRouteFilter[]),
+    backends: [],
   };
+  rule.backends = rm.backends.map((b) => backendIR(b, withMirrors(b.filters)));
   if (rm.name !== undefined) rule.name = rm.name;
   if (spec.timeouts) rule.timeouts = spec.timeouts as NonNullable<IR.Rule['timeouts']>;
   if (spec.retry) rule.retry = spec.retry as NonNullable<IR.Rule['retry']>;
   if (spec.sessionPersistence) rule.sessionPersistence = spec.sessionPersistence as Record<string, unknown>;
   return rule;
+}
+
+function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {
+  return {
+    group: b.group,
+    kind: b.kind,
+    namespace: b.namespace,
+    name: b.name,
+    port: b.port,
+    weight: b.weight,
+    state: b.state,
+    filters,
+    ...(b.message !== undefined ? { message: b.message } : {}),
+    ...(b.registered !== undefined ? { registered: b.registered } : {}),
+  };
 }
 
 function headerConditions(headers: { name: string; type: IR.ValueType; value: string }[]): IR.Condition[] {

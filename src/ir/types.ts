@@ -81,8 +81,11 @@ export interface Backend {
   state: 'ok' | 'invalid' | 'unavailable';
   message?: string;
   registered?: string;
-  filters: HTTPRouteFilter[];
+  filters: Filter[];
 }
+
+/** An HTTPRoute filter as written, with its RequestMirror backendRef resolved. */
+export type Filter = HTTPRouteFilter & { mirror?: Backend };
 
 export interface Rule {
   /** Index into `Gateway.routes`. */
@@ -91,7 +94,7 @@ export interface Rule {
   index: number;
   name?: string;
   backends: Backend[];
-  filters: HTTPRouteFilter[];
+  filters: Filter[];
   /** Raw rule fields carried for later stages (timeouts, retry, sessionPersistence). */
   timeouts?: { request?: string; backendRequest?: string };
   retry?: { codes?: number[]; attempts?: number; backoff?: string };
