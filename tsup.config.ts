@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', node: 'src/adapters/node.ts', express: 'src/adapters/express.ts', fastify: 'src/adapters/fastify.ts' },
+  external: ['express', 'fastify', 'fastify-plugin', 'undici'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -83,6 +83,11 @@ export interface GatewayRouter {
    * returned (not thrown): `{ ok: false, error }`.
    */
   reload(manifests: Manifests): { ok: true; issues: readonly Issue[] } | { ok: false; error: GatewayConfigError | GatewayError };
+  /**
+   * Replaces the set of in-process backends (only the keys matter here) and recomputes status
+   * and routing for the current manifests. The adapters call it with their `backends` option.
+   */
+  setBackends(keys: readonly string[]): void;
 }
 
 /**
@@ -96,6 +101,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   validateOptions(options);
   const clock = options.now ?? (() => new Date());
   const firstSeen = new Map<string, number>();
+  let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
+  let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
@@ -110,7 +117,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     }
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
-      registeredBackends: options.backends ? new Set(Object.keys(options.backends)) : undefined,
+      registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
     });
     const served = chooseGateway(model, options.gateway);
@@ -153,9 +160,20 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     reload(manifests) {
       try {
         current = build(manifests, current);
+        manifestsNow = manifests;
         return { ok: true, issues: current.issues };
       } catch (e) {
         if (e instanceof GatewayError) return { ok: false, error: e };
+        throw e;
+      }
+    },
+    setBackends(keys) {
+      const previous = backendKeys;
+      backendKeys = new Set(keys);
+      try {
+        current = build(manifestsNow, current);
+      } catch (e) {
+        backendKeys = previous;
         throw e;
       }
     },

@@ -1,0 +1,318 @@
+/**
+ * gateway-api-router/node: serve a Gateway from a `node:http` or `node:https` server.
+ *
+ *   import { createHandler } from 'gateway-api-router/node';
+ *   http.createServer(createHandler({ manifests, backends: { 'details:9080': handler } })).listen(8080);
+ *
+ * A decision is applied to the real request: forwarded to an in-process handler or proxied to
+ * an upstream URL, redirected, or answered by the gateway itself (404, 500, 503...).
+ */
+import { readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+import { ServerResponse as NodeServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
+import { GatewayError } from '../errors.js';
+import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
+import { proxy, stripHopByHop, timeoutSignal, type UpstreamOptions } from './proxy.js';
+import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
+
+/** An in-process backend: a plain node request handler (Express apps work too). */
+export type BackendHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** A backend: an in-process handler, an upstream URL, or upstream options. */
+export type BackendSpec = BackendHandler | string | UpstreamOptions;
+
+/** Options every adapter shares, on top of createGateway's (or an existing `router`). */
+export interface AdapterOptions {
+  /**
+   * Backends keyed `name`, `name:port` or `namespace/name:port`: a handler, `'http://host:port'`,
+   * or `{ url, ...options }`. A registered backend counts as resolved even without a Service.
+   */
+  backends?: Record<string, BackendSpec>;
+  /**
+   * A manifest file or directory to watch: the gateway reloads when it changes, including the
+   * `..data` symlink swap Kubernetes performs for ConfigMap volumes. Default: none.
+   */
+  watch?: string;
+  /** The listener port this server stands for. Default: none, so listeners on every port are candidates. */
+  port?: number;
+  /** The most mirror requests in flight at once; more are dropped. Default 64. */
+  maxMirrorsInFlight?: number;
+  /** Called when the gateway answers with a 5xx of its own or an upstream fails. */
+  onError?: (info: { status: number; reason: string; message: string }) => void;
+  /** Called after each reload triggered by `watch`. */
+  onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
+}
+
+/** Options of createHandler: createGateway's options plus the adapter's, or an existing router. */
+export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & AdapterOptions;
+
+/** What createHandler returns: a `(req, res)` handler that also exposes the gateway. */
+export interface GatewayHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** The gateway (route, explain, status, reload). */
+  readonly router: GatewayRouter;
+  /** Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s when given. */
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision;
+  /** Mirror requests currently in flight and dropped so far. */
+  readonly mirrorStats: { inFlight: number; dropped: number };
+  /** Stops watching files. */
+  close(): void;
+}
+
+/**
+ * Creates a `(req, res)` handler that routes every request through the Gateway.
+ * @throws GatewayConfigError / GatewayError as createGateway does; GW_ERR_OPTIONS_INVALID for bad adapter options.
+ */
+export function createHandler(options: HandlerOptions): GatewayHandler {
+  const backends = validateBackends(options.backends);
+  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
+  if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
+  const out: Outgoing = options.onError ? { onError: options.onError } : {};
+  const maxMirrors = options.maxMirrorsInFlight ?? 64;
+  const mirrorStats = { inFlight: 0, dropped: 0 };
+  const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
+
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision => {
+    const d = router.route(toRouteRequest(req, options.port));
+    if (d.type === 'forward') {
+      forward(req, res, d);
+    } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
+      onUnmatched();
+    } else {
+      sendAnswer(res, d, out);
+    }
+    return d;
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision): void => {
+    // A response that fails after the gateway answered must never crash the process.
+    res.on('error', () => {});
+    const spec = d.registered !== undefined ? backends[d.registered] : undefined;
+    if (spec === undefined) {
+      sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
+      return;
+    }
+    const ac = new AbortController();
+    // A client that goes away aborts the upstream request too.
+    const onClose = () => {
+      if (!res.writableFinished) ac.abort();
+    };
+    res.once('close', onClose);
+    const requestTimeout = d.timeouts?.request;
+    let timer: NodeJS.Timeout | undefined;
+    if (requestTimeout) {
+      timer = setTimeout(() => {
+        ac.abort(Object.assign(new Error(`request timeout ${requestTimeout} ms`), { code: 'GW_TIMEOUT' }));
+        if (!res.headersSent) sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
+      }, requestTimeout);
+      timer.unref();
+      res.once('close', () => clearTimeout(timer));
+    }
+    const mirrorBody = d.mirrors.length > 0 && typeof spec !== 'function' ? teeForMirrors(req, d.mirrors.length) : null;
+    for (const [i, m] of d.mirrors.entries()) sendMirror(m, mirrorBody?.[i] ?? null);
+    if (typeof spec === 'function') {
+      applyRequest(req, d);
+      interceptHead(res, d, out);
+      const backendTimeout = d.timeouts?.backendRequest;
+      if (backendTimeout) {
+        const t = setTimeout(() => {
+          if (!res.headersSent) sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
+        }, backendTimeout);
+        t.unref();
+        res.once('close', () => clearTimeout(t));
+      }
+      try {
+        const r = spec(req, res) as unknown;
+        if (r && typeof (r as Promise<unknown>).then === 'function') {
+          (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out));
+        }
+      } catch (e) {
+        sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out);
+      }
+      return;
+    }
+    const upstream = typeof spec === 'string' ? { url: spec } : spec;
+    const body = mirrorBody ? mirrorBody[mirrorBody.length - 1]! : null;
+    void proxy(body ? Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage : req, res, d, upstream, ac.signal, out);
+  };
+
+  /**
+   * Splits the request body into one stream per mirror plus one for the main backend. Mirrors
+   * never slow the main request: a mirror that falls 1 MiB behind is cut off.
+   */
+  const teeForMirrors = (req: IncomingMessage, n: number): PassThrough[] => {
+    const main = new PassThrough();
+    const copies = Array.from({ length: n }, () => new PassThrough({ highWaterMark: 1 << 20 }));
+    req.on('data', (chunk: Buffer) => {
+      for (const c of copies) if (!c.destroyed && !c.write(chunk)) c.destroy();
+      if (!main.write(chunk)) {
+        req.pause();
+        main.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => {
+      for (const c of copies) if (!c.destroyed) c.end();
+      main.end();
+    });
+    req.on('error', (e) => main.destroy(e));
+    return [...copies, main];
+  };
+
+  const sendMirror = (m: MirrorTarget, body: PassThrough | null): void => {
+    const spec = m.registered !== undefined ? backends[m.registered] : undefined;
+    if (spec === undefined || mirrorStats.inFlight >= maxMirrors) {
+      mirrorStats.dropped++;
+      body?.destroy();
+      return;
+    }
+    mirrorStats.inFlight++;
+    const done = () => {
+      mirrorStats.inFlight--;
+    };
+    const headers = stripHopByHop(m.request.headers);
+    if (typeof spec === 'function') {
+      // An in-process mirror gets a detached copy of the request; its answer is discarded.
+      const mreq = Object.assign(body ?? Readable.from([]), { method: m.request.method, url: m.request.path, headers: { ...headers, ...(m.request.host ? { host: m.request.host } : {}) }, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, socket: null }) as unknown as IncomingMessage;
+      const mres = new NodeServerResponse(mreq);
+      mres.write = () => true;
+      mres.end = function end(this: ServerResponse) {
+        done();
+        return this;
+      } as ServerResponse['end'];
+      try {
+        const r = spec(mreq, mres) as unknown;
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => done());
+      } catch {
+        done();
+      }
+      return;
+    }
+    const upstream = typeof spec === 'string' ? { url: spec } : spec;
+    const base = new URL(upstream.url);
+    if (m.request.host !== undefined) headers.host = m.request.host;
+    const signal = timeoutSignal(30_000);
+    undiciRequest(new URL(m.request.path, base.origin), {
+      method: m.request.method as Dispatcher.HttpMethod,
+      headers: headers as Record<string, string>,
+      body: body ?? null,
+      signal,
+      ...(upstream.dispatcher ? { dispatcher: upstream.dispatcher } : {}),
+    }).then(
+      (r) => r.body.dump().then(done, done),
+      () => {
+        body?.destroy();
+        done();
+      },
+    );
+  };
+
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res);
+  }) as GatewayHandler;
+  Object.defineProperties(handler, {
+    router: { value: router, enumerable: true },
+    handle: { value: handle },
+    mirrorStats: { get: () => ({ ...mirrorStats }) },
+    close: { value: () => watcher?.close() },
+  });
+  return handler;
+}
+
+/** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
+export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {
+  const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean; servername?: string | false }) | null;
+  const encrypted = socket?.encrypted === true;
+  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  const rr: RouteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, scheme: encrypted ? 'https' : 'http' };
+  if (host !== undefined) rr.host = host;
+  if (port !== undefined) rr.port = port;
+  if (encrypted && typeof socket?.servername === 'string') rr.sni = socket.servername;
+  return rr;
+}
+
+/** Presents the request as the backend must receive it (filters applied) to an in-process handler. */
+function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
+  req.method = d.request.method;
+  req.url = d.request.path;
+  const headers: Record<string, string | string[]> = { ...d.request.headers };
+  if (d.request.host !== undefined) headers.host = d.request.host;
+  req.headers = headers;
+}
+
+function validateBackends(backends: AdapterOptions['backends']): Record<string, BackendSpec> {
+  const fail = (msg: string) => {
+    throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
+  };
+  if (backends === undefined) return {};
+  if (typeof backends !== 'object' || backends === null) fail('The option backends must be an object keyed by backend reference (name, name:port or namespace/name:port).');
+  for (const [k, v] of Object.entries(backends)) {
+    if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(k)) fail(`The option backends has the key '${k}'; use 'name', 'name:port' or 'namespace/name:port'.`);
+    const url = typeof v === 'string' ? v : typeof v === 'object' && v !== null ? (v as UpstreamOptions).url : undefined;
+    if (typeof v !== 'function' && (typeof url !== 'string' || !/^https?:\/\//.test(url))) {
+      fail(`The option backends['${k}'] must be a handler (req, res) => void, a URL such as 'http://127.0.0.1:9080', or { url, ... }; got ${JSON.stringify(v)}.`);
+    }
+  }
+  return backends;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watching manifests
+
+/** Reads a manifest file, or every .yaml/.yml/.json file of a directory (ignoring `..` entries). */
+export function readManifestPath(path: string): string[] {
+  if (statSync(path).isDirectory()) {
+    return readdirSync(path)
+      .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f))
+      .sort()
+      .map((f) => readFileSync(join(path, f), 'utf8'));
+  }
+  return [readFileSync(path, 'utf8')];
+}
+
+/**
+ * Reloads `router` whenever `path` changes. The directory is watched, not the file, so that the
+ * atomic `..data` symlink swap of a Kubernetes ConfigMap volume is seen too. A failed reload
+ * keeps the running table; `onReload` says why.
+ */
+export function watchManifests(router: GatewayRouter, path: string, onReload?: AdapterOptions['onReload']): { close(): void } {
+  const dir = statSync(path).isDirectory() ? path : dirname(path);
+  let last = JSON.stringify(safeRead(path));
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    const texts = safeRead(path);
+    if (texts === null) return; // mid-swap or deleted: keep the running table, try on the next event
+    const now = JSON.stringify(texts);
+    if (now === last) return;
+    const r = router.reload(texts);
+    if (r.ok) last = now;
+    onReload?.(r.ok ? { ok: true } : { ok: false, error: r.error });
+  };
+  // Any event in the directory triggers a debounced re-read; unchanged content is ignored.
+  let w: FSWatcher | null = watch(dir, { persistent: false }, () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, 50);
+    timer.unref();
+  });
+  w.on('error', () => {});
+  return {
+    close() {
+      clearTimeout(timer);
+      w?.close();
+      w = null;
+    },
+  };
+}
+
+function safeRead(path: string): string[] | null {
+  try {
+    return readManifestPath(path);
+  } catch {
+    return null;
+  }
+}
+
+export type { UpstreamOptions };

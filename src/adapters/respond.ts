@@ -1,0 +1,100 @@
+/**
+ * Writing answers: the gateway's own short error bodies, redirects, CORS preflights, and the
+ * response header operations of a decision applied to whatever a backend answers.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Decision, ForwardDecision, HeaderOps, RedirectDecision, RespondDecision } from '../types.js';
+
+/** What the adapters need to know about a finished exchange (for logging). */
+export interface Outgoing {
+  /** Called once with a failure the gateway answered itself (status >= 500) or an internal error. */
+  onError?: (info: { status: number; reason: string; message: string }) => void;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** Sends a short text answer naming the reason, e.g. `503 Service Unavailable: upstream-refused`. */
+export function sendError(res: ServerResponse, status: number, reason: string, message: string, out: Outgoing, headers: Record<string, string> = {}): void {
+  if (status >= 500) out.onError?.({ status, reason, message });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n${message}\n`;
+  res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Applies header operations to a lower-case header map (set, add, remove, in order). */
+export function applyOps(headers: Record<string, string | string[] | number>, ops: readonly HeaderOps[]): Record<string, string | string[] | number> {
+  const out: Record<string, string | string[] | number> = { ...headers };
+  for (const op of ops) {
+    for (const [k, v] of op.set) out[k] = v;
+    for (const [k, v] of op.add) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
+    }
+    for (const k of op.remove) delete out[k];
+  }
+  return out;
+}
+
+/** The backend's response headers with the decision's header operations and session applied. */
+export function finalizeHeaders(headers: Record<string, string | string[] | number>, d: ForwardDecision, _out: Outgoing): Record<string, string | string[] | number> {
+  const h = applyOps(headers, d.responseHeaders);
+  if (d.session) {
+    if ('cookie' in d.session) {
+      const prev = h['set-cookie'];
+      h['set-cookie'] = prev === undefined ? [d.session.cookie] : [...(Array.isArray(prev) ? prev : [String(prev)]), d.session.cookie];
+    } else {
+      h[d.session.header[0]] = d.session.header[1];
+    }
+  }
+  return h;
+}
+
+/**
+ * Makes an in-process handler's response go through the decision's header operations: the
+ * operations run when the head is written, whether the handler calls writeHead or not.
+ */
+export function interceptHead(res: ServerResponse, d: ForwardDecision, out: Outgoing): void {
+  if (d.responseHeaders.length === 0 && !d.session) return;
+  const original = res.writeHead as (this: ServerResponse, status: number, reason?: string) => ServerResponse;
+  res.writeHead = function writeHead(this: ServerResponse, status: number, ...rest: unknown[]) {
+    const headersArg = rest.find((x) => typeof x === 'object' && x !== null) as Record<string, string | string[] | number> | string[] | undefined;
+    const reason = rest.find((x) => typeof x === 'string') as string | undefined;
+    if (Array.isArray(headersArg)) {
+      for (let i = 0; i + 1 < headersArg.length; i += 2) this.setHeader(headersArg[i]!, headersArg[i + 1]!);
+    } else if (headersArg) {
+      for (const [k, v] of Object.entries(headersArg)) this.setHeader(k, v);
+    }
+    const current = Object.fromEntries(this.getHeaderNames().map((n) => [n, this.getHeader(n) as string | string[] | number]));
+    const next = finalizeHeaders(current, d, out);
+    for (const n of this.getHeaderNames()) if (!(n in next)) this.removeHeader(n);
+    for (const [k, v] of Object.entries(next)) this.setHeader(k, v);
+    return reason !== undefined ? original.call(this, status, reason) : original.call(this, status);
+  } as ServerResponse['writeHead'];
+}
+
+/** Writes a decision the gateway answers itself: respond or redirect. */
+export function sendAnswer(res: ServerResponse, d: RespondDecision | RedirectDecision, out: Outgoing): void {
+  if (d.type === 'redirect') {
+    const headers = applyOps({ location: d.location, 'content-length': 0 }, d.responseHeaders);
+    res.writeHead(d.status, headers as Record<string, string>);
+    res.end();
+    return;
+  }
+  if (d.reason === 'cors-preflight') {
+    res.writeHead(d.status, { ...(d.headers ?? {}), 'content-length': 0 });
+    res.end();
+    return;
+  }
+  if (d.body !== undefined) {
+    res.writeHead(d.status, { 'content-length': Buffer.byteLength(d.body), ...(d.headers ?? {}) });
+    res.end(d.body);
+    return;
+  }
+  sendError(res, d.status, d.reason, d.message, out, d.headers ?? {});
+}
+
+export type { Decision };
