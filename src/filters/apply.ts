@@ -68,8 +68,9 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         state.request = {
           ...state.request,
           path: modifyPath(path, rw.path, ctx.matchedPrefix) + query,
-          // Without a hostname the Host header is forwarded unmodified (HTTPURLRewriteFilter.Hostname).
-          ...(rw.hostname !== undefined ? { host: rw.hostname } : {}),
+          // Without a hostname the Host header is forwarded unmodified (HTTPURLRewriteFilter.Hostname);
+          // with one, `host` and the `host` header both carry it.
+          ...(rw.hostname !== undefined ? { host: rw.hostname, headers: { ...state.request.headers, host: rw.hostname } } : {}),
         };
         break;
       }
@@ -93,7 +94,11 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         if (outcome.kind === 'preflight') {
           return { type: 'respond', status: 204, reason: 'cors-preflight', message: 'CORS preflight answered by the gateway.', headers: outcome.headers };
         }
-        if (outcome.kind === 'actual') state.responseHeaders.push({ set: Object.entries(outcome.headers), add: [], remove: [] });
+        if (outcome.kind === 'actual') {
+          // Vary is appended to, never replaced: the backend may vary on other headers too.
+          const { vary, ...rest } = outcome.headers;
+          state.responseHeaders.push({ set: Object.entries(rest), add: vary !== undefined ? [['vary', vary]] : [], remove: [] });
+        }
         break;
       }
       case 'ExtensionRef': {

@@ -11,7 +11,7 @@ import { compileMatcher, candidatesFor, vhostsFor, type CompiledListener, type C
 import { RequestView } from '../match/request.js';
 import { compileFullMatch } from '../resources/regex.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
-import { createStickyPicker, type StickyPicker } from '../pick/sticky.js';
+import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { applyFilters, ruleTimeouts, type ExtensionFilter, type FilterContext, type FilterState } from '../filters/apply.js';
 import { durationMs } from '../resources/schemas-route.js';
 
@@ -50,8 +50,11 @@ interface SessionSource {
 interface RuleRuntime {
   rule: IR.Rule;
   picker: Picker | null;
+  /** Rendezvous picker for the `sticky` option's keys. */
   sticky: StickyPicker | null;
   session: SessionSource | null;
+  /** Per backendRef, the prefix of its session tokens (sessionPersistence pins a session to one). */
+  tokens: string[];
   timeouts: { request?: number; backendRequest?: number } | undefined;
 }
 
@@ -76,8 +79,9 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       return {
         rule,
         picker: createPicker(weights, picker, random),
-        sticky: session ? createStickyPicker(ids, weights) : null,
+        sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
         session,
+        tokens: ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
         timeouts: ruleTimeouts(rule.timeouts),
       };
     }),
@@ -248,7 +252,8 @@ export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
 }
 
 interface PickTrace {
-  algorithm: string;
+  /** How the backend was chosen: the picker, a sticky key, or an existing session. */
+  algorithm: 'random' | 'smooth' | 'single' | 'sticky' | 'session' | 'none';
   /** The session key that keyed a sticky pick. */
   sessionKey?: string;
   backends: { name: string; namespace: string; port: number | undefined; weight: number; state: string; share: number }[];
@@ -297,24 +302,29 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
     // HTTPRouteRule.BackendRefs: no backendRefs and no filter that answers => 500.
     return respond(lref, 500, 'no-backends', 'The matched rule has no backendRefs.', matched);
   }
-  if (!rr.picker) {
-    // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
-    return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matched);
-  }
-  let chosen: number;
+  let chosen = -1;
   let session: { cookie: string } | { header: [string, string] } | undefined;
   const key = rr.session?.read(req);
-  if (rr.sticky && key !== undefined) {
+  let how: PickTrace['algorithm'] = rr.picker?.kind ?? 'none';
+  if (rr.session?.start && key !== undefined) {
+    // sessionPersistence (GEP-1619): a session stays on its backend while that backendRef is
+    // listed, even if its weight changed or became 0. The token names the backend.
+    chosen = rr.tokens.indexOf(key.slice(0, key.indexOf('.')));
+    if (chosen >= 0) how = 'session';
+  } else if (rr.sticky && key !== undefined) {
     chosen = rr.sticky.pick(key);
-  } else if (rr.sticky && rr.session?.start) {
-    // A new session: mint an id; rendezvous hashing of a random id is a weighted pick.
-    const id = sessionId(rt.options.random);
-    chosen = rr.sticky.pick(id);
-    session = rr.session.start(id);
-  } else {
-    chosen = rr.picker.pick();
+    how = 'sticky';
   }
-  if (trace) trace.pick = pickTrace(rr, chosen, key);
+  if (chosen < 0) {
+    if (!rr.picker) {
+      // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
+      return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matched);
+    }
+    chosen = rr.picker.pick();
+    // A request without a session gets the ordinary pick; sessionPersistence then starts one.
+    if (rr.session?.start) session = rr.session.start(`${rr.tokens[chosen]}.${sessionId(rt.options.random)}`);
+  }
+  if (trace) trace.pick = pickTrace(rr, chosen, key, how);
   const b = backends[chosen]!;
   const target: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
   if (b.state === 'invalid') {
@@ -371,10 +381,10 @@ function lowerCaseHeaders(headers: RouteRequest['headers']): Record<string, stri
   return out;
 }
 
-function pickTrace(rr: RuleRuntime, chosen: number | null, key: string | undefined): PickTrace {
+function pickTrace(rr: RuleRuntime, chosen: number | null, key: string | undefined, algorithm: PickTrace['algorithm']): PickTrace {
   const total = rr.rule.backends.reduce((n, b) => n + b.weight, 0);
   return {
-    algorithm: rr.sticky && (key !== undefined || rr.session?.start) ? 'sticky' : rr.picker?.kind ?? 'none',
+    algorithm,
     ...(key !== undefined ? { sessionKey: key } : {}),
     backends: rr.rule.backends.map((b) => ({ name: b.name, namespace: b.namespace, port: b.port, weight: b.weight, state: b.state, share: total > 0 ? b.weight / total : 0 })),
     totalWeight: total,
