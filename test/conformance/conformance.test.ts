@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Condition, GatewayRouter, StatusObject } from '../../src/index.js';
-import { gatewayFor, loadCases, statusOf, toRequest, type ConformanceCase, type StatusExpectation } from './runner.js';
+import { checkDecision, gatewayFor, loadCases, statuses, toRequest, type ConformanceCase, type RequestExpectation, type StatusExpectation } from './runner.js';
 
 const cases = loadCases();
 
@@ -23,14 +23,35 @@ function expectConditions(actual: Condition[], expected: NonNullable<StatusExpec
   }
 }
 
+/** The manifest sets a case runs on: its own, then each variant's (another upstream ShortName). */
+function manifestSets(c: ConformanceCase): { label: string; manifests: string }[] {
+  if (!c.variants || c.variants.length === 0) return [{ label: '', manifests: c.manifests }];
+  return [{ label: c.shortName.split(',')[0]!.trim(), manifests: c.manifests }, ...c.variants.map((v) => ({ label: v.shortName, manifests: v.manifests }))];
+}
+
+function requestLabel(i: number, r: RequestExpectation): string {
+  const q = r.request;
+  const where = `${q.scheme === 'https' || q.sni !== undefined ? 'https://' : ''}${q.host ?? ''}${q.port !== undefined ? `:${q.port}` : ''}${q.path}${q.sni !== undefined ? ` (SNI ${q.sni})` : ''}`;
+  const status = statuses(r.expect).join('|');
+  return `request ${i}: ${q.method ?? 'GET'} ${where} -> ${status}${r.expect.backend ? ` ${r.expect.backend}` : ''}${r.why ? ` (${r.why})` : ''}`;
+}
+
 describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
   if (c.skip !== undefined) {
     it.skip(`not passing: ${c.skip}`, () => {});
     return;
   }
+  for (const set of manifestSets(c)) {
+    const body = () => defineChecks(c, set.manifests);
+    if (set.label === '') body();
+    else describe(set.label, body);
+  }
+});
+
+function defineChecks(c: ConformanceCase, manifests: string): void {
   const gateways = new Map<string, GatewayRouter>();
   const gw = (key = c.gateway) => {
-    if (!gateways.has(key)) gateways.set(key, gatewayFor(c, key));
+    if (!gateways.has(key)) gateways.set(key, gatewayFor(manifests, key));
     return gateways.get(key)!;
   };
 
@@ -67,40 +88,64 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
   }
 
   for (const [i, r] of (c.requests ?? []).entries()) {
-    const label = `request ${i}: ${r.request.method ?? 'GET'} ${r.request.host ?? ''}${r.request.path} -> ${r.expect.status}${r.expect.backend ? ` ${r.expect.backend}` : ''}${r.why ? ` (${r.why})` : ''}`;
-    it(label, () => {
+    it(requestLabel(i, r), () => {
       const g = gw(r.gateway);
+      const req = toRequest(r.request);
       const dist = r.expect.distribution;
       if (dist) {
         const counts: Record<string, number> = {};
         for (let n = 0; n < dist.count; n++) {
-          const d = g.route(toRequest(r.request));
-          expect(d.type).toBe('forward');
-          if (d.type === 'forward') counts[d.backend.name] = (counts[d.backend.name] ?? 0) + 1;
+          const d = g.route(req);
+          expect(d.type, JSON.stringify(d)).toBe('forward');
+          if (d.type !== 'forward') return;
+          counts[d.backend.name] = (counts[d.backend.name] ?? 0) + 1;
+          if (dist.backendHeader !== undefined) {
+            const v = d.request.headers[dist.backendHeader.toLowerCase()];
+            expect(Array.isArray(v) ? v : [v], `request ${n}: one ${dist.backendHeader} header naming the backend`).toEqual([d.backend.name]);
+          }
         }
-        for (const [backend, share] of Object.entries(dist.shares)) {
+        for (const [backend, share] of Object.entries(dist.shares ?? {})) {
           const got = (counts[backend] ?? 0) / dist.count;
           if (share === 0) expect(counts[backend] ?? 0, `${backend} must receive nothing`).toBe(0);
-          else expect(Math.abs(got - share), `${backend} share ${got} vs ${share}`).toBeLessThanOrEqual(dist.tolerance);
+          else expect(Math.abs(got - share), `${backend} share ${got} vs ${share}`).toBeLessThanOrEqual(dist.tolerance ?? 0);
         }
         return;
       }
-      const d = g.route(toRequest(r.request));
-      const why = JSON.stringify(d);
-      expect(statusOf(d), why).toBe(r.expect.status);
-      if (r.expect.backend !== undefined) {
-        expect(d.type === 'forward' && d.backend.name, why).toBe(r.expect.backend);
-        if (r.expect.namespace !== undefined) expect(d.type === 'forward' && d.backend.namespace, why).toBe(r.expect.namespace);
+      const d = g.route(req);
+      expect(checkDecision(r, d), JSON.stringify(d)).toEqual([]);
+      const md = r.expect.mirrorDistribution;
+      const sampled = (r.expect.mirrors ?? []).filter((m) => m.percent !== undefined);
+      if (md && sampled.length > 0) {
+        const counts = new Map<string, number>();
+        for (let n = 0; n < md.count; n++) {
+          const dn = g.route(req);
+          const errs = checkDecision(r, dn);
+          if (errs.length > 0) expect(errs, `request ${n}: ${JSON.stringify(dn)}`).toEqual([]);
+          if (dn.type !== 'forward') return;
+          for (const m of dn.mirrors) {
+            const key = `${m.backend.namespace}/${m.backend.name}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+            expect(m.request.path, `mirror path`).toBe(r.request.path);
+          }
+        }
+        for (const m of sampled) {
+          const p = m.percent! / 100;
+          const mean = md.count * p;
+          const margin = md.stdDevs * Math.sqrt(md.count * p * (1 - p));
+          const got = [...counts].filter(([k]) => k.endsWith(`/${m.backend}`) && (m.namespace === undefined || k === `${m.namespace}/${m.backend}`)).reduce((n, [, v]) => n + v, 0);
+          expect(Math.abs(got - mean), `${m.backend}: ${got} mirrored of ${md.count}, want ${mean} ± ${margin.toFixed(1)}`).toBeLessThanOrEqual(margin);
+        }
       }
     });
   }
-});
+}
 
 describe('docs/conformance.md', () => {
   const doc = readFileSync(new URL('../../docs/conformance.md', import.meta.url), 'utf8');
   it.each(cases.map((c) => [c.name, c] as const))('lists %s with its passing state', (name, c) => {
     const row = doc.split('\n').find((l) => l.startsWith(`| ${name} |`));
     expect(row, `docs/conformance.md has no row for ${name}`).toBeDefined();
-    expect(row!.includes(c.skip === undefined ? 'passing' : 'not passing')).toBe(true);
+    const state = row!.split('|')[3]?.trim();
+    expect(state, `state column of ${name}`).toBe(c.skip === undefined ? 'passing' : 'not passing');
   });
 });
