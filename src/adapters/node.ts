@@ -107,7 +107,10 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     if (requestTimeout) {
       timer = setTimeout(() => {
         ac.abort(Object.assign(new Error(`request timeout ${requestTimeout} ms`), { code: 'GW_TIMEOUT' }));
-        if (!res.headersSent) sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
+        if (!res.headersSent) {
+          sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
+          if (typeof spec === 'function') ignoreLateWrites(res);
+        }
       }, requestTimeout);
       timer.unref();
       res.once('close', () => clearTimeout(timer));
@@ -120,7 +123,10 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       const backendTimeout = d.timeouts?.backendRequest;
       if (backendTimeout) {
         const t = setTimeout(() => {
-          if (!res.headersSent) sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
+          if (!res.headersSent) {
+            sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
+            ignoreLateWrites(res);
+          }
         }, backendTimeout);
         t.unref();
         res.once('close', () => clearTimeout(t));
@@ -232,6 +238,22 @@ export function toRouteRequest(req: IncomingMessage, port?: number): RouteReques
   if (port !== undefined) rr.port = port;
   if (encrypted && typeof socket?.servername === 'string') rr.sni = socket.servername;
   return rr;
+}
+
+/**
+ * Once the gateway answered 504 for a slow in-process handler, the handler's late answer is
+ * dropped: writeHead and setHeader would otherwise throw ERR_HTTP_HEADERS_SENT from the
+ * handler's own callback and crash the process.
+ */
+function ignoreLateWrites(res: ServerResponse): void {
+  Object.assign(res, {
+    writeHead: () => res,
+    setHeader: () => res,
+    appendHeader: () => res,
+    removeHeader: () => undefined,
+    write: () => true,
+    end: () => res,
+  });
 }
 
 /** Presents the request as the backend must receive it (filters applied) to an in-process handler. */

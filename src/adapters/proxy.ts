@@ -97,7 +97,9 @@ export async function proxy(req: IncomingMessage, res: ServerResponse, d: Forwar
     await pipeline(upstreamRes.body, res, { signal: attemptSignal });
   } catch (err) {
     if (!res.headersSent) {
-      const aborted = signal.aborted && !(signal.reason as { code?: string } | undefined)?.code;
+      // A client abort aborts `signal` with the default AbortError (a DOMException, whose numeric
+      // `code` is 20); only the request timeout aborts it with code GW_TIMEOUT.
+      const aborted = signal.aborted && (signal.reason as { code?: unknown } | undefined)?.code !== 'GW_TIMEOUT';
       if (aborted) return; // the client left: nothing to answer
       const f = upstreamFailure(signal.aborted ? signal.reason : attemptSignal.aborted ? attemptSignal.reason : err);
       sendError(res, f.status, f.reason, `upstream ${base.origin} for ${d.backend.namespace}/${d.backend.name}: ${describeError(err)}`, out);

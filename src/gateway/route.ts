@@ -3,7 +3,7 @@
  * selection (sections 4, 5), and the weighted pick (section 6), composed into a Decision.
  * Request-time code never throws: bad input gets a 400, a broken invariant a 500.
  */
-import type { BackendTarget, Decision, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
+import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import { hostMatches } from '../model/hostnames.js';
@@ -55,7 +55,19 @@ interface RuleRuntime {
   session: SessionSource | null;
   /** Per backendRef, the prefix of its session tokens (sessionPersistence pins a session to one). */
   tokens: string[];
+  /** Frozen references shared by every Decision of this rule. */
+  routeRef: RouteRef;
+  ruleRef: { index: number; name?: string };
+  targets: BackendTarget[];
+  /** True when any filter (rule or backend) may touch the request. */
+  hasFilters: boolean;
   timeouts: { request?: number; backendRequest?: number } | undefined;
+}
+
+/** A listener with its frozen reference, shared by every Decision it handles. */
+interface RuntimeListener {
+  cl: CompiledListener;
+  ref: ListenerRef;
 }
 
 /** The compiled, ready-to-route form of one IR. */
@@ -63,19 +75,34 @@ export interface Runtime {
   ir: IR.Gateway;
   matcher: CompiledMatcher;
   rules: RuleRuntime[];
+  /** Programmed listeners by protocol, for the fast listener choice. */
+  byProtocol: { HTTP: RuntimeListener[]; HTTPS: RuntimeListener[] };
+  refs: Map<CompiledListener, ListenerRef>;
   options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number };
 }
 
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
   const random = options.random ?? Math.random;
   const picker = options.picker ?? 'random';
+  const matcher = compileMatcher(ir);
+  const refs = new Map<CompiledListener, ListenerRef>();
+  const byProtocol: Runtime['byProtocol'] = { HTTP: [], HTTPS: [] };
+  for (const cl of matcher.listeners) {
+    const ref = Object.freeze(listenerRef(ir, cl.listener));
+    refs.set(cl, ref);
+    const p = cl.listener.protocol;
+    if (cl.listener.programmed && (p === 'HTTP' || p === 'HTTPS')) byProtocol[p].push({ cl, ref });
+  }
   return {
     ir,
-    matcher: compileMatcher(ir),
+    matcher,
+    byProtocol,
+    refs,
     rules: ir.rules.map((rule) => {
       const weights = rule.backends.map((b) => b.weight);
       const session = sessionSource(ir, rule, options.sticky);
       const ids = rule.backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${rule.backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+      const route = ir.routes[rule.route]!;
       return {
         rule,
         picker: createPicker(weights, picker, random),
@@ -83,6 +110,10 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
         session,
         tokens: ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
         timeouts: ruleTimeouts(rule.timeouts),
+        routeRef: Object.freeze({ kind: route.kind, namespace: route.namespace, name: route.name }),
+        ruleRef: Object.freeze(rule.name !== undefined ? { index: rule.index, name: rule.name } : { index: rule.index }),
+        targets: rule.backends.map((b) => Object.freeze({ group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port })),
+        hasFilters: rule.filters.length > 0 || rule.backends.some((b) => b.filters.length > 0),
       };
     }),
     options: { picker, hostFallthrough: options.hostFallthrough ?? false, random, extensions: options.extensions ?? {} },
@@ -214,6 +245,45 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
   return { listener: chosen, misdirected, considered };
 }
 
+/**
+ * The listener choice without SNI and without explanation: the common case, with no
+ * allocation. Same rule as selectListener.
+ */
+function fastListener(rt: Runtime, req: RequestView): RuntimeListener | null {
+  const list = req.scheme === 'https' ? rt.byProtocol.HTTPS : rt.byProtocol.HTTP;
+  const port = req.request.port;
+  const host = req.host;
+  let best: RuntimeListener | null = null;
+  let rank = Infinity;
+  for (let i = 0; i < list.length; i++) {
+    const l = list[i]!;
+    if (port !== undefined && l.cl.listener.port !== port) continue;
+    const r = hostnameRank(l.cl.listener.hostname, host);
+    if (r === null) continue;
+    if (r < rank || (r === rank && best !== null && l.cl.listener.port < best.cl.listener.port)) {
+      best = l;
+      rank = r;
+    }
+  }
+  return best;
+}
+
+/** The most specific virtual host of a listener that matches the host, or null. */
+function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
+  if (host !== undefined) {
+    const exact = cl.exactHosts.get(host);
+    if (exact) return exact;
+    if (cl.wildcardHosts.size > 0) {
+      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+        if (dot === 0) continue;
+        const vh = cl.wildcardHosts.get(host.slice(dot));
+        if (vh) return vh;
+      }
+    }
+  }
+  return cl.anyHost;
+}
+
 // ---------------------------------------------------------------------------------------------
 // route()
 
@@ -228,12 +298,20 @@ function respond(listener: ListenerRef | null, status: number, reason: RespondRe
 
 /** Finds the winning candidate: vhost by vhost (only the first unless hostFallthrough). */
 function findMatch(rt: Runtime, cl: CompiledListener, req: RequestView): IR.Match | null {
-  const grpc = isGrpc(req);
+  if (!rt.options.hostFallthrough) {
+    // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
+    const vh = firstVhost(cl, req.host);
+    if (vh === null) return null;
+    const list = candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req));
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.test(req)) return c.match;
+    }
+    return null;
+  }
   const vhosts = vhostsFor(cl, req.host);
-  const limit = rt.options.hostFallthrough ? vhosts.length : Math.min(1, vhosts.length);
-  for (let v = 0; v < limit; v++) {
-    // Hot path: the list is already precedence-sorted; the first candidate that passes wins.
-    const list = candidatesFor(vhosts[v]!, req.path, grpc);
+  for (const vh of vhosts) {
+    const list = candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req));
     for (let i = 0; i < list.length; i++) {
       const c = list[i]!;
       if (c.test(req)) return c.match;
@@ -262,41 +340,51 @@ interface PickTrace {
 }
 
 function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoice; match?: IR.Match | null; pick?: PickTrace } | null): Decision {
-  if (!req.path.startsWith('/')) return respond(null, 400, 'bad-request', `The request path ${JSON.stringify(req.request.path)} does not start with "/".`);
-  const choice = selectListener(rt, req, trace !== null);
-  if (trace) trace.listener = choice;
-  if (!choice.listener) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
-  const gw = rt.ir;
-  const lref = listenerRef(gw, choice.listener.listener);
-  if (choice.misdirected) {
-    return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.request.sni} selected.`);
+  if (req.path.charCodeAt(0) !== 47 /* / */) return respond(null, 400, 'bad-request', `The request path ${JSON.stringify(req.request.path)} does not start with "/".`);
+  let cl: CompiledListener | null;
+  let lref: ListenerRef;
+  if (trace === null && req.request.sni === undefined) {
+    const l = fastListener(rt, req);
+    if (l === null) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+    cl = l.cl;
+    lref = l.ref;
+  } else {
+    const choice = selectListener(rt, req, trace !== null);
+    if (trace) trace.listener = choice;
+    if (!choice.listener) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+    cl = choice.listener;
+    lref = rt.refs.get(cl)!;
+    if (choice.misdirected) {
+      return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.request.sni} selected.`);
+    }
   }
-  const match = findMatch(rt, choice.listener, req);
+  const match = findMatch(rt, cl, req);
   if (trace) trace.match = match;
   if (!match) return respond(lref, 404, 'no-route', `No route on listener ${lref.name} matches ${req.method} ${req.path}${req.host ? ` for host ${req.host}` : ''}.`);
   const rr = rt.rules[match.rule]!;
-  const route = gw.routes[match.route]!;
-  const routeRef = { kind: route.kind, namespace: route.namespace, name: route.name };
-  const ruleRef = rr.rule.name !== undefined ? { index: rr.rule.index, name: rr.rule.name } : { index: rr.rule.index };
+  const routeRef = rr.routeRef;
+  const ruleRef = rr.ruleRef;
   const matched = { route: routeRef, rule: ruleRef, match: match.index };
-  const state: FilterState = {
-    request: { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: lowerCaseHeaders(req.request.headers) },
-    responseHeaders: [],
-    mirrors: [],
-  };
-  const fctx: FilterContext = {
-    method: req.method,
-    header: (n) => req.header(n),
-    listenerPort: lref.port,
-    matchedPrefix: match.path.type === 'PathPrefix' ? match.path.value : null,
-    extensions: rt.options.extensions,
-    random: rt.options.random,
-    route: routeRef,
-    rule: ruleRef,
-  };
-  // Rule filters first, in the order listed; they may answer (redirect, CORS preflight, extension).
-  const answered = filterAnswer(lref, matched, state, applyFilters(rr.rule.filters, state, fctx));
-  if (answered) return answered;
+  const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+  // Filter state and context exist only for rules that have filters.
+  let state: FilterState | null = null;
+  let fctx: FilterContext | null = null;
+  if (rr.hasFilters) {
+    state = { request, responseHeaders: [], mirrors: [] };
+    fctx = {
+      method: req.method,
+      header: (n) => req.header(n),
+      listenerPort: lref.port,
+      matchedPrefix: match.path.type === 'PathPrefix' ? match.path.value : null,
+      extensions: rt.options.extensions,
+      random: rt.options.random,
+      route: routeRef,
+      rule: ruleRef,
+    };
+    // Rule filters first, in the order listed; they may answer (redirect, CORS preflight, extension).
+    const answered = filterAnswer(lref, matched, state, applyFilters(rr.rule.filters, state, fctx));
+    if (answered) return answered;
+  }
   const backends = rr.rule.backends;
   if (backends.length === 0) {
     // HTTPRouteRule.BackendRefs: no backendRefs and no filter that answers => 500.
@@ -326,7 +414,7 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   }
   if (trace) trace.pick = pickTrace(rr, chosen, key, how);
   const b = backends[chosen]!;
-  const target: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
+  const target = rr.targets[chosen]!;
   if (b.state === 'invalid') {
     // An invalid backendRef keeps its weight; its share of requests gets 500 (HTTPBackendRef docs).
     return respond(lref, 500, 'invalid-backend', `Backend ${b.namespace}/${b.name} is invalid: ${b.message ?? 'see route status'}`, { ...matched, backend: target });
@@ -335,26 +423,27 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
     return respond(lref, 503, 'backend-unavailable', `Backend ${b.namespace}/${b.name} has no endpoints: ${b.message ?? 'see route status'}`, { ...matched, backend: target });
   }
   // Backend filters run only when this backend is picked (HTTPBackendRef.Filters).
-  if (b.filters.length > 0) {
+  if (state !== null && fctx !== null && b.filters.length > 0) {
     const byBackend = filterAnswer(lref, matched, state, applyFilters(b.filters, state, fctx));
     if (byBackend) return byBackend;
   }
   const rule = rr.rule;
-  return {
+  const d: ForwardDecision = {
     type: 'forward',
     listener: lref,
-    ...matched,
+    route: routeRef,
+    rule: ruleRef,
+    match: match.index,
     backend: target,
-    ...(b.registered !== undefined ? { registered: b.registered } : {}),
-    request: state.request,
-    responseHeaders: state.responseHeaders,
-    mirrors: state.mirrors,
-    ...(rr.timeouts ? { timeouts: rr.timeouts } : {}),
-    ...(rule.retry
-      ? { retry: { codes: rule.retry.codes ?? [], ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}), ...(rule.retry.backoff !== undefined ? { backoffMs: durationMs(rule.retry.backoff) } : {}) } }
-      : {}),
-    ...(session ? { session } : {}),
+    request: state !== null ? state.request : request,
+    responseHeaders: state !== null ? state.responseHeaders : [],
+    mirrors: state !== null ? state.mirrors : [],
   };
+  if (b.registered !== undefined) d.registered = b.registered;
+  if (rr.timeouts) d.timeouts = rr.timeouts;
+  if (rule.retry) d.retry = { codes: rule.retry.codes ?? [], ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}), ...(rule.retry.backoff !== undefined ? { backoffMs: durationMs(rule.retry.backoff) } : {}) };
+  if (session) d.session = session;
+  return d;
 }
 
 function filterAnswer(lref: ListenerRef, matched: { route: RouteRef; rule: { index: number; name?: string }; match: number }, state: FilterState, r: ReturnType<typeof applyFilters>): Decision | null {
@@ -369,17 +458,6 @@ function sessionId(random: () => number): string {
   return part() + part();
 }
 
-function lowerCaseHeaders(headers: RouteRequest['headers']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v === undefined || v === null) continue;
-    const key = k.toLowerCase();
-    const prev = out[key];
-    const value = Array.isArray(v) ? v.map(String) : String(v);
-    out[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])];
-  }
-  return out;
-}
 
 function pickTrace(rr: RuleRuntime, chosen: number | null, key: string | undefined, algorithm: PickTrace['algorithm']): PickTrace {
   const total = rr.rule.backends.reduce((n, b) => n + b.weight, 0);

@@ -3,10 +3,11 @@
  * indexes so that the work per request does not grow with the number of routes:
  *
  * - hosts: an exact-host Map, a wildcard-suffix Map probed once per label, and the any-host vhost;
- * - paths: an exact-path Map and a segment trie for PathPrefix values. Every key's store is the
+ * - paths: a segment trie holding PathPrefix and Exact values. Every node's store is the
  *   complete, precedence-sorted candidate list for the paths it covers (pre-merged at compile
- *   time with the shorter prefixes and regexes that also match them), so a lookup is one Map
- *   probe or one trie walk, then a scan of that short list for method, header and query checks.
+ *   time with the shorter prefixes and regexes that also match them), so a lookup is one trie
+ *   walk, one Map probe per path segment, then a scan of that short list for method, header and
+ *   query checks. The work does not depend on how many routes there are.
  */
 import type * as IR from '../ir/types.js';
 import { compileFullMatch } from '../resources/regex.js';
@@ -22,15 +23,16 @@ export interface Candidate {
 
 interface TrieNode {
   children: Map<string, TrieNode>;
-  /** Candidates for paths under this prefix node, precedence order. */
+  /** Candidates for paths that go on below this node (or end here with no Exact match of their own). */
   candidates: Candidate[];
+  /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
+  exact: Candidate[] | null;
 }
 
 export interface CompiledVHost {
   vhost: IR.VirtualHost;
-  exact: Map<string, Candidate[]>;
   root: TrieNode;
-  grpc: { exact: Map<string, Candidate[]>; root: TrieNode } | null;
+  grpc: { root: TrieNode } | null;
 }
 
 export interface CompiledListener {
@@ -87,55 +89,53 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 
 /** Candidates for `path` in a vhost, winner-first. Never throws. */
 export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): Candidate[] {
-  const index = grpc && vh.grpc ? vh.grpc : vh;
-  const exact = index.exact.get(path);
-  if (exact) return exact;
-  // Walk the trie segment by segment; the deepest node reached holds the merged list.
-  let node = index.root;
+  // Hot path: walk the trie segment by segment; the deepest node reached holds the merged
+  // list, and a path that ends exactly at a node with Exact matches gets that node's exact list.
+  let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
   let start = 1;
-  while (start <= path.length) {
+  const len = path.length;
+  for (;;) {
     let end = path.indexOf('/', start);
-    if (end < 0) end = path.length;
+    if (end < 0) end = len;
     const child = node.children.get(path.slice(start, end));
-    if (!child) break;
+    if (child === undefined) return node.candidates;
     node = child;
+    if (end === len) return node.exact ?? node.candidates;
     start = end + 1;
   }
-  return node.candidates;
 }
 
 function compileVHost(vh: IR.VirtualHost): CompiledVHost {
-  const http = compileIndex(vh.matches);
-  return { vhost: vh, exact: http.exact, root: http.root, grpc: vh.grpcMatches.length > 0 ? compileIndex(vh.grpcMatches) : null };
+  return { vhost: vh, root: compileIndex(vh.matches), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches) } : null };
 }
 
-function compileIndex(matches: IR.Match[]): { exact: Map<string, Candidate[]>; root: TrieNode } {
+/**
+ * Builds the trie of one vhost. Prefix values and Exact values both become nodes (an Exact value
+ * "/a/b" is the node reached by the segments "a", "b"; "/a/" adds an empty last segment). Each
+ * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
+ */
+function compileIndex(matches: IR.Match[]): TrieNode {
   const candidates = matches.map((m, rank) => ({ match: m, rank, test: compileTest(m) }));
-  const root: TrieNode = { children: new Map(), candidates: [] };
+  const root: TrieNode = { children: new Map(), candidates: [], exact: null };
   const regexes: Candidate[] = [];
-  const exactOwn = new Map<string, Candidate[]>();
+  const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
 
   for (const c of candidates) {
     const p = c.match.path;
     if (p.type === 'RegularExpression') regexes.push(c);
-    else if (p.type === 'Exact') push(exactOwn, p.value, c);
+    else if (p.type === 'Exact') push(exactOwn, nodeFor(root, p.value.slice(1).split('/')), c);
     else push(prefixOwn, nodeFor(root, prefixSegments(p.value)), c);
   }
-  // Each trie node: its own prefixes, its ancestors' prefixes, and every regex.
   const fill = (node: TrieNode, inherited: Candidate[]) => {
-    node.candidates = mergeByRank(inherited, prefixOwn.get(node) ?? []);
-    for (const child of node.children.values()) fill(child, node.candidates);
-    node.candidates = mergeByRank(node.candidates, regexes);
+    const withPrefixes = mergeByRank(inherited, prefixOwn.get(node) ?? []);
+    for (const child of node.children.values()) fill(child, withPrefixes);
+    node.candidates = mergeByRank(withPrefixes, regexes);
+    const own = exactOwn.get(node);
+    node.exact = own ? mergeByRank(own, node.candidates) : null;
   };
-  // The root's own prefixes ("/") are inherited by every node.
   fill(root, []);
-  // Each exact path: its exact matches plus everything the trie would give for that path.
-  const exact = new Map<string, Candidate[]>();
-  for (const [path, own] of exactOwn) {
-    exact.set(path, mergeByRank(own, candidatesFor({ vhost: null as never, exact: new Map(), root, grpc: null }, path, false)));
-  }
-  return { exact, root };
+  return root;
 }
 
 /** Segments of a PathPrefix value: "/abc/" behaves as "/abc" (element-wise matching). */
@@ -148,7 +148,7 @@ function nodeFor(root: TrieNode, segments: string[]): TrieNode {
   let node = root;
   for (const s of segments) {
     let child = node.children.get(s);
-    if (!child) node.children.set(s, (child = { children: new Map(), candidates: [] }));
+    if (!child) node.children.set(s, (child = { children: new Map(), candidates: [], exact: null }));
     node = child;
   }
   return node;
@@ -218,13 +218,15 @@ function compileTest(m: IR.Match): (req: RequestView) => boolean {
       });
     }
   }
-  if (checks.length === 0) return () => true;
+  if (checks.length === 0) return ALWAYS;
   if (checks.length === 1) return checks[0]!;
   return (req) => {
     for (const c of checks) if (!c(req)) return false;
     return true;
   };
 }
+
+const ALWAYS = (): boolean => true;
 
 /** Patterns were validated at load; a pattern that still fails to compile never matches. */
 function regexOrNever(pattern: string): (s: string) => boolean {
