@@ -184,16 +184,24 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       // An in-process mirror gets a detached copy of the request; its answer is discarded.
       const mreq = Object.assign(body ?? Readable.from([]), { method: m.request.method, url: m.request.path, headers: { ...headers, ...(m.request.host ? { host: m.request.host } : {}) }, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, socket: null }) as unknown as IncomingMessage;
       const mres = new NodeServerResponse(mreq);
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        done();
+      };
+      // A mirror handler that never ends gives its slot back after 30 s.
+      setTimeout(finish, 30_000).unref();
       mres.write = () => true;
       mres.end = function end(this: ServerResponse) {
-        done();
+        finish();
         return this;
       } as ServerResponse['end'];
       try {
         const r = spec(mreq, mres) as unknown;
-        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => done());
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, finish);
       } catch {
-        done();
+        finish();
       }
       return;
     }

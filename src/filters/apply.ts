@@ -54,7 +54,8 @@ export type FilterResult =
 
 /** Applies `filters` to `state` (which it updates). Never throws: a throwing extension answers 500. */
 export function applyFilters(filters: readonly IR.Filter[], state: FilterState, ctx: FilterContext): FilterResult {
-  for (const f of filters) {
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i]!;
     switch (f.type) {
       case 'RequestHeaderModifier':
         state.request = { ...state.request, headers: applyHeaderOps(state.request.headers, headerOps(f.requestHeaderModifier!)) };
@@ -76,6 +77,8 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
       }
       case 'RequestRedirect': {
         const rd = f.requestRedirect!;
+        // The redirect is the response: ResponseHeaderModifiers listed after it still apply to it.
+        for (const later of filters.slice(i + 1)) if (later.type === 'ResponseHeaderModifier') state.responseHeaders.push(headerOps(later.responseHeaderModifier!));
         return { type: 'redirect', status: rd.statusCode, location: redirectLocation(rd, state.request, ctx.listenerPort, ctx.matchedPrefix) };
       }
       case 'RequestMirror': {
