@@ -19,6 +19,10 @@ export interface Candidate {
   /** Global precedence rank within its vhost: lower wins. */
   rank: number;
   test: (req: RequestView) => boolean;
+  /** What the caller attached to this match at compile time (see compileMatcher). */
+  payload: unknown;
+  /** `match.index`, kept here so a hit reads it without another hop. */
+  index: number;
 }
 
 interface TrieNode {
@@ -48,14 +52,22 @@ export interface CompiledMatcher {
   listeners: CompiledListener[];
 }
 
-/** Compiles the IR. Pure; throws only on a broken invariant (a bug). */
-export function compileMatcher(gw: IR.Gateway): CompiledMatcher {
+/**
+ * Compiles the IR. Pure; throws only on a broken invariant (a bug). `payloadFor` attaches the
+ * caller's per-match data to each candidate, so that a hit reaches everything it needs in one hop.
+ */
+export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
+  const payloads = new Map<IR.Match, unknown>();
+  const payload = (m: IR.Match) => {
+    if (!payloads.has(m)) payloads.set(m, payloadFor(m));
+    return payloads.get(m);
+  };
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
       const c: CompiledListener = { listener: l, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
       for (const vh of l.vhosts) {
-        const compiled = compileVHost(vh);
+        const compiled = compileVHost(vh, payload);
         if (vh.hostname === null) c.anyHost = compiled;
         else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
         else c.exactHosts.set(vh.hostname, compiled);
@@ -105,8 +117,8 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): C
   }
 }
 
-function compileVHost(vh: IR.VirtualHost): CompiledVHost {
-  return { vhost: vh, root: compileIndex(vh.matches), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches) } : null };
+function compileVHost(vh: IR.VirtualHost, payload: (m: IR.Match) => unknown): CompiledVHost {
+  return { vhost: vh, root: compileIndex(vh.matches, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, payload) } : null };
 }
 
 /**
@@ -114,8 +126,8 @@ function compileVHost(vh: IR.VirtualHost): CompiledVHost {
  * "/a/b" is the node reached by the segments "a", "b"; "/a/" adds an empty last segment). Each
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  */
-function compileIndex(matches: IR.Match[]): TrieNode {
-  const candidates = matches.map((m, rank) => ({ match: m, rank, test: compileTest(m) }));
+function compileIndex(matches: IR.Match[], payload: (m: IR.Match) => unknown): TrieNode {
+  const candidates = matches.map((m, rank) => ({ match: m, rank, test: compileTest(m), payload: payload(m), index: m.index }));
   const root: TrieNode = { children: new Map(), candidates: [], exact: null };
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();

@@ -86,7 +86,8 @@ export class RequestView {
   private indexHeaders(): void {
     const headers = this.request.headers;
     if (!headers || typeof headers !== 'object') {
-      this.headerMap = new Map();
+      this.direct = NO_HEADERS;
+      this.directClean = true;
       return;
     }
     // node's req.headers are already lower-case: read them in place, no copy.
@@ -103,6 +104,8 @@ export class RequestView {
     this.directClean = clean;
   }
 }
+
+const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
 
 function isUpper(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -50,6 +50,16 @@ export function effectiveHostnames(listener: string | undefined, routeHostnames:
 /** Lower-cases a request host and strips its port; IPv6 literals keep their brackets. */
 export function normalizeRequestHost(host: string | undefined): string | undefined {
   if (host === undefined || host === '') return undefined;
+  // Hot path: a lower-case host without port, spaces or trailing dot is returned as is.
+  let plain = true;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c === 58 /* : */ || c <= 32 || c === 91 /* [ */) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain && host.charCodeAt(host.length - 1) !== 46 /* . */) return host;
   let h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');
