@@ -7,7 +7,7 @@ import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, Listen
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import { hostMatches } from '../model/hostnames.js';
-import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
+import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { compileFullMatch } from '../resources/regex.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
@@ -80,8 +80,20 @@ interface Choice {
   message: string | undefined;
 }
 
-/** What each compiled candidate carries (its payload): the rule's runtime, one hop away. */
-type MatchPayload = RuleRuntime;
+/**
+ * What each compiled candidate carries (its payload): the rule's runtime, and for the common
+ * case (no filters, no session, one valid backendRef) every field of the forward Decision, so a
+ * hit reads one object.
+ */
+interface MatchPayload {
+  rr: RuleRuntime;
+  /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
+  fast: { target: BackendTarget; registered: string | undefined } | null;
+  routeRef: RouteRef;
+  ruleRef: { index: number; name?: string };
+  timeouts: ForwardDecision['timeouts'];
+  retry: ForwardDecision['retry'];
+}
 
 /** A listener with its frozen reference, shared by every Decision it handles. */
 interface RuntimeListener {
@@ -139,7 +151,12 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       rr.singleChoice = rr.choices[rr.single]!;
     }
   }
-  const matcher = compileMatcher(ir, (m): MatchPayload => rules[m.rule]!);
+  const matcher = compileMatcher(ir, (m): MatchPayload => {
+    const rr = rules[m.rule]!;
+    const c = rr.singleChoice;
+    const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? { target: c.target, registered: c.registered } : null;
+    return { rr, fast, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+  });
   const refs = new Map<CompiledListener, ListenerRef>();
   const byProtocol: Runtime['byProtocol'] = { HTTP: [], HTTPS: [] };
   for (const cl of matcher.listeners) {
@@ -157,6 +174,9 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     options: { picker, hostFallthrough: options.hostFallthrough ?? false, random, extensions: options.extensions ?? {} },
   };
 }
+
+/** The shared, frozen empty list of Decisions without response header operations or mirrors. */
+const NONE: never[] = Object.freeze([]) as never[];
 
 function freeze<T>(o: T): T {
   return o === undefined ? o : Object.freeze(o);
@@ -339,26 +359,31 @@ function respond(listener: ListenerRef | null, status: number, reason: RespondRe
   return extra === undefined ? d : Object.assign(d, extra);
 }
 
+/** The first candidate of a list that the request satisfies. */
+function firstPassing(l: CandidateList, req: RequestView): Candidate | null {
+  // Hot path: the first candidate usually wins; only then is the array read.
+  const first = l.first;
+  if (first === null) return null;
+  if (first.test(req)) return first;
+  const all = l.all;
+  for (let i = 1; i < all.length; i++) {
+    const c = all[i]!;
+    if (c.test(req)) return c;
+  }
+  return null;
+}
+
 /** Finds the winning candidate: vhost by vhost (only the first unless hostFallthrough). */
 function findMatch(rt: Runtime, cl: CompiledListener, req: RequestView): Candidate | null {
   if (!rt.options.hostFallthrough) {
     // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
     const vh = firstVhost(cl, req.host);
     if (vh === null) return null;
-    const list = candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req));
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.test(req)) return c;
-    }
-    return null;
+    return firstPassing(candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req)), req);
   }
-  const vhosts = vhostsFor(cl, req.host);
-  for (const vh of vhosts) {
-    const list = candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req));
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.test(req)) return c;
-    }
+  for (const vh of vhostsFor(cl, req.host)) {
+    const c = firstPassing(candidatesFor(vh, req.path, vh.grpc !== null && isGrpc(req)), req);
+    if (c !== null) return c;
   }
   return null;
 }
@@ -404,10 +429,30 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   const hit = findMatch(rt, cl, req);
   if (trace) trace.match = hit?.match ?? null;
   if (!hit) return respond(lref, 404, 'no-route', `No route on listener ${lref.name} matches ${req.method} ${req.path}${req.host ? ` for host ${req.host}` : ''}.`);
-  const rr = hit.payload as MatchPayload;
+  const p = hit.payload as MatchPayload;
   const matchIndex = hit.index;
-  const routeRef = rr.routeRef;
-  const ruleRef = rr.ruleRef;
+  const routeRef = p.routeRef;
+  const ruleRef = p.ruleRef;
+  const fast = p.fast;
+  if (fast !== null && trace === null) {
+    // Hot path: no filters, no session, one valid backend. Two allocations: request and Decision.
+    const d: ForwardDecision = {
+      type: 'forward',
+      listener: lref,
+      route: routeRef,
+      rule: ruleRef,
+      match: matchIndex,
+      backend: fast.target,
+      request: { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() },
+      responseHeaders: NONE,
+      mirrors: NONE,
+    };
+    if (fast.registered !== undefined) d.registered = fast.registered;
+    if (p.timeouts !== undefined) d.timeouts = p.timeouts;
+    if (p.retry !== undefined) d.retry = p.retry;
+    return d;
+  }
+  const rr = p.rr;
   // Only the answers other than forward need this one (forward builds its own fields).
   const matchedOf = () => ({ route: routeRef, rule: ruleRef, match: matchIndex });
   const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
@@ -484,8 +529,8 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
     match: matchIndex,
     backend: target,
     request: state !== null ? state.request : request,
-    responseHeaders: state !== null ? state.responseHeaders : [],
-    mirrors: state !== null ? state.mirrors : [],
+    responseHeaders: state !== null ? state.responseHeaders : NONE,
+    mirrors: state !== null ? state.mirrors : NONE,
   };
   if (b.registered !== undefined) d.registered = b.registered;
   if (rr.timeouts !== undefined) d.timeouts = rr.timeouts;
