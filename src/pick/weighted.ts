@@ -22,6 +22,9 @@ export function createPicker(weights: readonly number[], kind: 'random' | 'smoot
   return kind === 'smooth' ? smoothPicker(weights, live) : randomPicker(weights, live, random);
 }
 
+/** Periods up to this many picks are recorded (2 bytes a pick), so a smooth pick is one array read (O(1)). */
+const SMOOTH_TABLE_LIMIT = 16_384;
+
 /**
  * Stateless random pick: draws an integer in [0, total) and finds its backend by binary search
  * over cumulative integer weights, so each share is exactly weight/total (O(log n)).
@@ -59,6 +62,8 @@ function randomPicker(weights: readonly number[], live: number[], random: () => 
  * spread as evenly as possible; the sequence is periodic with period sum(w), so every window of
  * sum(w) consecutive picks is exact. A binary heap makes each pick O(log n); deadlines are
  * compared by integer cross-multiplication (at most (2·10^6+1)·10^6 < 2^53), never as floats.
+ * When the period is at most 16,384 picks, the first period is recorded and each later pick is one
+ * read (O(1)).
  */
 function smoothPicker(weights: readonly number[], live: number[]): Picker {
   const n = live.length;
@@ -85,20 +90,38 @@ function smoothPicker(weights: readonly number[], live: number[]): Picker {
   };
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i);
   let picked = 0;
-  return {
-    kind: 'smooth',
-    pick() {
-      const top = heap[0]!;
-      k[top]!++;
-      siftDown(0);
-      if (++picked === total) {
-        // End of a period: every k_i equals w_i; restart so the sequence repeats exactly.
-        picked = 0;
-        k.fill(0);
-        heap.sort((a, b) => a - b);
-        for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i);
-      }
-      return live[top]!;
-    },
+  const next = () => {
+    const top = heap[0]!;
+    k[top]!++;
+    siftDown(0);
+    if (++picked === total) {
+      picked = 0;
+      k.fill(0);
+      heap.sort((a, b) => a - b);
+      for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i);
+    }
+    return live[top]!;
   };
+  if (total <= SMOOTH_TABLE_LIMIT && n <= 65_535) {
+    // The sequence is periodic with period sum(w): the first period is computed pick by pick
+    // and recorded; every later pick is one read. Nothing is computed or allocated up front.
+    let table: Uint16Array | null = null;
+    let filled = 0;
+    let pos = 0;
+    return {
+      kind: 'smooth',
+      pick() {
+        if (filled === total) {
+          const v = table![pos]!;
+          pos = pos + 1 === total ? 0 : pos + 1;
+          return v;
+        }
+        const v = next();
+        if (table === null) table = new Uint16Array(total);
+        table[filled++] = v;
+        return v;
+      },
+    };
+  }
+  return { kind: 'smooth', pick: next };
 }
