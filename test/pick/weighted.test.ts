@@ -14,17 +14,31 @@ describe('random picker', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 8 }), (weights) => {
         const total = weights.reduce((a, b) => a + b, 0);
-        const p = createPicker(weights, 'random', sweep(total || 1));
+        // The picker draws an integer in [0, live·total); sweeping those evenly must give each
+        // backend exactly live·weight of them.
+        const live = weights.filter((w) => w > 0).length;
+        const steps = Math.max(1, live * total);
+        const p = createPicker(weights, 'random', sweep(steps));
         if (total === 0) {
           expect(p).toBeNull();
           return;
         }
         const counts = weights.map(() => 0);
-        for (let i = 0; i < total; i++) counts[p!.pick()]!++;
-        expect(counts).toEqual(weights);
+        for (let i = 0; i < steps; i++) counts[p!.pick()]!++;
+        expect(counts).toEqual(live === 1 ? weights.map((w) => (w > 0 ? steps : 0)) : weights.map((w) => w * live));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('is exact for large tables too: 100 backends, every draw of the integer range swept once', () => {
+    const weights = Array.from({ length: 100 }, (_, i) => (i % 10 === 0 ? 0 : 1 + ((i * 37) % 97)));
+    const live = weights.filter((w) => w > 0).length;
+    const steps = live * weights.reduce((a, b) => a + b, 0);
+    const p = createPicker(weights, 'random', sweep(steps))!;
+    const counts = weights.map(() => 0);
+    for (let i = 0; i < steps; i++) counts[p.pick()]!++;
+    expect(counts).toEqual(weights.map((w) => w * live));
   });
 
   it('never picks a weight-0 backend, whatever the RNG returns (HTTPBackendRef weight 0 gets no traffic)', () => {
