@@ -13,6 +13,8 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
   const vhostsByListener = new Map<string, Map<string | null, IR.VirtualHost>>();
+  /** Routes already added to each vhost (a route listed twice on one listener adds its matches once). */
+  const added = new Map<IR.VirtualHost, Set<number>>();
   for (const l of gwModel.listeners) vhostsByListener.set(l.name, new Map());
 
   for (const route of model.routes) {
@@ -28,8 +30,11 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
         let vh = vhosts.get(key);
         if (!vh) vhosts.set(key, (vh = { hostname: key, matches: [], grpcMatches: [] }));
         // A route listed twice on one listener (two parentRefs) adds its matches once.
+        const seen = added.get(vh) ?? added.set(vh, new Set()).get(vh)!;
+        if (seen.has(routeIndex)) continue;
+        seen.add(routeIndex);
         const list = route.kind === 'GRPCRoute' ? vh.grpcMatches : vh.matches;
-        if (!list.some((m) => m.route === routeIndex)) list.push(...matches);
+        for (const m of matches) list.push(m);
       }
     }
   }

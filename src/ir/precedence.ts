@@ -4,7 +4,7 @@
  * GRPCRoute: section 5.3. Step 1 (hostname) is applied by virtual-host order in build.ts;
  * this file orders matches within one virtual host.
  */
-import type { Gateway, Match } from './types.js';
+import type { Gateway, Match, Route } from './types.js';
 
 /** The precedence keys, in order, as `explain()` names them. */
 export type PrecedenceKey =
@@ -32,37 +32,54 @@ const PATH_RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 } as const;
  * too, for explain(). Every step cites the spec.
  */
 export function compareMatches(gw: Gateway, a: Match, b: Match): { order: number; key: PrecedenceKey } {
+  const order = compareOrder(gw, a, b);
+  return { order: order === 0 ? 0 : order > 0 ? 1 : -1, key: deciding };
+}
+
+/** The key that decided the last compareOrder call (read right after it, for explain()). */
+let deciding: PrecedenceKey = 'match-order';
+
+/**
+ * The precedence comparison itself, negative when `a` wins. Written as a chain of early returns
+ * so that sorting tens of thousands of matches allocates nothing.
+ */
+function compareOrder(gw: Gateway, a: Match, b: Match): number {
+  let d: number;
+  if (a.grpc && b.grpc) {
+    // GRPCRouteRule.Matches: largest number of characters in a matching service, then method.
+    if ((d = b.grpc.service - a.grpc.service) !== 0) return (deciding = 'grpc-service-length'), d;
+    if ((d = b.grpc.method - a.grpc.method) !== 0) return (deciding = 'grpc-method-length'), d;
+    if ((d = b.headers.length - a.headers.length) !== 0) return (deciding = 'header-count'), d;
+  } else {
+    // Step 2: "Exact" path match beats "Prefix"; then the longest prefix (characters, counted
+    // literally so /foo/ beats /foo, like Envoy Gateway).
+    if ((d = PATH_RANK[a.path.type] - PATH_RANK[b.path.type]) !== 0) return (deciding = 'path-type'), d;
+    if ((d = b.path.value.length - a.path.value.length) !== 0) return (deciding = 'path-length'), d;
+    // Step 3: a method match beats none.
+    if ((d = (b.method ? 1 : 0) - (a.method ? 1 : 0)) !== 0) return (deciding = 'method'), d;
+    // Step 4: the largest number of header matches.
+    if ((d = b.headers.length - a.headers.length) !== 0) return (deciding = 'header-count'), d;
+    // Step 5: the largest number of query param matches.
+    if ((d = b.query.length - a.query.length) !== 0) return (deciding = 'query-count'), d;
+  }
   const ra = gw.routes[a.route]!;
   const rb = gw.routes[b.route]!;
-  const keys: [PrecedenceKey, number][] = a.grpc && b.grpc
-    ? [
-        // GRPCRouteRule.Matches: largest number of characters in a matching service, then method.
-        ['grpc-service-length', b.grpc.service - a.grpc.service],
-        ['grpc-method-length', b.grpc.method - a.grpc.method],
-        ['header-count', b.headers.length - a.headers.length],
-      ]
-    : [
-        // Step 2: "Exact" path match beats "Prefix"; then the longest prefix (characters,
-        // counted literally so /foo/ beats /foo, like Envoy Gateway).
-        ['path-type', PATH_RANK[a.path.type] - PATH_RANK[b.path.type]],
-        ['path-length', b.path.value.length - a.path.value.length],
-        // Step 3: a method match beats none.
-        ['method', (b.method ? 1 : 0) - (a.method ? 1 : 0)],
-        // Step 4: the largest number of header matches.
-        ['header-count', b.headers.length - a.headers.length],
-        // Step 5: the largest number of query param matches.
-        ['query-count', b.query.length - a.query.length],
-      ];
-  keys.push(
-    // Step 6: across routes, the oldest creationTimestamp, then "{namespace}/{name}" alphabetically.
-    ['creation-timestamp', ra.createdAt - rb.createdAt],
-    ['namespace-name', cmpString(`${ra.namespace}/${ra.name}`, `${rb.namespace}/${rb.name}`)],
-    // Step 7: within one route, the first rule in list order; then the first match in the rule.
-    ['rule-order', gw.rules[a.rule]!.index - gw.rules[b.rule]!.index],
-    ['match-order', a.index - b.index],
-  );
-  for (const [key, d] of keys) if (d !== 0) return { order: d, key };
-  return { order: 0, key: 'match-order' };
+  // Step 6: across routes, the oldest creationTimestamp, then "{namespace}/{name}" alphabetically.
+  if ((d = ra.createdAt - rb.createdAt) !== 0) return (deciding = 'creation-timestamp'), d;
+  if (ra !== rb && (d = cmpString(routeKey(ra), routeKey(rb))) !== 0) return (deciding = 'namespace-name'), d;
+  // Step 7: within one route, the first rule in list order; then the first match in the rule.
+  if ((d = gw.rules[a.rule]!.index - gw.rules[b.rule]!.index) !== 0) return (deciding = 'rule-order'), d;
+  deciding = 'match-order';
+  return a.index - b.index;
+}
+
+const routeKeys = new WeakMap<Route, string>();
+
+/** "{namespace}/{name}", computed once per route. */
+function routeKey(r: Route): string {
+  let k = routeKeys.get(r);
+  if (k === undefined) routeKeys.set(r, (k = `${r.namespace}/${r.name}`));
+  return k;
 }
 
 /** Plain code-unit comparison, as Go compares strings (no locale). */
@@ -72,7 +89,7 @@ function cmpString(a: string, b: string): number {
 
 /** Sorts matches in place by precedence, winner first. */
 export function sortMatches(gw: Gateway, matches: Match[]): Match[] {
-  return matches.sort((a, b) => compareMatches(gw, a, b).order);
+  return matches.sort((a, b) => compareOrder(gw, a, b));
 }
 
 /**

@@ -192,11 +192,22 @@ function aliasPosition(doc: Document, lines: LineCounter): { line?: number; colu
  * when required and simply unset when optional. Nulls inside lists stay (they are type errors).
  */
 function dropNulls(v: unknown): unknown {
+  if (!hasNullField(v)) return v; // the common case: nothing to copy
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
+}
+
+function hasNullField(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasNullField);
+  if (!isPlainObject(v)) return false;
+  for (const k in v) {
+    const x = v[k];
+    if (x === null || hasNullField(x)) return true;
+  }
+  return false;
 }
 
 function* expandLists(docs: RawDoc[], base: Partial<Issue>, issues: Issue[]): Generator<RawDoc> {
