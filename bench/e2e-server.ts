@@ -71,3 +71,5 @@ async function main(): Promise<AddressInfo> {
 
 const addr = await main();
 process.stdout.write(`${addr.port}\n`);
+// Exit cleanly when the driver stops us (so --cpu-prof and the like can write their output).
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

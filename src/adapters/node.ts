@@ -68,7 +68,8 @@ export interface GatewayHandler {
  * @throws GatewayConfigError / GatewayError as createGateway does; GW_ERR_OPTIONS_INVALID for bad adapter options.
  */
 export function createHandler(options: HandlerOptions): GatewayHandler {
-  const backends = validateBackends(options.backends);
+  // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
+  const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const out: Outgoing = options.onError ? { onError: options.onError } : {};
@@ -141,7 +142,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       }
       return;
     }
-    const upstream = typeof spec === 'string' ? { url: spec } : spec;
+    const upstream = spec;
     const body = mirrorBody ? mirrorBody[mirrorBody.length - 1]! : null;
     void proxy(body ? Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage : req, res, d, upstream, ac.signal, out);
   };
@@ -205,7 +206,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       }
       return;
     }
-    const upstream = typeof spec === 'string' ? { url: spec } : spec;
+    const upstream = spec;
     const base = new URL(upstream.url);
     if (m.request.host !== undefined) headers.host = m.request.host;
     const signal = timeoutSignal(30_000);

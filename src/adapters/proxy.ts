@@ -4,8 +4,7 @@
  * connection 503, other upstream failures 502, and a client abort aborting the upstream request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, stream as undiciStream, type Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
 
@@ -36,19 +35,6 @@ export function stripHopByHop(headers: Record<string, string | string[] | undefi
   return out;
 }
 
-/** Adds X-Forwarded-For (appended), -Proto and -Host, the usual way. */
-export function forwardedHeaders(headers: Record<string, string | string[]>, req: IncomingMessage, scheme: string, originalHost: string | undefined): Record<string, string | string[]> {
-  const prior = headers['x-forwarded-for'];
-  const client = req.socket.remoteAddress ?? '';
-  const priorList = Array.isArray(prior) ? prior.join(', ') : prior;
-  return {
-    ...headers,
-    'x-forwarded-for': priorList ? `${priorList}, ${client}` : client,
-    'x-forwarded-proto': scheme,
-    ...(originalHost !== undefined ? { 'x-forwarded-host': originalHost } : {}),
-  };
-}
-
 const agents = new Map<string, Agent>();
 function agentFor(origin: string): Agent {
   let a = agents.get(origin);
@@ -72,29 +58,32 @@ export function upstreamFailure(err: unknown): { status: number; reason: string 
  * rejects. `signal` aborts when the client goes away or the request timeout fires.
  */
 export async function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, signal: AbortSignal, out: Outgoing): Promise<void> {
-  const base = new URL(upstream.url);
-  const basePath = base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '');
-  const headers = forwardedHeaders(stripHopByHop(d.request.headers), req, d.request.scheme, req.headers.host);
-  // The Host header goes upstream unmodified unless URLRewrite set a hostname (HTTPURLRewriteFilter).
-  if (d.request.host !== undefined) headers.host = d.request.host;
-  else delete headers.host;
+  const target = prepared(upstream);
+  const headers = upstreamHeaders(d, req);
   const backendTimeout = d.timeouts?.backendRequest;
   const attemptSignal = backendTimeout ? AbortSignal.any([signal, timeoutSignal(backendTimeout)]) : signal;
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   try {
-    const upstreamRes = await undiciRequest(new URL(basePath + d.request.path, base.origin), {
-      method: d.request.method as Dispatcher.HttpMethod,
-      headers: headers as Record<string, string | string[]>,
-      body: hasBody ? req : null,
-      signal: attemptSignal,
-      dispatcher: upstream.dispatcher ?? agentFor(base.origin),
-      headersTimeout: upstream.headersTimeout ?? 30_000,
-      bodyTimeout: 0,
-    });
-    const responseHeaders = stripHopByHop(upstreamRes.headers as Record<string, string | string[] | undefined>);
-    res.statusCode = upstreamRes.statusCode;
-    for (const [k, v] of Object.entries(finalizeHeaders(responseHeaders, d, out))) res.setHeader(k, v);
-    await pipeline(upstreamRes.body, res, { signal: attemptSignal });
+    // undici's stream API writes the upstream body straight into the response, with
+    // backpressure, and no intermediate Readable.
+    await undiciStream(
+      target.origin + target.basePath + d.request.path,
+      {
+        method: d.request.method as Dispatcher.HttpMethod,
+        headers,
+        body: hasBody ? req : null,
+        signal: attemptSignal,
+        dispatcher: target.dispatcher,
+        headersTimeout: target.headersTimeout,
+        bodyTimeout: 0,
+      },
+      ({ statusCode, headers: upstreamResponseHeaders }) => {
+        res.statusCode = statusCode;
+        const h = finalizeHeaders(stripHopByHop(upstreamResponseHeaders as Record<string, string | string[] | undefined>), d, out);
+        for (const k in h) res.setHeader(k, h[k]!);
+        return res;
+      },
+    );
   } catch (err) {
     if (!res.headersSent) {
       // A client abort aborts `signal` with the default AbortError (a DOMException, whose numeric
@@ -102,11 +91,60 @@ export async function proxy(req: IncomingMessage, res: ServerResponse, d: Forwar
       const aborted = signal.aborted && (signal.reason as { code?: unknown } | undefined)?.code !== 'GW_TIMEOUT';
       if (aborted) return; // the client left: nothing to answer
       const f = upstreamFailure(signal.aborted ? signal.reason : attemptSignal.aborted ? attemptSignal.reason : err);
-      sendError(res, f.status, f.reason, `upstream ${base.origin} for ${d.backend.namespace}/${d.backend.name}: ${describeError(err)}`, out);
+      sendError(res, f.status, f.reason, `upstream ${target.origin} for ${d.backend.namespace}/${d.backend.name}: ${describeError(err)}`, out);
     } else {
       res.destroy(err as Error);
     }
   }
+}
+
+interface PreparedUpstream {
+  origin: string;
+  basePath: string;
+  dispatcher: Dispatcher;
+  headersTimeout: number;
+}
+
+const preparedCache = new WeakMap<UpstreamOptions, PreparedUpstream>();
+
+/** The parsed form of an upstream, computed once per options object. */
+function prepared(upstream: UpstreamOptions): PreparedUpstream {
+  let p = preparedCache.get(upstream);
+  if (!p) {
+    const base = new URL(upstream.url);
+    p = {
+      origin: base.origin,
+      basePath: base.pathname === '/' ? '' : base.pathname.replace(/\/$/, ''),
+      dispatcher: upstream.dispatcher ?? agentFor(base.origin),
+      headersTimeout: upstream.headersTimeout ?? 30_000,
+    };
+    preparedCache.set(upstream, p);
+  }
+  return p;
+}
+
+/**
+ * The headers sent upstream, in one pass: hop-by-hop headers dropped, X-Forwarded-For appended,
+ * X-Forwarded-Proto and -Host set, and Host as the decision says (unmodified unless URLRewrite
+ * set a hostname, HTTPURLRewriteFilter.Hostname).
+ */
+function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): Record<string, string | string[]> {
+  const src = d.request.headers;
+  const conn = src.connection;
+  const listed = conn === undefined ? null : new Set((Array.isArray(conn) ? conn.join(',') : conn).split(',').map((t) => t.trim().toLowerCase()));
+  const out: Record<string, string | string[]> = {};
+  for (const k in src) {
+    if (HOP_BY_HOP.has(k) || (listed !== null && listed.has(k)) || k === 'host' || k === 'x-forwarded-for') continue;
+    out[k] = src[k]!;
+  }
+  const prior = src['x-forwarded-for'];
+  const client = req.socket?.remoteAddress ?? '';
+  out['x-forwarded-for'] = prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`;
+  out['x-forwarded-proto'] = d.request.scheme;
+  const original = req.headers.host;
+  if (original !== undefined) out['x-forwarded-host'] = original;
+  if (d.request.host !== undefined) out.host = d.request.host;
+  return out;
 }
 
 /** An AbortSignal that fires after `ms` with a reason whose code marks a gateway timeout. */
