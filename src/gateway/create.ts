@@ -50,13 +50,14 @@ export interface GatewayOptions extends RoutingOptions {
 /** The conformance features this implementation supports, written to GatewayClass status. */
 export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
 
-/** An immutable, fully computed view of one set of manifests. */
+/**
+ * An immutable, fully computed view of one set of manifests. Only what requests and status
+ * need is kept: the loaded objects and the attachment model are dropped once compiled.
+ */
 export interface Snapshot {
-  resources: Resource[];
   issues: Issue[];
-  model: Model;
-  /** The Gateway this process serves. */
-  served: GatewayModel;
+  /** `namespace/name` of the Gateway this process serves. */
+  gatewayKey: string;
   status: StatusList;
   ir: IR.Gateway;
   runtime: Runtime;
@@ -131,7 +132,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     for (const [k, v] of seen) firstSeen.set(k, v);
-    return { resources: loaded.resources, issues: loaded.issues, model, served, status, ir, runtime };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
   };
 
   let current = build(options.manifests);
@@ -143,7 +144,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       return current.issues;
     },
     get gatewayKey() {
-      return current.served.key;
+      return current.gatewayKey;
     },
     get ir() {
       return current.ir;

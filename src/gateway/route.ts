@@ -118,7 +118,8 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const rules: RuleRuntime[] = ir.rules.map((rule) => {
     const weights = rule.backends.map((b) => b.weight);
     const session = sessionSource(ir, rule, options.sticky);
-    const ids = rule.backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${rule.backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+    // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
+    const ids = session === null ? [] : rule.backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${rule.backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
     const route = ir.routes[rule.route]!;
     return {
       rule,

@@ -63,6 +63,18 @@ const MAX_MESSAGE = 32_768;
  * length, so status output is stable and reads the same everywhere.
  */
 export function normalizeMessage(message: string): string {
+  // Most messages repeat across routes ("All references are resolved."): one string for all.
+  const known = normalized.get(message);
+  if (known !== undefined) return known;
+  const m = normalizeOnce(message);
+  if (normalized.size > 10_000) normalized.clear();
+  normalized.set(message, m);
+  return m;
+}
+
+const normalized = new Map<string, string>();
+
+function normalizeOnce(message: string): string {
   let m = message.trim().replace(/\s+/g, ' ');
   if (m === '') return m;
   m = m[0]!.toUpperCase() + m.slice(1);
