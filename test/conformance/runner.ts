@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createGateway, type Decision, type GatewayRouter, type HeaderOps, type RouteRequest } from '../../src/index.js';
+import { seeded } from '../support/random.js';
 
 export interface StatusExpectation {
   kind: 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
@@ -143,17 +144,6 @@ export function loadCases(): ConformanceCase[] {
 
 export const BASE = readFileSync(new URL('./base.yaml', here), 'utf8');
 
-/** A seeded PRNG (mulberry32), so weighted checks are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function gatewayFor(manifests: string, key: string): GatewayRouter {
   const [namespace, name] = key.split('/') as [string, string];
@@ -333,3 +323,5 @@ export function checkDecision(r: RequestExpectation, d: Decision): string[] {
   if (errs.length > 0) return errs;
   return [...checkBackendRequest(r, d), ...checkResponse(r, d), ...checkRedirect(r, d), ...checkMirrors(r, d), ...checkTimeouts(r, d)];
 }
+
+export { seeded };

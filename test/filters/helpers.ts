@@ -1,6 +1,7 @@
 // Shared manifest builders for the filter tests (spec digest sections 7 and 8). Everything is
 // plain objects handed to createGateway; nothing here reaches into src/ internals.
 import { createGateway, type Decision, type ForwardDecision, type GatewayOptions, type GatewayRouter, type RedirectDecision, type RespondDecision } from '../../src/index.js';
+import { seeded } from '../support/random.js';
 
 export type Obj = Record<string, unknown>;
 export const G = 'gateway.networking.k8s.io';
@@ -52,17 +53,6 @@ export const ref = (name: string, extra: Obj = {}): Obj => ({ name, port: 8080, 
 
 export const prefix = (value: string): Obj => ({ path: { type: 'PathPrefix', value } });
 
-/** A seeded PRNG (mulberry32), so every draw is reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function asForward(d: Decision): ForwardDecision {
   if (d.type !== 'forward') throw new Error(`expected a forward decision, got ${d.type} ${'status' in d ? d.status : ''} ${'reason' in d ? `${d.reason}: ${d.message}` : ''}`);
@@ -78,3 +68,5 @@ export function asRespond(d: Decision): RespondDecision {
   if (d.type !== 'respond') throw new Error(`expected a respond decision, got ${d.type}`);
   return d;
 }
+
+export { seeded };
