@@ -23,8 +23,10 @@ const route = {
   spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/details' } }], backendRefs: [{ name: 'details', port: 9080 }] }] },
 };
 const manifests = [...table, route];
+// The same response plain Fastify and Express send (they set Content-Length): without it Node
+// would answer chunked, and the comparison would measure the encoding, not the router.
 const handler = (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) });
   res.end(BODY);
 };
 const upstream = `http://127.0.0.1:${upstreamPort}`;

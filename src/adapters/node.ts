@@ -91,60 +91,56 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 
   const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision): void => {
     // A response that fails after the gateway answered must never crash the process.
-    res.on('error', () => {});
+    res.on('error', ignore);
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
     if (spec === undefined) {
       sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
       return;
     }
-    const ac = new AbortController();
-    // A client that goes away aborts the upstream request too.
-    const onClose = () => {
-      if (!res.writableFinished) ac.abort();
-    };
-    res.once('close', onClose);
     const requestTimeout = d.timeouts?.request;
-    let timer: NodeJS.Timeout | undefined;
+    if (typeof spec !== 'function') {
+      // Upstream URL: the exchange handles the client abort and the request timeout itself.
+      let body: PassThrough | null = null;
+      if (d.mirrors.length > 0) {
+        const copies = teeForMirrors(req, d.mirrors.length);
+        for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, copies[i]!);
+        body = copies[copies.length - 1]!;
+      }
+      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, spec, out, requestTimeout);
+      return;
+    }
     if (requestTimeout) {
-      timer = setTimeout(() => {
-        ac.abort(Object.assign(new Error(`request timeout ${requestTimeout} ms`), { code: 'GW_TIMEOUT' }));
+      const timer = setTimeout(() => {
         if (!res.headersSent) {
           sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
-          if (typeof spec === 'function') ignoreLateWrites(res);
+          ignoreLateWrites(res);
         }
       }, requestTimeout);
       timer.unref();
       res.once('close', () => clearTimeout(timer));
     }
-    const mirrorBody = d.mirrors.length > 0 && typeof spec !== 'function' ? teeForMirrors(req, d.mirrors.length) : null;
-    for (const [i, m] of d.mirrors.entries()) sendMirror(m, mirrorBody?.[i] ?? null);
-    if (typeof spec === 'function') {
-      applyRequest(req, d);
-      interceptHead(res, d, out);
-      const backendTimeout = d.timeouts?.backendRequest;
-      if (backendTimeout) {
-        const t = setTimeout(() => {
-          if (!res.headersSent) {
-            sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
-            ignoreLateWrites(res);
-          }
-        }, backendTimeout);
-        t.unref();
-        res.once('close', () => clearTimeout(t));
-      }
-      try {
-        const r = spec(req, res) as unknown;
-        if (r && typeof (r as Promise<unknown>).then === 'function') {
-          (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out));
+    for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, null);
+    applyRequest(req, d);
+    interceptHead(res, d, out);
+    const backendTimeout = d.timeouts?.backendRequest;
+    if (backendTimeout) {
+      const t = setTimeout(() => {
+        if (!res.headersSent) {
+          sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
+          ignoreLateWrites(res);
         }
-      } catch (e) {
-        sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out);
-      }
-      return;
+      }, backendTimeout);
+      t.unref();
+      res.once('close', () => clearTimeout(t));
     }
-    const upstream = spec;
-    const body = mirrorBody ? mirrorBody[mirrorBody.length - 1]! : null;
-    void proxy(body ? Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage : req, res, d, upstream, ac.signal, out);
+    try {
+      const r = spec(req, res) as unknown;
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out));
+      }
+    } catch (e) {
+      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out);
+    }
   };
 
   /**
@@ -237,6 +233,8 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   return handler;
 }
 
+function ignore(): void {}
+
 /** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
 export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {
   const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean; servername?: string | false }) | null;
@@ -269,7 +267,10 @@ function ignoreLateWrites(res: ServerResponse): void {
 function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
   req.method = d.request.method;
   req.url = d.request.path;
-  const headers: Record<string, string | string[]> = { ...d.request.headers };
+  const src = d.request.headers;
+  // Unfiltered headers with the Host unchanged are the request's own object: nothing to copy.
+  if (src === req.headers && (d.request.host === undefined || src.host === d.request.host)) return;
+  const headers: Record<string, string | string[]> = { ...src };
   if (d.request.host !== undefined) headers.host = d.request.host;
   req.headers = headers;
 }

@@ -4,7 +4,8 @@
  * connection 503, other upstream failures 502, and a client abort aborting the upstream request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, stream as undiciStream, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
 
@@ -35,11 +36,12 @@ export function stripHopByHop(headers: Record<string, string | string[] | undefi
   return out;
 }
 
-const agents = new Map<string, Agent>();
-function agentFor(origin: string): Agent {
-  let a = agents.get(origin);
-  if (!a) agents.set(origin, (a = new Agent({ keepAliveTimeout: 10_000, connections: 256 })));
-  return a;
+const pools = new Map<string, Pool>();
+/** One connection pool per origin (what an Agent would create for it, without the Agent's lookup per request). */
+function poolFor(origin: string): Pool {
+  let p = pools.get(origin);
+  if (!p) pools.set(origin, (p = new Pool(origin, { keepAliveTimeout: 10_000, connections: 256 })));
+  return p;
 }
 
 /** Maps an upstream failure to the answer: 504 timeouts, 503 refused, 502 otherwise. */
@@ -54,48 +56,161 @@ export function upstreamFailure(err: unknown): { status: number; reason: string 
 }
 
 /**
- * Proxies the request. Resolves when the response is finished or the exchange failed; never
- * rejects. `signal` aborts when the client goes away or the request timeout fires.
+ * Proxies the request. Never throws: failures are answered (504, 503, 502) or, once the upstream
+ * response has started, cut the client connection. The client closing the connection aborts the
+ * upstream request; `requestTimeout` (the rule's timeouts.request) answers 504 and aborts it too.
  */
-export async function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, signal: AbortSignal, out: Outgoing): Promise<void> {
+export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, out: Outgoing, requestTimeout?: number): void {
   const target = prepared(upstream);
-  const headers = upstreamHeaders(d, req);
+  const x = new Exchange(res, d, target, out);
+  res.on('close', () => x.clientClosed());
+  if (requestTimeout) {
+    x.requestTimer = setTimeout(() => {
+      if (!res.headersSent) sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
+      x.cancel(Object.assign(new Error(`request timeout ${requestTimeout} ms`), { code: 'GW_TIMEOUT' }));
+    }, requestTimeout);
+    x.requestTimer.unref();
+  }
   const backendTimeout = d.timeouts?.backendRequest;
-  const attemptSignal = backendTimeout ? AbortSignal.any([signal, timeoutSignal(backendTimeout)]) : signal;
+  if (backendTimeout) {
+    x.backendTimer = setTimeout(() => x.cancel(Object.assign(new Error(`timed out after ${backendTimeout} ms`), { code: 'GW_TIMEOUT' })), backendTimeout);
+    x.backendTimer.unref();
+  }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  // The dispatcher's own handler API: the upstream body is written straight into the response
+  // with backpressure, and nothing per request beyond this handler (no promise, no AbortSignal,
+  // no URL parsing for ordinary paths).
+  let path: string;
   try {
-    // undici's stream API writes the upstream body straight into the response, with
-    // backpressure, and no intermediate Readable.
-    await undiciStream(
-      target.origin + target.basePath + d.request.path,
-      {
-        method: d.request.method as Dispatcher.HttpMethod,
-        headers,
-        body: hasBody ? req : null,
-        signal: attemptSignal,
-        dispatcher: target.dispatcher,
-        headersTimeout: target.headersTimeout,
-        bodyTimeout: 0,
-      },
-      ({ statusCode, headers: upstreamResponseHeaders }) => {
-        res.statusCode = statusCode;
-        const h = finalizeHeaders(stripHopByHop(upstreamResponseHeaders as Record<string, string | string[] | undefined>), d, out);
-        for (const k in h) res.setHeader(k, h[k]!);
-        return res;
-      },
-    );
+    path = upstreamPath(target, d.request.path);
   } catch (err) {
-    if (!res.headersSent) {
-      // A client abort aborts `signal` with the default AbortError (a DOMException, whose numeric
-      // `code` is 20); only the request timeout aborts it with code GW_TIMEOUT.
-      const aborted = signal.aborted && (signal.reason as { code?: unknown } | undefined)?.code !== 'GW_TIMEOUT';
-      if (aborted) return; // the client left: nothing to answer
-      const f = upstreamFailure(signal.aborted ? signal.reason : attemptSignal.aborted ? attemptSignal.reason : err);
-      sendError(res, f.status, f.reason, `upstream ${target.origin} for ${d.backend.namespace}/${d.backend.name}: ${describeError(err)}`, out);
-    } else {
-      res.destroy(err as Error);
+    x.onResponseError(null, err as Error); // a target no URL can hold: 502, as undici would fail it
+    return;
+  }
+  target.dispatcher.dispatch(
+    {
+      origin: target.origin,
+      path,
+      method: d.request.method as Dispatcher.HttpMethod,
+      headers: upstreamHeaders(d, req) as string[], // undici accepts array values too (repeated header lines)
+      body: hasBody ? req : null,
+      headersTimeout: target.headersTimeout,
+      bodyTimeout: 0,
+    },
+    x,
+  );
+}
+
+/** One proxied exchange: the undici dispatch handler writing the upstream response into `res`. */
+class Exchange implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | null = null;
+  /** Why the gateway cancelled the exchange (client gone, a timeout); null while it runs. */
+  cancelled: Error | null = null;
+  clientGone = false;
+  done = false;
+  requestTimer: NodeJS.Timeout | undefined = undefined;
+  backendTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly d: ForwardDecision,
+    readonly target: PreparedUpstream,
+    readonly out: Outgoing,
+  ) {}
+
+  /** Aborts the upstream request (now, or as soon as it is dispatched). */
+  cancel(reason: Error): void {
+    if (this.done || this.cancelled !== null) return;
+    this.cancelled = reason;
+    this.controller?.abort(reason);
+  }
+
+  clientClosed(): void {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.cancel(Object.assign(new Error('the client closed the connection'), { name: 'AbortError' }));
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
+    if (this.backendTimer !== undefined) clearTimeout(this.backendTimer);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cancelled !== null) controller.abort(this.cancelled);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // interim responses (103 Early Hints...) are not forwarded
+    const d = this.d;
+    const h = responseHeaders(headers);
+    // One writeHead with the whole map: no per-header setHeader bookkeeping.
+    this.res.writeHead(statusCode, d.responseHeaders.length === 0 && d.session === undefined ? h : finalizeHeaders(h, d, this.out));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
     }
   }
+
+  onResponseEnd(): void {
+    this.finish();
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.finish();
+    if (this.clientGone) return; // the client left: nothing to answer
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy(err);
+      return;
+    }
+    const f = upstreamFailure(this.cancelled ?? err);
+    sendError(res, f.status, f.reason, `upstream ${this.target.origin} for ${this.d.backend.namespace}/${this.d.backend.name}: ${describeError(err)}`, this.out);
+  }
+}
+
+/** Paths WHATWG URL parsing leaves unchanged: these characters only, not ending in '?' (fuzzed). */
+const PLAIN_PATH = /^\/(?:[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*[A-Za-z0-9\-._~!$&()*+,;=:@/%])?$/;
+const DOT_SEGMENT = /\/\.|%2e/i;
+
+/**
+ * The request target sent upstream: the base path plus the request path, normalised as a WHATWG
+ * URL would (dot segments, percent-encoding, fragment). Ordinary paths need no parse.
+ */
+function upstreamPath(target: PreparedUpstream, path: string): string {
+  const p = target.basePath + path;
+  if (PLAIN_PATH.test(p) && !DOT_SEGMENT.test(p)) return p;
+  const u = new URL(target.origin + p);
+  return u.pathname + u.search;
+}
+
+/** The upstream response headers without hop-by-hop ones (keys are lower-case, as undici parses them). */
+function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const conn = headers.connection;
+  const listed = conn === undefined ? null : connectionTokens(conn);
+  const out: Record<string, string | string[]> = {};
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k))) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The header names a Connection header lists beyond the standard hop-by-hop ones; null when none. */
+function connectionTokens(conn: string | string[]): string[] | null {
+  let listed: string[] | null = null;
+  for (const t of (Array.isArray(conn) ? conn.join(',') : conn).split(',')) {
+    const k = t.trim().toLowerCase();
+    if (k !== '' && !HOP_BY_HOP.has(k)) (listed ??= []).push(k);
+  }
+  return listed;
 }
 
 interface PreparedUpstream {
@@ -115,7 +230,7 @@ function prepared(upstream: UpstreamOptions): PreparedUpstream {
     p = {
       origin: base.origin,
       basePath: base.pathname === '/' ? '' : base.pathname.replace(/\/$/, ''),
-      dispatcher: upstream.dispatcher ?? agentFor(base.origin),
+      dispatcher: upstream.dispatcher ?? poolFor(base.origin),
       headersTimeout: upstream.headersTimeout ?? 30_000,
     };
     preparedCache.set(upstream, p);
@@ -124,26 +239,27 @@ function prepared(upstream: UpstreamOptions): PreparedUpstream {
 }
 
 /**
- * The headers sent upstream, in one pass: hop-by-hop headers dropped, X-Forwarded-For appended,
- * X-Forwarded-Proto and -Host set, and Host as the decision says (unmodified unless URLRewrite
- * set a hostname, HTTPURLRewriteFilter.Hostname).
+ * The headers sent upstream, in one pass, as a flat [name, value, ...] list: hop-by-hop headers
+ * dropped, X-Forwarded-For appended, X-Forwarded-Proto and -Host set, and Host as the decision
+ * says (unmodified unless URLRewrite set a hostname, HTTPURLRewriteFilter.Hostname).
  */
-function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): Record<string, string | string[]> {
+function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): (string | string[])[] {
   const src = d.request.headers;
   const conn = src.connection;
-  const listed = conn === undefined ? null : new Set((Array.isArray(conn) ? conn.join(',') : conn).split(',').map((t) => t.trim().toLowerCase()));
-  const out: Record<string, string | string[]> = {};
+  const listed = conn === undefined ? null : connectionTokens(conn);
+  const out: (string | string[])[] = [];
   for (const k in src) {
-    if (HOP_BY_HOP.has(k) || (listed !== null && listed.has(k)) || k === 'host' || k === 'x-forwarded-for') continue;
-    out[k] = src[k]!;
+    if (HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k)) || k === 'host' || k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host') continue;
+    out.push(k, src[k]!);
   }
   const prior = src['x-forwarded-for'];
   const client = req.socket?.remoteAddress ?? '';
-  out['x-forwarded-for'] = prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`;
-  out['x-forwarded-proto'] = d.request.scheme;
+  out.push('x-forwarded-for', prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`);
+  out.push('x-forwarded-proto', d.request.scheme);
   const original = req.headers.host;
-  if (original !== undefined) out['x-forwarded-host'] = original;
-  if (d.request.host !== undefined) out.host = d.request.host;
+  if (original !== undefined) out.push('x-forwarded-host', original);
+  else if (src['x-forwarded-host'] !== undefined) out.push('x-forwarded-host', src['x-forwarded-host']);
+  if (d.request.host !== undefined) out.push('host', d.request.host);
   return out;
 }
 
