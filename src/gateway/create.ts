@@ -111,11 +111,12 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     });
     if (loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
-    const seen = new Map<string, number>();
-    for (const r of loaded.resources) {
-      const k = resourceKey(r);
-      seen.set(k, firstSeen.get(k) ?? Math.floor(now.getTime() / 1000) * 1000);
-    }
+    const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
+    // First-seen times, kept across reloads by key; createdAt reads them back by object, so
+    // each key is built once.
+    const keys = loaded.resources.map(resourceKey);
+    const seen = new Map<Resource, number>();
+    loaded.resources.forEach((r, i) => seen.set(r, firstSeen.get(keys[i]!) ?? nowSecond));
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
@@ -131,7 +132,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const ir = buildIR(model, served.key);
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
-    for (const [k, v] of seen) firstSeen.set(k, v);
+    loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
     return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
   };
 
@@ -192,13 +193,13 @@ function addressesOf(model: Model, key: string, given: GatewayOptions['addresses
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }
 
-function createdAt(r: Resource, seen: Map<string, number>): number {
+function createdAt(r: Resource, seen: Map<Resource, number>): number {
   const ts = r.metadata.creationTimestamp;
   if (ts !== undefined) {
     const ms = ts instanceof Date ? ts.getTime() : Date.parse(ts);
     if (!Number.isNaN(ms)) return ms;
   }
-  return seen.get(resourceKey(r)) ?? 0;
+  return seen.get(r) ?? 0;
 }
 
 function chooseGateway(model: Model, wanted: GatewayOptions['gateway']): GatewayModel {

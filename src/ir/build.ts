@@ -1,6 +1,7 @@
 /**
  * buildIR: from the attachment model to the IR of the one Gateway this process serves.
- * Runs once per load; optimised for clarity, not speed.
+ * Runs once per load, over every match of every route: loops and object literals, no
+ * per-match closures, spreads or intermediate arrays.
  */
 import type { GRPCRoute, HTTPRoute, HTTPRouteFilter } from '../resources/schemas-route.js';
 import type { Model, RouteModel, RuleModel } from '../model/attach.js';
@@ -13,28 +14,35 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
   const vhostsByListener = new Map<string, Map<string | null, IR.VirtualHost>>();
-  /** Routes already added to each vhost (a route listed twice on one listener adds its matches once). */
-  const added = new Map<IR.VirtualHost, Set<number>>();
+  /**
+   * The last route added to each vhost. Routes are added one after the other, so a route listed
+   * twice on one listener (two parentRefs) finds itself here and adds its matches once.
+   */
+  const lastAdded = new Map<IR.VirtualHost, number>();
   for (const l of gwModel.listeners) vhostsByListener.set(l.name, new Map());
 
   for (const route of model.routes) {
     if (route.kind === 'TLSRoute') continue; // TLS streams are not HTTP requests; see docs/routing.md
-    const attachments = route.parents.filter((p) => p.accepted && p.gatewayKey === gatewayKey).flatMap((p) => p.listeners);
-    if (attachments.length === 0) continue;
-    const routeIndex = gw.routes.push({ kind: route.kind, namespace: route.namespace, name: route.name, createdAt: route.createdAt }) - 1;
-    const matches = routeMatches(route, routeIndex, gw);
-    for (const a of attachments) {
-      const vhosts = vhostsByListener.get(a.name)!;
-      for (const h of a.hostnames) {
-        const key = h ?? null;
-        let vh = vhosts.get(key);
-        if (!vh) vhosts.set(key, (vh = { hostname: key, matches: [], grpcMatches: [] }));
-        // A route listed twice on one listener (two parentRefs) adds its matches once.
-        const seen = added.get(vh) ?? added.set(vh, new Set()).get(vh)!;
-        if (seen.has(routeIndex)) continue;
-        seen.add(routeIndex);
-        const list = route.kind === 'GRPCRoute' ? vh.grpcMatches : vh.matches;
-        for (const m of matches) list.push(m);
+    let routeIndex = -1;
+    let matches: IR.Match[] = [];
+    for (const p of route.parents) {
+      if (!p.accepted || p.gatewayKey !== gatewayKey) continue;
+      for (const a of p.listeners) {
+        // The route and its matches enter the IR with its first attachment to this Gateway.
+        if (routeIndex < 0) {
+          routeIndex = gw.routes.push({ kind: route.kind, namespace: route.namespace, name: route.name, createdAt: route.createdAt }) - 1;
+          matches = routeMatches(route, routeIndex, gw);
+        }
+        const vhosts = vhostsByListener.get(a.name)!;
+        for (const h of a.hostnames) {
+          const key = h ?? null;
+          let vh = vhosts.get(key);
+          if (!vh) vhosts.set(key, (vh = { hostname: key, matches: [], grpcMatches: [] }));
+          if (lastAdded.get(vh) === routeIndex) continue;
+          lastAdded.set(vh, routeIndex);
+          const list = route.kind === 'GRPCRoute' ? vh.grpcMatches : vh.matches;
+          for (const m of matches) list.push(m);
+        }
       }
     }
   }
@@ -62,7 +70,9 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
       if (matches.length === 0) out.push(grpcMatch(routeIndex, ruleIndex, 0, undefined, []));
       matches.forEach((m, i) => out.push(grpcMatch(routeIndex, ruleIndex, i, m.method, m.headers ?? [])));
     } else {
-      (spec as HTTPRoute['spec']['rules'][number]).matches.forEach((m, i) => {
+      const matches = (spec as HTTPRoute['spec']['rules'][number]).matches;
+      for (let i = 0; i < matches.length; i++) {
+        const m = matches[i]!;
         out.push({
           route: routeIndex,
           rule: ruleIndex,
@@ -70,9 +80,9 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
           path: { type: m.path.type, value: m.path.value },
           method: m.method ?? null,
           headers: headerConditions(m.headers ?? []),
-          query: firstByName((m.queryParams ?? []).map((q) => ({ name: q.name, type: q.type, value: q.value })), (n) => n),
+          query: queryConditions(m.queryParams ?? []),
         });
-      });
+      }
     }
   }
   return out;
@@ -81,16 +91,14 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
 function ruleIR(routeIndex: number, rm: RuleModel, spec: { filters?: unknown; timeouts?: unknown; retry?: unknown; sessionPersistence?: unknown }): IR.Rule {
   // The model resolved RequestMirror backendRefs in filter order: rule filters, then each
   // backendRef's filters. Attach each to its filter.
-  const mirrors = [...rm.mirrors];
-  const withMirrors = (filters: HTTPRouteFilter[]): IR.Filter[] =>
-    filters.map((f) => (f.type === 'RequestMirror' ? { ...f, mirror: backendIR(mirrors.shift()!, []) } : f));
+  const mirrors = { list: rm.mirrors, next: 0 };
   const rule: IR.Rule = {
     route: routeIndex,
     index: rm.index,
-    filters: withMirrors((spec.filters ?? []) as HTTPRouteFilter[]),
+    filters: withMirrors((spec.filters ?? []) as HTTPRouteFilter[], mirrors),
     backends: [],
   };
-  rule.backends = rm.backends.map((b) => backendIR(b, withMirrors(b.filters)));
+  rule.backends = rm.backends.map((b) => backendIR(b, withMirrors(b.filters, mirrors)));
   if (rm.name !== undefined) rule.name = rm.name;
   if (spec.timeouts) rule.timeouts = spec.timeouts as NonNullable<IR.Rule['timeouts']>;
   if (spec.retry) rule.retry = spec.retry as NonNullable<IR.Rule['retry']>;
@@ -98,37 +106,40 @@ function ruleIR(routeIndex: number, rm: RuleModel, spec: { filters?: unknown; ti
   return rule;
 }
 
+/** A copy of `filters`, each RequestMirror given the next resolved mirror backend. */
+function withMirrors(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mirrors']; next: number }): IR.Filter[] {
+  if (filters.length === 0) return [];
+  return filters.map((f) => (f.type === 'RequestMirror' ? { ...f, mirror: backendIR(mirrors.list[mirrors.next++]!, []) } : f));
+}
+
 function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {
-  return {
-    group: b.group,
-    kind: b.kind,
-    namespace: b.namespace,
-    name: b.name,
-    port: b.port,
-    weight: b.weight,
-    state: b.state,
-    filters,
-    ...(b.message !== undefined ? { message: b.message } : {}),
-    ...(b.registered !== undefined ? { registered: b.registered } : {}),
-  };
+  const out: IR.Backend = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port, weight: b.weight, state: b.state, filters };
+  if (b.message !== undefined) out.message = b.message;
+  if (b.registered !== undefined) out.registered = b.registered;
+  return out;
 }
 
+/** Header conditions, names lower-cased; the first entry for a name wins (HTTPHeaderMatch docs). */
 function headerConditions(headers: { name: string; type: IR.ValueType; value: string }[]): IR.Condition[] {
-  return firstByName(
-    headers.map((h) => ({ name: h.name.toLowerCase(), type: h.type, value: h.value })),
-    (n) => n,
-  );
+  return firstByName(headers.map((h) => ({ name: h.name.toLowerCase(), type: h.type, value: h.value })));
 }
 
-/** Keeps the first condition for each name: later entries with an equivalent name are ignored. */
-function firstByName(conds: IR.Condition[], norm: (n: string) => string): IR.Condition[] {
-  const seen = new Set<string>();
-  return conds.filter((c) => {
-    const k = norm(c.name);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+/** Query conditions, names as written (case-sensitive); the first entry for a name wins. */
+function queryConditions(params: { name: string; type: IR.ValueType; value: string }[]): IR.Condition[] {
+  return firstByName(params.map((q) => ({ name: q.name, type: q.type, value: q.value })));
+}
+
+/**
+ * Keeps the first condition for each name. Lists hold at most 16 conditions and rarely repeat a
+ * name: a scan finds that out without a Set, and the list (sized exactly by map) is kept as is.
+ */
+function firstByName(conds: IR.Condition[]): IR.Condition[] {
+  for (let i = 1; i < conds.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (conds[j]!.name === conds[i]!.name) return conds.filter((c, k) => conds.findIndex((o) => o.name === c.name) === k);
+    }
+  }
+  return conds;
 }
 
 /**

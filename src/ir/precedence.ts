@@ -4,7 +4,7 @@
  * GRPCRoute: section 5.3. Step 1 (hostname) is applied by virtual-host order in build.ts;
  * this file orders matches within one virtual host.
  */
-import type { Gateway, Match, Route } from './types.js';
+import type { Gateway, Match } from './types.js';
 
 /** The precedence keys, in order, as `explain()` names them. */
 export type PrecedenceKey =
@@ -32,7 +32,7 @@ const PATH_RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 } as const;
  * too, for explain(). Every step cites the spec.
  */
 export function compareMatches(gw: Gateway, a: Match, b: Match): { order: number; key: PrecedenceKey } {
-  const order = compareOrder(gw, a, b);
+  const order = compareOrder(gw, routeKeysOf(gw), a, b);
   return { order: order === 0 ? 0 : order > 0 ? 1 : -1, key: deciding };
 }
 
@@ -41,9 +41,10 @@ let deciding: PrecedenceKey = 'match-order';
 
 /**
  * The precedence comparison itself, negative when `a` wins. Written as a chain of early returns
- * so that sorting tens of thousands of matches allocates nothing.
+ * so that sorting tens of thousands of matches allocates nothing. `keys` are the routes'
+ * "{namespace}/{name}" by index (routeKeysOf), read by index rather than looked up per call.
  */
-function compareOrder(gw: Gateway, a: Match, b: Match): number {
+function compareOrder(gw: Gateway, keys: readonly string[], a: Match, b: Match): number {
   let d: number;
   if (a.grpc && b.grpc) {
     // GRPCRouteRule.Matches: largest number of characters in a matching service, then method.
@@ -66,20 +67,20 @@ function compareOrder(gw: Gateway, a: Match, b: Match): number {
   const rb = gw.routes[b.route]!;
   // Step 6: across routes, the oldest creationTimestamp, then "{namespace}/{name}" alphabetically.
   if ((d = ra.createdAt - rb.createdAt) !== 0) return (deciding = 'creation-timestamp'), d;
-  if (ra !== rb && (d = cmpString(routeKey(ra), routeKey(rb))) !== 0) return (deciding = 'namespace-name'), d;
+  if (ra !== rb && (d = cmpString(keys[a.route]!, keys[b.route]!)) !== 0) return (deciding = 'namespace-name'), d;
   // Step 7: within one route, the first rule in list order; then the first match in the rule.
   if ((d = gw.rules[a.rule]!.index - gw.rules[b.rule]!.index) !== 0) return (deciding = 'rule-order'), d;
   deciding = 'match-order';
   return a.index - b.index;
 }
 
-const routeKeys = new WeakMap<Route, string>();
+const routeKeys = new WeakMap<Gateway, string[]>();
 
-/** "{namespace}/{name}", computed once per route. */
-function routeKey(r: Route): string {
-  let k = routeKeys.get(r);
-  if (k === undefined) routeKeys.set(r, (k = `${r.namespace}/${r.name}`));
-  return k;
+/** "{namespace}/{name}" of every route of `gw`, by route index, computed once per IR. */
+function routeKeysOf(gw: Gateway): string[] {
+  let keys = routeKeys.get(gw);
+  if (keys === undefined || keys.length !== gw.routes.length) routeKeys.set(gw, (keys = gw.routes.map((r) => `${r.namespace}/${r.name}`)));
+  return keys;
 }
 
 /** Plain code-unit comparison, as Go compares strings (no locale). */
@@ -89,7 +90,8 @@ function cmpString(a: string, b: string): number {
 
 /** Sorts matches in place by precedence, winner first. */
 export function sortMatches(gw: Gateway, matches: Match[]): Match[] {
-  return matches.sort((a, b) => compareOrder(gw, a, b));
+  const keys = routeKeysOf(gw);
+  return matches.sort((a, b) => compareOrder(gw, keys, a, b));
 }
 
 /**

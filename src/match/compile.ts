@@ -35,7 +35,7 @@ export interface CandidateList {
 }
 
 interface TrieNode {
-  children: Map<string, TrieNode>;
+  children: ReadonlyMap<string, TrieNode>;
   /** Candidates for paths that go on below this node (or end here with no Exact match of their own). */
   candidates: CandidateList;
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
@@ -43,6 +43,12 @@ interface TrieNode {
 }
 
 const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as CandidateList;
+
+/**
+ * The children of every leaf (most nodes are leaves): one shared empty Map, never written to.
+ * nodeFor gives a node its own Map when it gets its first child.
+ */
+const NO_CHILDREN: ReadonlyMap<string, TrieNode> = new Map();
 
 function list(all: Candidate[]): CandidateList {
   return all.length === 0 ? EMPTY : { first: all[0]!, all };
@@ -70,19 +76,16 @@ export interface CompiledMatcher {
 /**
  * Compiles the IR. Pure; throws only on a broken invariant (a bug). `payloadFor` attaches the
  * caller's per-match data to each candidate, so that a hit reaches everything it needs in one hop.
+ * It is called once per candidate (a match listed in several vhosts is asked for each), right as
+ * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
 export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  const payloads = new Map<IR.Match, unknown>();
-  const payload = (m: IR.Match) => {
-    if (!payloads.has(m)) payloads.set(m, payloadFor(m));
-    return payloads.get(m);
-  };
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
       const c: CompiledListener = { listener: l, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
       for (const vh of l.vhosts) {
-        const compiled = compileVHost(vh, payload);
+        const compiled = compileVHost(vh, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;
         else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
         else c.exactHosts.set(vh.hostname, compiled);
@@ -140,46 +143,73 @@ function compileVHost(vh: IR.VirtualHost, payload: (m: IR.Match) => unknown): Co
  * Builds the trie of one vhost. Prefix values and Exact values both become nodes (an Exact value
  * "/a/b" is the node reached by the segments "a", "b"; "/a/" adds an empty last segment). Each
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
+ * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
 function compileIndex(matches: IR.Match[], payload: (m: IR.Match) => unknown): TrieNode {
-  const candidates = matches.map((m, rank) => ({ match: m, rank, test: compileTest(m), payload: payload(m), index: m.index }));
-  const root: TrieNode = { children: new Map(), candidates: EMPTY, exact: null };
+  const root: TrieNode = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
 
-  for (const c of candidates) {
-    const p = c.match.path;
+  for (let rank = 0; rank < matches.length; rank++) {
+    const m = matches[rank]!;
+    const c: Candidate = { match: m, rank, test: compileTest(m), payload: payload(m), index: m.index };
+    const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
-    else if (p.type === 'Exact') push(exactOwn, nodeFor(root, p.value.slice(1).split('/')), c);
-    else push(prefixOwn, nodeFor(root, prefixSegments(p.value)), c);
+    else if (p.type === 'Exact') push(exactOwn, nodeFor(root, p.value, p.value.length), c);
+    else push(prefixOwn, nodeFor(root, p.value, prefixEnd(p.value)), c);
   }
-  const fill = (node: TrieNode, inherited: Candidate[]) => {
-    const withPrefixes = mergeByRank(inherited, prefixOwn.get(node) ?? []);
-    for (const child of node.children.values()) fill(child, withPrefixes);
-    const all = mergeByRank(withPrefixes, regexes);
-    node.candidates = list(all);
-    const own = exactOwn.get(node);
-    node.exact = own ? list(mergeByRank(own, all)) : null;
-  };
-  fill(root, []);
+  fill(root, EMPTY, prefixOwn, exactOwn, regexes);
   return root;
 }
 
-/** Segments of a PathPrefix value: "/abc/" behaves as "/abc" (element-wise matching). */
-function prefixSegments(value: string): string[] {
-  const trimmed = value.length > 1 && value.endsWith('/') ? value.slice(0, -1) : value;
-  return trimmed === '/' ? [] : trimmed.slice(1).split('/');
+/**
+ * Gives `node` and its subtree their candidate lists. A node without prefixes of its own and no
+ * regexes in the vhost (most nodes: "/svc-1" above "/svc-1/users-7") has exactly its parent's
+ * list, so it shares the parent's list object instead of copying it.
+ */
+function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
+  const own = prefixOwn.get(node);
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
+  if (node.children.size > 0) for (const child of node.children.values()) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
+  node.candidates = all;
+  const exact = exactOwn.get(node);
+  node.exact = exact ? list(mergeByRank(exact, all.all)) : null;
 }
 
-function nodeFor(root: TrieNode, segments: string[]): TrieNode {
+/**
+ * Where the segments of a PathPrefix value end: "/abc/" behaves as "/abc" (element-wise
+ * matching), and "/" has no segments (0).
+ */
+function prefixEnd(value: string): number {
+  const end = value.length > 1 && value.charCodeAt(value.length - 1) === 47 /* / */ ? value.length - 1 : value.length;
+  return end === 1 ? 0 : end;
+}
+
+/**
+ * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
+ * segment; `end` 0 is the root), created as needed. Slices the segments out of the value
+ * instead of splitting it into an array.
+ */
+function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
   let node = root;
-  for (const s of segments) {
+  if (end === 0) return node;
+  let start = 1;
+  for (;;) {
+    let slash = path.indexOf('/', start);
+    if (slash < 0 || slash > end) slash = end;
+    const s = path.slice(start, slash);
     let child = node.children.get(s);
-    if (!child) node.children.set(s, (child = { children: new Map(), candidates: EMPTY, exact: null }));
+    if (!child) {
+      child = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
+      const children = node.children === NO_CHILDREN ? (node.children = new Map()) : (node.children as Map<string, TrieNode>);
+      children.set(s, child);
+    }
     node = child;
+    if (slash === end) return node;
+    start = slash + 1;
   }
-  return node;
 }
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
@@ -188,21 +218,23 @@ function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
   else map.set(key, [c]);
 }
 
+/**
+ * The candidates of two rank-sorted lists, by rank, each once. The result lives as long as the
+ * router: concat makes an array of exactly the right size, which the merge then writes over
+ * (push would leave up to half again as many slots unused).
+ */
 function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
   if (b.length === 0) return a;
   if (a.length === 0) return b;
-  const out: Candidate[] = [];
+  const out = a.concat(b);
   let i = 0;
   let j = 0;
+  let k = 0;
   while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]!.rank <= b[j]!.rank)) {
-      const c = a[i++]!;
-      if (out[out.length - 1] !== c) out.push(c);
-    } else {
-      const c = b[j++]!;
-      if (out[out.length - 1] !== c) out.push(c);
-    }
+    const c = j >= b.length || (i < a.length && a[i]!.rank <= b[j]!.rank) ? a[i++]! : b[j++]!;
+    if (k === 0 || out[k - 1] !== c) out[k++] = c;
   }
+  out.length = k;
   return out;
 }
 
@@ -211,15 +243,15 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
  * method, headers and query parameters. Built once; only the conditions present are checked.
  */
 function compileTest(m: IR.Match): (req: RequestView) => boolean {
+  // Most matches check nothing beyond the path, or only the method: those share their test.
+  const regexPath = m.path.type === 'RegularExpression';
+  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? ALWAYS : methodTest(m.method);
   const checks: ((req: RequestView) => boolean)[] = [];
-  if (m.path.type === 'RegularExpression') {
+  if (regexPath) {
     const re = regexOrNever(m.path.value);
     checks.push((req) => re(req.path));
   }
-  if (m.method !== null) {
-    const method = m.method;
-    checks.push((req) => req.method === method);
-  }
+  if (m.method !== null) checks.push(methodTest(m.method));
   for (const h of m.headers) {
     const name = h.name;
     if (h.type === 'Exact') {
@@ -255,6 +287,15 @@ function compileTest(m: IR.Match): (req: RequestView) => boolean {
 }
 
 const ALWAYS = (): boolean => true;
+
+/** One test per HTTP method, shared by every match on it. */
+const methodTests = new Map<string, (req: RequestView) => boolean>();
+
+function methodTest(method: string): (req: RequestView) => boolean {
+  let t = methodTests.get(method);
+  if (t === undefined) methodTests.set(method, (t = (req) => req.method === method));
+  return t;
+}
 
 /** Patterns were validated at load; a pattern that still fails to compile never matches. */
 function regexOrNever(pattern: string): (s: string) => boolean {

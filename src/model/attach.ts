@@ -129,7 +129,6 @@ export interface RouteModel {
   kind: RouteKind;
   namespace: string;
   name: string;
-  key: string;
   createdAt: number;
   rules: RuleModel[];
   parents: RouteParentModel[];
@@ -156,6 +155,9 @@ const SUPPORTED_PROTOCOLS = new Set(Object.keys(ROUTE_KINDS_BY_PROTOCOL));
 
 /** Service appProtocols the node adapter cannot speak to (it proxies HTTP/1.1 without upgrades). */
 const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss']);
+
+/** Checks are plain data nobody writes to: every listener and route whose references all resolve shares this one. */
+const ALL_RESOLVED = check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 
 /**
  * Computes attachment and resolution for every Gateway this controller owns and every route.
@@ -192,16 +194,29 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
   const ctx = new Resolver(snapshot, options);
   const routes = snapshot.routes.map((r) => routeModel(r, gateways, ctx, options));
   // attachedRoutes: one route counts once per listener, however many parentRefs reach it (digest 2.4).
+  // One parent lists each listener once, so the usual single-parent route needs no Set.
   for (const route of routes) {
+    if (route.parents.length === 1) {
+      const parent = route.parents[0]!;
+      if (parent.accepted) for (const l of parent.listeners) listenerNamed(gateways, parent.gatewayKey, l.name).attachedRoutes++;
+      continue;
+    }
     const counted = new Set<ListenerModel>();
     for (const parent of route.parents) {
       if (!parent.accepted) continue;
-      const gw = gateways.find((g) => g.key === parent.gatewayKey)!;
-      for (const l of parent.listeners) counted.add(gw.listeners.find((x) => x.name === l.name)!);
+      for (const l of parent.listeners) counted.add(listenerNamed(gateways, parent.gatewayKey, l.name));
     }
     for (const l of counted) l.attachedRoutes++;
   }
   return { controllerName, gatewayClasses: classes, gateways, foreignGateways, routes };
+}
+
+function listenerNamed(gateways: GatewayModel[], gatewayKey: string, name: string): ListenerModel {
+  for (const g of gateways) {
+    if (g.key !== gatewayKey) continue;
+    for (const l of g.listeners) if (l.name === name) return l;
+  }
+  throw new Error(`gateway-api-router internal error: no listener ${gatewayKey}/${name}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +318,7 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
       }
     }
   }
-  if (refChecks.length === 0) refChecks.push(check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved'));
+  if (refChecks.length === 0) refChecks.push(ALL_RESOLVED);
   checks.push(...refChecks);
 
   return {
@@ -380,14 +395,22 @@ export function isPermitted(grants: readonly ReferenceGrant[], from: GrantFrom, 
 }
 
 class Resolver {
-  private readonly services = new Map<string, Service>();
+  /** Services by namespace, then name: probing with the strings at hand builds no key per backendRef. */
+  private readonly services = new Map<string, Map<string, Service>>();
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
+  /** The Accepted check of each Gateway's routes: one message, so one object for every route. */
+  private readonly acceptedChecks = new Map<GatewayModel, Check>();
 
   constructor(
     readonly snapshot: Snapshot,
     readonly options: AttachOptions,
   ) {
-    for (const s of snapshot.services) this.services.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
+    for (const s of snapshot.services) {
+      const ns = s.metadata.namespace!;
+      let byName = this.services.get(ns);
+      if (!byName) this.services.set(ns, (byName = new Map()));
+      byName.set(s.metadata.name, s);
+    }
     for (const n of snapshot.namespaces) this.namespaceLabels.set(n.metadata.name, n.metadata.labels ?? {});
   }
 
@@ -396,38 +419,53 @@ class Resolver {
     return { ...(this.namespaceLabels.get(ns) ?? {}), 'kubernetes.io/metadata.name': ns };
   }
 
-  /** Resolves one backendRef of a route (spec digest section 6). */
+  /** `Accepted: True` for a route attached to `gw`. */
+  acceptedBy(gw: GatewayModel): Check {
+    let c = this.acceptedChecks.get(gw);
+    if (c === undefined) this.acceptedChecks.set(gw, (c = check('Accepted', 'True', 'Accepted', `Route is accepted by Gateway ${gw.key}`)));
+    return c;
+  }
+
+  /**
+   * Resolves one backendRef of a route (spec digest section 6). Runs for every backendRef: the
+   * label and messages are built only for refs that fail.
+   */
   backend(route: { kind: RouteKind; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined; port?: number | undefined; weight?: number; filters?: HTTPRouteFilter[] | undefined }): BackendModel {
     const namespace = ref.namespace ?? route.namespace;
     const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? [] };
-    const label = `${namespace}/${ref.name}${ref.port !== undefined ? `:${ref.port}` : ''}`;
-    const fail = (state: 'invalid' | 'unavailable', reason: NonNullable<BackendModel['reason']>, message: string): BackendModel => ({ ...b, state, reason, message });
     if (ref.group !== '' || ref.kind !== 'Service') {
-      return fail('invalid', 'InvalidKind', `backendRef ${label} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
+      return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
     }
     // RefNotPermitted is checked before existence, so messages never reveal other namespaces' objects.
-    if (!isPermitted(this.snapshot.referenceGrants, { group: GatewayGroup, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
-      return fail('invalid', 'RefNotPermitted', `backendRef ${label} is in another namespace and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace}; add one`);
+    if (namespace !== route.namespace && !isPermitted(this.snapshot.referenceGrants, { group: GatewayGroup, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
+      return failed(b, 'invalid', 'RefNotPermitted', `backendRef ${backendLabel(b)} is in another namespace and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace}; add one`);
     }
     const registered = this.registeredKey(namespace, ref.name, ref.port);
     if (registered !== undefined) return { ...b, registered };
-    const svc = this.services.get(`${namespace}/${ref.name}`);
+    const svc = this.services.get(namespace)?.get(ref.name);
     if (!svc) {
-      return fail('invalid', 'BackendNotFound', `Service ${label} is not in the manifests${this.options.registeredBackends ? ' and no backend is registered for it' : ''}; add the Service${this.options.registeredBackends ? ' or register a backend' : ''}`);
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is not in the manifests${this.options.registeredBackends ? ' and no backend is registered for it' : ''}; add the Service${this.options.registeredBackends ? ' or register a backend' : ''}`);
     }
     if (svc.spec.type === 'ExternalName') {
-      return fail('invalid', 'BackendNotFound', `Service ${label} is an ExternalName Service, which is not supported (CVE-2021-25740); register a backend URL instead`);
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is an ExternalName Service, which is not supported (CVE-2021-25740); register a backend URL instead`);
     }
-    const port = (svc.spec.ports ?? []).find((p) => p.port === ref.port);
+    let port: NonNullable<Service['spec']['ports']>[number] | undefined;
+    for (const p of svc.spec.ports ?? []) {
+      if (p.port === ref.port) {
+        port = p;
+        break;
+      }
+    }
     if (!port) {
       const ports = (svc.spec.ports ?? []).map((p) => p.port).join(', ') || 'none';
-      return fail('invalid', 'BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port} (ports: ${ports})`);
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port} (ports: ${ports})`);
     }
     if (port.appProtocol !== undefined && UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) {
-      return fail('invalid', 'UnsupportedProtocol', `Service ${label} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
+      return failed(b, 'invalid', 'UnsupportedProtocol', `Service ${backendLabel(b)} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
     }
     if (this.options.registeredBackends) {
-      return fail('unavailable', 'BackendNotFound', `Service ${label} has no endpoints: no backend is registered for it; register one as backends['${label}']`);
+      const label = backendLabel(b);
+      return failed(b, 'unavailable', 'BackendNotFound', `Service ${label} has no endpoints: no backend is registered for it; register one as backends['${label}']`);
     }
     return b;
   }
@@ -440,6 +478,15 @@ class Resolver {
   }
 }
 
+/** `namespace/name:port` of a backendRef, as messages name it. */
+function backendLabel(b: BackendModel): string {
+  return `${b.namespace}/${b.name}${b.port !== undefined ? `:${b.port}` : ''}`;
+}
+
+function failed(b: BackendModel, state: 'invalid' | 'unavailable', reason: NonNullable<BackendModel['reason']>, message: string): BackendModel {
+  return { ...b, state, reason, message };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Routes
 
@@ -447,20 +494,32 @@ function routeModel(route: AnyRoute, gateways: GatewayModel[], ctx: Resolver, op
   const namespace = route.metadata.namespace!;
   const kind = route.kind;
   const rules = ruleModels(route, ctx);
-  const validRules = rules.filter((r) => r.valid);
   const hostnames = route.spec.hostnames;
-  const parents: RouteParentModel[] = [];
+  let parents: RouteParentModel[] = [];
+  let resolved: Check | undefined; // the same for every parent: computed for the first
   for (const ref of route.spec.parentRefs ?? []) {
     // Only Gateways this controller owns get a status entry; other parents are not ours to write.
     if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
-    const gwNamespace = ref.namespace ?? namespace;
-    const gw = gateways.find((g) => g.key === `${gwNamespace}/${ref.name}`);
+    const gw = gatewayOf(gateways, ref.namespace ?? namespace, ref.name);
     if (!gw) continue;
-    parents.push(attachToParent(kind, namespace, ref, gw, hostnames, rules, validRules, ctx));
+    const parent = attachToParent(kind, namespace, ref, gw, hostnames, rules, (resolved ??= resolvedRefsCheck(rules)), ctx);
+    // Usually the only parent: a literal is sized exactly (push would reserve 17 slots).
+    parents = parents.length === 0 ? [parent] : [...parents, parent];
   }
-  return { resource: route, kind, namespace, name: route.metadata.name, key: `${kind}/${namespace}/${route.metadata.name}`, createdAt: options.createdAt(route), rules, parents };
+  return { resource: route, kind, namespace, name: route.metadata.name, createdAt: options.createdAt(route), rules, parents };
 }
 
+/** The Gateway `namespace/name` among ours. A Gateway has a handful of them: a scan beats building a key. */
+function gatewayOf(gateways: GatewayModel[], namespace: string, name: string): GatewayModel | undefined {
+  for (const g of gateways) if (g.resource.metadata.name === name && g.resource.metadata.namespace === namespace) return g;
+  return undefined;
+}
+
+/**
+ * Attachment to one parent (spec digest 2.2). Runs for every route: the common path (no
+ * sectionName or port, every listener admitting the route) copies no listener list and shares
+ * its checks; the messages of rejections are built only when they happen.
+ */
 function attachToParent(
   kind: RouteKind,
   namespace: string,
@@ -468,55 +527,75 @@ function attachToParent(
   gw: GatewayModel,
   hostnames: readonly string[] | undefined,
   rules: RuleModel[],
-  validRules: RuleModel[],
+  resolved: Check,
   ctx: Resolver,
 ): RouteParentModel {
   const result: RouteParentModel = { parentRef, gatewayKey: gw.key, accepted: false, listeners: [], checks: [] };
-  const resolved = resolvedRefsCheck(rules);
-  const reject = (reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'UnsupportedValue' | 'IncompatibleFilters', message: string) => {
+  const reject = (reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'UnsupportedValue' | 'IncompatibleFilters', message: string): RouteParentModel => {
     result.checks = [check('Accepted', 'False', reason, message), resolved];
     return result;
   };
-  const gwName = `Gateway ${gw.key}`;
   // Step 2: listeners named by sectionName and/or port (both must match when both are set).
-  const relevant = gw.listeners.filter((l) => (parentRef.sectionName === undefined || l.name === parentRef.sectionName) && (parentRef.port === undefined || l.port === parentRef.port));
+  let relevant = gw.listeners;
+  if (parentRef.sectionName !== undefined || parentRef.port !== undefined) {
+    relevant = gw.listeners.filter((l) => (parentRef.sectionName === undefined || l.name === parentRef.sectionName) && (parentRef.port === undefined || l.port === parentRef.port));
+  }
   if (relevant.length === 0) {
     const want = [parentRef.sectionName !== undefined ? `sectionName ${parentRef.sectionName}` : '', parentRef.port !== undefined ? `port ${parentRef.port}` : ''].filter(Boolean).join(' and ');
     const have = gw.listeners.map((l) => `${l.name}:${l.port}`).join(', ');
-    return reject('NoMatchingParent', `${gwName} has no listener with ${want} (listeners: ${have}); fix the parentRef`);
+    return reject('NoMatchingParent', `Gateway ${gw.key} has no listener with ${want} (listeners: ${have}); fix the parentRef`);
   }
-  // Step 3: listeners that admit this kind and this namespace.
-  const allowed = relevant.filter((l) => l.supportedKinds.some((k) => k.group === GatewayGroup && k.kind === kind) && namespaceAllowed(l, gw, namespace, ctx));
+  // Step 3: listeners that admit this kind and this namespace (usually all: then no copy).
+  let allowed = relevant;
+  for (const l of relevant) {
+    if (!admits(l, gw, kind, namespace, ctx)) {
+      allowed = relevant.filter((x) => admits(x, gw, kind, namespace, ctx));
+      break;
+    }
+  }
   if (allowed.length === 0) {
     const why = relevant.map((l) => (l.supportedKinds.some((k) => k.kind === kind) ? `${l.name} admits routes from ${describeFrom(l)} only` : `${l.name} does not accept ${kind}`)).join('; ');
-    return reject('NotAllowedByListeners', `${gwName} does not allow this route: ${why}`);
+    return reject('NotAllowedByListeners', `Gateway ${gw.key} does not allow this route: ${why}`);
   }
   // Step 4: hostname intersection. Invalid or conflicted listeners still count the route as
-  // attached (spec digest 2.2 step 6); they just serve no traffic.
-  for (const l of allowed) {
-    const hs = effectiveHostnames(l.hostname, hostnames);
-    if (hs.length > 0) result.listeners.push({ name: l.name, hostnames: hs });
-  }
+  // attached (spec digest 2.2 step 6); they just serve no traffic. (map and filter size the
+  // list exactly: it lives until the build ends.)
+  const listeners = allowed.map((l) => ({ name: l.name, hostnames: effectiveHostnames(l.hostname, hostnames) }));
+  result.listeners = listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
   if (result.listeners.length === 0) {
     const listenerHosts = allowed.map((l) => `${l.name} (${l.hostname ?? 'any host'})`).join(', ');
     return reject('NoMatchingListenerHostname', `None of the route's hostnames (${(hostnames ?? []).join(', ')}) matches a listener hostname: ${listenerHosts}`);
   }
   // Step 5: the route needs at least one valid rule (GEP-1364).
-  if (validRules.length === 0 && rules.length > 0) {
+  let valid = 0;
+  for (const r of rules) if (r.valid) valid++;
+  if (valid === 0 && rules.length > 0) {
     result.listeners = [];
     const first = rules[0]!;
     const reason = first.invalidReason ?? 'UnsupportedValue';
     return reject(reason, `All rules are invalid: ${rules.map((r) => `rule ${r.index}: ${r.invalidMessage}`).join('; ')}`);
   }
   result.accepted = true;
-  result.checks = [check('Accepted', 'True', 'Accepted', `Route is accepted by ${gwName}`), resolved];
-  const dropped = rules.filter((r) => !r.valid);
-  if (dropped.length > 0) {
+  result.checks = [ctx.acceptedBy(gw), resolved];
+  if (valid < rules.length) {
+    const dropped = rules.filter((r) => !r.valid);
     result.checks.push(
       check('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${dropped.map((r) => `rule ${r.index}${r.name ? ` (${r.name})` : ''}: ${r.invalidMessage}`).join('; ')}`),
     );
   }
   return result;
+}
+
+/** Whether listener `l` admits routes of this kind from this namespace (spec digest 2.2 step 3). */
+function admits(l: ListenerModel, gw: GatewayModel, kind: RouteKind, namespace: string, ctx: Resolver): boolean {
+  let kindOk = false;
+  for (const k of l.supportedKinds) {
+    if (k.group === GatewayGroup && k.kind === kind) {
+      kindOk = true;
+      break;
+    }
+  }
+  return kindOk && namespaceAllowed(l, gw, namespace, ctx);
 }
 
 function describeFrom(l: ListenerModel): string {
@@ -558,24 +637,36 @@ export function selectorMatches(
 
 /** The route's ResolvedRefs condition: the first failing backend names the reason; all are listed. */
 function resolvedRefsCheck(rules: RuleModel[]): Check {
-  const bad = rules.flatMap((r) => [...r.backends, ...r.mirrors]).filter((b) => b.state !== 'ok');
-  if (bad.length === 0) return check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
+  let bad: BackendModel[] | undefined;
+  for (const r of rules) {
+    for (const b of r.backends) if (b.state !== 'ok') (bad ??= []).push(b);
+    for (const b of r.mirrors) if (b.state !== 'ok') (bad ??= []).push(b);
+  }
+  if (bad === undefined) return ALL_RESOLVED;
   return check('ResolvedRefs', 'False', bad[0]!.reason!, bad.map((b) => b.message).join('; '));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rules
 
+/** The mirrors of a rule without RequestMirror filters (most rules): shared, never written to. */
+const NO_MIRRORS: BackendModel[] = [];
+
 function ruleModels(route: AnyRoute, ctx: Resolver): RuleModel[] {
   const owner = { kind: route.kind, namespace: route.metadata.namespace! };
   const rules = (route.spec.rules ?? []) as { name?: string | undefined; filters?: HTTPRouteFilter[] | undefined; backendRefs?: Parameters<Resolver['backend']>[1][] | undefined }[];
   return rules.map((rule, index) => {
-    const backends = (rule.backendRefs ?? []).map((b) => ctx.backend(owner, b));
-    const allFilters = [...(rule.filters ?? []), ...(rule.backendRefs ?? []).flatMap((b) => b.filters ?? [])];
-    const mirrors = allFilters.filter((f) => f.type === 'RequestMirror' && f.requestMirror).map((f) => ctx.backend(owner, f.requestMirror!.backendRef));
-    const model: RuleModel = { index, name: rule.name, valid: true, backends, mirrors };
-    const problem = invalidRule(allFilters);
-    if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
+    const refs = rule.backendRefs ?? [];
+    const backends = refs.map((b) => ctx.backend(owner, b));
+    const model: RuleModel = { index, name: rule.name, valid: true, backends, mirrors: NO_MIRRORS };
+    // Most rules have no filters at all: nothing to collect, resolve or check.
+    if ((rule.filters ?? []).length > 0 || refs.some((b) => (b.filters ?? []).length > 0)) {
+      const allFilters = [...(rule.filters ?? []), ...refs.flatMap((b) => b.filters ?? [])];
+      const mirrors = allFilters.filter((f) => f.type === 'RequestMirror' && f.requestMirror).map((f) => ctx.backend(owner, f.requestMirror!.backendRef));
+      if (mirrors.length > 0) model.mirrors = mirrors;
+      const problem = invalidRule(allFilters);
+      if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
+    }
     return model;
   });
 }

@@ -84,12 +84,8 @@ export interface StatusOptions {
 export function buildStatus(model: Model, options: StatusOptions): StatusList {
   const now = options.now.toISOString();
   const previous = indexPrevious(options.previous);
-  const conds = (objKey: string, checks: Check[], generation: number): Condition[] =>
-    checks.map((c) => {
-      const prev = previous.get(`${objKey}#${c.type}`);
-      const same = prev && prev.status === c.status && prev.reason === c.reason;
-      return { type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: same ? prev.lastTransitionTime : now, observedGeneration: generation };
-    });
+  // A first build has no previous status: no object key is built to look one up.
+  const conds = (objKey: string, checks: Check[], generation: number): Condition[] => conditions(checks, generation, now, previous.size > 0 ? previous.get(objKey) : undefined);
   const items: StatusObject[] = [];
 
   for (const c of model.gatewayClasses) {
@@ -135,7 +131,7 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
         parents: r.parents.map((p) => ({
           parentRef: stripUndefined(p.parentRef),
           controllerName: model.controllerName,
-          conditions: conds(`${r.key}/${parentKey(p.parentRef)}`, p.checks, gen),
+          conditions: conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined),
         })),
       },
     });
@@ -143,25 +139,49 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
   return { apiVersion: 'v1', kind: 'List', items };
 }
 
+/**
+ * The conditions of one object, an unchanged condition keeping its previous lastTransitionTime.
+ * Runs for every route: one object literal per condition, and map() sizes the list exactly.
+ */
+function conditions(checks: Check[], generation: number, now: string, previous: Map<string, Condition> | undefined): Condition[] {
+  return checks.map((c) => {
+    const prev = previous?.get(c.type);
+    const same = prev !== undefined && prev.status === c.status && prev.reason === c.reason;
+    return { type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: same ? prev.lastTransitionTime : now, observedGeneration: generation };
+  });
+}
+
 function parentKey(p: { namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
   return `${p.namespace ?? ''}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;
 }
 
-function indexPrevious(list: StatusList | undefined): Map<string, Condition> {
-  const out = new Map<string, Condition>();
+/** The previous conditions by object key, then by condition type (the last one of a type wins). */
+function indexPrevious(list: StatusList | undefined): Map<string, Map<string, Condition>> {
+  const out = new Map<string, Map<string, Condition>>();
+  const add = (objKey: string, conditions: Condition[]) => {
+    let byType = out.get(objKey);
+    if (!byType) out.set(objKey, (byType = new Map()));
+    for (const c of conditions) byType.set(c.type, c);
+  };
   for (const item of list?.items ?? []) {
     const base = item.metadata.namespace ? `${item.kind}/${item.metadata.namespace}/${item.metadata.name}` : `${item.kind}/${item.metadata.name}`;
-    if (item.kind === 'GatewayClass') for (const c of item.status.conditions) out.set(`${base}#${c.type}`, c);
+    if (item.kind === 'GatewayClass') add(base, item.status.conditions);
     else if (item.kind === 'Gateway') {
-      for (const c of item.status.conditions) out.set(`${base}#${c.type}`, c);
-      for (const l of item.status.listeners) for (const c of l.conditions) out.set(`${base}/listener/${l.name}#${c.type}`, c);
+      add(base, item.status.conditions);
+      for (const l of item.status.listeners) add(`${base}/listener/${l.name}`, l.conditions);
     } else {
-      for (const p of item.status.parents) for (const c of p.conditions) out.set(`${base}/${parentKey(p.parentRef)}#${c.type}`, c);
+      for (const p of item.status.parents) add(`${base}/${parentKey(p.parentRef)}`, p.conditions);
     }
   }
   return out;
 }
 
+/** The parentRef without its unset fields, in its own key order. */
 function stripUndefined(o: { group: string; kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): RouteParentStatus['parentRef'] {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as RouteParentStatus['parentRef'];
+  const out: Record<string, unknown> = {};
+  for (const k in o) {
+    const v = o[k as keyof typeof o];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as RouteParentStatus['parentRef'];
 }

@@ -13,13 +13,27 @@ export interface Picker {
 
 /** Creates a picker, or returns null when every weight is zero (or there are none). */
 export function createPicker(weights: readonly number[], kind: 'random' | 'smooth', random: () => number): Picker | null {
-  const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
-  if (live.length === 0) return null;
-  if (live.length === 1) {
-    const only = live[0]!;
-    return { kind: 'single', pick: () => only };
+  // Runs for every rule at every load, and most rules have one backendRef: count the live
+  // weights before building the list of their indices.
+  let count = 0;
+  let last = -1;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i]! > 0) {
+      count++;
+      last = i;
+    }
   }
+  if (count === 0) return null;
+  if (count === 1) return singlePicker(last);
+  const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
   return kind === 'smooth' ? smoothPicker(weights, live) : randomPicker(weights, live, random);
+}
+
+/** Most rules have one backendRef: their pickers hold no state, so one per index serves them all. */
+const singlePickers: Picker[] = [];
+
+function singlePicker(only: number): Picker {
+  return (singlePickers[only] ??= { kind: 'single', pick: () => only });
 }
 
 /** Periods up to this many picks are recorded (2 bytes a pick), so a smooth pick is one array read (O(1)). */

@@ -66,6 +66,21 @@ const KINDS: Record<string, KindInfo> = {
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
 };
 
+/**
+ * Each schema's z.compile clone, made on first use. Valid input (the common case) takes the
+ * generated fast path, which skips the interpreter's per-node dispatch; input it rejects is parsed
+ * again by the original schema, so issues, paths and messages are exactly the interpreter's.
+ * Compiled lazily so that importing the library costs nothing; `z.config({ jitless: true })`
+ * (no `new Function`, e.g. under a CSP) keeps the interpreter, as zod's own global mode does.
+ */
+const compiledSchemas = new Map<z.ZodType, z.ZodType>();
+
+function compiled(schema: z.ZodType): z.ZodType {
+  let c = compiledSchemas.get(schema);
+  if (c === undefined) compiledSchemas.set(schema, (c = z.config().jitless ? schema : z.compile(schema)));
+  return c;
+}
+
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
 const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'ListenerSet', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
@@ -108,7 +123,8 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
     const resource = validate(raw, options, base, issues);
     if (!resource) continue;
     const key = resourceKey(resource);
-    const source: Source = { document: raw.document, order: order++, ...positionOf(raw, []) };
+    const source: Source = { document: raw.document, order: order++ };
+    if (raw.yaml) Object.assign(source, positionOf(raw, []));
     if (options.filename !== undefined) source.file = options.filename;
     const previous = sources.get(key);
     if (previous) {
@@ -200,12 +216,22 @@ function dropNulls(v: unknown): unknown {
   return out;
 }
 
+/**
+ * Whether any mapping inside `v` has a null field. Walks every manifest: indexed loops, and
+ * scalars are not recursed into.
+ */
 function hasNullField(v: unknown): boolean {
-  if (Array.isArray(v)) return v.some(hasNullField);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null && hasNullField(x)) return true;
+    }
+    return false;
+  }
   if (!isPlainObject(v)) return false;
   for (const k in v) {
     const x = v[k];
-    if (x === null || hasNullField(x)) return true;
+    if (x === null || (typeof x === 'object' && hasNullField(x))) return true;
   }
   return false;
 }
@@ -233,16 +259,9 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
   }
   const obj = raw.value;
   const { kind, apiVersion } = obj;
-  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
-  const ref = {
-    ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-    ...(typeof kind === 'string' ? { kind } : {}),
-    ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
-    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
-  };
   if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
     const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
-    issues.push({ ...base, ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: ref, path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
+    issues.push({ ...base, ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: rawRef(obj), path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
     return undefined;
   }
   const slash = apiVersion.lastIndexOf('/');
@@ -251,22 +270,23 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
   const info = KINDS[kind];
   if (!info || info.group !== group) {
     if (group === GatewayGroup && UNIMPLEMENTED.has(kind)) {
-      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: ref, path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
+      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: rawRef(obj), path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
     } else if (group === GatewayGroup) {
       const known = [...Object.keys(KINDS).filter((k) => KINDS[k]!.group === GatewayGroup), ...UNIMPLEMENTED];
       const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
-      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: ref, path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
+      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
     }
     return undefined; // Deployments, ConfigMaps and the like are not ours: skip quietly.
   }
   const schema = info.versions[version];
   if (!schema) {
     const served = Object.keys(info.versions).map((v) => (group ? `${group}/${v}` : v)).join(', ');
-    issues.push({ ...base, ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: ref, path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
+    issues.push({ ...base, ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: rawRef(obj), path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
     return undefined;
   }
-  const result = schema.safeParse(dropNulls(obj), { reportInput: true });
+  const result = compiled(schema).safeParse(dropNulls(obj), { reportInput: true });
   if (!result.success) {
+    const ref = rawRef(obj);
     for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, base, ref));
     return undefined;
   }
@@ -277,6 +297,18 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
     delete resource.metadata.namespace;
   }
   return resource;
+}
+
+/** What issues say about the object, from whichever of its identifying fields are strings. Built only for issues. */
+function rawRef(obj: Record<string, unknown>): NonNullable<Issue['object']> {
+  const { kind, apiVersion } = obj;
+  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
+  return {
+    ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+    ...(typeof kind === 'string' ? { kind } : {}),
+    ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
+    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
+  };
 }
 
 function toIssues(zi: z.core.$ZodIssue, raw: RawDoc, base: Partial<Issue>, object: Issue['object']): Issue[] {

@@ -44,6 +44,7 @@ const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS
  * sectionName and port, and each (sectionName, port) pair must be unique.
  */
 function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.RefinementCtx): void {
+  if (refs.length < 2) return; // the usual single parentRef has nothing to clash with
   const parentKey = (p: z.infer<typeof ParentReference>) => `${p.group}/${p.kind}/${p.namespace ?? ''}/${p.name}`;
   refs.forEach((p1, i) => {
     for (const [j, p2] of refs.entries()) {
@@ -62,6 +63,7 @@ function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.Refinem
 
 /** Rule names must be unique within a route (HTTPRouteRule.Name, GRPCRouteRule.Name). */
 function checkRuleNames(rules: { name?: string | undefined }[], ctx: z.RefinementCtx): void {
+  if (rules.length < 2) return;
   rules.forEach((r, i) => {
     if (r.name !== undefined && rules.findIndex((o) => o.name === r.name) !== i) {
       violate(ctx, 'Rule name must be unique within the route', ['rules', i, 'name']);
@@ -231,6 +233,10 @@ const HTTPFilterList = z
     checkFilterRepeats(types, UniqueHTTPFilters, ctx, []);
   });
 
+// Checked for every path match: the lists are made once.
+const PATH_MUST_NOT_CONTAIN = ['//', '/./', '/../', '%2f', '%2F', '#'];
+const PATH_MUST_NOT_END_WITH = ['/..', '/.'];
+
 const PathMatch = z
   .strictObject({
     type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'),
@@ -245,10 +251,10 @@ const PathMatch = z
     const v = p.value;
     const types = "when type one of ['Exact', 'PathPrefix']";
     if (!v.startsWith('/')) violate(ctx, `value must be an absolute path and start with '/' ${types}`, ['value']);
-    for (const bad of ['//', '/./', '/../', '%2f', '%2F', '#']) {
+    for (const bad of PATH_MUST_NOT_CONTAIN) {
       if (v.includes(bad)) violate(ctx, `must not contain '${bad}' ${types}`, ['value']);
     }
-    for (const bad of ['/..', '/.']) {
+    for (const bad of PATH_MUST_NOT_END_WITH) {
       if (v.endsWith(bad)) violate(ctx, `must not end with '${bad}' ${types}`, ['value']);
     }
     if (!Patterns.pathValue.test(v)) {
