@@ -466,21 +466,8 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   const fast = p.fast;
   if (fast !== null && trace === null) {
     // Hot path: no filters, no session, one valid backend. Two allocations: request and Decision.
-    const d: ForwardDecision = {
-      type: 'forward',
-      listener: lref,
-      route: routeRef,
-      rule: ruleRef,
-      match: matchIndex,
-      backend: fast.target,
-      request: { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() },
-      responseHeaders: NONE,
-      mirrors: NONE,
-    };
-    if (fast.registered !== undefined) d.registered = fast.registered;
-    if (p.timeouts !== undefined) d.timeouts = p.timeouts;
-    if (p.retry !== undefined) d.retry = p.retry;
-    return d;
+    const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+    return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
   }
   const rr = p.rr;
   // Only the answers other than forward need this one (forward builds its own fields).
@@ -551,21 +538,42 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
     const byBackend = filterAnswer(lref, matchedOf(), state, applyFilters(b.filters, state, fctx));
     if (byBackend) return byBackend;
   }
-  const d: ForwardDecision = {
-    type: 'forward',
-    listener: lref,
-    route: routeRef,
-    rule: ruleRef,
-    match: matchIndex,
-    backend: target,
-    request: state !== null ? state.request : request,
-    responseHeaders: state !== null ? state.responseHeaders : NONE,
-    mirrors: state !== null ? state.mirrors : NONE,
-  };
-  if (b.registered !== undefined) d.registered = b.registered;
-  if (rr.timeouts !== undefined) d.timeouts = rr.timeouts;
-  if (rr.retry !== undefined) d.retry = rr.retry;
-  if (session) d.session = session;
+  return forwardDecision(
+    lref,
+    routeRef,
+    ruleRef,
+    matchIndex,
+    target,
+    b.registered,
+    state !== null ? state.request : request,
+    state !== null ? state.responseHeaders : NONE,
+    state !== null ? state.mirrors : NONE,
+    rr.timeouts,
+    rr.retry,
+    session,
+  );
+}
+
+/** The forward Decision; optional fields are set only when present (plain data, no undefined keys). */
+function forwardDecision(
+  listener: ListenerRef,
+  route: RouteRef,
+  rule: { index: number; name?: string },
+  match: number,
+  backend: BackendTarget,
+  registered: string | undefined,
+  request: ForwardedRequest,
+  responseHeaders: ForwardDecision['responseHeaders'],
+  mirrors: ForwardDecision['mirrors'],
+  timeouts: ForwardDecision['timeouts'],
+  retry: ForwardDecision['retry'],
+  session: ForwardDecision['session'],
+): ForwardDecision {
+  const d: ForwardDecision = { type: 'forward', listener, route, rule, match, backend, request, responseHeaders, mirrors };
+  if (registered !== undefined) d.registered = registered;
+  if (timeouts !== undefined) d.timeouts = timeouts;
+  if (retry !== undefined) d.retry = retry;
+  if (session !== undefined) d.session = session;
   return d;
 }
 

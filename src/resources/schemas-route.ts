@@ -9,6 +9,7 @@ import { compileFullMatch } from './regex.js';
 import {
   AnyStatus,
   BackendObjectReference,
+  backendReference,
   Duration,
   HeaderName,
   HeaderValue,
@@ -282,21 +283,7 @@ export const HTTPRouteMatchSchema = z.strictObject({
 });
 export type HTTPRouteMatch = z.infer<typeof HTTPRouteMatchSchema>;
 
-export const HTTPBackendRefSchema = z
-  .strictObject({
-    group: Group.default(''),
-    kind: Kind.default('Service'),
-    name: ObjectName,
-    namespace: z.string().min(1).max(63).regex(Patterns.namespace).optional(),
-    port: PortNumber.optional(),
-    weight: Weight,
-    filters: HTTPFilterList.optional(),
-  })
-  .superRefine((ref, ctx) => {
-    if (ref.group === '' && ref.kind === 'Service' && ref.port === undefined) {
-      violate(ctx, 'Must have port for Service reference', ['port']);
-    }
-  });
+export const HTTPBackendRefSchema = backendReference({ weight: Weight, filters: HTTPFilterList.optional() });
 export type HTTPBackendRef = z.infer<typeof HTTPBackendRefSchema>;
 
 const Timeouts = z
@@ -472,19 +459,7 @@ export const GRPCRouteMatchSchema = z.strictObject({
   headers: z.array(HeaderMatch).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
 });
 
-export const GRPCBackendRefSchema = z
-  .strictObject({
-    group: Group.default(''),
-    kind: Kind.default('Service'),
-    name: ObjectName,
-    namespace: z.string().min(1).max(63).regex(Patterns.namespace).optional(),
-    port: PortNumber.optional(),
-    weight: Weight,
-    filters: GRPCFilterList.optional(),
-  })
-  .superRefine((ref, ctx) => {
-    if (ref.group === '' && ref.kind === 'Service' && ref.port === undefined) violate(ctx, 'Must have port for Service reference', ['port']);
-  });
+export const GRPCBackendRefSchema = backendReference({ weight: Weight, filters: GRPCFilterList.optional() });
 
 export const GRPCRouteRuleSchema = z.strictObject({
   name: SectionName.optional(),
@@ -523,20 +498,7 @@ export type GRPCRoute = z.infer<typeof GRPCRouteSchema>;
 const TLSRuleSchema = z.strictObject({
   name: SectionName.optional(),
   backendRefs: z
-    .array(
-      z
-        .strictObject({
-          group: Group.default(''),
-          kind: Kind.default('Service'),
-          name: ObjectName,
-          namespace: z.string().min(1).max(63).regex(Patterns.namespace).optional(),
-          port: PortNumber.optional(),
-          weight: Weight,
-        })
-        .superRefine((ref, ctx) => {
-          if (ref.group === '' && ref.kind === 'Service' && ref.port === undefined) violate(ctx, 'Must have port for Service reference', ['port']);
-        }),
-    )
+    .array(backendReference({ weight: Weight }))
     .min(1)
     .max(16),
 });

@@ -88,22 +88,30 @@ export const ParentReference = z.strictObject({
   port: PortNumber.optional(),
 });
 
-const isCoreService = (r: { group: string; kind: string }) => r.group === '' && r.kind === 'Service';
+/**
+ * A BackendObjectReference (group, kind, name, namespace, port; CRD defaults applied) with
+ * `extra` fields (weight, filters). CEL: a core Service reference must have a port.
+ */
+export function backendReference<T extends z.ZodRawShape>(extra: T) {
+  return z
+    .strictObject({
+      group: Group.default(''),
+      kind: Kind.default('Service'),
+      name: ObjectName,
+      namespace: Namespace.optional(),
+      port: PortNumber.optional(),
+      ...extra,
+    })
+    .superRefine((value, ctx) => {
+      const ref = value as { group: string; kind: string; port?: number | undefined };
+      if (ref.group === '' && ref.kind === 'Service' && ref.port === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'Must have port for Service reference', path: ['port'], params: { rule: 'Must have port for Service reference' } });
+      }
+    });
+}
 
 /** `BackendObjectReference`: a Service (or other kind) with a port. CRD defaults applied. */
-export const BackendObjectReference = z
-  .strictObject({
-    group: Group.default(''),
-    kind: Kind.default('Service'),
-    name: ObjectName,
-    namespace: Namespace.optional(),
-    port: PortNumber.optional(),
-  })
-  .superRefine((ref, ctx) => {
-    if (isCoreService(ref) && ref.port === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'Must have port for Service reference', path: ['port'], params: { rule: 'port required for Service' } });
-    }
-  });
+export const BackendObjectReference = backendReference({});
 
 /** Weight of a backendRef: 0 to 1,000,000, default 1. */
 export const Weight = int(0, 1_000_000).default(1);
