@@ -1,9 +1,10 @@
 // Route-to-listener attachment, attachedRoutes counting and the choice of the served Gateway,
-// each test citing the spec digest rule it checks (/work/shared/spec/gateway-api.md sections
+// each test citing the spec digest rule it checks (the spec digest, sections
 // 1.2, 1.3, 2.1, 2.2 and 2.4). Everything goes through the public API.
 import { describe, expect, it } from 'vitest';
 import { createGateway, DEFAULT_CONTROLLER_NAME, GatewayError, isGatewayError } from '../../src/index.js';
-import type { Condition, GatewayOptions, GatewayRouter, GatewayStatus, ListenerStatus, RouteParentStatus } from '../../src/index.js';
+import type { GatewayOptions, GatewayRouter } from '../../src/index.js';
+import { accepted, cond, listenerStatus, onlyParent, routeParents } from './status-helpers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Manifest helpers
@@ -42,37 +43,11 @@ function make(manifests: Obj[] | string, options: Omit<GatewayOptions, 'manifest
 // ---------------------------------------------------------------------------------------------
 // Status accessors
 
-function routeParents(gw: GatewayRouter, name: string, namespace = 'default'): RouteParentStatus[] {
-  const s = gw.statusOf('HTTPRoute', name, namespace);
-  if (s?.kind !== 'HTTPRoute') throw new Error(`no HTTPRoute status for ${namespace}/${name}`);
-  return s.status.parents;
-}
 
-function onlyParent(gw: GatewayRouter, name: string, namespace = 'default'): RouteParentStatus {
-  const parents = routeParents(gw, name, namespace);
-  expect(parents).toHaveLength(1);
-  return parents[0]!;
-}
 
-function cond(conditions: readonly Condition[], type: string): Condition {
-  const c = conditions.find((x) => x.type === type);
-  if (!c) throw new Error(`no ${type} condition; have: ${conditions.map((x) => `${x.type}=${x.status}/${x.reason}`).join(', ')}`);
-  return c;
-}
 
-const accepted = (p: RouteParentStatus): Condition => cond(p.conditions, 'Accepted');
 
-function gatewayStatus(gw: GatewayRouter, name = 'gw', namespace = 'default'): GatewayStatus {
-  const s = gw.statusOf('Gateway', name, namespace);
-  if (s?.kind !== 'Gateway') throw new Error(`no Gateway status for ${namespace}/${name}`);
-  return s.status;
-}
 
-function listenerStatus(gw: GatewayRouter, listener: string, gwName = 'gw', namespace = 'default'): ListenerStatus {
-  const l = gatewayStatus(gw, gwName, namespace).listeners.find((x) => x.name === listener);
-  if (!l) throw new Error(`no status for listener ${listener}`);
-  return l;
-}
 
 /** Gateway default/gw with one HTTP listener using `allowedRoutes`, and a route `app` in namespace `apps`. */
 function selectorScenario(allowedRoutes: Obj, extra: Obj[] = []): GatewayRouter {

@@ -3,7 +3,8 @@
 // the public API: createGateway, then gw.status / gw.statusOf.
 import { describe, expect, it } from 'vitest';
 import { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from '../../src/index.js';
-import type { Condition, GatewayOptions, GatewayRouter, GatewayStatus, ListenerStatus, RouteParentStatus, StatusObject } from '../../src/index.js';
+import type { Condition, GatewayOptions, GatewayRouter, StatusObject } from '../../src/index.js';
+import { cond, gatewayStatus, listenerStatus, onlyParent } from './status-helpers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Manifest helpers
@@ -70,35 +71,10 @@ function make(manifests: Obj[] | string, options: Omit<GatewayOptions, 'manifest
 // ---------------------------------------------------------------------------------------------
 // Status accessors
 
-function routeParents(gw: GatewayRouter, name: string, namespace = 'default'): RouteParentStatus[] {
-  const s = gw.statusOf('HTTPRoute', name, namespace);
-  if (s?.kind !== 'HTTPRoute') throw new Error(`no HTTPRoute status for ${namespace}/${name}`);
-  return s.status.parents;
-}
 
-function onlyParent(gw: GatewayRouter, name: string, namespace = 'default'): RouteParentStatus {
-  const parents = routeParents(gw, name, namespace);
-  expect(parents).toHaveLength(1);
-  return parents[0]!;
-}
 
-function cond(conditions: readonly Condition[], type: string): Condition {
-  const c = conditions.find((x) => x.type === type);
-  if (!c) throw new Error(`no ${type} condition; have: ${conditions.map((x) => `${x.type}=${x.status}/${x.reason}`).join(', ')}`);
-  return c;
-}
 
-function gatewayStatus(gw: GatewayRouter, name = 'gw', namespace = 'default'): GatewayStatus {
-  const s = gw.statusOf('Gateway', name, namespace);
-  if (s?.kind !== 'Gateway') throw new Error(`no Gateway status for ${namespace}/${name}`);
-  return s.status;
-}
 
-function listenerStatus(gw: GatewayRouter, listener: string, gwName = 'gw', namespace = 'default'): ListenerStatus {
-  const l = gatewayStatus(gw, gwName, namespace).listeners.find((x) => x.name === listener);
-  if (!l) throw new Error(`no status for listener ${listener}`);
-  return l;
-}
 
 function classConditions(gw: GatewayRouter, name = 'router'): Condition[] {
   const s = gw.statusOf('GatewayClass', name);
