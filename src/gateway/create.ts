@@ -5,7 +5,7 @@
  */
 import { GatewayConfigError, GatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
-import { getSource, loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
+import { loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
@@ -250,4 +250,3 @@ function validateOptions(options: GatewayOptions): void {
   }
 }
 
-export { getSource };

@@ -141,17 +141,8 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
     }
     byKey.set(key, resource);
     sources.set(key, source);
-    sourceOf.set(resource, source);
   }
   return { resources: [...byKey.values()], issues };
-}
-
-/** Where each loaded resource came from (file, document, line, load order). */
-const sourceOf = new WeakMap<object, Source>();
-
-/** The source of a resource returned by loadManifests, if it came from there. */
-export function getSource(resource: object): Source | undefined {
-  return sourceOf.get(resource);
 }
 
 /** `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds. */
