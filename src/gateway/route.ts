@@ -692,23 +692,28 @@ function failedCondition(m: IR.Match, req: RequestView): string | null {
     if (!(prefix === '/' || req.path === prefix || req.path.startsWith(`${prefix}/`))) return `path ${req.path} is not under prefix ${p.value} (prefixes match whole segments)`;
   }
   if (p.type === 'RegularExpression') {
-    const re = compileFullMatch(p.value);
-    if (!re.ok || !re.test(req.path)) return `path ${req.path} does not fully match regular expression ${p.value}`;
+    if (!fullMatch(p.value, req.path)) return `path ${req.path} does not fully match regular expression ${p.value}`;
   }
   if (m.method !== null && req.method !== m.method) return `method ${req.method} is not ${m.method}`;
   for (const h of m.headers) {
     const v = req.header(h.name);
     if (v === undefined) return `header ${h.name} is absent`;
-    if (h.type === 'Exact' ? v !== h.value : !(compileFullMatch(h.value) as { ok: boolean; test?: (s: string) => boolean }).test?.(v)) {
+    if (h.type === 'Exact' ? v !== h.value : !fullMatch(h.value, v)) {
       return `header ${h.name}: ${JSON.stringify(v)} does not ${h.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(h.value)}`;
     }
   }
   for (const q of m.query) {
     const v = req.query(q.name);
     if (v === undefined) return `query parameter ${q.name} is absent (names are case-sensitive)`;
-    if (q.type === 'Exact' ? v !== q.value : !(compileFullMatch(q.value) as { ok: boolean; test?: (s: string) => boolean }).test?.(v)) {
+    if (q.type === 'Exact' ? v !== q.value : !fullMatch(q.value, v)) {
       return `query parameter ${q.name}: ${JSON.stringify(v)} does not ${q.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(q.value)}`;
     }
   }
   return null;
+}
+
+/** True when `pattern` (validated at load) fully matches `value`. */
+function fullMatch(pattern: string, value: string): boolean {
+  const r = compileFullMatch(pattern);
+  return r.ok && r.test(value);
 }

@@ -252,32 +252,8 @@ function compileTest(m: IR.Match): (req: RequestView) => boolean {
     checks.push((req) => re(req.path));
   }
   if (m.method !== null) checks.push(methodTest(m.method));
-  for (const h of m.headers) {
-    const name = h.name;
-    if (h.type === 'Exact') {
-      const value = h.value;
-      checks.push((req) => req.header(name) === value);
-    } else {
-      const re = regexOrNever(h.value);
-      checks.push((req) => {
-        const v = req.header(name);
-        return v !== undefined && re(v);
-      });
-    }
-  }
-  for (const q of m.query) {
-    const name = q.name;
-    if (q.type === 'Exact') {
-      const value = q.value;
-      checks.push((req) => req.query(name) === value);
-    } else {
-      const re = regexOrNever(q.value);
-      checks.push((req) => {
-        const v = req.query(name);
-        return v !== undefined && re(v);
-      });
-    }
-  }
+  for (const h of m.headers) checks.push(valueTest(h, (req, n) => req.header(n)));
+  for (const q of m.query) checks.push(valueTest(q, (req, n) => req.query(n)));
   if (checks.length === 0) return ALWAYS;
   if (checks.length === 1) return checks[0]!;
   return (req) => {
@@ -287,6 +263,20 @@ function compileTest(m: IR.Match): (req: RequestView) => boolean {
 }
 
 const ALWAYS = (): boolean => true;
+
+/** A header or query condition: the value read by `read` must equal, or fully match, the condition's. */
+function valueTest(c: IR.Condition, read: (req: RequestView, name: string) => string | undefined): (req: RequestView) => boolean {
+  const name = c.name;
+  if (c.type === 'Exact') {
+    const value = c.value;
+    return (req) => read(req, name) === value;
+  }
+  const re = regexOrNever(c.value);
+  return (req) => {
+    const v = read(req, name);
+    return v !== undefined && re(v);
+  };
+}
 
 /** One test per HTTP method, shared by every match on it. */
 const methodTests = new Map<string, (req: RequestView) => boolean>();
