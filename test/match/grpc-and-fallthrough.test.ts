@@ -34,7 +34,7 @@ describe('GRPCRoute matching (digest 9.1)', () => {
     ['/pkg.V2/Anything', 'd', 'RegularExpression service: /{serviceRe}/.+'],
     ['/pkg.echo/Say', 404, 'matching is case-sensitive'],
     ['/nope.Svc/Do', 404, 'no match: 404 (gRPC UNIMPLEMENTED)'],
-  ])('%s -> %s (%s)', (path, want) => {
+  ] as [string, string | number, string][])('%s -> %s (%s)', (path, want) => {
     expect(backendOf(gw.route(call(path)))).toBe(want);
   });
 
