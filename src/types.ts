@@ -93,6 +93,11 @@ export interface BackendTarget {
   namespace: string;
   name: string;
   port: number | undefined;
+  /**
+   * The Service port's `appProtocol` (GEP-1911), when the manifests give one: `kubernetes.io/h2c`
+   * (and `h2c`, `http2`, `grpc`) backends are proxied over HTTP/2 with prior knowledge.
+   */
+  appProtocol?: string;
 }
 
 /** The listener that handled a request. */

@@ -116,6 +116,7 @@ function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.B
   const out: IR.Backend = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port, weight: b.weight, state: b.state, filters };
   if (b.message !== undefined) out.message = b.message;
   if (b.registered !== undefined) out.registered = b.registered;
+  if (b.appProtocol !== undefined) out.appProtocol = b.appProtocol;
   return out;
 }
 

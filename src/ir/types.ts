@@ -81,6 +81,8 @@ export interface Backend {
   state: 'ok' | 'invalid' | 'unavailable';
   message?: string;
   registered?: string;
+  /** The Service port's appProtocol, when set. */
+  appProtocol?: string;
   filters: Filter[];
 }
 

@@ -9,7 +9,7 @@ import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerModel, type RouteKind } from './gateways.js';
-import { effectiveHostnames } from './hostnames.js';
+import { effectiveHostnames, intersectHostnames } from './hostnames.js';
 import { References, selectorMatches, type BackendModel } from './references.js';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute;
@@ -106,6 +106,7 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
   const ctx = new References(snapshot, options.registeredBackends);
   const { gatewayClasses, gateways, foreignGateways } = resolveGateways(snapshot, controllerName, ctx);
   const routes = snapshot.routes.map((r) => routeModel(r, gateways, ctx, options));
+  rejectKindConflicts(routes);
   // attachedRoutes: one route counts once per listener, however many parentRefs reach it (digest 2.4).
   // One parent lists each listener once, so the usual single-parent route needs no Set.
   for (const route of routes) {
@@ -130,6 +131,50 @@ function listenerNamed(gateways: GatewayModel[], gatewayKey: string, name: strin
     for (const l of g.listeners) if (l.name === name) return l;
   }
   throw new Error(`gateway-api-router internal error: no listener ${gatewayKey}/${name}`);
+}
+
+/**
+ * HTTPRoute and GRPCRoute on one listener with intersecting hostnames: "the implementation MUST
+ * accept exactly one of these two routes", the oldest, then the first by `{namespace}/{name}`;
+ * "the rejected Route MUST raise an 'Accepted' condition with a status of 'False'" (digest 2.2
+ * step 7, `grpcroute_types.go` Hostnames). The spec names no reason; ours is HostnameConflict.
+ * Routes are taken oldest first, so a route rejected here never rejects a younger one.
+ */
+function rejectKindConflicts(routes: RouteModel[]): void {
+  let grpc = false;
+  for (const r of routes) if (r.kind === 'GRPCRoute' && r.parents.some((p) => p.accepted)) grpc = true;
+  if (!grpc) return; // no GRPCRoute attached: nothing can conflict
+  const order = routes.filter((r) => r.kind === 'HTTPRoute' || r.kind === 'GRPCRoute');
+  order.sort((a, b) => a.createdAt - b.createdAt || (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+  /** Per `gateway/listener`: the accepted routes of each kind with their hostnames there. */
+  const kept = new Map<string, { route: RouteModel; hostnames: (string | undefined)[] }[]>();
+  for (const route of order) {
+    for (const parent of route.parents) {
+      if (!parent.accepted) continue;
+      let winner: RouteModel | undefined;
+      for (const l of parent.listeners) {
+        for (const other of kept.get(`${parent.gatewayKey}/${l.name}`) ?? []) {
+          if (other.route.kind !== route.kind && other.route !== route && l.hostnames.some((h) => other.hostnames.some((o) => intersectHostnames(h, o) !== null))) winner ??= other.route;
+        }
+      }
+      if (winner !== undefined) {
+        parent.accepted = false;
+        parent.listeners = [];
+        const resolved = parent.checks.find((c) => c.type === 'ResolvedRefs');
+        parent.checks = [
+          check('Accepted', 'False', 'HostnameConflict', `${winner.kind} ${winner.namespace}/${winner.name} is attached to the same listener with intersecting hostnames and is older (or first by namespace/name); a listener accepts only one of an HTTPRoute and a GRPCRoute that share a hostname`),
+          ...(resolved ? [resolved] : []),
+        ];
+        continue;
+      }
+      for (const l of parent.listeners) {
+        const key = `${parent.gatewayKey}/${l.name}`;
+        const list = kept.get(key);
+        if (list) list.push({ route, hostnames: l.hostnames });
+        else kept.set(key, [{ route, hostnames: l.hostnames }]);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ export interface BackendModel {
   message?: string;
   /** Key of the registered backend that serves it, when one does. */
   registered?: string;
+  /** The Service port's `appProtocol` (GEP-1911), when set: how the adapters speak to it. */
+  appProtocol?: string;
   /** Per-backend filters, as written (HTTPRoute and GRPCRoute). */
   filters: HTTPRouteFilter[];
 }
@@ -36,8 +38,12 @@ export interface Referents {
   secrets: readonly Secret[];
 }
 
-/** Service appProtocols the node adapter cannot speak to (it proxies HTTP/1.1 without upgrades). */
-const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss']);
+/**
+ * Service appProtocols the adapters cannot speak to (GEP-1911): WebSocket over TLS to a backend.
+ * `kubernetes.io/h2c` is proxied over HTTP/2 with prior knowledge and `kubernetes.io/ws` over
+ * HTTP/1.1 with upgrades (docs/adapters.md).
+ */
+const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/wss']);
 
 interface GrantFrom { group: string; kind: string; namespace: string }
 interface GrantTo { group: string; kind: string; namespace: string; name: string }
@@ -117,8 +123,12 @@ export class References {
       return failed(b, 'invalid', 'RefNotPermitted', `backendRef ${backendLabel(b)} is in another namespace and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace}; add one`);
     }
     const registered = this.registeredKey(namespace, ref.name, ref.port);
-    if (registered !== undefined) return { ...b, registered };
     const svc = this.services.get(namespace)?.get(ref.name);
+    if (registered !== undefined) {
+      // A registered backend needs no Service; when one is there, its appProtocol still says how to speak to it.
+      const appProtocol = svc?.spec.ports?.find((p) => p.port === ref.port)?.appProtocol;
+      return appProtocol !== undefined && !UNSUPPORTED_APP_PROTOCOLS.has(appProtocol) ? { ...b, registered, appProtocol } : { ...b, registered };
+    }
     if (!svc) {
       return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is not in the manifests${this.registeredBackends ? ' and no backend is registered for it' : ''}; add the Service${this.registeredBackends ? ' or register a backend' : ''}`);
     }
@@ -136,8 +146,9 @@ export class References {
       const ports = (svc.spec.ports ?? []).map((p) => p.port).join(', ') || 'none';
       return failed(b, 'invalid', 'BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port} (ports: ${ports})`);
     }
-    if (port.appProtocol !== undefined && UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) {
-      return failed(b, 'invalid', 'UnsupportedProtocol', `Service ${backendLabel(b)} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
+    if (port.appProtocol !== undefined) {
+      if (UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) return failed(b, 'invalid', 'UnsupportedProtocol', `Service ${backendLabel(b)} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
+      b.appProtocol = port.appProtocol;
     }
     if (this.registeredBackends) {
       const label = backendLabel(b);

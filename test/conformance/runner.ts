@@ -82,6 +82,8 @@ export interface RequestExpectation {
     status?: number | number[];
     /** For gRPC cases: the gRPC status the call gets (0 OK for a forward, 12 UNIMPLEMENTED...). */
     grpcStatus?: number;
+    /** The Service port's appProtocol the forward carries (how the adapters speak to the backend). */
+    appProtocol?: string;
     backend?: string;
     namespace?: string;
     /** false: the gateway answers itself and no backend receives the request (CORS preflight). */
@@ -340,6 +342,7 @@ export function checkDecision(r: RequestExpectation, d: Decision): string[] {
   if (e.forwarded === true && d.type !== 'forward') errs.push(`answered ${d.type}, want a forward`);
   if (e.backend !== undefined && (d.type !== 'forward' || d.backend.name !== e.backend)) errs.push(`backend ${d.type === 'forward' ? d.backend.name : '(none)'}, want ${e.backend}`);
   if (e.namespace !== undefined && d.type === 'forward' && d.backend.namespace !== e.namespace) errs.push(`backend namespace ${d.backend.namespace}, want ${e.namespace}`);
+  if (e.appProtocol !== undefined && (d.type !== 'forward' || d.backend.appProtocol !== e.appProtocol)) errs.push(`backend appProtocol ${d.type === 'forward' ? d.backend.appProtocol : '(none)'}, want ${e.appProtocol}`);
   if (errs.length > 0) return errs;
   return [...checkBackendRequest(r, d), ...checkResponse(r, d), ...checkRedirect(r, d), ...checkMirrors(r, d), ...checkTimeouts(r, d)];
 }

@@ -268,9 +268,16 @@ describe('route parent status: ResolvedRefs (digest 6, 1.7, 10.5)', () => {
     expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound', message: expect.stringContaining('9090') });
   });
 
-  it('route ResolvedRefs=False UnsupportedProtocol for a Service port with appProtocol kubernetes.io/h2c (digest 6, GEP-1911)', () => {
-    const gw = make([gatewayClass(), service('web', [{ port: 8080, appProtocol: 'kubernetes.io/h2c' }]), gateway([httpListener()]), httpRoute('web')]);
-    expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'UnsupportedProtocol', message: expect.stringContaining('kubernetes.io/h2c') });
+  it('route ResolvedRefs=False UnsupportedProtocol for a Service port with appProtocol kubernetes.io/wss (digest 6, GEP-1911)', () => {
+    const gw = make([gatewayClass(), service('web', [{ port: 8080, appProtocol: 'kubernetes.io/wss' }]), gateway([httpListener()]), httpRoute('web')]);
+    expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'UnsupportedProtocol', message: expect.stringContaining('kubernetes.io/wss') });
+  });
+
+  it.each(['kubernetes.io/h2c', 'kubernetes.io/ws'])('a Service port with appProtocol %s resolves, and the decision names the protocol (digest 6, GEP-1911)', (appProtocol) => {
+    const gw = make([gatewayClass(), service('web', [{ port: 8080, appProtocol }]), gateway([httpListener()]), httpRoute('web')]);
+    expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
+    const d = gw.route({ method: 'GET', path: '/' });
+    expect(d.type === 'forward' ? d.backend.appProtocol : d).toBe(appProtocol);
   });
 
   it('invalid backends do not make the route un-Accepted, and it still counts as attached (digest 6, 10.5)', () => {
@@ -280,6 +287,58 @@ describe('route parent status: ResolvedRefs (digest 6, 1.7, 10.5)', () => {
     expect(cond(p.conditions, 'ResolvedRefs').status).toBe('False');
     expect(p.conditions.map((c) => c.type)).not.toContain('PartiallyInvalid');
     expect(listenerStatus(gw, 'http').attachedRoutes).toBe(1);
+  });
+});
+
+describe('HTTPRoute and GRPCRoute sharing a listener (digest 2.2 step 7, grpcroute_types.go Hostnames)', () => {
+  const grpcRoute = (name: string, spec: Obj = {}, created?: string): Obj => ({
+    apiVersion: `${G}/v1`,
+    kind: 'GRPCRoute',
+    metadata: { name, namespace: 'default', ...(created ? { creationTimestamp: created } : {}) },
+    spec: { parentRefs: [{ name: 'gw', namespace: 'default' }], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }], ...spec },
+  });
+  const grpcParent = (gw: GatewayRouter, name: string) => {
+    const s = gw.statusOf('GRPCRoute', name, 'default');
+    if (s?.kind !== 'GRPCRoute') throw new Error(`no GRPCRoute status for ${name}`);
+    expect(s.status.parents).toHaveLength(1);
+    return s.status.parents[0]!;
+  };
+
+  it('intersecting hostnames: the older route is accepted, the younger gets Accepted=False HostnameConflict and serves nothing', () => {
+    const gw = make([
+      ...base(),
+      gateway([httpListener()]),
+      httpRoute('web', { hostnames: ['*.example.com'] }, { metadata: { creationTimestamp: '2025-01-01T00:00:00Z' } }),
+      grpcRoute('rpc', { hostnames: ['api.example.com'] }, '2025-06-01T00:00:00Z'),
+    ]);
+    expect(cond(onlyParent(gw, 'web').conditions, 'Accepted')).toMatchObject({ status: 'True' });
+    expect(cond(grpcParent(gw, 'rpc').conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostnameConflict', message: expect.stringContaining('HTTPRoute default/web') });
+    expect(listenerStatus(gw, 'http').attachedRoutes).toBe(1);
+    const call = gw.route({ method: 'POST', path: '/pkg.Svc/Get', host: 'api.example.com', headers: { 'content-type': 'application/grpc' } });
+    expect(call.type === 'forward' ? call.route.kind : call.type).toBe('HTTPRoute');
+  });
+
+  it('the older GRPCRoute wins over a younger HTTPRoute; equal ages fall back to namespace/name', () => {
+    const older = make([...base(), gateway([httpListener()]), grpcRoute('rpc', {}, '2025-01-01T00:00:00Z'), httpRoute('web', {}, { metadata: { creationTimestamp: '2025-06-01T00:00:00Z' } })]);
+    expect(cond(grpcParent(older, 'rpc').conditions, 'Accepted').status).toBe('True');
+    expect(cond(onlyParent(older, 'web').conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostnameConflict' });
+    const tie = make([...base(), gateway([httpListener()]), grpcRoute('b-rpc', {}, T0), httpRoute('a-web', {}, { metadata: { creationTimestamp: T0 } })]);
+    expect(cond(onlyParent(tie, 'a-web').conditions, 'Accepted').status).toBe('True');
+    expect(cond(grpcParent(tie, 'b-rpc').conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostnameConflict' });
+  });
+
+  it('disjoint hostnames, or different listeners: both are accepted', () => {
+    const gw = make([...base(), gateway([httpListener()]), httpRoute('web', { hostnames: ['www.example.com'] }), grpcRoute('rpc', { hostnames: ['api.example.com'] })]);
+    expect(cond(onlyParent(gw, 'web').conditions, 'Accepted').status).toBe('True');
+    expect(cond(grpcParent(gw, 'rpc').conditions, 'Accepted').status).toBe('True');
+    const two = make([
+      ...base(),
+      gateway([httpListener('web', 80, { hostname: 'www.example.com' }), httpListener('rpc', 80, { hostname: 'api.example.com' })]),
+      httpRoute('web', { parentRefs: [{ name: 'gw', sectionName: 'web' }] }),
+      grpcRoute('rpc', { parentRefs: [{ name: 'gw', sectionName: 'rpc' }] }),
+    ]);
+    expect(cond(onlyParent(two, 'web').conditions, 'Accepted').status).toBe('True');
+    expect(cond(grpcParent(two, 'rpc').conditions, 'Accepted').status).toBe('True');
   });
 });
 
