@@ -9,18 +9,24 @@
  */
 import { readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, Readable } from 'node:stream';
-import { ServerResponse as NodeServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { request as undiciRequest, type Dispatcher } from 'undici';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
-import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
-import { proxy, stripHopByHop, timeoutSignal, type UpstreamOptions } from './proxy.js';
+import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
+import { prepared, proxy, requestHasBody, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
+import { isH2cBackend, proxyH2 } from './protocols/h2.js';
+import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
+import { DEFAULT_RETRY_BODY_BYTES, proxyWithRetries, type AttemptBody, type AttemptHooks } from './protocols/retry.js';
+import { answerUpgradeDecision, failUpgrade, proxyUpgrade, type UpgradeHook, type UpgradeOptions } from './protocols/upgrade.js';
 
-/** An in-process backend: a plain node request handler (Express apps work too). */
-export type BackendHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+/**
+ * An in-process backend: a plain node request handler (Express apps work too). To accept
+ * upgrades (WebSocket), give it an `upgrade(req, socket, head)` method: upgrade requests routed
+ * to it are handed there, after the decision's filters (docs/adapters.md, "WebSocket").
+ */
+export type BackendHandler = ((req: IncomingMessage, res: ServerResponse) => unknown) & { upgrade?: UpgradeHook };
 
 /** A backend: an in-process handler, an upstream URL, or upstream options. */
 export type BackendSpec = BackendHandler | string | UpstreamOptions;
@@ -41,6 +47,12 @@ export interface AdapterOptions {
   port?: number;
   /** The most mirror requests in flight at once; more are dropped. Default 64. */
   maxMirrorsInFlight?: number;
+  /** Largest request body a mirror copy carries, in bytes; a larger one skips the mirror (counted). Default 262,144. */
+  maxMirrorBodyBytes?: number;
+  /** Largest request body kept to replay on a retry, in bytes; a larger one is sent once, unretried. Default 65,536. */
+  maxRetryBodyBytes?: number;
+  /** Proxied upgrades (WebSocket): handshake and idle timeouts. */
+  upgrade?: UpgradeOptions;
   /** Called when the gateway answers with a 5xx of its own or an upstream fails. */
   onError?: (info: { status: number; reason: string; message: string }) => void;
   /** Called after each reload triggered by `watch`. */
@@ -53,12 +65,17 @@ export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & Adap
 /** What createHandler returns: a `(req, res)` handler that also exposes the gateway. */
 export interface GatewayHandler {
   (req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Routes an HTTP/1.1 upgrade request (WebSocket) through the same decision:
+   * `server.on('upgrade', handler.upgrade)`. Bound: pass it as is.
+   */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The gateway (route, explain, status, reload). */
   readonly router: GatewayRouter;
   /** Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s when given. */
   handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision;
-  /** Mirror requests currently in flight and dropped so far. */
-  readonly mirrorStats: { inFlight: number; dropped: number };
+  /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes) so far. */
+  readonly mirrorStats: MirrorStats;
   /** Stops watching files. */
   close(): void;
 }
@@ -73,8 +90,8 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const out: Outgoing = options.onError ? { onError: options.onError } : {};
-  const maxMirrors = options.maxMirrorsInFlight ?? 64;
-  const mirrorStats = { inFlight: 0, dropped: 0 };
+  const mirrors = createMirrors(backends, { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
+  const maxRetryBody = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
   const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision => {
@@ -98,15 +115,28 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       return;
     }
     const requestTimeout = d.timeouts?.request;
+    mirrors.send(req, d.mirrors);
     if (typeof spec !== 'function') {
       // Upstream URL: the exchange handles the client abort and the request timeout itself.
-      let body: PassThrough | null = null;
-      if (d.mirrors.length > 0) {
-        const copies = teeForMirrors(req, d.mirrors.length);
-        for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, copies[i]!);
-        body = copies[copies.length - 1]!;
+      if (d.retry !== undefined) {
+        const rr = toRouteRequest(req, options.port);
+        proxyWithRetries(req, res, d, {
+          hasBody: requestHasBody(req),
+          maxBodyBytes: maxRetryBody,
+          out,
+          // A retry routes the request again: a weighted rule may pick another of its backends.
+          repick: () => {
+            const again = router.route(rr);
+            return again.type === 'forward' && again.route === d.route && again.rule.index === d.rule.index ? again : d;
+          },
+          run: (dn, body, hooks) => {
+            const sn = dn.registered !== undefined ? backends[dn.registered] : undefined;
+            return sn === undefined || typeof sn === 'function' ? null : sendUpstream(req, res, dn, sn, undefined, body, hooks);
+          },
+        });
+        return;
       }
-      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, spec, out, requestTimeout);
+      sendUpstream(req, res, d, spec, requestTimeout, undefined, undefined);
       return;
     }
     if (requestTimeout) {
@@ -119,7 +149,6 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       timer.unref();
       res.once('close', () => clearTimeout(timer));
     }
-    for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, null);
     applyRequest(req, d);
     interceptHead(res, d, out);
     const backendTimeout = d.timeouts?.backendRequest;
@@ -143,82 +172,44 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     }
   };
 
-  /**
-   * Splits the request body into one stream per mirror plus one for the main backend. Mirrors
-   * never slow the main request: a mirror that falls 1 MiB behind is cut off.
-   */
-  const teeForMirrors = (req: IncomingMessage, n: number): PassThrough[] => {
-    const main = new PassThrough();
-    const copies = Array.from({ length: n }, () => new PassThrough({ highWaterMark: 1 << 20 }));
-    req.on('data', (chunk: Buffer) => {
-      for (const c of copies) if (!c.destroyed && !c.write(chunk)) c.destroy();
-      if (!main.write(chunk)) {
-        req.pause();
-        main.once('drain', () => req.resume());
-      }
-    });
-    req.on('end', () => {
-      for (const c of copies) if (!c.destroyed) c.end();
-      main.end();
-    });
-    req.on('error', (e) => main.destroy(e));
-    return [...copies, main];
+  /** One try to an upstream URL, over HTTP/2 with prior knowledge for h2c backends, else HTTP/1.1. */
+  const sendUpstream = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined) => {
+    const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
+    if (isH2cBackend(d, spec)) {
+      const p = prepared(spec);
+      return proxyH2(req, res, d, p, out, { hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
+    }
+    return proxy(req, res, d, spec, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
   };
 
-  const sendMirror = (m: MirrorTarget, body: PassThrough | null): void => {
-    const spec = m.registered !== undefined ? backends[m.registered] : undefined;
-    if (spec === undefined || mirrorStats.inFlight >= maxMirrors) {
-      mirrorStats.dropped++;
-      body?.destroy();
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // A socket error after the gateway gave up on it must never crash the process.
+    socket.on('error', ignore);
+    const d = router.route(toRouteRequest(req, options.port));
+    if (d.type !== 'forward') {
+      answerUpgradeDecision(socket, d, out);
       return;
     }
-    mirrorStats.inFlight++;
-    const done = () => {
-      mirrorStats.inFlight--;
-    };
-    const headers = stripHopByHop(m.request.headers);
+    const spec = d.registered !== undefined ? backends[d.registered] : undefined;
+    if (spec === undefined) {
+      failUpgrade(socket, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}`, out);
+      return;
+    }
     if (typeof spec === 'function') {
-      // An in-process mirror gets a detached copy of the request; its answer is discarded.
-      const mreq = Object.assign(body ?? Readable.from([]), { method: m.request.method, url: m.request.path, headers: { ...headers, ...(m.request.host ? { host: m.request.host } : {}) }, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, socket: null }) as unknown as IncomingMessage;
-      const mres = new NodeServerResponse(mreq);
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        done();
-      };
-      // A mirror handler that never ends gives its slot back after 30 s.
-      setTimeout(finish, 30_000).unref();
-      mres.write = () => true;
-      mres.end = function end(this: ServerResponse) {
-        finish();
-        return this;
-      } as ServerResponse['end'];
+      if (typeof spec.upgrade !== 'function') {
+        failUpgrade(socket, 501, 'upgrade-unsupported', `in-process backend ${d.registered} has no upgrade hook`, out);
+        return;
+      }
+      applyRequest(req, d);
       try {
-        const r = spec(mreq, mres) as unknown;
-        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, finish);
-      } catch {
-        finish();
+        spec.upgrade(req, socket, head);
+      } catch (e) {
+        failUpgrade(socket, 500, 'backend-error', `in-process backend ${d.registered} threw on upgrade: ${(e as Error)?.message ?? String(e)}`, out);
       }
       return;
     }
-    const upstream = spec;
-    const base = new URL(upstream.url);
-    if (m.request.host !== undefined) headers.host = m.request.host;
-    const signal = timeoutSignal(30_000);
-    undiciRequest(new URL(m.request.path, base.origin), {
-      method: m.request.method as Dispatcher.HttpMethod,
-      headers: headers as Record<string, string>,
-      body: body ?? null,
-      signal,
-      ...(upstream.dispatcher ? { dispatcher: upstream.dispatcher } : {}),
-    }).then(
-      (r) => r.body.dump().then(done, done),
-      () => {
-        body?.destroy();
-        done();
-      },
-    );
+    const p = prepared(spec);
+    proxyUpgrade(req, socket, head, d, p, out, options.upgrade);
   };
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
@@ -227,7 +218,8 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   Object.defineProperties(handler, {
     router: { value: router, enumerable: true },
     handle: { value: handle },
-    mirrorStats: { get: () => ({ ...mirrorStats }) },
+    upgrade: { value: upgrade, enumerable: true },
+    mirrorStats: { get: () => ({ ...mirrors.stats }) },
     close: { value: () => watcher?.close() },
   });
   return handler;
@@ -268,11 +260,17 @@ function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
   req.method = d.request.method;
   req.url = d.request.path;
   const src = d.request.headers;
+  const h2 = req.httpVersionMajor === 2;
   // Unfiltered headers with the Host unchanged are the request's own object: nothing to copy.
-  if (src === req.headers && (d.request.host === undefined || src.host === d.request.host)) return;
+  if (src === req.headers && (d.request.host === undefined || (h2 ? src[':authority'] : src.host) === d.request.host)) return;
   const headers: Record<string, string | string[]> = { ...src };
-  if (d.request.host !== undefined) headers.host = d.request.host;
-  req.headers = headers;
+  if (d.request.host !== undefined) {
+    if (h2) headers[':authority'] = d.request.host;
+    else headers.host = d.request.host;
+  }
+  // node:http2's compatibility request has a read-only `headers` getter: shadow it on the object.
+  if (h2) Object.defineProperty(req, 'headers', { value: headers, writable: true, configurable: true, enumerable: true });
+  else req.headers = headers;
 }
 
 function validateBackends(backends: AdapterOptions['backends']): Record<string, BackendSpec> {

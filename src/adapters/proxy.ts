@@ -6,8 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
+import type { AttemptHooks, ExchangeHandle } from './protocols/retry.js';
 
 /** A backend reached over HTTP. */
 export interface UpstreamOptions {
@@ -17,6 +19,12 @@ export interface UpstreamOptions {
   dispatcher?: Dispatcher;
   /** Milliseconds to wait for the response headers when no route timeout applies. Default 30,000. */
   headersTimeout?: number;
+  /**
+   * How to speak to it: `'http1'` (HTTP/1.1, undici) or `'h2c'` (HTTP/2 with prior knowledge,
+   * node:http2, one session per origin). Default: `'h2c'` when the Service port's appProtocol is
+   * `kubernetes.io/h2c` (or `h2c`, `http2`, `grpc`) and the URL is `http:`, else `'http1'`.
+   */
+  protocol?: 'http1' | 'h2c';
 }
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1), never forwarded in either direction. */
@@ -34,6 +42,22 @@ export function stripHopByHop(headers: Record<string, string | string[] | undefi
     out[key] = v;
   }
   return out;
+}
+
+/** True for a header never forwarded: hop-by-hop, or named by the message's own Connection header. */
+export function isHopByHop(name: string, connection: string | string[] | undefined): boolean {
+  if (HOP_BY_HOP.has(name)) return true;
+  return connection !== undefined && (connectionTokens(connection)?.includes(name) ?? false);
+}
+
+/**
+ * True when the request has a body to send on. HTTP/1.1 says so with Content-Length or
+ * Transfer-Encoding; an HTTP/2 request has one unless its HEADERS frame ended the stream.
+ */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const stream = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream;
+  if (req.httpVersionMajor === 2 && stream !== undefined) return stream.endAfterHeaders !== true;
+  return req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
 
 const pools = new Map<string, Pool>();
@@ -60,9 +84,10 @@ export function upstreamFailure(err: unknown): { status: number; reason: string 
  * response has started, cut the client connection. The client closing the connection aborts the
  * upstream request; `requestTimeout` (the rule's timeouts.request) answers 504 and aborts it too.
  */
-export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, out: Outgoing, requestTimeout?: number): void {
+export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, out: Outgoing, requestTimeout?: number, attempt?: { hooks?: AttemptHooks | undefined; body?: Buffer | Readable | null }): ExchangeHandle {
   const target = prepared(upstream);
   const x = new Exchange(res, d, target, out);
+  x.hooks = attempt?.hooks;
   res.on('close', () => x.clientClosed());
   if (requestTimeout) {
     x.requestTimer = setTimeout(() => {
@@ -76,7 +101,7 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
     x.backendTimer = setTimeout(() => x.cancel(Object.assign(new Error(`timed out after ${backendTimeout} ms`), { code: 'GW_TIMEOUT' })), backendTimeout);
     x.backendTimer.unref();
   }
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  const body = attempt?.body !== undefined ? attempt.body : requestHasBody(req) ? req : null;
   // The dispatcher's own handler API: the upstream body is written straight into the response
   // with backpressure, and nothing per request beyond this handler (no promise, no AbortSignal,
   // no URL parsing for ordinary paths).
@@ -85,7 +110,7 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
     path = upstreamPath(target, d.request.path);
   } catch (err) {
     x.onResponseError(null, err as Error); // a target no URL can hold: 502, as undici would fail it
-    return;
+    return x;
   }
   target.dispatcher.dispatch(
     {
@@ -93,12 +118,13 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
       path,
       method: d.request.method as Dispatcher.HttpMethod,
       headers: upstreamHeaders(d, req) as string[], // undici accepts array values too (repeated header lines)
-      body: hasBody ? req : null,
+      body,
       headersTimeout: target.headersTimeout,
       bodyTimeout: 0,
     },
     x,
   );
+  return x;
 }
 
 /** One proxied exchange: the undici dispatch handler writing the upstream response into `res`. */
@@ -110,6 +136,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   done = false;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   backendTimer: NodeJS.Timeout | undefined = undefined;
+  /** The retry layer's say on this try's outcome (retries, GEP-1731); undefined: no retries. */
+  hooks: AttemptHooks | undefined = undefined;
+  /** This try's response was discarded for a retry: nothing more of it is written. */
+  discarded = false;
+  /** This try's response head was written to the client. */
+  started = false;
 
   constructor(
     readonly res: ServerResponse,
@@ -144,6 +176,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // interim responses (103 Early Hints...) are not forwarded
+    if (this.hooks?.retryStatus(statusCode)) {
+      this.discarded = true;
+      this.finish();
+      _controller.abort(Object.assign(new Error(`status ${statusCode} is retried`), { name: 'AbortError' }));
+      return;
+    }
+    this.started = true;
     const d = this.d;
     const h = responseHeaders(headers);
     // One writeHead with the whole map: no per-header setHeader bookkeeping.
@@ -151,6 +190,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discarded) return;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', () => controller.resume());
@@ -158,13 +198,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.discarded) return;
     this.finish();
     this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.finish();
-    if (this.clientGone) return; // the client left: nothing to answer
+    if (this.clientGone || this.discarded) return; // the client left, or a retry follows: nothing to answer
+    if (!this.started && this.hooks?.retryError(this.cancelled ?? err)) return;
     const res = this.res;
     if (res.headersSent) {
       res.destroy(err);
@@ -213,7 +255,7 @@ function connectionTokens(conn: string | string[]): string[] | null {
   return listed;
 }
 
-interface PreparedUpstream {
+export interface PreparedUpstream {
   origin: string;
   basePath: string;
   dispatcher: Dispatcher;
@@ -223,7 +265,7 @@ interface PreparedUpstream {
 const preparedCache = new WeakMap<UpstreamOptions, PreparedUpstream>();
 
 /** The parsed form of an upstream, computed once per options object. */
-function prepared(upstream: UpstreamOptions): PreparedUpstream {
+export function prepared(upstream: UpstreamOptions): PreparedUpstream {
   let p = preparedCache.get(upstream);
   if (!p) {
     const base = new URL(upstream.url);
@@ -243,20 +285,21 @@ function prepared(upstream: UpstreamOptions): PreparedUpstream {
  * dropped, X-Forwarded-For appended, X-Forwarded-Proto and -Host set, and Host as the decision
  * says (unmodified unless URLRewrite set a hostname, HTTPURLRewriteFilter.Hostname).
  */
-function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): (string | string[])[] {
+export function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): (string | string[])[] {
   const src = d.request.headers;
   const conn = src.connection;
   const listed = conn === undefined ? null : connectionTokens(conn);
   const out: (string | string[])[] = [];
   for (const k in src) {
-    if (HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k)) || k === 'host' || k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host') continue;
+    // HTTP/2 pseudo-headers (':path'...) of an HTTP/2 client's request never go to an HTTP/1.1 upstream.
+    if (HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k)) || k === 'host' || k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host' || k.charCodeAt(0) === 58 /* : */) continue;
     out.push(k, src[k]!);
   }
   const prior = src['x-forwarded-for'];
   const client = req.socket?.remoteAddress ?? '';
   out.push('x-forwarded-for', prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`);
   out.push('x-forwarded-proto', d.request.scheme);
-  const original = req.headers.host;
+  const original = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   if (original !== undefined) out.push('x-forwarded-host', original);
   else if (src['x-forwarded-host'] !== undefined) out.push('x-forwarded-host', src['x-forwarded-host']);
   if (d.request.host !== undefined) out.push('host', d.request.host);

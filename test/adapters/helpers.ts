@@ -183,6 +183,7 @@ export function suiteManifests(weights: [number, number] = [1, 1]): Obj[] {
       { matches: prefix('/mirror-hang'), filters: [mirror('hang-mirror')], backendRefs: [ref('up')] },
       { matches: prefix('/mirror-stuck'), filters: [mirror('stuck-mirror')], backendRefs: [ref('up')] },
       { matches: prefix('/mirror-dead'), filters: [mirror('dead')], backendRefs: [ref('up')] },
+      { matches: prefix('/inproc-mirror'), filters: [mirror('mirror')], backendRefs: [ref('inproc')] },
     ]),
     routeObj('failures', [
       { matches: prefix('/t-request'), backendRefs: [ref('up')], timeouts: { request: '300ms' } },

@@ -150,11 +150,11 @@ describe('node:http createHandler: mirror bound, existing router, options', () =
     const c = client(gw.url);
     opened.push(gw, { close: () => c.close() });
     for (let i = 0; i < 4; i++) expect((await c.send(`/m${i}`)).status).toBe(200);
-    expect(gw.handler.mirrorStats).toEqual({ inFlight: 1, dropped: 3 });
+    expect(gw.handler.mirrorStats).toEqual({ inFlight: 1, dropped: 3, skipped: 0 });
     hang.server.closeAllConnections();
     await waitFor(() => gw.handler.mirrorStats.inFlight === 0, 3_000, 'the mirror to fail');
     expect((await c.send('/m-next')).status).toBe(200);
-    expect(gw.handler.mirrorStats).toEqual({ inFlight: 1, dropped: 3 });
+    expect(gw.handler.mirrorStats).toEqual({ inFlight: 1, dropped: 3, skipped: 0 });
     hang.server.closeAllConnections();
     await waitFor(() => gw.handler.mirrorStats.inFlight === 0, 3_000, 'the mirror to fail');
   });

@@ -165,6 +165,13 @@ export function adapterSuite(label: string, mount: Mount): void {
         expect(copy.method).toBe('POST');
       });
 
+      it('a request served in process is mirrored with its body (digest 7.5)', async () => {
+        const r = await c.send('/inproc-mirror/x', { method: 'PUT', headers: host, body: 'in-process body' });
+        expect(r.status).toBe(200);
+        expect(r.body).toContain('in-process PUT /inproc-mirror/x');
+        await waitFor(() => s.mirror.requests.some((q) => q.url === '/inproc-mirror/x' && q.body === 'in-process body'), 5_000, 'the mirror copy with the body');
+      });
+
       it('never fails the main response when the mirror refuses connections', async () => {
         for (let i = 0; i < 3; i++) {
           const r = await c.send('/mirror-dead/x', { headers: host });
@@ -173,13 +180,23 @@ export function adapterSuite(label: string, mount: Mount): void {
         expect(errors).toEqual([]);
       });
 
-      it('never delays the main response: a mirror that neither reads nor answers does not hold up an 8 MB upload', async () => {
+      it('never delays the main response: a mirror that neither reads nor answers does not hold up an upload', async () => {
         const start = Date.now();
-        const r = await c.send('/mirror-stuck/echo', { method: 'POST', headers: host, body: generatedBody(8 * MB) });
+        const r = await c.send('/mirror-stuck/echo', { method: 'POST', headers: host, body: generatedBody(128 * 1024) });
         expect(r.status).toBe(200);
-        expect(r.body.length).toBe(8 * MB);
+        expect(r.body.length).toBe(128 * 1024);
         expect(Date.now() - start).toBeLessThan(5_000);
         await waitFor(() => s.stuckMirror.requests.length > 0, 5_000, 'the stuck mirror to be reached');
+      });
+
+      it('an 8 MB upload (over maxMirrorBodyBytes) is served at once and its mirror skipped (digest 7.5)', async () => {
+        const r = await c.send('/mirror-copy/echo', { method: 'POST', headers: host, body: generatedBody(8 * MB) });
+        expect(r.status).toBe(200);
+        expect(r.body.length).toBe(8 * MB);
+        const probe = await c.send('/mirror-copy/after', { headers: host });
+        expect(probe.status).toBe(200);
+        await waitFor(() => s.mirror.requests.some((q) => q.url === '/mirror-copy/after'), 5_000, 'the next mirror');
+        expect(s.mirror.requests.some((q) => q.url === '/mirror-copy/echo')).toBe(false);
       });
 
       it('keeps mirrors in flight bounded (maxMirrorsInFlight) and frees slots when mirrors finish', async () => {

@@ -64,13 +64,21 @@ export function sendGrpcStatus(res: ServerResponse, code: number, message: strin
     res.destroy();
     return;
   }
-  const h: Record<string, string> = { ...headers, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeMessage(message) };
+  sendHeadersOnly(res, 200, { ...headers, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeMessage(message) });
+}
+
+/**
+ * Sends a response that is one header block and no body. On HTTP/2 the block ends the stream
+ * (a gRPC "trailers-only" response must: a client reads grpc-status from it); on HTTP/1.1 it is
+ * an empty response.
+ */
+export function sendHeadersOnly(res: ServerResponse, status: number, headers: Record<string, string | string[]>): void {
   const stream = (res as unknown as { stream?: ServerHttp2Stream }).stream;
   if (stream !== undefined && typeof stream.respond === 'function' && !stream.headersSent && !stream.destroyed) {
-    stream.respond({ ':status': 200, ...h }, { endStream: true });
+    stream.respond({ ':status': status, ...headers }, { endStream: true });
     return;
   }
-  res.writeHead(200, { ...h, 'content-length': 0 });
+  res.writeHead(status, { ...headers, 'content-length': 0 });
   res.end();
 }
 

@@ -1,0 +1,214 @@
+/**
+ * HTTP/2 to backends with prior knowledge (h2c): Services whose port has `appProtocol:
+ * kubernetes.io/h2c` (GEP-1911), gRPC backends, or upstreams given `{ url, protocol: 'h2c' }`.
+ * One `node:http2` session per origin carries every request to it (HTTP/2 multiplexes streams,
+ * so the session is the pool). Bodies stream both ways and trailers (gRPC's `grpc-status`) pass
+ * through.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { ForwardDecision } from '../../types.js';
+import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
+import { isHopByHop, upstreamFailure, type UpstreamOptions } from '../proxy.js';
+import { sendHeadersOnly } from './grpc.js';
+import type { AttemptHooks, ExchangeHandle } from './retry.js';
+
+/** Service appProtocols spoken as HTTP/2 with prior knowledge: GEP-1911's, and the common gRPC hints. */
+const H2C_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'h2c', 'http2', 'grpc']);
+
+/** True when the backend is reached over h2c: its upstream says `protocol: 'h2c'`, or its Service port's appProtocol does. */
+export function isH2cBackend(d: ForwardDecision, upstream: UpstreamOptions): boolean {
+  if (upstream.protocol !== undefined) return upstream.protocol === 'h2c';
+  return d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol) && upstream.url.startsWith('http:');
+}
+
+const sessions = new Map<string, ClientHttp2Session>();
+
+/** The session to `origin` (`http://host:port`), connected on first use and replaced once it closes or is told to go away. */
+function sessionFor(origin: string): ClientHttp2Session {
+  const s = sessions.get(origin);
+  if (s !== undefined && !s.closed && !s.destroyed) return s;
+  const next = connect(origin);
+  const drop = () => {
+    if (sessions.get(origin) === next) sessions.delete(origin);
+  };
+  // Errors reach the streams too (each answers its own request); the session just leaves the pool.
+  next.on('error', drop);
+  next.on('close', drop);
+  next.on('goaway', drop);
+  // An idle session is closed after a minute and never keeps the process alive.
+  next.setTimeout(60_000, () => next.close());
+  next.unref();
+  sessions.set(origin, next);
+  return next;
+}
+
+/** Closes every pooled HTTP/2 session (tests, graceful shutdown). */
+export function closeH2Sessions(): void {
+  for (const s of sessions.values()) s.close();
+  sessions.clear();
+}
+
+/** The upstream of an h2c exchange, parsed once per backend. */
+export interface H2Upstream {
+  origin: string;
+  basePath: string;
+}
+
+/**
+ * Request headers for an HTTP/2 upstream: pseudo-headers from the decision, no HTTP/1.1
+ * connection-specific headers (RFC 9113 section 8.2.2, a stream carrying them is malformed),
+ * `te: trailers` kept (gRPC requires it), X-Forwarded-* as the HTTP/1.1 proxy sets them.
+ */
+function h2RequestHeaders(d: ForwardDecision, req: IncomingMessage, up: H2Upstream, path: string): OutgoingHttpHeaders {
+  const src = d.request.headers;
+  const h: OutgoingHttpHeaders = {
+    ':method': d.request.method,
+    ':path': path,
+    ':scheme': 'http',
+    ':authority': d.request.host ?? src[':authority'] ?? src.host ?? new URL(up.origin).host,
+  };
+  for (const k in src) {
+    if (k.startsWith(':') || k === 'host' || isHopByHop(k, src.connection) || k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host') continue;
+    h[k] = src[k];
+  }
+  const te = src.te;
+  if (typeof te === 'string' && te.toLowerCase().split(',').some((t) => t.trim() === 'trailers')) h.te = 'trailers';
+  const prior = src['x-forwarded-for'];
+  const client = req.socket?.remoteAddress ?? '';
+  h['x-forwarded-for'] = prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`;
+  h['x-forwarded-proto'] = d.request.scheme;
+  const original = req.headers.host ?? req.headers[':authority'];
+  if (original !== undefined) h['x-forwarded-host'] = original;
+  return h;
+}
+
+/** Response headers from an HTTP/2 upstream, for the client: no pseudo-headers. */
+function h2ResponseHeaders(headers: H2Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || k.startsWith(':') || isHopByHop(k, headers.connection)) continue;
+    out[k] = v as string | string[];
+  }
+  return out;
+}
+
+/**
+ * Proxies the request over HTTP/2 with prior knowledge. Never throws: failures before the
+ * response are answered as the HTTP/1.1 proxy answers them (504, 503, 502; gRPC statuses for gRPC
+ * calls); after it started, the client stream is reset. Returns a handle to cancel the exchange.
+ */
+export function proxyH2(
+  req: IncomingMessage,
+  res: ServerResponse,
+  d: ForwardDecision,
+  up: H2Upstream,
+  out: Outgoing,
+  opts: { requestTimeout?: number; body?: Buffer | Readable | null; hasBody: boolean; attempt?: AttemptHooks },
+): ExchangeHandle {
+  let started = false;
+  let done = false;
+  let cancelled: Error | null = null;
+  let discarded = false;
+  let clientGone = false;
+  const timers: NodeJS.Timeout[] = [];
+  const finish = () => {
+    done = true;
+    for (const t of timers) clearTimeout(t);
+  };
+  let stream: ReturnType<ClientHttp2Session['request']>;
+  const fail = (err: unknown) => {
+    if (done) return;
+    finish();
+    if (clientGone || discarded) return;
+    if (started || res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const reason = cancelled ?? err;
+    if (opts.attempt?.retryError(reason)) return;
+    const f = upstreamFailure(reason);
+    sendError(res, f.status, f.reason, `upstream ${up.origin} (h2c) for ${d.backend.namespace}/${d.backend.name}: ${(reason as Error)?.message ?? String(reason)}`, out);
+  };
+  const cancel = (reason: Error) => {
+    if (done || cancelled !== null) return;
+    cancelled = reason;
+    stream?.close(constants.NGHTTP2_CANCEL);
+    fail(reason);
+  };
+  try {
+    const session = sessionFor(up.origin);
+    const path = up.basePath + d.request.path;
+    const endStream = opts.body === null || (opts.body === undefined && !opts.hasBody);
+    stream = session.request(h2RequestHeaders(d, req, up, path), { endStream });
+  } catch (err) {
+    fail(err);
+    return { cancel: () => {} };
+  }
+  res.on('close', () => {
+    if (res.writableFinished || done) return;
+    clientGone = true;
+    cancel(Object.assign(new Error('the client closed the connection'), { name: 'AbortError' }));
+  });
+  if (opts.requestTimeout) {
+    const t = setTimeout(() => {
+      if (!res.headersSent) sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${opts.requestTimeout} ms`, out);
+      cancelled = Object.assign(new Error('request timeout'), { code: 'GW_TIMEOUT' });
+      clientGone = true; // answered: nothing more to write
+      stream.close(constants.NGHTTP2_CANCEL);
+      finish();
+    }, opts.requestTimeout);
+    t.unref();
+    timers.push(t);
+  }
+  const backendTimeout = d.timeouts?.backendRequest;
+  if (backendTimeout) {
+    const t = setTimeout(() => cancel(Object.assign(new Error(`timed out after ${backendTimeout} ms`), { code: 'GW_TIMEOUT' })), backendTimeout);
+    t.unref();
+    timers.push(t);
+  }
+  stream.on('error', fail);
+  stream.on('response', (headers, flags) => {
+    const status = Number(headers[':status']);
+    if (opts.attempt?.retryStatus(status)) {
+      discarded = true;
+      finish();
+      stream.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    started = true;
+    const h = h2ResponseHeaders(headers);
+    const final = d.responseHeaders.length === 0 && d.session === undefined ? h : finalizeHeaders(h, d, out);
+    // A trailers-only answer (gRPC errors) must stay one header block that ends the stream.
+    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      finish();
+      sendHeadersOnly(res, status, final as Record<string, string | string[]>);
+      return;
+    }
+    res.writeHead(status, final);
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (discarded || !started) return;
+    if (!res.write(chunk)) {
+      stream.pause();
+      res.once('drain', () => stream.resume());
+    }
+  });
+  stream.on('trailers', (trailers) => {
+    if (!discarded && started) res.addTrailers(h2ResponseHeaders(trailers) as Record<string, string>);
+  });
+  stream.on('end', () => {
+    if (discarded || !started || done) return;
+    finish();
+    res.end();
+  });
+  stream.on('close', () => {
+    if (!done && !discarded) fail(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: 'ECONNRESET' }));
+  });
+  if (Buffer.isBuffer(opts.body)) stream.end(opts.body);
+  else if (opts.body) opts.body.pipe(stream);
+  else if (opts.hasBody && opts.body === undefined) req.pipe(stream);
+  return { cancel };
+}

@@ -1,0 +1,129 @@
+/**
+ * RequestMirror (digest 7.5): copies of a request, fire-and-forget, to in-process or upstream
+ * backends; their answers are discarded and they never slow the request itself.
+ *
+ * A copy carries the request body when the body is at most `maxBodyBytes` (default 256 KiB):
+ * the body is collected as it flows to the backend that serves the request (nothing reads it a
+ * second time) and the copies leave once it is complete. Past the bound, the copy is skipped and
+ * counted in `stats.skipped`. At most `maxInFlight` copies run at once; more are dropped and
+ * counted in `stats.dropped`.
+ */
+import { ServerResponse as NodeServerResponse, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { MirrorTarget } from '../../types.js';
+import { requestHasBody, stripHopByHop, timeoutSignal, type UpstreamOptions } from '../proxy.js';
+
+/** Default for `maxMirrorBodyBytes`. */
+export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
+
+/** Counters of the mirrors of one handler. */
+export interface MirrorStats {
+  /** Copies being sent now. */
+  inFlight: number;
+  /** Copies dropped: no backend registered for the mirror, or `maxMirrorsInFlight` reached. */
+  dropped: number;
+  /** Copies skipped because the request body was larger than `maxMirrorBodyBytes`. */
+  skipped: number;
+}
+
+type Backend = ((req: IncomingMessage, res: ServerResponse) => unknown) | UpstreamOptions;
+
+/**
+ * Calls `done` with the request body once it is complete, or with null when it exceeds `limit`
+ * bytes or the request fails. The body is observed where the request stream receives it, so the
+ * backend reading `req` (an in-process handler or the proxy) is untouched.
+ */
+export function collectBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
+  if (!requestHasBody(req)) return done(Buffer.alloc(0));
+  const declared = Number(req.headers['content-length']);
+  // Bytes already buffered in the stream were pushed before this tap: the copy cannot be whole.
+  if ((Number.isFinite(declared) && declared > limit) || req.readableLength > 0 || req.readableEnded) return done(null);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const settle = (body: Buffer | null) => {
+    if (settled) return;
+    settled = true;
+    req.push = push;
+    done(body);
+  };
+  const push = req.push;
+  req.push = function tap(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) settle(Buffer.concat(chunks));
+    else if (!settled) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding);
+      size += b.length;
+      if (size > limit) settle(null);
+      else chunks.push(b);
+    }
+    return push.call(this, chunk, encoding);
+  } as IncomingMessage['push'];
+  req.once('error', () => settle(null));
+  req.once('close', () => settle(req.complete ? Buffer.concat(chunks) : null));
+}
+
+/** The mirror sender of one handler. */
+export function createMirrors(backends: Record<string, Backend>, o: { maxInFlight: number; maxBodyBytes: number }): { send(req: IncomingMessage, targets: readonly MirrorTarget[]): void; stats: MirrorStats } {
+  const stats: MirrorStats = { inFlight: 0, dropped: 0, skipped: 0 };
+
+  const sendOne = (m: MirrorTarget, body: Buffer): void => {
+    const spec = m.registered !== undefined ? backends[m.registered] : undefined;
+    if (spec === undefined || stats.inFlight >= o.maxInFlight) {
+      stats.dropped++;
+      return;
+    }
+    stats.inFlight++;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      stats.inFlight--;
+    };
+    const headers = stripHopByHop(m.request.headers);
+    for (const k of Object.keys(headers)) if (k.startsWith(':')) delete headers[k];
+    if (body.length > 0) headers['content-length'] = String(body.length);
+    if (typeof spec === 'function') {
+      // An in-process mirror gets a detached copy of the request; its answer is discarded.
+      const mreq = Object.assign(Readable.from(body.length > 0 ? [body] : []), { method: m.request.method, url: m.request.path, headers: { ...headers, ...(m.request.host ? { host: m.request.host } : {}) }, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, socket: null }) as unknown as IncomingMessage;
+      const mres = new NodeServerResponse(mreq);
+      // A mirror handler that never ends gives its slot back after 30 s.
+      setTimeout(finish, 30_000).unref();
+      mres.write = () => true;
+      mres.end = function end(this: ServerResponse) {
+        finish();
+        return this;
+      } as ServerResponse['end'];
+      try {
+        const r = spec(mreq, mres) as unknown;
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, finish);
+      } catch {
+        finish();
+      }
+      return;
+    }
+    const base = new URL(spec.url);
+    if (m.request.host !== undefined) headers.host = m.request.host;
+    undiciRequest(new URL(m.request.path, base.origin), {
+      method: m.request.method as Dispatcher.HttpMethod,
+      headers: headers as Record<string, string>,
+      body: body.length > 0 ? body : null,
+      signal: timeoutSignal(30_000),
+      ...(spec.dispatcher ? { dispatcher: spec.dispatcher } : {}),
+    }).then((r) => r.body.dump().then(finish, finish), finish);
+  };
+
+  return {
+    stats,
+    send(req, targets) {
+      if (targets.length === 0) return;
+      collectBody(req, o.maxBodyBytes, (body) => {
+        if (body === null) {
+          stats.skipped += targets.length;
+          return;
+        }
+        for (const m of targets) sendOne(m, body);
+      });
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Retries (GEP-1731, `HTTPRouteRule.retry`; digest 8.3) for requests proxied to upstream URLs.
+ *
+ * - A try is retried when the backend answers one of `codes`, or fails before answering
+ *   (connection refused or reset, or the rule's `backendRequest` timeout: "a try hitting
+ *   backendRequest counts as failed and may be retried after backoff").
+ * - `attempts` is the number of retries after the first try (default 1 when unset); once spent,
+ *   the last answer or error is the client's.
+ * - Before retry k the gateway waits `backoff * 2^(k-1)`, capped at ten times `backoff`
+ *   (default 25 ms): never shorter than `backoff`.
+ * - The whole series is bounded by the rule's `request` timeout: when it fires, the try in flight
+ *   is cancelled and the client gets 504 at once.
+ * - Only replayable requests are retried: no body, or a body of at most `maxRetryBodyBytes`
+ *   (default 64 KiB), kept in memory to send again. A larger body is streamed once, unretried.
+ * - Each retry routes the request again, so a weighted rule may pick another of its backends.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ForwardDecision } from '../../types.js';
+import { sendError, type Outgoing } from '../respond.js';
+
+/** Decides, per try, whether the retry layer takes over. */
+export interface AttemptHooks {
+  /** The upstream answered `status`: true when this response is discarded and the series goes on. */
+  retryStatus(status: number): boolean;
+  /** The try failed before a response: true when the retry layer handles it (retries or answers). */
+  retryError(err: unknown): boolean;
+}
+
+/** A try in flight. */
+export interface ExchangeHandle {
+  cancel(reason: Error): void;
+}
+
+/** The request body to send on a try: none, the buffered bytes, or the (unreplayable) stream. */
+export type AttemptBody = { kind: 'none' } | { kind: 'buffer'; bytes: Buffer } | { kind: 'stream'; stream: Readable };
+
+/** Default for `maxRetryBodyBytes`: bodies up to this size are kept to be replayed. */
+export const DEFAULT_RETRY_BODY_BYTES = 64 * 1024;
+const DEFAULT_BACKOFF_MS = 25;
+
+/** How a rule's retry stanza is carried out: what explain() reports and the adapters do. */
+export interface RetryPlan {
+  /** Tries in all: the first plus `attempts` retries. */
+  tries: number;
+  /** Backend statuses that are retried. */
+  codes: number[];
+  /** Wait before the first retry, ms; doubled for each later one, up to ten times this. */
+  backoffMs: number;
+}
+
+/** The plan for a decision's retry policy. */
+export function retryPlan(retry: NonNullable<ForwardDecision['retry']>): RetryPlan {
+  return { tries: 1 + (retry.attempts ?? 1), codes: retry.codes, backoffMs: retry.backoffMs ?? DEFAULT_BACKOFF_MS };
+}
+
+/** The wait before retry `k` (1-based). */
+export function backoffFor(plan: RetryPlan, k: number): number {
+  return Math.min(plan.backoffMs * 2 ** (k - 1), plan.backoffMs * 10);
+}
+
+/**
+ * Reads the body of a request to replay it: `buffer` when it fits `limit` bytes, else a stream
+ * that yields what was read and then the rest (sent once). `hasBody` false: `none`.
+ */
+export function readReplayable(req: IncomingMessage, hasBody: boolean, limit: number, done: (body: AttemptBody) => void): void {
+  if (!hasBody) return done({ kind: 'none' });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return done({ kind: 'stream', stream: req });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > limit) {
+      cleanup();
+      req.pause();
+      done({ kind: 'stream', stream: Readable.from(rest(chunks, req)) });
+    }
+  };
+  const onEnd = () => {
+    cleanup();
+    done({ kind: 'buffer', bytes: Buffer.concat(chunks) });
+  };
+  const onError = () => cleanup();
+  const cleanup = () => {
+    if (settled) return;
+    settled = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+}
+
+async function* rest(head: Buffer[], req: IncomingMessage): AsyncGenerator<Buffer> {
+  yield* head;
+  for await (const chunk of req) yield chunk as Buffer;
+}
+
+/** What one try needs: the decision (its backend) and the body. Returns null when the decision's backend cannot be proxied. */
+export type RunAttempt = (d: ForwardDecision, body: AttemptBody, hooks: AttemptHooks | undefined) => ExchangeHandle | null;
+
+/**
+ * Runs the tries of a forward decision that carries a retry policy. `repick` routes the request
+ * again for a retry (another backend of the same rule may come out); `run` starts one try.
+ */
+export function proxyWithRetries(req: IncomingMessage, res: ServerResponse, first: ForwardDecision, o: { hasBody: boolean; maxBodyBytes: number; out: Outgoing; repick: () => ForwardDecision; run: RunAttempt }): void {
+  const plan = retryPlan(first.retry!);
+  readReplayable(req, o.hasBody, o.maxBodyBytes, (body) => {
+    if (body.kind === 'stream') {
+      o.run(first, body, undefined); // too large to replay: one try
+      return;
+    }
+    let tries = 0;
+    let over = false;
+    let current: ExchangeHandle | null = null;
+    let wait: NodeJS.Timeout | undefined;
+    const requestTimeout = first.timeouts?.request;
+    let seriesTimer: NodeJS.Timeout | undefined;
+    const end = () => {
+      over = true;
+      clearTimeout(wait);
+      clearTimeout(seriesTimer);
+    };
+    res.once('close', end);
+    if (requestTimeout) {
+      seriesTimer = setTimeout(() => {
+        if (over) return;
+        over = true;
+        clearTimeout(wait);
+        sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms (${tries} tries)`, o.out);
+        current?.cancel(Object.assign(new Error(`request timeout ${requestTimeout} ms`), { code: 'GW_TIMEOUT' }));
+      }, requestTimeout);
+      seriesTimer.unref();
+    }
+    const hooks: AttemptHooks = {
+      retryStatus: (status) => !over && tries < plan.tries && plan.codes.includes(status) && retry(),
+      retryError: () => over || (tries < plan.tries && retry()),
+    };
+    const retry = (): boolean => {
+      wait = setTimeout(() => start(o.repick()), backoffFor(plan, tries));
+      wait.unref();
+      return true;
+    };
+    const start = (d: ForwardDecision) => {
+      if (over) return;
+      tries++;
+      current = o.run(d, body, hooks) ?? o.run(first, body, hooks);
+    };
+    start(first);
+    res.once('finish', end);
+  });
+}
