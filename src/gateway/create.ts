@@ -245,6 +245,10 @@ function validateOptions(options: GatewayOptions): void {
       if (k.split('/').length !== 3) fail(`The option extensions key '${k}' must be 'group/Kind/name', as the filter's extensionRef names it.`);
     }
   }
+  if (options.mergeSlashes !== undefined && typeof options.mergeSlashes !== 'boolean') fail(`The option mergeSlashes must be true or false, got ${JSON.stringify(options.mergeSlashes)}.`);
+  if (options.escapedSlashes !== undefined && !['keep', 'decode', 'reject'].includes(options.escapedSlashes)) {
+    fail(`The option escapedSlashes must be 'keep', 'decode' or 'reject', got ${JSON.stringify(options.escapedSlashes)}.`);
+  }
   const sticky = options.sticky;
   if (sticky !== undefined && typeof sticky !== 'function' && !(typeof sticky === 'object' && sticky !== null && (typeof (sticky as { cookie?: unknown }).cookie === 'string' || typeof (sticky as { header?: unknown }).header === 'string'))) {
     fail(`The option sticky must be { cookie: name }, { header: name } or a function returning the session key, got ${JSON.stringify(sticky)}.`);

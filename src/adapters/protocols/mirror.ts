@@ -10,9 +10,9 @@
  */
 import { ServerResponse as NodeServerResponse, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
-import { requestHasBody, stripHopByHop, timeoutSignal, type UpstreamOptions } from '../proxy.js';
+import { prepared, requestHasBody, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from '../proxy.js';
 
 /** Default for `maxMirrorBodyBytes`. */
 export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
@@ -102,15 +102,23 @@ export function createMirrors(backends: Record<string, Backend>, o: { maxInFligh
       }
       return;
     }
-    const base = new URL(spec.url);
+    // Origin and path are given apart: a mirror can only reach its configured origin.
+    const target = prepared(spec);
     if (m.request.host !== undefined) headers.host = m.request.host;
-    undiciRequest(new URL(m.request.path, base.origin), {
-      method: m.request.method as Dispatcher.HttpMethod,
-      headers: headers as Record<string, string>,
-      body: body.length > 0 ? body : null,
-      signal: timeoutSignal(30_000),
-      ...(spec.dispatcher ? { dispatcher: spec.dispatcher } : {}),
-    }).then((r) => r.body.dump().then(finish, finish), finish);
+    try {
+      target.dispatcher
+        .request({
+          origin: target.origin,
+          path: upstreamPath(target, m.request.path),
+          method: m.request.method as Dispatcher.HttpMethod,
+          headers: headers as Record<string, string>,
+          body: body.length > 0 ? body : null,
+          signal: timeoutSignal(30_000),
+        })
+        .then((r) => r.body.dump().then(finish, finish), finish);
+    } catch {
+      finish();
+    }
   };
 
   return {
