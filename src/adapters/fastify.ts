@@ -63,6 +63,8 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
   fastify.decorate('gateway', decorator);
   fastify.decorateRequest('gatewayDecision', null);
   fastify.addHook('onClose', async () => handler.close());
+  // HTTP/1.1 upgrades (WebSocket) go through the same decision; `upgrade: { wire: false }` leaves them to the app.
+  if (options.upgrade?.wire !== false) fastify.server.on('upgrade', handler.upgrade);
   fastify.addHook('onRequest', (request, reply, done) => {
     let passed = false;
     request.gatewayDecision = handler.handle(request.raw, reply.raw, options.fallthrough ? () => (passed = true) : undefined);

@@ -3,6 +3,7 @@
  * selection (sections 4, 5), and the weighted pick (section 6), composed into a Decision.
  * Request-time code never throws: bad input gets a 400, a broken invariant a 500.
  */
+import { retryPlan, type RetryPlan } from './retry.js';
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
@@ -644,6 +645,8 @@ export interface Explanation {
   virtualHosts: (string | null)[];
   candidates: CandidateExplanation[];
   pick: PickTrace | null;
+  /** How the adapters carry out the rule's retry stanza (GEP-1731) for a forward; null without one. */
+  retry: RetryPlan | null;
 }
 
 /** Explains one request: the decision plus every step that led to it. Never throws. */
@@ -668,6 +671,7 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
     virtualHosts: [],
     candidates: [],
     pick: trace.pick ?? null,
+    retry: decision.type === 'forward' ? retryPlan(decision) : null,
   };
   const cl = trace.listener?.listener;
   if (!cl || trace.listener?.misdirected) return out;

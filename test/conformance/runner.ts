@@ -84,6 +84,8 @@ export interface RequestExpectation {
     grpcStatus?: number;
     /** The Service port's appProtocol the forward carries (how the adapters speak to the backend). */
     appProtocol?: string;
+    /** The retry policy the forward carries (GEP-1731); the retries themselves are the adapters' (test/adapters/protocols.test.ts). */
+    retry?: { codes: number[]; attempts?: number; backoffMs?: number };
     backend?: string;
     namespace?: string;
     /** false: the gateway answers itself and no backend receives the request (CORS preflight). */
@@ -323,6 +325,12 @@ export function checkMirrors(r: RequestExpectation, d: Decision): string[] {
   return errs;
 }
 
+export function checkRetry(r: RequestExpectation, d: Decision): string[] {
+  if (r.expect.retry === undefined) return [];
+  if (d.type !== 'forward') return [`expected a forward carrying a retry policy, got ${d.type}`];
+  return JSON.stringify(d.retry ?? null) === JSON.stringify(r.expect.retry) ? [] : [`retry ${JSON.stringify(d.retry)}, want ${JSON.stringify(r.expect.retry)}`];
+}
+
 export function checkTimeouts(r: RequestExpectation, d: Decision): string[] {
   if (r.expect.timeouts === undefined) return [];
   if (d.type !== 'forward') return [`expected a forward carrying timeouts, got ${d.type}`];
@@ -344,7 +352,7 @@ export function checkDecision(r: RequestExpectation, d: Decision): string[] {
   if (e.namespace !== undefined && d.type === 'forward' && d.backend.namespace !== e.namespace) errs.push(`backend namespace ${d.backend.namespace}, want ${e.namespace}`);
   if (e.appProtocol !== undefined && (d.type !== 'forward' || d.backend.appProtocol !== e.appProtocol)) errs.push(`backend appProtocol ${d.type === 'forward' ? d.backend.appProtocol : '(none)'}, want ${e.appProtocol}`);
   if (errs.length > 0) return errs;
-  return [...checkBackendRequest(r, d), ...checkResponse(r, d), ...checkRedirect(r, d), ...checkMirrors(r, d), ...checkTimeouts(r, d)];
+  return [...checkBackendRequest(r, d), ...checkResponse(r, d), ...checkRedirect(r, d), ...checkMirrors(r, d), ...checkTimeouts(r, d), ...checkRetry(r, d)];
 }
 
 export { seeded };

@@ -1,21 +1,16 @@
 /**
- * Retries (GEP-1731, `HTTPRouteRule.retry`; digest 8.3) for requests proxied to upstream URLs.
- *
- * - A try is retried when the backend answers one of `codes`, or fails before answering
- *   (connection refused or reset, or the rule's `backendRequest` timeout: "a try hitting
- *   backendRequest counts as failed and may be retried after backoff").
- * - `attempts` is the number of retries after the first try (default 1 when unset); once spent,
- *   the last answer or error is the client's.
- * - Before retry k the gateway waits `backoff * 2^(k-1)`, capped at ten times `backoff`
- *   (default 25 ms): never shorter than `backoff`.
- * - The whole series is bounded by the rule's `request` timeout: when it fires, the try in flight
- *   is cancelled and the client gets 504 at once.
+ * Retries (GEP-1731; digest 8.3) for requests proxied to upstream URLs, following the rule's
+ * RetryPlan (src/gateway/retry.ts: tries, codes, connection errors, backoff, repick).
  * - Only replayable requests are retried: no body, or a body of at most `maxRetryBodyBytes`
  *   (default 64 KiB), kept in memory to send again. A larger body is streamed once, unretried.
- * - Each retry routes the request again, so a weighted rule may pick another of its backends.
+ * - The rule's `request` timeout runs over the whole series: when it fires, the try in flight is
+ *   cancelled and the client gets 504 at once. Each try has its own `backendRequest` timeout.
+ * - A try's response is discarded (its connection aborted) only while it is a retried status
+ *   and tries remain; the last try's answer or error is the client's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { backoffFor, retryPlan } from '../../gateway/retry.js';
 import type { ForwardDecision } from '../../types.js';
 import { sendError, type Outgoing } from '../respond.js';
 
@@ -37,27 +32,6 @@ export type AttemptBody = { kind: 'none' } | { kind: 'buffer'; bytes: Buffer } |
 
 /** Default for `maxRetryBodyBytes`: bodies up to this size are kept to be replayed. */
 export const DEFAULT_RETRY_BODY_BYTES = 64 * 1024;
-const DEFAULT_BACKOFF_MS = 25;
-
-/** How a rule's retry stanza is carried out: what explain() reports and the adapters do. */
-export interface RetryPlan {
-  /** Tries in all: the first plus `attempts` retries. */
-  tries: number;
-  /** Backend statuses that are retried. */
-  codes: number[];
-  /** Wait before the first retry, ms; doubled for each later one, up to ten times this. */
-  backoffMs: number;
-}
-
-/** The plan for a decision's retry policy. */
-export function retryPlan(retry: NonNullable<ForwardDecision['retry']>): RetryPlan {
-  return { tries: 1 + (retry.attempts ?? 1), codes: retry.codes, backoffMs: retry.backoffMs ?? DEFAULT_BACKOFF_MS };
-}
-
-/** The wait before retry `k` (1-based). */
-export function backoffFor(plan: RetryPlan, k: number): number {
-  return Math.min(plan.backoffMs * 2 ** (k - 1), plan.backoffMs * 10);
-}
 
 /**
  * Reads the body of a request to replay it: `buffer` when it fits `limit` bytes, else a stream
@@ -109,7 +83,7 @@ export type RunAttempt = (d: ForwardDecision, body: AttemptBody, hooks: AttemptH
  * again for a retry (another backend of the same rule may come out); `run` starts one try.
  */
 export function proxyWithRetries(req: IncomingMessage, res: ServerResponse, first: ForwardDecision, o: { hasBody: boolean; maxBodyBytes: number; out: Outgoing; repick: () => ForwardDecision; run: RunAttempt }): void {
-  const plan = retryPlan(first.retry!);
+  const plan = retryPlan(first)!;
   readReplayable(req, o.hasBody, o.maxBodyBytes, (body) => {
     if (body.kind === 'stream') {
       o.run(first, body, undefined); // too large to replay: one try

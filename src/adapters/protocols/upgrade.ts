@@ -23,6 +23,8 @@ export interface UpgradeOptions {
   handshakeTimeout?: number;
   /** Milliseconds without traffic either way before both sockets are closed; 0 disables. Default 0. */
   idleTimeout?: number;
+  /** Express and Fastify: listen to the server's `upgrade` event for you. Default true. */
+  wire?: boolean;
 }
 
 /** Writes a whole HTTP/1.1 response on a raw socket and closes it. */
