@@ -9,6 +9,7 @@
  */
 import { readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
@@ -65,6 +66,8 @@ export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & Adap
 /** What createHandler returns: a `(req, res)` handler that also exposes the gateway. */
 export interface GatewayHandler {
   (req: IncomingMessage, res: ServerResponse): void;
+  /** The same handler on `node:http2` servers (secure with `allowHTTP1`, or h2c): `:authority` is the host. */
+  (req: Http2ServerRequest, res: Http2ServerResponse): void;
   /**
    * Routes an HTTP/1.1 upgrade request (WebSocket) through the same decision:
    * `server.on('upgrade', handler.upgrade)`. Bound: pass it as is.

@@ -87,7 +87,7 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         // percent or fraction; neither means 100% (HTTPRequestMirrorFilter).
         const share = m.percent !== undefined ? m.percent / 100 : m.fraction !== undefined ? m.fraction.numerator / m.fraction.denominator : 1;
         if (target && target.state === 'ok' && share > 0 && (share >= 1 || ctx.random() < share)) {
-          const backend: BackendTarget = { group: target.group, kind: target.kind, namespace: target.namespace, name: target.name, port: target.port };
+          const backend: BackendTarget = { group: target.group, kind: target.kind, namespace: target.namespace, name: target.name, port: target.port, ...(target.appProtocol !== undefined ? { appProtocol: target.appProtocol } : {}) };
           state.mirrors.push({ backend, ...(target.registered !== undefined ? { registered: target.registered } : {}), request: state.request });
         }
         break;

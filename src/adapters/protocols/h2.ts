@@ -18,7 +18,7 @@ import type { AttemptHooks, ExchangeHandle } from './retry.js';
 const H2C_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'h2c', 'http2', 'grpc']);
 
 /** True when the backend is reached over h2c: its upstream says `protocol: 'h2c'`, or its Service port's appProtocol does. */
-export function isH2cBackend(d: ForwardDecision, upstream: UpstreamOptions): boolean {
+export function isH2cBackend(d: Pick<ForwardDecision, 'backend'>, upstream: UpstreamOptions): boolean {
   if (upstream.protocol !== undefined) return upstream.protocol === 'h2c';
   return d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol) && upstream.url.startsWith('http:');
 }
@@ -42,6 +42,29 @@ function sessionFor(origin: string): ClientHttp2Session {
   next.unref();
   sessions.set(origin, next);
   return next;
+}
+
+/**
+ * Sends a request over h2c and discards the answer (mirrors). Resolves when the exchange is over,
+ * whatever its outcome; `timeoutMs` bounds it.
+ */
+export function sendH2AndForget(origin: string, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      const stream = sessionFor(origin).request(headers, { endStream: body.length === 0 });
+      const t = setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), timeoutMs);
+      t.unref();
+      stream.on('error', () => {});
+      stream.on('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      stream.resume();
+      if (body.length > 0) stream.end(body);
+    } catch {
+      resolve();
+    }
+  });
 }
 
 /** Closes every pooled HTTP/2 session (tests, graceful shutdown). */

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
 import { prepared, requestHasBody, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from '../proxy.js';
+import { isH2cBackend, sendH2AndForget } from './h2.js';
 
 /** Default for `maxMirrorBodyBytes`. */
 export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
@@ -104,6 +105,13 @@ export function createMirrors(backends: Record<string, Backend>, o: { maxInFligh
     }
     // Origin and path are given apart: a mirror can only reach its configured origin.
     const target = prepared(spec);
+    if (isH2cBackend(m, spec)) {
+      delete headers.host;
+      delete headers['content-length'];
+      const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': 'http', ':authority': m.request.host ?? new URL(target.origin).host };
+      sendH2AndForget(target.origin, h2, body, 30_000).then(finish);
+      return;
+    }
     if (m.request.host !== undefined) headers.host = m.request.host;
     try {
       target.dispatcher
