@@ -8,6 +8,7 @@ import type { Issue } from '../types.js';
 import { loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+import { buildServing, type ServingPlan } from '../model/certificates.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
 import type { Decision, RouteRequest } from '../types.js';
@@ -61,6 +62,7 @@ export interface Snapshot {
   status: StatusList;
   ir: IR.Gateway;
   runtime: Runtime;
+  serving: ServingPlan;
 }
 
 /** A running gateway: what createGateway returns. */
@@ -77,6 +79,11 @@ export interface GatewayRouter {
   explain(request: RouteRequest): Explanation;
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
+  /**
+   * What `listen()` opens: the served Gateway's programmed listeners with their certificates
+   * (private keys included: never log it). A new object after each reload. See docs/listeners.md.
+   */
+  readonly serving: ServingPlan;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
   statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace?: string): Extract<StatusObject, { kind: K }> | undefined;
   /**
@@ -117,7 +124,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const keys = loaded.resources.map(resourceKey);
     const seen = new Map<Resource, number>();
     loaded.resources.forEach((r, i) => seen.set(r, firstSeen.get(keys[i]!) ?? nowSecond));
-    const model = resolveAttachments(groupResources(loaded.resources), {
+    const grouped = groupResources(loaded.resources);
+    const model = resolveAttachments(grouped, {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
@@ -133,7 +141,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, grouped.secrets) };
   };
 
   let current = build(options.manifests);
@@ -149,6 +157,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     get ir() {
       return current.ir;
+    },
+    get serving() {
+      return current.serving;
     },
     route(request) {
       return routeRequest(current.runtime, request);

@@ -14,6 +14,18 @@ export function hostMatches(pattern: string, host: string): boolean {
 }
 
 /**
+ * How specific a listener hostname is for a host or TLS server name: lower is better; null when
+ * it does not match. Exact first, then wildcards with more characters, then no hostname
+ * (spec digest 3.3 and 9.2: the most specific listener is chosen).
+ */
+export function hostnameRank(hostname: string | null | undefined, host: string | undefined): number | null {
+  if (hostname === null || hostname === undefined) return 1_000_000;
+  if (host === undefined) return null;
+  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
+  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
+}
+
+/**
  * Intersection of a listener hostname and one route hostname, or `null` when they share no host.
  * `undefined` on either side means "any". The result is the more specific of the two.
  */
