@@ -6,7 +6,8 @@
 import { GatewayConfigError, GatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
-import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
+import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
+import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildServing, type ServingPlan } from '../model/certificates.js';
 import { buildIR } from '../ir/build.js';
