@@ -9,7 +9,7 @@ import { loadManifests, resourceKey, type Manifests, type Resource } from '../re
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
-import { buildServing, type ServingPlan } from '../model/certificates.js';
+import { buildServing, type ServingPlan } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
 import type { Decision, RouteRequest } from '../types.js';
@@ -125,8 +125,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const keys = loaded.resources.map(resourceKey);
     const seen = new Map<Resource, number>();
     loaded.resources.forEach((r, i) => seen.set(r, firstSeen.get(keys[i]!) ?? nowSecond));
-    const grouped = groupResources(loaded.resources);
-    const model = resolveAttachments(grouped, {
+    const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
@@ -142,7 +141,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, grouped.secrets) };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
   };
 
   let current = build(options.manifests);

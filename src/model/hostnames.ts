@@ -82,3 +82,15 @@ export function normalizeRequestHost(host: string | undefined): string | undefin
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h;
 }
+
+/**
+ * How well a certificate name covers a server name: 0 exact, then wildcards by length
+ * (`*.a.example.com` beats `*.example.com`); null when it does not. Certificate wildcards
+ * cover exactly one label (RFC 6125), unlike listener hostnames (spec digest 9.2).
+ */
+export function certificateNameRank(name: string, serverName: string): number | null {
+  if (name === serverName) return 0;
+  if (!name.startsWith('*.')) return null;
+  const dot = serverName.indexOf('.');
+  return dot > 0 && serverName.slice(dot) === name.slice(1) ? 1000 - name.length : null;
+}

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createHandler, socketListenerPorts, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
-import type { ServedListener, ServingPlan } from '../model/certificates.js';
+import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
 import { GatewayError } from '../errors.js';
 import { PortContexts } from './tls-context.js';

@@ -6,8 +6,8 @@
  * One SecureContext per certificate, built once per serving plan.
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { certificateNameRank, type Certificate, type ServedListener } from '../model/certificates.js';
-import { hostnameRank } from '../model/hostnames.js';
+import type { Certificate, ServedListener } from '../gateway/serving.js';
+import { certificateNameRank, hostnameRank } from '../model/hostnames.js';
 
 /** The most specific listener for a server name (undefined: the client sent no SNI), or null. */
 export function chooseListener(listeners: readonly ServedListener[], serverName: string | undefined): ServedListener | null {
