@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Decision, ForwardDecision, HeaderOps, RedirectDecision, RespondDecision } from '../types.js';
+import { answersGrpc, grpcStatusFor, sendGrpcStatus } from './protocols/grpc.js';
 
 /** What the gateway reports about an answer it gave itself: the detail that the client never sees. */
 export interface ErrorInfo {
@@ -32,6 +33,11 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Foun
  */
 export function sendError(res: ServerResponse, status: number, reason: string, message: string, out: Outgoing, headers: Record<string, string> = {}, error?: unknown): void {
   if (status >= 500) out.onError?.(error === undefined ? { status, reason, message } : { status, reason, message, error });
+  if (answersGrpc(res)) {
+    // A gRPC client reads grpc-status, not the HTTP status; the message stays the generic reason.
+    sendGrpcStatus(res, grpcStatusFor(status, reason), reason, headers);
+    return;
+  }
   if (res.headersSent) {
     res.destroy();
     return;
