@@ -15,8 +15,8 @@ import { dirname, join } from 'node:path';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
-import { prepared, proxy, requestHasBody, type UpstreamOptions } from './proxy.js';
-import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
+import { proxy, requestHasBody, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
+import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 import { isH2cBackend, proxyH2 } from './protocols/h2.js';
 import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
 import { DEFAULT_RETRY_BODY_BYTES, proxyWithRetries, type AttemptBody, type AttemptHooks } from './protocols/retry.js';
@@ -46,16 +46,31 @@ export interface AdapterOptions {
   watch?: string;
   /** The listener port this server stands for. Default: none, so listeners on every port are candidates. */
   port?: number;
+  /**
+   * Limits for every URL backend (a backend's own `{ url, ... }` fields override them): pool
+   * size and queue bound per origin, headers and body timeouts, slow-client bounds. Defaults:
+   * `{ connections: 128, maxQueued: 256, headersTimeout: 15000, bodyTimeout: 15000, clientTimeout: 30000, responseBuffer: 262144 }`.
+   */
+  upstream?: UpstreamLimits;
   /** The most mirror requests in flight at once; more are dropped. Default 64. */
   maxMirrorsInFlight?: number;
   /** Largest request body a mirror copy carries, in bytes; a larger one skips the mirror (counted). Default 262,144. */
   maxMirrorBodyBytes?: number;
   /** Largest request body kept to replay on a retry, in bytes; a larger one is sent once, unretried. Default 65,536. */
   maxRetryBodyBytes?: number;
-  /** Proxied upgrades (WebSocket): handshake and idle timeouts. */
+  /** Proxied upgrades (WebSocket): handshake and idle timeouts; for Express and Fastify, whether to wire the server's upgrade event. */
   upgrade?: UpgradeOptions;
-  /** Called when the gateway answers with a 5xx of its own or an upstream fails. */
-  onError?: (info: { status: number; reason: string; message: string }) => void;
+  /**
+   * Called with the detail (`{ status, reason, message, error? }`) when the gateway answers a
+   * 5xx itself: an upstream failed, an in-process handler threw, no backend is registered. The
+   * client only sees the status text and reason code. Default: none (Fastify: `request.log.error`).
+   */
+  onError?: (info: ErrorInfo) => void;
+  /**
+   * Put the detail message (upstream origin, error code, exception text) in the gateway's own
+   * error bodies. For development only. Default false: `503 Service Unavailable: upstream-refused`.
+   */
+  exposeErrors?: boolean;
   /** Called after each reload triggered by `watch`. */
   onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
 }
@@ -75,11 +90,14 @@ export interface GatewayHandler {
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The gateway (route, explain, status, reload). */
   readonly router: GatewayRouter;
-  /** Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s when given. */
-  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision;
+  /**
+   * Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s
+   * when given; `onError` replaces the option's for this request (a per-request logger).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision;
   /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes) so far. */
   readonly mirrorStats: MirrorStats;
-  /** Stops watching files. */
+  /** Stops watching files and closes the upstream connection pools. */
   close(): void;
 }
 
@@ -89,18 +107,20 @@ export interface GatewayHandler {
  */
 export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
+  const upstreams = new Upstreams(validateUpstream(options.upstream));
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
-  const out: Outgoing = options.onError ? { onError: options.onError } : {};
-  const mirrors = createMirrors(backends, { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
+  const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
+  const mirrors = createMirrors(backends, (spec) => upstreams.prepare(spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
   const maxRetryBody = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision => {
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision => {
     const d = router.route(toRouteRequest(req, options.port));
+    const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
-      forward(req, res, d);
+      forward(req, res, d, out);
     } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
       onUnmatched();
     } else {
@@ -109,7 +129,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     return d;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing): void => {
     // A response that fails after the gateway answered must never crash the process.
     res.on('error', ignore);
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
@@ -134,12 +154,12 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
           },
           run: (dn, body, hooks) => {
             const sn = dn.registered !== undefined ? backends[dn.registered] : undefined;
-            return sn === undefined || typeof sn === 'function' ? null : sendUpstream(req, res, dn, sn, undefined, body, hooks);
+            return sn === undefined || typeof sn === 'function' ? null : sendUpstream(req, res, dn, sn, out, undefined, body, hooks);
           },
         });
         return;
       }
-      sendUpstream(req, res, d, spec, requestTimeout, undefined, undefined);
+      sendUpstream(req, res, d, spec, out, requestTimeout, undefined, undefined);
       return;
     }
     if (requestTimeout) {
@@ -168,26 +188,27 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     try {
       const r = spec(req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out));
+        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e));
       }
     } catch (e) {
-      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out);
+      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
     }
   };
 
   /** One try to an upstream URL, over HTTP/2 with prior knowledge for h2c backends, else HTTP/1.1. */
-  const sendUpstream = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined) => {
+  const sendUpstream = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined) => {
     const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
+    const target = upstreams.prepare(spec);
     if (isH2cBackend(d, spec)) {
-      const p = prepared(spec);
-      return proxyH2(req, res, d, p, out, { hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
+      return proxyH2(req, res, d, target, out, { hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
     }
-    return proxy(req, res, d, spec, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
+    return proxy(req, res, d, target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // A socket error after the gateway gave up on it must never crash the process.
     socket.on('error', ignore);
+    const out = baseOut;
     const d = router.route(toRouteRequest(req, options.port));
     if (d.type !== 'forward') {
       answerUpgradeDecision(socket, d, out);
@@ -211,8 +232,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       }
       return;
     }
-    const p = prepared(spec);
-    proxyUpgrade(req, socket, head, d, p, out, options.upgrade);
+    proxyUpgrade(req, socket, head, d, upstreams.prepare(spec), out, options.upgrade);
   };
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
@@ -223,16 +243,28 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     handle: { value: handle },
     upgrade: { value: upgrade, enumerable: true },
     mirrorStats: { get: () => ({ ...mirrors.stats }) },
-    close: { value: () => watcher?.close() },
+    close: {
+      value: () => {
+        watcher?.close();
+        upstreams.close();
+      },
+    },
   });
   return handler;
 }
 
 function ignore(): void {}
 
+/**
+ * The listener port of each socket `listen()` accepted: a request on such a socket routes on
+ * that port when the handler has no `port` option.
+ */
+export const socketListenerPorts = new WeakMap<object, number>();
+
 /** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
 export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {
   const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean; servername?: string | false }) | null;
+  if (port === undefined && socket) port = socketListenerPorts.get(socket);
   const encrypted = socket?.encrypted === true;
   const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   const rr: RouteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, scheme: encrypted ? 'https' : 'http' };
@@ -276,10 +308,19 @@ function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
   else req.headers = headers;
 }
 
+const failOption = (msg: string): never => {
+  throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
+};
+
+function validateUpstream(limits: UpstreamLimits | undefined): UpstreamLimits {
+  if (limits === undefined) return {};
+  if (typeof limits !== 'object' || limits === null) failOption(`The option upstream must be an object of limits, got ${JSON.stringify(limits)}.`);
+  validateLimits('upstream', limits, failOption);
+  return limits;
+}
+
 function validateBackends(backends: AdapterOptions['backends']): Record<string, BackendSpec> {
-  const fail = (msg: string) => {
-    throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
-  };
+  const fail = failOption;
   if (backends === undefined) return {};
   if (typeof backends !== 'object' || backends === null) fail('The option backends must be an object keyed by backend reference (name, name:port or namespace/name:port).');
   for (const [k, v] of Object.entries(backends)) {
@@ -288,6 +329,7 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
     if (typeof v !== 'function' && (typeof url !== 'string' || !/^https?:\/\//.test(url))) {
       fail(`The option backends['${k}'] must be a handler (req, res) => void, a URL such as 'http://127.0.0.1:9080', or { url, ... }; got ${JSON.stringify(v)}.`);
     }
+    if (typeof v === 'object' && v !== null) validateLimits(`backends['${k}']`, v as UpstreamOptions, fail);
   }
   return backends;
 }
@@ -295,15 +337,22 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
 // ---------------------------------------------------------------------------------------------
 // Watching manifests
 
-/** Reads a manifest file, or every .yaml/.yml/.json file of a directory (ignoring `..` entries). */
+/**
+ * The manifest files a path stands for: the file itself, or every .yaml/.yml/.json file of a
+ * directory, sorted, not recursing, ignoring dot entries (`..data`) and route-test files
+ * (`*.test.yaml`, docs/testing.md).
+ */
+export function manifestFilesOf(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f) && !/\.test\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
+}
+
+/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf). */
 export function readManifestPath(path: string): string[] {
-  if (statSync(path).isDirectory()) {
-    return readdirSync(path)
-      .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f))
-      .sort()
-      .map((f) => readFileSync(join(path, f), 'utf8'));
-  }
-  return [readFileSync(path, 'utf8')];
+  return manifestFilesOf(path).map((f) => readFileSync(f, 'utf8'));
 }
 
 /**
@@ -348,4 +397,4 @@ function safeRead(path: string): string[] | null {
   }
 }
 
-export type { UpstreamOptions };
+export type { ErrorInfo, UpstreamLimits, UpstreamOptions };

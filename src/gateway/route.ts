@@ -7,7 +7,7 @@ import { retryPlan, type RetryPlan } from './retry.js';
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
-import { hostMatches } from '../model/hostnames.js';
+import { hostnameRank } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
@@ -272,14 +272,6 @@ function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['st
 
 // ---------------------------------------------------------------------------------------------
 // Listener selection
-
-/** How specific a listener hostname is for a host: lower is better; null when it does not match. */
-function hostnameRank(hostname: string | null, host: string | undefined): number | null {
-  if (hostname === null) return 1_000_000;
-  if (host === undefined) return null;
-  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
-  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
-}
 
 function listenerRef(gw: IR.Gateway, l: IR.Listener): ListenerRef {
   return { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
@@ -647,6 +639,8 @@ export interface Explanation {
   pick: PickTrace | null;
   /** How the adapters carry out the rule's retry stanza (GEP-1731) for a forward; null without one. */
   retry: RetryPlan | null;
+  /** Hints about the request itself, e.g. a host-less request to hostname-only routes. Absent when none. */
+  notes?: string[];
 }
 
 /** Explains one request: the decision plus every step that led to it. Never throws. */
@@ -673,6 +667,8 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
     pick: trace.pick ?? null,
     retry: decision.type === 'forward' ? retryPlan(decision) : null,
   };
+  const hostless = hostlessNote(req, decision, trace.listener);
+  if (hostless !== null) out.notes = [hostless];
   const cl = trace.listener?.listener;
   if (!cl || trace.listener?.misdirected) return out;
   const vhosts = vhostsFor(cl, req.host);
@@ -686,6 +682,16 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
     }
   });
   return out;
+}
+
+/** A request without a Host that got a 404 while listeners or routes of this Gateway name hostnames. */
+function hostlessNote(req: RequestView, d: Decision, choice: ListenerChoice | undefined): string | null {
+  if (req.host !== undefined || d.type !== 'respond' || (d.reason !== 'no-route' && d.reason !== 'no-listener')) return null;
+  const names = new Set<string>();
+  for (const l of choice?.considered ?? []) if (l.hostname !== null) names.add(l.hostname);
+  for (const vh of choice?.listener?.listener.vhosts ?? []) if (vh.hostname !== null) names.add(vh.hostname);
+  if (names.size === 0) return null;
+  return `The request has no Host, so listeners and routes with hostnames (${[...names].join(', ')}) cannot match it; give the request a host.`;
 }
 
 function explainCandidate(rt: Runtime, vh: CompiledVHost, m: IR.Match, req: RequestView, winner: IR.Match | null, active: boolean): CandidateExplanation {

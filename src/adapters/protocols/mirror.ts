@@ -12,7 +12,7 @@ import { ServerResponse as NodeServerResponse, type IncomingMessage, type Server
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
-import { prepared, requestHasBody, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from '../proxy.js';
+import { requestHasBody, stripHopByHop, timeoutSignal, upstreamPath, type PreparedUpstream, type UpstreamOptions } from '../proxy.js';
 import { isH2cBackend, sendH2AndForget } from './h2.js';
 
 /** Default for `maxMirrorBodyBytes`. */
@@ -65,7 +65,7 @@ export function collectBody(req: IncomingMessage, limit: number, done: (body: Bu
 }
 
 /** The mirror sender of one handler. */
-export function createMirrors(backends: Record<string, Backend>, o: { maxInFlight: number; maxBodyBytes: number }): { send(req: IncomingMessage, targets: readonly MirrorTarget[]): void; stats: MirrorStats } {
+export function createMirrors(backends: Record<string, Backend>, prepare: (spec: UpstreamOptions) => PreparedUpstream, o: { maxInFlight: number; maxBodyBytes: number }): { send(req: IncomingMessage, targets: readonly MirrorTarget[]): void; stats: MirrorStats } {
   const stats: MirrorStats = { inFlight: 0, dropped: 0, skipped: 0 };
 
   const sendOne = (m: MirrorTarget, body: Buffer): void => {
@@ -104,7 +104,7 @@ export function createMirrors(backends: Record<string, Backend>, o: { maxInFligh
       return;
     }
     // Origin and path are given apart: a mirror can only reach its configured origin.
-    const target = prepared(spec);
+    const target = prepare(spec);
     if (isH2cBackend(m, spec)) {
       delete headers.host;
       delete headers['content-length'];
