@@ -200,7 +200,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
     const target = upstreams.prepare(spec);
     if (isH2cBackend(d, spec)) {
-      return proxyH2(req, res, d, target, out, { hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
+      return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
     }
     return proxy(req, res, d, target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
   };

@@ -83,6 +83,8 @@ function grpcManifests(): Obj[] {
         { matches: [rpc(SERVICE, 'EchoThree')], backendRefs: [{ name: 'echo-dead', port: 8080 }] },
       ],
     }),
+    // GRPCRoute has no timeouts; an HTTPRoute on another host may carry gRPC with one.
+    { apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'slow', namespace: 'default' }, spec: { parentRefs: [{ name: 'gw' }], hostnames: ['slow.example.com'], rules: [{ backendRefs: [{ name: 'echo-v1', port: 8080 }], timeouts: { backendRequest: '300ms' } }] } },
   ];
 }
 
@@ -170,6 +172,15 @@ describe.each(h2cMounts)('%s: gRPC through GRPCRoutes', (_label, mount) => {
     );
     unknown.close();
     expect(code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('answers a backend timeout with DEADLINE_EXCEEDED', async () => {
+    const slow = echoClient(gw.address, 'slow.example.com');
+    try {
+      expect((await callUnary(slow, 'Slow')).code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    } finally {
+      slow.close();
+    }
   });
 
   it('answers an unreachable backend with UNAVAILABLE', async () => {

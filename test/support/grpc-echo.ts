@@ -31,6 +31,7 @@ export const echoDefinition = {
   Echo: unary('Echo'),
   EchoTwo: unary('EchoTwo'),
   EchoThree: unary('EchoThree'),
+  Slow: unary('Slow'),
   Count: { ...unary('Count'), responseStream: true },
   Chat: { ...unary('Chat'), requestStream: true, responseStream: true },
 } satisfies grpc.ServiceDefinition;
@@ -77,6 +78,11 @@ export async function startEchoServer(name: string, namespace = 'gateway-conform
     Echo: echo,
     EchoTwo: echo,
     EchoThree: echo,
+    // Answers after 3 s: a timeout's target.
+    Slow: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      const t = setTimeout(() => cb(null, reply(call)), 3_000);
+      call.on('cancelled', () => clearTimeout(t));
+    },
     Count: (call: grpc.ServerWritableStream<unknown, unknown>) => {
       state.calls++;
       const n = (call.request as { n?: number }).n ?? 3;

@@ -129,7 +129,7 @@ export function proxyH2(
   d: ForwardDecision,
   up: H2Upstream,
   out: Outgoing,
-  opts: { requestTimeout?: number; body?: Buffer | Readable | null; hasBody: boolean; attempt?: AttemptHooks },
+  opts: { requestTimeout?: number; headersTimeout?: number; body?: Buffer | Readable | null; hasBody: boolean; attempt?: AttemptHooks },
 ): ExchangeHandle {
   let started = false;
   let done = false;
@@ -183,6 +183,17 @@ export function proxyH2(
       stream.close(constants.NGHTTP2_CANCEL);
       finish();
     }, opts.requestTimeout);
+    t.unref();
+    timers.push(t);
+  }
+  // Without rule timeouts, the upstream's headersTimeout bounds the wait for the response head
+  // (a gRPC stream may then stay open as long as both sides like).
+  const ruled = d.timeouts !== undefined && (d.timeouts.request !== undefined || d.timeouts.backendRequest !== undefined);
+  if (!ruled && opts.headersTimeout) {
+    const ms = opts.headersTimeout;
+    const t = setTimeout(() => {
+      if (!started) cancel(Object.assign(new Error(`no response headers within ${ms} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
+    }, ms);
     t.unref();
     timers.push(t);
   }
