@@ -188,7 +188,6 @@ export function protocolManifests(): Obj[] {
       { matches: prefix('/retry/backend-request-timeout'), retry: { attempts: 2 }, timeouts: { backendRequest: '300ms' }, backendRefs: [ref('flaky')] },
       { matches: prefix('/retry/request-timeout'), retry: { codes: [500], attempts: 5 }, timeouts: { backendRequest: '300ms', request: '1500ms' }, backendRefs: [ref('flaky')] },
       { matches: prefix('/retry/split'), retry: { codes: [503], attempts: 3 }, backendRefs: [ref('always-503', 80, 1), ref('flaky', 80, 1)] },
-      { matches: prefix('/retry/h2c'), retry: { codes: [500], attempts: 1 }, backendRefs: [ref('h2')] },
     ]),
   ];
 }
