@@ -159,6 +159,20 @@ describe('node:http createHandler: mirror bound, existing router, options', () =
     await waitFor(() => gw.handler.mirrorStats.inFlight === 0, 3_000, 'the mirror to fail');
   });
 
+  it('skips and counts a mirror whose request body is over maxMirrorBodyBytes; a body within it is carried (digest 7.5)', async () => {
+    const gw = await serve({ manifests: mirrorManifests, backends: { up: up.url, hang: hang.url }, maxMirrorBodyBytes: 16 });
+    const c = client(gw.url);
+    opened.push(gw, { close: () => c.close() });
+    const before = hang.requests.length;
+    expect((await c.send('/big', { method: 'POST', body: 'x'.repeat(17) })).status).toBe(200);
+    await waitFor(() => gw.handler.mirrorStats.skipped === 1, 3_000, 'the skipped mirror to be counted');
+    expect((await c.send('/small', { method: 'POST', body: 'x'.repeat(16) })).status).toBe(200);
+    await waitFor(() => hang.requests.length === before + 1, 3_000, 'the small mirror');
+    expect(hang.requests.at(-1)!.url).toBe('/small');
+    expect(gw.handler.mirrorStats).toMatchObject({ skipped: 1, dropped: 0 });
+    hang.server.closeAllConnections();
+  });
+
   it('accepts an existing router via { router, backends }', async () => {
     const { createGateway } = await import('../../src/index.js');
     const router = createGateway({ manifests: mirrorManifests, backends: {} });
