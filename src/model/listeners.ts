@@ -162,7 +162,9 @@ function markConflicts(listeners: ListenerModel[]): void {
 export function markPrecedenceConflicts(merged: readonly ListenerModel[]): void {
   for (let i = 0; i < merged.length; i++) {
     const l = merged[i]!;
-    if (!l.valid || l.owner.kind === 'Gateway') continue;
+    // A listener invalid for another reason (a TCP listener, say) still reports the conflict,
+    // which would stand even if it were supported (conformance listenerset-protocol-conflict).
+    if (l.conflicted !== undefined || l.owner.kind === 'Gateway') continue;
     for (let j = 0; j < i; j++) {
       const e = merged[j]!;
       if (!e.valid || e.owner === l.owner || e.port !== l.port) continue;
