@@ -122,10 +122,16 @@ function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel 
  */
 function finishGateway(g: GatewayModel): void {
   markPrecedenceConflicts(g.merged);
-  finishListeners(g.merged);
+  // spec.infrastructure.parametersRef: no parameters kind is supported, so the Gateway is not
+  // accepted (digest 10.3 InvalidParameters; conformance gateway-invalid-parameters-ref), and
+  // neither its listeners nor its ListenerSets' are programmed.
+  const params = g.resource.spec.infrastructure?.parametersRef;
+  finishListeners(g.merged, params ? 'its Gateway is not accepted (infrastructure.parametersRef)' : undefined);
   const listeners = g.listeners;
   const valid = listeners.filter((l) => l.valid).length;
-  if (valid === listeners.length) {
+  if (params) {
+    g.checks.push(check('Accepted', 'False', 'InvalidParameters', `infrastructure.parametersRef ${params.group}/${params.kind}/${params.name} is not supported by gateway-api-router; remove parametersRef`));
+  } else if (valid === listeners.length) {
     g.checks.push(check('Accepted', 'True', 'Accepted', 'Gateway is accepted'));
   } else if (valid > 0) {
     const bad = listeners.filter((l) => !l.valid).map((l) => l.name).join(', ');

@@ -7,7 +7,7 @@ import type { Listener } from '../resources/schemas-gateway.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { effectiveHostnames } from './hostnames.js';
-import type { References } from './references.js';
+import type { Certificate, References } from './references.js';
 
 /** Route kinds this library serves. */
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
@@ -45,6 +45,8 @@ export interface ListenerModel {
   programmed: boolean;
   attachedRoutes: number;
   allowedRoutes: Listener['allowedRoutes'];
+  /** TLS mode and the certificates of its certificateRefs that resolved (all of them when programmed). */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
 }
 
 const ROUTE_KINDS_BY_PROTOCOL: Record<string, RouteKind[]> = {
@@ -100,13 +102,15 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
 
   // certificateRefs (HTTPS, and TLS with Terminate), resolved from the declaring object: a
   // ReferenceGrant to a Gateway does not extend to its ListenerSets, nor the reverse (GEP-1713).
+  const certificates: Certificate[] = [];
   if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
     for (const ref of l.tls.certificateRefs ?? []) {
-      const failed = refs.certificateRef(owner, ref);
-      if (failed) {
-        refChecks.push(failed);
+      const r = refs.certificateRef(owner, ref);
+      if ('type' in r) {
+        refChecks.push(r);
         break;
       }
+      certificates.push(r);
     }
   }
   if (refChecks.length === 0) refChecks.push(ALL_RESOLVED);
@@ -126,6 +130,7 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
     programmed: false,
     attachedRoutes: 0,
     allowedRoutes: l.allowedRoutes,
+    tls: l.tls ? { mode: l.tls.mode, certificates } : null,
   };
 }
 
@@ -180,9 +185,10 @@ export function markPrecedenceConflicts(merged: readonly ListenerModel[]): void 
 
 /**
  * Completes the listeners a Gateway serves (its own, then its ListenerSets'): Conflicted False
- * on the valid ones, OverlappingTLSConfig, and Programmed.
+ * on the valid ones, OverlappingTLSConfig, and Programmed. `blocked`: why none can be programmed,
+ * whatever its own state (the Gateway is not accepted).
  */
-export function finishListeners(merged: readonly ListenerModel[]): void {
+export function finishListeners(merged: readonly ListenerModel[], blocked?: string): void {
   for (const l of merged) {
     if (l.valid && l.conflicted === undefined) l.checks.push(check('Conflicted', 'False', 'NoConflicts', 'No conflicts'));
   }
@@ -197,11 +203,13 @@ export function finishListeners(merged: readonly ListenerModel[]): void {
     }
   }
   for (const l of merged) {
-    l.programmed = l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
+    l.programmed = blocked === undefined && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
     l.checks.push(
       l.programmed
         ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')
-        : check('Programmed', 'False', l.conflicted ?? 'Invalid', 'Listener is not programmed: see its Accepted, Conflicted and ResolvedRefs conditions'),
+        : blocked !== undefined
+          ? check('Programmed', 'False', 'Invalid', `Listener is not programmed: ${blocked}`)
+          : check('Programmed', 'False', l.conflicted ?? 'Invalid', 'Listener is not programmed: see its Accepted, Conflicted and ResolvedRefs conditions'),
     );
   }
 }
