@@ -33,12 +33,13 @@ export function respond(listener: ListenerRef | null, status: number, reason: Re
 }
 
 export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null): Decision {
-  if (req.path.charCodeAt(0) !== 47 /* / */) return respond(null, 400, 'bad-request', `The request path ${JSON.stringify(req.request.path)} does not start with "/".`);
+  // A request that cannot be normalised (path, query, Host, method) is never routed (digest 11).
+  if (req.invalid !== null) return respond(null, 400, 'bad-request', req.invalid);
   const hit = find(rt.matcher, req, rt.options.hostFallthrough, trace === null ? null : trace.find);
   if (isMiss(hit)) {
-    if (hit.miss === 'no-listener') return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+    if (hit.miss === 'no-listener') return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.port !== undefined ? `port ${req.port} ` : ''}host ${req.host ?? '(none)'}.`);
     const lref = hit.listener!.ref;
-    if (hit.miss === 'misdirected') return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.request.sni} selected.`);
+    if (hit.miss === 'misdirected') return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.sni} selected.`);
     return respond(lref, 404, 'no-route', `No route on listener ${lref.name} matches ${req.method} ${req.path}${req.host ? ` for host ${req.host}` : ''}.`);
   }
   const lref = hit.listener;
@@ -49,13 +50,13 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   const fast = p.fast;
   if (fast !== null && trace === null) {
     // Hot path: no filters, no session, one valid backend. Two allocations: request and Decision.
-    const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+    const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
     return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
   }
   const rr = p.rr;
   // Only the answers other than forward need this one (forward builds its own fields).
   const matchedOf = () => ({ route: routeRef, rule: ruleRef, match: matchIndex });
-  const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+  const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
   // Filter state and context exist only for rules that have filters.
   let state: FilterState | null = null;
   let fctx: FilterContext | null = null;

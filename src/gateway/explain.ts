@@ -8,6 +8,7 @@ import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import type { ListenerTrace, FindTrace, TestedCandidate } from '../match/find.js';
 import type { RequestView } from '../match/request.js';
+import { canonicalPathValue } from '../match/normalize.js';
 import type { PickTrace } from './decide.js';
 import type { Runtime } from './runtime.js';
 
@@ -45,7 +46,7 @@ const SKIPPED = 'a more specific hostname of this listener matches the host, and
 export function buildExplanation(rt: Runtime, req: RequestView, decision: Decision, find: FindTrace, pick: PickTrace | undefined): Explanation {
   const out: Explanation = {
     decision,
-    request: { method: req.method, path: req.path, query: req.rawQuery, host: req.host, scheme: req.scheme, port: req.request.port, sni: req.request.sni },
+    request: { method: req.method, path: req.path, query: req.rawQuery, host: req.host, scheme: req.scheme, port: req.port, sni: req.sni },
     listeners: find.listeners,
     virtualHosts: find.vhosts.map((v) => v.vhost.vhost.hostname),
     candidates: [],
@@ -75,5 +76,6 @@ export function buildExplanation(rt: Runtime, req: RequestView, decision: Decisi
 
 /** How a match the path index did not return for this path fails it, in words. */
 function pathFailure(m: IR.Match, req: RequestView): string {
-  return m.path.type === 'Exact' ? `path ${req.path} is not exactly ${m.path.value}` : `path ${req.path} is not under prefix ${m.path.value} (prefixes match whole segments)`;
+  const value = canonicalPathValue(m.path.value);
+  return m.path.type === 'Exact' ? `path ${req.path} is not exactly ${value}` : `path ${req.path} is not under prefix ${value} (prefixes match whole segments)`;
 }

@@ -15,8 +15,14 @@ export { compileRuntime, type RoutingOptions, type Runtime } from './runtime.js'
 
 /** Routes one request. Never throws. */
 export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
+  let req: RequestView;
   try {
-    return decide(rt, new RequestView(request), null);
+    req = new RequestView(request, rt.options.paths);
+  } catch {
+    return respond(null, 400, 'bad-request', 'The request could not be read (a field threw when read).');
+  }
+  try {
+    return decide(rt, req, null);
   } catch (e) {
     return respond(null, 500, 'bad-request', `Internal error while routing: ${(e as Error).message}`);
   }
@@ -24,7 +30,12 @@ export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
 
 /** Explains one request: the decision plus every step that led to it. Never throws. */
 export function explainRequest(rt: Runtime, request: RouteRequest): Explanation {
-  const req = new RequestView(request);
+  let req: RequestView;
+  try {
+    req = new RequestView(request, rt.options.paths);
+  } catch {
+    req = new RequestView(undefined as unknown as RouteRequest); // a request whose fields throw when read: 400
+  }
   const trace: DecideTrace = { find: newTrace() };
   let decision: Decision;
   try {

@@ -5,6 +5,7 @@
 import type { BackendTarget, ForwardDecision, RouteRef } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compileMatcher, type CompiledMatcher } from '../match/compile.js';
+import type { PathOptions } from '../match/normalize.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
@@ -12,7 +13,7 @@ import { ruleTimeouts, type ExtensionFilter } from '../filters/apply.js';
 import { durationMs } from '../resources/schemas-route.js';
 
 /** Routing options (part of createGateway's options). */
-export interface RoutingOptions {
+export interface RoutingOptions extends PathOptions {
   /** `random` (default; stateless, like Envoy) or `smooth` (deterministic, exact over every window of sum(weights) picks). */
   picker?: 'random' | 'smooth';
   /** Random source in [0, 1) for the `random` picker. Default `Math.random`. */
@@ -91,7 +92,7 @@ export interface Runtime {
   ir: IR.Gateway;
   matcher: CompiledMatcher;
   rules: RuleRuntime[];
-  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number };
+  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number; paths: PathOptions };
 }
 
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
@@ -153,7 +154,13 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     ir,
     matcher,
     rules,
-    options: { picker, hostFallthrough: options.hostFallthrough ?? false, random, extensions: options.extensions ?? {} },
+    options: {
+      picker,
+      hostFallthrough: options.hostFallthrough ?? false,
+      random,
+      extensions: options.extensions ?? {},
+      paths: { mergeSlashes: options.mergeSlashes === true, escapedSlashes: options.escapedSlashes ?? 'keep' },
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { compileFullMatch } from '../resources/regex.js';
 import type { RequestView } from './request.js';
+import { canonicalPathValue } from './normalize.js';
 
 /**
  * One compiled condition of a match, naming itself: `test` is what route() runs, `why` says
@@ -175,8 +176,13 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, payload: (m: I
     const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
-    else if (p.type === 'Exact') push(exactOwn, nodeFor(root, p.value, p.value.length), c);
-    else push(prefixOwn, nodeFor(root, p.value, prefixEnd(p.value)), c);
+    else {
+      // Requests are normalised before matching; the configured value gets the same treatment
+      // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
+      const v = canonicalPathValue(p.value);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v)), c);
+    }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes);
   return root;

@@ -205,11 +205,11 @@ function bestListener(m: CompiledMatcher, protocol: string, port: number | undef
  */
 function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace | null): CompiledListener | typeof MISDIRECTED | null {
   const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
-  const port = req.request.port;
+  const port = req.port;
   const byHost = bestListener(m, protocol, port, req.host);
   let chosen: CompiledListener | typeof MISDIRECTED | null = byHost;
   let selected = byHost;
-  const sni = protocol === 'HTTPS' && req.request.sni !== undefined ? req.request.sni.toLowerCase() : undefined;
+  const sni = protocol === 'HTTPS' && req.sni !== undefined ? req.sni.toLowerCase() : undefined;
   if (sni !== undefined) {
     const bySni = bestListener(m, protocol, port, sni);
     chosen = bySni === null ? null : byHost !== null && byHost !== bySni ? MISDIRECTED : byHost === null && req.host !== undefined ? null : bySni;
@@ -234,5 +234,5 @@ function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace |
 
 /** For a misdirected request: the listener the SNI chose (whose ref the 421 names). */
 function misdirectedListener(m: CompiledMatcher, req: RequestView): CompiledListener | null {
-  return bestListener(m, req.scheme === 'https' ? 'HTTPS' : 'HTTP', req.request.port, req.request.sni?.toLowerCase());
+  return bestListener(m, req.scheme === 'https' ? 'HTTPS' : 'HTTP', req.port, req.sni?.toLowerCase());
 }
