@@ -38,6 +38,8 @@ export interface Explanation {
   virtualHosts: (string | null)[];
   candidates: CandidateExplanation[];
   pick: PickTrace | null;
+  /** Hints about the request itself, e.g. a host-less request to hostname-only routes. Absent when none. */
+  notes?: string[];
 }
 
 const SKIPPED = 'a more specific hostname of this listener matches the host, and requests do not fall through to less specific hostnames';
@@ -52,6 +54,8 @@ export function buildExplanation(rt: Runtime, req: RequestView, decision: Decisi
     candidates: [],
     pick: pick ?? null,
   };
+  const hostless = hostlessNote(req, decision, find);
+  if (hostless !== null) out.notes = [hostless];
   const winner = find.winner;
   for (const vt of find.vhosts) {
     const tested = new Map<IR.Match, TestedCandidate>();
@@ -72,6 +76,16 @@ export function buildExplanation(rt: Runtime, req: RequestView, decision: Decisi
     }
   }
   return out;
+}
+
+/** A request without a Host that got a 404 while listeners or routes of this Gateway name hostnames. */
+function hostlessNote(req: RequestView, d: Decision, find: FindTrace): string | null {
+  if (req.host !== undefined || d.type !== 'respond' || (d.reason !== 'no-route' && d.reason !== 'no-listener')) return null;
+  const names = new Set<string>();
+  for (const l of find.listeners) if (l.hostname !== null) names.add(l.hostname);
+  for (const vh of find.listener?.listener.vhosts ?? []) if (vh.hostname !== null) names.add(vh.hostname);
+  if (names.size === 0) return null;
+  return `The request has no Host, so listeners and routes with hostnames (${[...names].join(', ')}) cannot match it; give the request a host.`;
 }
 
 /** How a match the path index did not return for this path fails it, in words. */
