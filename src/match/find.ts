@@ -3,7 +3,7 @@
  * index, then the first candidate whose compiled checks pass (section 5). route() calls it
  * without a trace; explain() passes a trace and reads what the same walk saw.
  */
-import { hostMatches } from '../model/hostnames.js';
+import { hostnameRank } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
 import type { RequestView } from './request.js';
 
@@ -162,14 +162,6 @@ function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHo
 // Listener selection (spec digest section 3)
 
 const MISDIRECTED = Symbol('misdirected');
-
-/** How specific a listener hostname is for a host: lower is better; null when it does not match. */
-function hostnameRank(hostname: string | null, host: string | undefined): number | null {
-  if (hostname === null) return 1_000_000;
-  if (host === undefined) return null;
-  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
-  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
-}
 
 /** 0 when a listener may take the request; otherwise why not (1 protocol, 2 port, 3 not programmed). */
 function ineligible(cl: CompiledListener, protocol: string, port: number | undefined): 0 | 1 | 2 | 3 {

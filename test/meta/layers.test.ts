@@ -1,12 +1,12 @@
 // The pipeline runs in one direction: a folder of src/ imports only from folders to its left
 // (plus types.ts and errors.ts). See STYLE: resources -> model -> ir -> match -> pick -> filters
-// -> gateway -> adapters -> testing -> cli.
+// -> gateway -> adapters -> server -> testing -> cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'testing', 'cli'];
+const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'server', 'testing', 'cli'];
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function files(dir: string): string[] {
@@ -41,7 +41,9 @@ describe('layering', () => {
   // model/ holds one file per concern of the spec's resource model (issue 14): gateways and
   // listeners, references and grants, route attachment, hostnames, condition vocabulary, status.
   // Merging any two of them would put two concepts in one file, so it gets a deliberate exception.
-  const LIMITS: Record<string, number> = { model: 6 };
+  // gateway/ composes the request-time layers (issue 13): the composition root (create), the
+  // runtime compilation, decide, explain, the route()/explain() entries, and the serving plan.
+  const LIMITS: Record<string, number> = { model: 6, gateway: 6 };
 
   // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
   it('a folder holds at most about four files', () => {
