@@ -101,7 +101,9 @@ export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unkn
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
-      const ref: ListenerRef = Object.freeze({ gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname });
+      const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+      if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
+      const ref = Object.freeze(r);
       const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
       for (const vh of l.vhosts) {
         const compiled = compileVHost(vh, ref, payloadFor);

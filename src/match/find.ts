@@ -24,6 +24,8 @@ export function isMiss(f: Found): f is Miss {
 /** One listener as explain() reports it. */
 export interface ListenerTrace {
   name: string;
+  /** `namespace/name` of the ListenerSet that declares the listener, if one does. */
+  listenerSet?: string;
   port: number;
   protocol: string;
   hostname: string | null;
@@ -218,7 +220,7 @@ function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace |
         cl === selected ? 'selected' :
         hostnameRank(l.hostname, sni ?? req.host) === null ? `hostname ${l.hostname} does not match ${sni ?? req.host ?? '(no host)'}` :
         'less specific than the selected listener';
-      trace.listeners.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
+      trace.listeners.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
     }
   }
   return chosen;

@@ -38,12 +38,13 @@ describe('layering', () => {
     }
   });
 
-  // model/ holds one file per concern of the spec's resource model (issue 14): gateways and
-  // listeners, references and grants, route attachment, hostnames, condition vocabulary, status.
-  // Merging any two of them would put two concepts in one file, so it gets a deliberate exception.
+  // model/ holds one file per concern of the spec's resource model (issue 14): Gateways and
+  // ListenerSets, listeners and their conflicts, references and grants, route attachment,
+  // hostnames, the condition vocabulary, status. Merging any two would put two concepts in one
+  // file, so the layer gets a deliberate exception.
   // gateway/ composes the request-time layers (issue 13): the composition root (create), the
   // runtime compilation, decide, explain, the route()/explain() entries, and the serving plan.
-  const LIMITS: Record<string, number> = { model: 6, gateway: 6 };
+  const LIMITS: Record<string, number> = { model: 7, gateway: 6 };
 
   // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
   it('a folder holds at most about four files', () => {
