@@ -9,6 +9,7 @@ import { loadManifests, resourceKey, type Manifests, type Resource } from '../re
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+import { buildServing, type ServingPlan } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
@@ -49,7 +50,7 @@ export interface GatewayOptions extends RoutingOptions {
 }
 
 /** The conformance features this implementation supports, written to GatewayClass status. */
-export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ListenerSet', 'ReferenceGrant'];
 
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status
@@ -62,6 +63,7 @@ export interface Snapshot {
   status: StatusList;
   ir: IR.Gateway;
   runtime: Runtime;
+  serving: ServingPlan;
 }
 
 /** What a backend receives for a request, as {@link GatewayRouter.inject} computes it. */
@@ -97,6 +99,11 @@ export interface GatewayRouter {
   inject(request: RouteRequest): InjectedRequest | null;
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
+  /**
+   * What `listen()` opens: the served Gateway's programmed listeners with their certificates
+   * (private keys included: never log it). A new object after each reload. See docs/listeners.md.
+   */
+  readonly serving: ServingPlan;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
   statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace?: string): Extract<StatusObject, { kind: K }> | undefined;
   /**
@@ -153,7 +160,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
   };
 
   let current = build(options.manifests);
@@ -169,6 +176,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     get ir() {
       return current.ir;
+    },
+    get serving() {
+      return current.serving;
     },
     route(request) {
       return routeRequest(current.runtime, request);

@@ -6,7 +6,7 @@
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
-import { hostMatches } from '../model/hostnames.js';
+import { hostnameRank } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
@@ -272,23 +272,18 @@ function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['st
 // ---------------------------------------------------------------------------------------------
 // Listener selection
 
-/** How specific a listener hostname is for a host: lower is better; null when it does not match. */
-function hostnameRank(hostname: string | null, host: string | undefined): number | null {
-  if (hostname === null) return 1_000_000;
-  if (host === undefined) return null;
-  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
-  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
-}
-
 function listenerRef(gw: IR.Gateway, l: IR.Listener): ListenerRef {
-  return { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+  const ref: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+  if (l.listenerSet !== undefined) ref.listenerSet = l.listenerSet;
+  return ref;
 }
 
 interface ListenerChoice {
   listener: CompiledListener | null;
   /** 421 when the Host belongs to another listener than the SNI chose (connection coalescing). */
   misdirected: boolean;
-  considered: { name: string; port: number; protocol: string; hostname: string | null; outcome: string }[];
+  /** `listenerSet`: `namespace/name` of the ListenerSet that declares the listener, if one does. */
+  considered: { name: string; listenerSet?: string; port: number; protocol: string; hostname: string | null; outcome: string }[];
 }
 
 /**
@@ -308,7 +303,7 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
       port !== undefined && l.port !== port ? `port ${l.port} is not ${port}` :
       !l.programmed ? 'not programmed (see its status conditions)' : '';
     if (outcome === '') eligible.push(cl);
-    if (explain) considered.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
+    if (explain) considered.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
   }
   const best = (name: string | undefined) => {
     let chosen: CompiledListener | null = null;
@@ -337,7 +332,8 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
   if (explain) {
     for (const c of considered) {
       if (c.outcome !== '') continue;
-      const cl = eligible.find((e) => e.listener.name === c.name)!;
+      // Names repeat across a Gateway and its ListenerSets: the ListenerSet tells them apart.
+      const cl = eligible.find((e) => e.listener.name === c.name && e.listener.listenerSet === c.listenerSet)!;
       c.outcome = cl === chosen ? 'selected' : hostnameRank(c.hostname, sni ?? req.host) === null ? `hostname ${c.hostname} does not match ${sni ?? req.host ?? '(no host)'}` : 'less specific than the selected listener';
     }
   }

@@ -16,6 +16,7 @@ describe('public exports', () => {
         "GatewaySchema",
         "HTTPRouteSchema",
         "IssueCodes",
+        "ListenerSetSchema",
         "NamespaceSchema",
         "ReferenceGrantSchema",
         "SUPPORTED_FEATURES",
@@ -28,5 +29,12 @@ describe('public exports', () => {
         "loadManifests",
       ]
     `);
+  });
+});
+
+describe('gateway-api-router/node exports', () => {
+  it('are exactly these runtime names', async () => {
+    const node = await import('../../src/server/node-entry.js');
+    expect(Object.keys(node).sort()).toEqual(['createHandler', 'listen', 'readManifestPath', 'toRouteRequest', 'watchManifests']);
   });
 });

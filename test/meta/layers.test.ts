@@ -1,12 +1,12 @@
 // The pipeline runs in one direction: a folder of src/ imports only from folders to its left
 // (plus types.ts and errors.ts). See STYLE: resources -> model -> ir -> match -> pick -> filters
-// -> gateway -> adapters -> testing -> cli.
+// -> gateway -> adapters -> server -> testing -> cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'testing', 'cli'];
+const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'server', 'testing', 'cli'];
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function files(dir: string): string[] {
@@ -38,10 +38,11 @@ describe('layering', () => {
     }
   });
 
-  // model/ holds one file per concern of the spec's resource model (issue 14): gateways and
-  // listeners, references and grants, route attachment, hostnames, condition vocabulary, status.
-  // Merging any two of them would put two concepts in one file, so it gets a deliberate exception.
-  const LIMITS: Record<string, number> = { model: 6 };
+  // model/ holds one file per concern of the spec's resource model (issue 14): Gateways and
+  // ListenerSets, listeners and their conflicts, references and grants, route attachment,
+  // hostnames, the condition vocabulary, status. Merging any two would put two concepts in one
+  // file, so the layer gets a deliberate exception.
+  const LIMITS: Record<string, number> = { model: 7 };
 
   // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
   it('a folder holds at most about four files', () => {

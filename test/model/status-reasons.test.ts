@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from '../../src/index.js';
 import type { Condition, GatewayOptions, GatewayRouter, StatusObject } from '../../src/index.js';
 import { cond, gatewayStatus, listenerStatus, onlyParent } from './status-helpers.js';
+import { fixedTLSData } from '../support/fixed-cert.js';
 
 // ---------------------------------------------------------------------------------------------
 // Manifest helpers
@@ -54,7 +55,7 @@ function service(name: string, ports: Obj[], namespace = 'default'): Obj {
 }
 
 function secret(name: string, namespace = 'default', type = 'kubernetes.io/tls'): Obj {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' } };
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data: fixedTLSData() };
 }
 
 function referenceGrant(name: string, namespace: string, from: Obj[], to: Obj[]): Obj {
@@ -87,6 +88,7 @@ function allConditions(item: StatusObject): Condition[] {
     case 'GatewayClass':
       return item.status.conditions;
     case 'Gateway':
+    case 'ListenerSet':
       return [...item.status.conditions, ...item.status.listeners.flatMap((l) => l.conditions)];
     default:
       return item.status.parents.flatMap((p) => p.conditions);
@@ -463,7 +465,7 @@ describe('status shape (digest 10.1)', () => {
     const gw = make(manifests());
     for (const item of gw.status.items) {
       const lists: Condition[][] =
-        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : item.status.parents.map((p) => p.conditions);
+        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' || item.kind === 'ListenerSet' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : item.status.parents.map((p) => p.conditions);
       for (const list of lists) expect(new Set(list.map((c) => c.type)).size).toBe(list.length);
     }
   });
