@@ -5,7 +5,7 @@
 export { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from './gateway/create.js';
 export type { GatewayOptions, GatewayRouter, InjectedRequest } from './gateway/create.js';
 export type { CandidateExplanation, Explanation, RoutingOptions } from './gateway/route.js';
-export type { RetryPlan } from './gateway/retry.js';
+export type { RetryPlan } from './filters/retry.js';
 export type { ExtensionAnswer, ExtensionContext, ExtensionFilter } from './filters/apply.js';
 export type { PrecedenceKey } from './ir/precedence.js';
 

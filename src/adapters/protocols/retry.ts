@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { backoffFor, retryPlan } from '../../gateway/retry.js';
+import { backoffFor, retryPlan } from '../../filters/retry.js';
 import type { ForwardDecision } from '../../types.js';
 import { sendError, type Outgoing } from '../respond.js';
 
