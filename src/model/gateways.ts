@@ -32,8 +32,18 @@ export interface ListenerModel {
   programmed: boolean;
   attachedRoutes: number;
   allowedRoutes: Gateway['spec']['listeners'][number]['allowedRoutes'];
-  /** TLS mode and the certificates of its certificateRefs that resolved (all of them when programmed). */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
+  /**
+   * TLS mode, the certificates of its certificateRefs that resolved (all of them when
+   * programmed), and the client-certificate validation of its port (GEP-91), when configured.
+   */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+}
+
+/** Client-certificate validation of an HTTPS listener (GEP-91, `spec.tls.frontend`). */
+export interface FrontendValidation {
+  /** PEM bundle of every caCertificateRef that resolved. */
+  ca: string;
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
 }
 
 export interface GatewayModel {
@@ -147,13 +157,39 @@ function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel 
       ? check('Programmed', 'True', 'Programmed', 'Gateway is programmed')
       : check('Programmed', 'False', 'Invalid', 'No listener is programmed; fix the listeners (see their conditions)'),
   );
+  const validations = [gw.spec.tls?.frontend?.default.validation, ...(gw.spec.tls?.frontend?.perPort ?? []).map((p) => p.tls.validation)];
+  if (validations.some((v) => v?.mode === 'AllowInsecureFallback')) {
+    checks.push(check('InsecureFrontendValidationMode', 'True', 'ConfigurationChanged', 'Client-certificate validation uses AllowInsecureFallback: connections without a valid client certificate are accepted'));
+  }
   return { resource: gw, key, listeners, checks };
+}
+
+/**
+ * The client-certificate validation that applies to an HTTPS listener on `port`: the perPort
+ * entry for the port, else the default (GEP-91). `ca` is null when no caCertificateRef
+ * resolves; `failed` is the ResolvedRefs check of the first that does not.
+ */
+function frontendValidation(gw: Gateway, port: number, refs: References): { ca: string | null; mode: FrontendValidation['mode']; failed: Check | undefined } | null {
+  const fe = gw.spec.tls?.frontend;
+  if (!fe) return null;
+  const perPort = fe.perPort?.find((p) => p.port === port);
+  const validation = perPort ? perPort.tls.validation : fe.default.validation;
+  if (!validation) return null;
+  const pems: string[] = [];
+  let failed: Check | undefined;
+  for (const ref of validation.caCertificateRefs) {
+    const r = refs.caCertificateRef({ kind: 'Gateway', namespace: gw.metadata.namespace! }, ref);
+    if ('pem' in r) pems.push(r.pem);
+    else failed ??= r;
+  }
+  return { ca: pems.length > 0 ? pems.join('\n') : null, mode: validation.mode, failed };
 }
 
 function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], index: number, refs: References): ListenerModel {
   const checks: Check[] = [];
   let valid = true;
   const compatible = ROUTE_KINDS_BY_PROTOCOL[l.protocol] ?? [];
+  const frontend = l.protocol === 'HTTPS' ? frontendValidation(gw, l.port, refs) : null;
   if (!SUPPORTED_PROTOCOLS.has(l.protocol)) {
     valid = false;
     checks.push(check('Accepted', 'False', 'UnsupportedProtocol', `Protocol ${l.protocol} is not supported; gateway-api-router serves HTTP, HTTPS and TLS listeners`));
@@ -163,6 +199,10 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
   } else if (l.protocol === 'HTTPS' && l.tls === undefined) {
     valid = false;
     checks.push(check('Accepted', 'False', 'Invalid', 'An HTTPS listener needs tls with certificateRefs'));
+  } else if (frontend && frontend.ca === null) {
+    // GEP-91: "If ALL CACertificateRefs are invalid ... Accepted ... False, with the Reason NoValidCACertificate".
+    valid = false;
+    checks.push(check('Accepted', 'False', 'NoValidCACertificate', `No caCertificateRef of the client-certificate validation for port ${l.port} resolves; see ResolvedRefs`));
   } else {
     checks.push(check('Accepted', 'True', 'Accepted', 'Listener is accepted'));
   }
@@ -193,6 +233,7 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
       certificates.push(r);
     }
   }
+  if (frontend?.failed && refChecks.length === 0) refChecks.push(frontend.failed);
   if (refChecks.length === 0) refChecks.push(ALL_RESOLVED);
   checks.push(...refChecks);
 
@@ -208,7 +249,7 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
     programmed: false,
     attachedRoutes: 0,
     allowedRoutes: l.allowedRoutes,
-    tls: l.tls ? { mode: l.tls.mode, certificates } : null,
+    tls: l.tls ? { mode: l.tls.mode, certificates, frontend: frontend?.ca ? { ca: frontend.ca, mode: frontend.mode } : null } : null,
   };
 }
 
