@@ -2,7 +2,8 @@
  * The serving plan: what `listen()` opens for the served Gateway. Built with the snapshot, so a
  * reload yields a new plan and the servers see the change by identity.
  */
-import type { FrontendValidation, GatewayModel } from '../model/gateways.js';
+import type { GatewayModel } from '../model/gateways.js';
+import type { FrontendValidation } from '../model/listeners.js';
 import type { Certificate } from '../model/references.js';
 
 export type { Certificate, FrontendValidation };
@@ -14,6 +15,8 @@ export interface ServedListener {
   protocol: string;
   /** Listener hostname; null means any host. */
   hostname: string | null;
+  /** `namespace/name` of the ListenerSet that declares the listener; absent for the Gateway's own. */
+  listenerSet?: string;
   /**
    * TLS settings (HTTPS and TLS listeners): the mode, the certificates of every certificateRef,
    * and the client-certificate validation of the listener's port (GEP-91), if any.
@@ -25,19 +28,21 @@ export interface ServedListener {
 export interface ServingPlan {
   /** `namespace/name` of the Gateway. */
   gateway: string;
-  /** Programmed listeners, in spec order. */
+  /** Programmed listeners: the Gateway's own in spec order, then its ListenerSets' in merged order (spec digest 1.8). */
   listeners: ServedListener[];
 }
 
 /**
- * The serving plan of a Gateway model: its programmed listeners, whose certificateRefs all
- * resolved to usable certificates.
+ * The serving plan of a Gateway model: its programmed listeners, its ListenerSets' included,
+ * whose certificateRefs all resolved to usable certificates.
  */
 export function buildServing(gw: GatewayModel): ServingPlan {
   const listeners: ServedListener[] = [];
-  for (const l of gw.listeners) {
+  for (const l of gw.merged) {
     if (!l.programmed) continue;
-    listeners.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls });
+    const served: ServedListener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls };
+    if (l.owner.kind === 'ListenerSet') served.listenerSet = l.owner.key;
+    listeners.push(served);
   }
   return { gateway: gw.key, listeners };
 }
