@@ -185,8 +185,8 @@ export function protocolManifests(): Obj[] {
       { matches: prefix('/retry/code-all-attempts-2'), retry: { codes: [500, 502, 503, 504], attempts: 2 }, backendRefs: [ref('flaky')] },
       { matches: prefix('/retry/no-status-code-attempts-3'), retry: { attempts: 3 }, backendRefs: [ref('flaky')] },
       // Upstream's httproute-retry-with-timeouts uses 200ms/400ms; the margins here are wider for loaded CI machines.
-      { matches: prefix('/retry/backend-request-timeout'), retry: { attempts: 2 }, timeouts: { backendRequest: '300ms' }, backendRefs: [ref('flaky')] },
-      { matches: prefix('/retry/request-timeout'), retry: { codes: [500], attempts: 5 }, timeouts: { backendRequest: '300ms', request: '1500ms' }, backendRefs: [ref('flaky')] },
+      { matches: prefix('/retry/backend-request-timeout'), retry: { attempts: 2 }, timeouts: { backendRequest: '1s' }, backendRefs: [ref('flaky')] },
+      { matches: prefix('/retry/request-timeout'), retry: { codes: [500], attempts: 5 }, timeouts: { backendRequest: '1s', request: '4s' }, backendRefs: [ref('flaky')] },
       { matches: prefix('/retry/split'), retry: { codes: [503], attempts: 3 }, backendRefs: [ref('always-503', 80, 1), ref('flaky', 80, 1)] },
     ]),
   ];
