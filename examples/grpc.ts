@@ -1,7 +1,6 @@
 // gRPC through a GRPCRoute: the gateway serves h2c on node:http2 and proxies calls over HTTP/2
 // to the backends (appProtocol kubernetes.io/h2c). The service is defined with @grpc/grpc-js's
 // generic definitions (JSON messages here, to need no .proto file).
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { createHandler } from 'gateway-api-router/node';
@@ -19,8 +18,43 @@ async function greeter(version: string): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+// Calls carrying `version: canary` go to v2; every other call to Greeter is split 90/10.
+const manifests = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: grpc-gateway }
+spec:
+  gatewayClassName: router
+  listeners:
+  - { name: h2c, port: 80, protocol: HTTP }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: greeter }
+spec:
+  parentRefs: [{ name: grpc-gateway }]
+  hostnames: [grpc.example.com]
+  rules:
+  - matches: [{ method: { service: demo.Greeter }, headers: [{ name: version, value: canary }] }]
+    backendRefs: [{ name: greeter-v2, port: 50051 }]
+  - matches: [{ method: { service: demo.Greeter } }]
+    backendRefs:
+    - { name: greeter-v1, port: 50051, weight: 90 }
+    - { name: greeter-v2, port: 50051, weight: 10 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: greeter-v1 }
+spec: { ports: [{ port: 50051, appProtocol: kubernetes.io/h2c }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: greeter-v2 }
+spec: { ports: [{ port: 50051, appProtocol: kubernetes.io/h2c }] }
+`;
+
 const handler = createHandler({
-  manifests: readFileSync('examples/grpc-routes.yaml', 'utf8'),
+  manifests,
   backends: { 'greeter-v1:50051': await greeter('v1'), 'greeter-v2:50051': await greeter('v2') },
 });
 const gateway = createServer(handler); // h2c: HTTP/2 with prior knowledge, as gRPC clients speak it

@@ -63,17 +63,20 @@ describe('GRPCRoute precedence (digest 5.3)', () => {
     expect(backendOf(gw.route(call('/z.Svc/Other', { x: '1', y: '2' })))).toBe('d');
   });
 
-  it('GRPCRoutes are matched only for gRPC calls; other requests use the HTTPRoutes of the host', () => {
+  it('GRPCRoutes are matched only for gRPC calls; HTTPRoutes serve the other hosts of the listener', () => {
+    // An HTTPRoute and a GRPCRoute may not share a hostname on one listener (digest 2.2 step 7,
+    // test/model/status-reasons.test.ts), so the two kinds get disjoint hostnames here.
     const gw = createGateway({
       manifests: [
         ...base,
-        grpcRoute('grpc', [{ backendRefs: to('a') }]),
-        { apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: to('web') }] } },
+        { ...grpcRoute('grpc', [{ backendRefs: to('a') }]), spec: { parentRefs: [{ name: 'gw' }], hostnames: ['grpc.example.com'], rules: [{ backendRefs: to('a') }] } },
+        { apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], hostnames: ['www.example.com'], rules: [{ backendRefs: to('web') }] } },
       ],
     });
-    expect(backendOf(gw.route(call('/pkg.Echo/Say')))).toBe('a');
-    expect(backendOf(gw.route({ method: 'GET', path: '/pkg.Echo/Say' }))).toBe('web');
-    expect(backendOf(gw.route({ method: 'POST', path: '/x', headers: { 'content-type': 'application/json' } }))).toBe('web');
+    expect(backendOf(gw.route({ ...call('/pkg.Echo/Say'), host: 'grpc.example.com' }))).toBe('a');
+    expect(backendOf(gw.route({ method: 'GET', path: '/pkg.Echo/Say', host: 'grpc.example.com' }))).toBe(404);
+    expect(backendOf(gw.route({ method: 'GET', path: '/pkg.Echo/Say', host: 'www.example.com' }))).toBe('web');
+    expect(backendOf(gw.route({ method: 'POST', path: '/x', host: 'www.example.com', headers: { 'content-type': 'application/json' } }))).toBe('web');
   });
 });
 
