@@ -43,6 +43,7 @@ export const Reason = {
   NoMatchingParent: 'NoMatchingParent',
   IncompatibleFilters: 'IncompatibleFilters',
   InvalidKind: 'InvalidKind',
+  TargetNotFound: 'TargetNotFound',
   BackendNotFound: 'BackendNotFound',
   NotAllowed: 'NotAllowed',
   ParentNotAccepted: 'ParentNotAccepted',
