@@ -133,7 +133,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
         sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
         return;
       }
-      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls) : spec), out, requestTimeout);
+      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, router.serving.backendClientCertificate) : spec), out, requestTimeout);
       return;
     }
     if (requestTimeout) {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, Pool, buildConnector, type Dispatcher } from 'undici';
-import type { BackendTLS } from '../gateway/serving.js';
+import type { BackendTLS, Certificate } from '../gateway/serving.js';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
 
@@ -395,16 +395,19 @@ const tlsUpstreams = new WeakMap<BackendTLS, WeakMap<UpstreamOptions, UpstreamOp
 /**
  * The upstream options for a backend under a BackendTLSPolicy: its own options with a
  * dispatcher that sends the policy's hostname as SNI and verifies the certificate against the
- * policy's CA bundle (or the system CAs) and its hostname or subjectAltNames. Built once per
- * policy object and upstream (a reload makes new policy objects, so new dispatchers).
+ * policy's CA bundle (or the system CAs) and its hostname or subjectAltNames, presenting the
+ * Gateway's client certificate when it has one. Built once per policy object and upstream (a
+ * reload makes new policy objects, so new dispatchers).
  */
-export function withBackendTLS(spec: UpstreamOptions, tls: BackendTLS): UpstreamOptions {
+export function withBackendTLS(spec: UpstreamOptions, tls: BackendTLS, clientCertificate: Certificate | null): UpstreamOptions {
   let byUpstream = tlsUpstreams.get(tls);
   if (!byUpstream) tlsUpstreams.set(tls, (byUpstream = new WeakMap()));
   let out = byUpstream.get(spec);
   if (!out) {
     const connector = buildConnector({
       ...(tls.ca !== null ? { ca: tls.ca } : {}),
+      // GEP-3155: the Gateway's client certificate, for backends that ask for one.
+      ...(clientCertificate !== null ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}),
       rejectUnauthorized: true,
       checkServerIdentity: (_host: string, cert: PeerCertificate) => verifyBackendIdentity(tls, cert),
     } as buildConnector.BuildOptions);

@@ -4,6 +4,7 @@
  */
 import type { RouteModel } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
+import { check } from '../model/conditions.js';
 import { hostMatches, hostnameRank } from '../model/hostnames.js';
 import type { FrontendValidation, ListenerModel } from '../model/listeners.js';
 import type { BackendTLS, BackendTLSPolicyModel, Certificate } from '../model/references.js';
@@ -51,6 +52,8 @@ export interface ServingPlan {
    * policy applies (the proxy then reads nothing per request).
    */
   backendTLS: Record<string, BackendTLS> | null;
+  /** The client certificate presented to backends under a BackendTLSPolicy (GEP-3155), if configured and resolved. */
+  backendClientCertificate: Certificate | null;
 }
 
 /**
@@ -75,7 +78,7 @@ export function buildServing(gw: GatewayModel, routes: readonly RouteModel[], po
       backendTLS[k] ??= p.tls;
     }
   }
-  return { gateway: gw.key, listeners, backendTLS: Object.keys(backendTLS).length > 0 ? backendTLS : null };
+  return { gateway: gw.key, listeners, backendTLS: Object.keys(backendTLS).length > 0 ? backendTLS : null, backendClientCertificate: gw.backendClientCertificate };
 }
 
 /** The BackendTLSPolicy that applies to a backend, if any: one naming its port first, then one for every port. */
@@ -145,4 +148,27 @@ export function routeTLS(listeners: readonly ServedListener[], serverName: strin
     if (draw < 0) return { listener, route, backend: b.key };
   }
   return { listener, route, backend: route.backends[route.backends.length - 1]!.key };
+}
+
+/** Who terminates TLS for the Gateway's HTTPS and TLS listeners (GatewayOptions.tlsTermination). */
+export type TLSTermination = 'listen' | 'external';
+
+/**
+ * The condition `gateway-api-router.dev/TLSEnforced` on every HTTPS and TLS listener: status
+ * says whether the listener's certificates, client-certificate validation and TLSRoute
+ * passthrough are enforced, and by whom. A handler behind the user's own server routes
+ * requests but sees none of the TLS handshake, so without `listen()` or a declaration the
+ * condition is False (docs/listeners.md).
+ */
+export function markTLSEnforcement(gateways: readonly GatewayModel[], mode: TLSTermination | undefined): void {
+  const type = 'gateway-api-router.dev/TLSEnforced';
+  const c =
+    mode === 'listen'
+      ? check(type, 'True', 'ServedByListen', 'listen() serves this listener: its certificates, client-certificate validation and TLSRoute passthrough are enforced')
+      : mode === 'external'
+        ? check(type, 'True', 'TerminatedExternally', 'TLS is declared terminated before this process (option tlsTermination: external); that terminator must apply this listener\'s certificates and client-certificate validation')
+        : check(type, 'False', 'NotEnforced', "This process does not open this listener: the certificates, client-certificate validation and TLSRoute passthrough in effect are those of the server in front of the handler. Serve with listen(), or declare tlsTermination: 'external'");
+  for (const g of gateways) {
+    for (const l of g.merged) if (l.protocol === 'HTTPS' || l.protocol === 'TLS') l.checks.push(c);
+  }
 }

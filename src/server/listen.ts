@@ -79,6 +79,8 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const userOnReload = options.onReload;
   let refresh: () => Promise<void> = async () => {};
   const handler = createHandler({
+    // listen() serves the listeners itself: status says their TLS settings are enforced.
+    ...('router' in options && options.router ? {} : { tlsTermination: 'listen' as const }),
     ...options,
     onReload: (r) => {
       userOnReload?.(r);

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
-import { caConfigMap, makeCA, type TestCA } from '../support/certs.js';
+import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
 import { G, gateway, httpGet, type Obj } from './helpers.js';
 
 let ca: TestCA;
@@ -106,5 +106,44 @@ describe('BackendTLSPolicy', () => {
     // A policy that cannot be applied does not make the upstream trusted.
     expect((await httpGet(gw.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
     await gw.reload(manifests(policies()));
+  });
+});
+
+describe('the Gateway client certificate for backends (GEP-3155, spec.tls.backend.clientCertificateRef)', () => {
+  it('is presented to an upstream that requires one; without it the upstream refuses (502)', async () => {
+    const clientCA = makeCA('gateway client CA');
+    const mtls = createHttpsServer({ ...ca.server(['backend.internal']), requestCert: true, rejectUnauthorized: true, ca: clientCA.cert }, (req, res) => {
+      res.end(`hello ${(req.socket as TLSSocket).getPeerCertificate().subject.CN}`);
+    });
+    await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(mtls.address() as AddressInfo).port}`;
+    const m = (withCert: boolean): Obj[] => {
+      const [gwObj, ...rest] = manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'backend.internal' })]);
+      const spec = (gwObj as { spec: Obj }).spec;
+      return [{ ...gwObj, spec: { ...spec, ...(withCert ? { tls: { backend: { clientCertificateRef: { name: 'gw-client' } } } } : {}) } }, ...rest, tlsSecret('gw-client', clientCA.client('the-gateway'))];
+    };
+    const g = await listen({ manifests: m(true), backends: { 'good:443': url }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect(await httpGet(g.ports[80]!, 'x.test', '/good')).toEqual({ status: 200, body: 'hello the-gateway' });
+      const s = g.router.statusOf('Gateway', 'gw');
+      expect(s?.kind === 'Gateway' && s.status.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'True' });
+      await g.reload(m(false));
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good')).status).toBe(502);
+    } finally {
+      await g.close();
+      await new Promise<void>((r) => mtls.close(() => r()));
+    }
+  });
+
+  it('a reference to a missing Secret: Gateway ResolvedRefs False InvalidClientCertificateRef', async () => {
+    const [gwObj, ...rest] = manifests([]);
+    const spec = (gwObj as { spec: Obj }).spec;
+    const g = await listen({ manifests: [{ ...gwObj, spec: { ...spec, tls: { backend: { clientCertificateRef: { name: 'nope' } } } } }, ...rest], backends: {}, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      const s = g.router.statusOf('Gateway', 'gw');
+      expect(s?.kind === 'Gateway' && s.status.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'InvalidClientCertificateRef' });
+    } finally {
+      await g.close();
+    }
   });
 });

@@ -2,10 +2,10 @@
 // pipes the still-encrypted stream to a TLS echo backend, which presents its own certificate.
 // Spec digest 1.6, 5.4 (exact beats wildcard), 9.2 (no match: the connection is refused).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
-import { makeCA, type TestCA } from '../support/certs.js';
+import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
 import { G, gateway, type Obj } from './helpers.js';
 
 let ca: TestCA;
@@ -115,6 +115,65 @@ describe('TLSRoute passthrough (digest 9.2)', () => {
       expect(closed).toBe(true);
     } finally {
       await quick.close();
+    }
+  });
+});
+
+describe('TLS port against a client dribbling its ClientHello', () => {
+  it('closes the connection once too many reads or bytes came without a complete ClientHello', async () => {
+    const closedAfter = await new Promise<number>((resolve) => {
+      const s = netConnect(gw.ports[443]!, '127.0.0.1', () => {
+        s.write(Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xfc]));
+        let sent = 0;
+        const drip = () => {
+          if (s.destroyed) return;
+          s.write(Buffer.from([0]));
+          sent++;
+          if (sent < 70_000) setImmediate(drip);
+        };
+        drip();
+        s.on('close', () => resolve(sent));
+      });
+      s.setNoDelay(true);
+      s.on('error', () => {});
+    });
+    // At most MAX_HELLO_CHUNKS reads, and never more than the 64 KiB ClientHello bound.
+    expect(closedAfter).toBeLessThan(70_000);
+  });
+});
+
+describe('TLSRoute with a Terminate listener (Extended TLSRouteModeTerminate; mixed modes on one port)', () => {
+  it('terminates with the listener certificate and pipes the cleartext to the backend; the passthrough listener on the same port still passes through', async () => {
+    const plain = createNetServer((s) => {
+      s.write('clear:');
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const passthrough = echoServer('pass', ['p.example.com']);
+    const g = await listen({
+      manifests: [
+        gateway([
+          { name: 'term', port: 443, protocol: 'TLS', hostname: 'term.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'term' }] } },
+          { name: 'pass', port: 443, protocol: 'TLS', hostname: '*.example.com', tls: { mode: 'Passthrough' } },
+        ]),
+        tlsSecret('term', ca.server(['term.example.com'])),
+        { ...tlsRoute('t', ['term.example.com'], 'plain'), spec: { parentRefs: [{ name: 'gw', sectionName: 'term' }], hostnames: ['term.example.com'], rules: [{ backendRefs: [{ name: 'plain', port: 443 }] }] } },
+        { ...tlsRoute('p', ['p.example.com'], 'pass'), spec: { parentRefs: [{ name: 'gw', sectionName: 'pass' }], hostnames: ['p.example.com'], rules: [{ backendRefs: [{ name: 'pass', port: 443 }] }] } },
+      ],
+      streams: { 'plain:443': `tcp://127.0.0.1:${(plain.address() as AddressInfo).port}`, 'pass:443': passthrough },
+      host: '127.0.0.1',
+      ports: { 443: 0 },
+    });
+    try {
+      const s = g.router.statusOf('Gateway', 'gw');
+      expect(s?.kind === 'Gateway' && s.status.listeners.map((l) => `${l.name}:${l.conditions.find((c) => c.type === 'Accepted')!.status}`)).toEqual(['term:True', 'pass:True']);
+      const t = await exchange(g.ports[443]!, 'term.example.com');
+      expect(t).toEqual({ text: 'clear:ping', san: 'DNS:term.example.com' });
+      const p = await exchange(g.ports[443]!, 'p.example.com');
+      expect(p).toEqual({ text: 'pass:ping', san: 'DNS:p.example.com' });
+    } finally {
+      await g.close();
+      plain.close();
     }
   });
 });
