@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
-import { proxy, requestHasBody, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
+import { backendTLSFor } from '../gateway/serving.js';
+import { proxy, requestHasBody, withBackendTLS, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 import { isH2cBackend, proxyH2 } from './protocols/h2.js';
 import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
@@ -198,7 +199,13 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   /** One try to an upstream URL, over HTTP/2 with prior knowledge for h2c backends, else HTTP/1.1. */
   const sendUpstream = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined) => {
     const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
-    const target = upstreams.prepare(spec);
+    // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
+    const tls = backendTLSFor(router.serving, d.backend);
+    if (tls !== undefined && !spec.url.startsWith('https:')) {
+      sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
+      return { cancel: () => {} };
+    }
+    const target = upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, router.serving.backendClientCertificate) : spec);
     if (isH2cBackend(d, spec)) {
       return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
     }
