@@ -16,6 +16,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
+import type { ManifestFile } from '../resources/load.js';
 import { proxy, stripHopByHop, timeoutSignal, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
 
@@ -294,15 +295,18 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
 // ---------------------------------------------------------------------------------------------
 // Watching manifests
 
-/** Reads a manifest file, or every .yaml/.yml/.json file of a directory (ignoring `..` entries). */
-export function readManifestPath(path: string): string[] {
+/**
+ * Reads a manifest file, or every .yaml/.yml/.json file of a directory (ignoring `..` entries),
+ * each named by its path so that issues point at the right file.
+ */
+export function readManifestPath(path: string): ManifestFile[] {
   if (statSync(path).isDirectory()) {
     return readdirSync(path)
       .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f))
       .sort()
-      .map((f) => readFileSync(join(path, f), 'utf8'));
+      .map((f) => ({ filename: join(path, f), text: readFileSync(join(path, f), 'utf8') }));
   }
-  return [readFileSync(path, 'utf8')];
+  return [{ filename: path, text: readFileSync(path, 'utf8') }];
 }
 
 /**
@@ -314,14 +318,25 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   let last = JSON.stringify(safeRead(path));
   let timer: NodeJS.Timeout | undefined;
+  // Runs in a timer: nothing may escape it, or the process would die on a bad file.
   const check = () => {
-    const texts = safeRead(path);
-    if (texts === null) return; // mid-swap or deleted: keep the running table, try on the next event
-    const now = JSON.stringify(texts);
+    const files = safeRead(path);
+    if (files === null) return; // mid-swap or deleted: keep the running table, try on the next event
+    const now = JSON.stringify(files);
     if (now === last) return;
-    const r = router.reload(texts);
-    if (r.ok) last = now;
-    onReload?.(r.ok ? { ok: true } : { ok: false, error: r.error });
+    let result: Parameters<NonNullable<AdapterOptions['onReload']>>[0];
+    try {
+      const r = router.reload(files);
+      if (r.ok) last = now;
+      result = r.ok ? { ok: true } : { ok: false, error: r.error };
+    } catch (e) {
+      result = { ok: false, error: e instanceof GatewayError ? e : new GatewayError('GW_ERR_INTERNAL', `Reloading ${path} failed unexpectedly: ${String(e)}.`, { cause: e }) };
+    }
+    try {
+      onReload?.(result);
+    } catch {
+      // a throwing onReload callback must not take the server down; the reload itself is done
+    }
   };
   // Any event in the directory triggers a debounced re-read; unchanged content is ignored.
   let w: FSWatcher | null = watch(dir, { persistent: false }, () => {
@@ -339,7 +354,7 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   };
 }
 
-function safeRead(path: string): string[] | null {
+function safeRead(path: string): ManifestFile[] | null {
   try {
     return readManifestPath(path);
   } catch {

@@ -3,9 +3,10 @@
  * (in later layers) compiles the routing table. A reload swaps one immutable snapshot for
  * another, so a failed reload leaves the running one untouched.
  */
-import { GatewayConfigError, GatewayError } from '../errors.js';
+import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
-import { loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
+import { resolveLimits } from '../resources/parse.js';
+import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
@@ -20,8 +21,10 @@ export const DEFAULT_CONTROLLER_NAME = 'gateway-api-router.dev/controller';
 export interface GatewayOptions extends RoutingOptions {
   /** Manifests: YAML text, objects, or an array mixing both (see loadManifests). Required. */
   manifests: Manifests;
-  /** File name reported in issues when `manifests` is YAML text. Default: none. */
+  /** File name reported in issues for YAML text given without one (`{ filename, text }` names its own). Default: none. */
   filename?: string;
+  /** Bounds on input size, nesting depth, documents and routes (see ManifestLimits and docs/routing.md, "Security"). Default: each limit's documented default. */
+  limits?: ManifestLimits;
   /** Namespace for objects without one, as `kubectl apply -n`. Default `default`. */
   namespace?: string;
   /** The Gateway this process serves. Default: the only Gateway this controller owns. */
@@ -108,6 +111,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
     if (loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
@@ -136,7 +140,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
   };
 
-  let current = build(options.manifests);
+  let current = guarded(() => build(options.manifests));
   return {
     get status() {
       return current.status;
@@ -161,25 +165,38 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     reload(manifests) {
       try {
-        current = build(manifests, current);
+        current = guarded(() => build(manifests, current));
         manifestsNow = manifests;
         return { ok: true, issues: current.issues };
       } catch (e) {
-        if (e instanceof GatewayError) return { ok: false, error: e };
-        throw e;
+        return { ok: false, error: e as GatewayError };
       }
     },
     setBackends(keys) {
       const previous = backendKeys;
       backendKeys = new Set(keys);
       try {
-        current = build(manifestsNow, current);
+        current = guarded(() => build(manifestsNow, current));
       } catch (e) {
         backendKeys = previous;
         throw e;
       }
     },
   };
+}
+
+/**
+ * Runs a build so that it throws only GatewayErrors: manifests are untrusted input, and an
+ * exception from a dependency or a bug must not escape createGateway or reload as anything else
+ * (the watcher and reload callers rely on it). The original error is kept as `cause`.
+ */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GatewayError || isGatewayError(e)) throw e;
+    throw new GatewayError('GW_ERR_INTERNAL', `Loading the manifests failed unexpectedly: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}. This is a bug in gateway-api-router; please report it with the manifests.`, { cause: e });
+  }
 }
 
 /**
@@ -234,6 +251,7 @@ function validateOptions(options: GatewayOptions): void {
   if (options.controllerName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(options.controllerName)) {
     fail(`The option controllerName must look like "example.com/my-controller", got ${JSON.stringify(options.controllerName)}.`);
   }
+  resolveLimits(options.limits); // throws for a bad limit before any manifest is read
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);

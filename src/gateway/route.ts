@@ -9,7 +9,7 @@ import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import { hostMatches } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
-import { compileFullMatch } from '../resources/regex.js';
+import { compileFullMatch } from '../resources/schemas-shared.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { applyFilters, ruleTimeouts, type ExtensionFilter, type FilterContext, type FilterState } from '../filters/apply.js';

@@ -10,7 +10,7 @@
  *   query checks. The work does not depend on how many routes there are.
  */
 import type * as IR from '../ir/types.js';
-import { compileFullMatch } from '../resources/regex.js';
+import { compileFullMatch } from '../resources/schemas-shared.js';
 import type { RequestView } from './request.js';
 
 /** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */

@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { violate } from './schemas-gateway.js';
-import { compileFullMatch } from './regex.js';
 import {
   AnyStatus,
+  compileFullMatch,
   BackendObjectReference,
   backendReference,
   Duration,
