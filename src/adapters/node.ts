@@ -12,12 +12,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { ServerResponse as NodeServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
 import type { ManifestFile } from '../resources/load.js';
-import { proxy, stripHopByHop, timeoutSignal, type UpstreamOptions } from './proxy.js';
+import { prepared, proxy, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
 
 /** An in-process backend: a plain node request handler (Express apps work too). */
@@ -203,23 +203,28 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       }
       return;
     }
-    const upstream = spec;
-    const base = new URL(upstream.url);
+    // Origin and path are given apart: a mirror can only reach its configured origin.
+    const target = prepared(spec);
     if (m.request.host !== undefined) headers.host = m.request.host;
     const signal = timeoutSignal(30_000);
-    undiciRequest(new URL(m.request.path, base.origin), {
-      method: m.request.method as Dispatcher.HttpMethod,
-      headers: headers as Record<string, string>,
-      body: body ?? null,
-      signal,
-      ...(upstream.dispatcher ? { dispatcher: upstream.dispatcher } : {}),
-    }).then(
-      (r) => r.body.dump().then(done, done),
-      () => {
-        body?.destroy();
-        done();
-      },
-    );
+    const failed = () => {
+      body?.destroy();
+      done();
+    };
+    try {
+      target.dispatcher
+        .request({
+          origin: target.origin,
+          path: upstreamPath(target, m.request.path),
+          method: m.request.method as Dispatcher.HttpMethod,
+          headers: headers as Record<string, string>,
+          body: body ?? null,
+          signal,
+        })
+        .then((r) => r.body.dump().then(done, done), failed);
+    } catch {
+      failed();
+    }
   };
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {

@@ -80,25 +80,22 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
   // The dispatcher's own handler API: the upstream body is written straight into the response
   // with backpressure, and nothing per request beyond this handler (no promise, no AbortSignal,
   // no URL parsing for ordinary paths).
-  let path: string;
   try {
-    path = upstreamPath(target, d.request.path);
+    target.dispatcher.dispatch(
+      {
+        origin: target.origin,
+        path: upstreamPath(target, d.request.path),
+        method: d.request.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(d, req) as string[], // undici accepts array values too (repeated header lines)
+        body: hasBody ? req : null,
+        headersTimeout: target.headersTimeout,
+        bodyTimeout: 0,
+      },
+      x,
+    );
   } catch (err) {
-    x.onResponseError(null, err as Error); // a target no URL can hold: 502, as undici would fail it
-    return;
+    x.onResponseError(null, err as Error); // a path or header undici refuses (set by an extension filter): 502
   }
-  target.dispatcher.dispatch(
-    {
-      origin: target.origin,
-      path,
-      method: d.request.method as Dispatcher.HttpMethod,
-      headers: upstreamHeaders(d, req) as string[], // undici accepts array values too (repeated header lines)
-      body: hasBody ? req : null,
-      headersTimeout: target.headersTimeout,
-      bodyTimeout: 0,
-    },
-    x,
-  );
 }
 
 /** One proxied exchange: the undici dispatch handler writing the upstream response into `res`. */
@@ -175,19 +172,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Paths WHATWG URL parsing leaves unchanged: these characters only, not ending in '?' (fuzzed). */
-const PLAIN_PATH = /^\/(?:[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*[A-Za-z0-9\-._~!$&()*+,;=:@/%])?$/;
-const DOT_SEGMENT = /\/\.|%2e/i;
-
 /**
- * The request target sent upstream: the base path plus the request path, normalised as a WHATWG
- * URL would (dot segments, percent-encoding, fragment). Ordinary paths need no parse.
+ * The request target sent upstream: the upstream's base path plus the decision's path, as is.
+ * The path was normalised once, before matching (match/normalize.ts); resolving it again here
+ * (as `new URL(path, base)` would) could reach another path, or with `//host/x` another host.
+ * The origin is always the configured one: it is passed to undici apart from the path.
  */
-function upstreamPath(target: PreparedUpstream, path: string): string {
-  const p = target.basePath + path;
-  if (PLAIN_PATH.test(p) && !DOT_SEGMENT.test(p)) return p;
-  const u = new URL(target.origin + p);
-  return u.pathname + u.search;
+export function upstreamPath(target: PreparedUpstream, path: string): string {
+  return target.basePath + path;
 }
 
 /** The upstream response headers without hop-by-hop ones (keys are lower-case, as undici parses them). */
@@ -213,7 +205,8 @@ function connectionTokens(conn: string | string[]): string[] | null {
   return listed;
 }
 
-interface PreparedUpstream {
+/** An upstream as requests use it: origin, base path and pool, parsed once. */
+export interface PreparedUpstream {
   origin: string;
   basePath: string;
   dispatcher: Dispatcher;
@@ -223,7 +216,7 @@ interface PreparedUpstream {
 const preparedCache = new WeakMap<UpstreamOptions, PreparedUpstream>();
 
 /** The parsed form of an upstream, computed once per options object. */
-function prepared(upstream: UpstreamOptions): PreparedUpstream {
+export function prepared(upstream: UpstreamOptions): PreparedUpstream {
   let p = preparedCache.get(upstream);
   if (!p) {
     const base = new URL(upstream.url);

@@ -7,7 +7,8 @@ import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
 import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
-import { groupResources, resolveAttachments, type GatewayModel, type Model } from '../model/attach.js';
+import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
+import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
@@ -261,6 +262,10 @@ function validateOptions(options: GatewayOptions): void {
       if (typeof v !== 'function') fail(`The option extensions['${k}'] must be a function (request, context) => void | { status, headers?, body? }.`);
       if (k.split('/').length !== 3) fail(`The option extensions key '${k}' must be 'group/Kind/name', as the filter's extensionRef names it.`);
     }
+  }
+  if (options.mergeSlashes !== undefined && typeof options.mergeSlashes !== 'boolean') fail(`The option mergeSlashes must be true or false, got ${JSON.stringify(options.mergeSlashes)}.`);
+  if (options.escapedSlashes !== undefined && !['keep', 'decode', 'reject'].includes(options.escapedSlashes)) {
+    fail(`The option escapedSlashes must be 'keep', 'decode' or 'reject', got ${JSON.stringify(options.escapedSlashes)}.`);
   }
   const sticky = options.sticky;
   if (sticky !== undefined && typeof sticky !== 'function' && !(typeof sticky === 'object' && sticky !== null && (typeof (sticky as { cookie?: unknown }).cookie === 'string' || typeof (sticky as { header?: unknown }).header === 'string'))) {

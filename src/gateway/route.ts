@@ -9,6 +9,7 @@ import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
 import { hostMatches } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
+import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
 import { compileFullMatch } from '../resources/schemas-shared.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
@@ -16,7 +17,7 @@ import { applyFilters, ruleTimeouts, type ExtensionFilter, type FilterContext, t
 import { durationMs } from '../resources/schemas-route.js';
 
 /** Routing options (part of createGateway's options). */
-export interface RoutingOptions {
+export interface RoutingOptions extends PathOptions {
   /** `random` (default; stateless, like Envoy) or `smooth` (deterministic, exact over every window of sum(weights) picks). */
   picker?: 'random' | 'smooth';
   /** Random source in [0, 1) for the `random` picker. Default `Math.random`. */
@@ -111,7 +112,7 @@ export interface Runtime {
   /** Programmed listeners by protocol, for the fast listener choice. */
   byProtocol: { HTTP: RuntimeListener[]; HTTPS: RuntimeListener[] };
   refs: Map<CompiledListener, ListenerRef>;
-  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number };
+  options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number; paths: PathOptions };
 }
 
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
@@ -183,7 +184,13 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     byProtocol,
     refs,
     rules,
-    options: { picker, hostFallthrough: options.hostFallthrough ?? false, random, extensions: options.extensions ?? {} },
+    options: {
+      picker,
+      hostFallthrough: options.hostFallthrough ?? false,
+      random,
+      extensions: options.extensions ?? {},
+      paths: { mergeSlashes: options.mergeSlashes === true, escapedSlashes: options.escapedSlashes ?? 'keep' },
+    },
   };
 }
 
@@ -290,8 +297,8 @@ interface ListenerChoice {
  */
 function selectListener(rt: Runtime, req: RequestView, explain: boolean): ListenerChoice {
   const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
-  const port = req.request.port;
-  const sni = req.request.sni !== undefined ? req.request.sni.toLowerCase() : undefined;
+  const port = req.port;
+  const sni = req.sni !== undefined ? req.sni.toLowerCase() : undefined;
   const considered: ListenerChoice['considered'] = [];
   const eligible: CompiledListener[] = [];
   for (const cl of rt.matcher.listeners) {
@@ -343,7 +350,7 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
  */
 function fastListener(rt: Runtime, req: RequestView): RuntimeListener | null {
   const list = req.scheme === 'https' ? rt.byProtocol.HTTPS : rt.byProtocol.HTTP;
-  const port = req.request.port;
+  const port = req.port;
   const host = req.host;
   let best: RuntimeListener | null = null;
   let rank = Infinity;
@@ -420,8 +427,14 @@ function findMatch(rt: Runtime, cl: CompiledListener, req: RequestView): Candida
 
 /** Routes one request. Never throws. */
 export function routeRequest(rt: Runtime, request: RouteRequest): Decision {
+  let req: RequestView;
   try {
-    return decide(rt, new RequestView(request), null);
+    req = new RequestView(request, rt.options.paths);
+  } catch {
+    return respond(null, 400, 'bad-request', 'The request could not be read (a field threw when read).');
+  }
+  try {
+    return decide(rt, req, null);
   } catch (e) {
     return respond(null, 500, 'bad-request', `Internal error while routing: ${(e as Error).message}`);
   }
@@ -438,22 +451,23 @@ interface PickTrace {
 }
 
 function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoice; match?: IR.Match | null; pick?: PickTrace } | null): Decision {
-  if (req.path.charCodeAt(0) !== 47 /* / */) return respond(null, 400, 'bad-request', `The request path ${JSON.stringify(req.request.path)} does not start with "/".`);
+  // A request that cannot be normalised (path, query, Host, method) is never routed (digest 11).
+  if (req.invalid !== null) return respond(null, 400, 'bad-request', req.invalid);
   let cl: CompiledListener | null;
   let lref: ListenerRef;
-  if (trace === null && req.request.sni === undefined) {
+  if (trace === null && req.sni === undefined) {
     const l = fastListener(rt, req);
-    if (l === null) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+    if (l === null) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.port !== undefined ? `port ${req.port} ` : ''}host ${req.host ?? '(none)'}.`);
     cl = l.cl;
     lref = l.ref;
   } else {
     const choice = selectListener(rt, req, trace !== null);
     if (trace) trace.listener = choice;
-    if (!choice.listener) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.request.port !== undefined ? `port ${req.request.port} ` : ''}host ${req.host ?? '(none)'}.`);
+    if (!choice.listener) return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.port !== undefined ? `port ${req.port} ` : ''}host ${req.host ?? '(none)'}.`);
     cl = choice.listener;
     lref = rt.refs.get(cl)!;
     if (choice.misdirected) {
-      return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.request.sni} selected.`);
+      return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.sni} selected.`);
     }
   }
   const hit = findMatch(rt, cl, req);
@@ -466,13 +480,13 @@ function decide(rt: Runtime, req: RequestView, trace: { listener?: ListenerChoic
   const fast = p.fast;
   if (fast !== null && trace === null) {
     // Hot path: no filters, no session, one valid backend. Two allocations: request and Decision.
-    const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+    const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
     return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
   }
   const rr = p.rr;
   // Only the answers other than forward need this one (forward builds its own fields).
   const matchedOf = () => ({ route: routeRef, rule: ruleRef, match: matchIndex });
-  const request: ForwardedRequest = { method: req.method, path: req.request.path, host: req.request.host ?? req.header('host'), scheme: req.scheme, headers: req.lowerCaseHeaders() };
+  const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
   // Filter state and context exist only for rules that have filters.
   let state: FilterState | null = null;
   let fctx: FilterContext | null = null;
@@ -634,7 +648,12 @@ export interface Explanation {
 
 /** Explains one request: the decision plus every step that led to it. Never throws. */
 export function explainRequest(rt: Runtime, request: RouteRequest): Explanation {
-  const req = new RequestView(request);
+  let req: RequestView;
+  try {
+    req = new RequestView(request, rt.options.paths);
+  } catch {
+    req = new RequestView(undefined as unknown as RouteRequest); // a request whose fields throw when read: 400
+  }
   const trace: { listener?: ListenerChoice; match?: IR.Match | null; pick?: PickTrace } = {};
   let decision: Decision;
   try {
@@ -644,7 +663,7 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
   }
   const out: Explanation = {
     decision,
-    request: { method: req.method, path: req.path, query: req.rawQuery, host: req.host, scheme: req.scheme, port: request.port, sni: request.sni },
+    request: { method: req.method, path: req.path, query: req.rawQuery, host: req.host, scheme: req.scheme, port: req.port, sni: req.sni },
     listeners: trace.listener?.considered ?? [],
     virtualHosts: [],
     candidates: [],
@@ -685,7 +704,7 @@ function explainCandidate(rt: Runtime, vh: CompiledVHost, m: IR.Match, req: Requ
 
 /** The first condition of `m` the request fails, described for humans; null if all pass. */
 function failedCondition(m: IR.Match, req: RequestView): string | null {
-  const p = m.path;
+  const p = { type: m.path.type, value: m.path.type === 'RegularExpression' ? m.path.value : canonicalPathValue(m.path.value) };
   if (p.type === 'Exact' && req.path !== p.value) return `path ${req.path} is not exactly ${p.value}`;
   if (p.type === 'PathPrefix') {
     const prefix = p.value.length > 1 && p.value.endsWith('/') ? p.value.slice(0, -1) : p.value;

@@ -12,6 +12,7 @@
 import type * as IR from '../ir/types.js';
 import { compileFullMatch } from '../resources/schemas-shared.js';
 import type { RequestView } from './request.js';
+import { canonicalPathValue } from './normalize.js';
 
 /** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
 export interface Candidate {
@@ -156,8 +157,13 @@ function compileIndex(matches: IR.Match[], payload: (m: IR.Match) => unknown): T
     const c: Candidate = { match: m, rank, test: compileTest(m), payload: payload(m), index: m.index };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
-    else if (p.type === 'Exact') push(exactOwn, nodeFor(root, p.value, p.value.length), c);
-    else push(prefixOwn, nodeFor(root, p.value, prefixEnd(p.value)), c);
+    else {
+      // Requests are normalised before matching; the configured value gets the same treatment
+      // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
+      const v = canonicalPathValue(p.value);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v)), c);
+    }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes);
   return root;

@@ -5,16 +5,25 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
+import { normalizePath, normalizeQuery, type PathOptions } from './normalize.js';
 
 export class RequestView {
   readonly method: string;
-  /** Path without query string or fragment. */
+  /** The normalised path (see normalize.ts), without query string or fragment: what is matched. */
   readonly path: string;
   /** Raw query string without `?`, or ''. */
   readonly rawQuery: string;
+  /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
+  readonly target: string;
+  /** Why the request cannot be routed (bad path, Host or method): it gets 400. Null when fine. */
+  readonly invalid: string | null = null;
   /** Host lower-cased, port and trailing dot stripped; undefined when absent. */
   readonly host: string | undefined;
+  /** The Host as sent (validated), for the forwarded request; undefined when absent. */
+  readonly rawHost: string | undefined;
   readonly scheme: 'http' | 'https';
+  /** The request as given when it is an object, else an empty one: never throws on access. */
+  readonly request: RouteRequest;
   /** The request's headers when every name is already lower-case (node's req.headers): read directly. */
   private direct: HeaderMap | undefined;
   /** True when `direct` holds only strings and string arrays (so it can be forwarded as is). */
@@ -22,24 +31,71 @@ export class RequestView {
   private headerMap: Map<string, string> | undefined;
   private queryMap: Record<string, unknown> | undefined;
 
-  constructor(readonly request: RouteRequest) {
-    const m = request.method;
-    this.method = typeof m === 'string' ? (isUpper(m) ? m : m.toUpperCase()) : '';
-    const raw = typeof request.path === 'string' ? request.path : '';
-    // Hot path: most paths have neither query nor fragment; slice only when needed.
-    let end = raw.indexOf('#');
-    if (end < 0) end = raw.length;
-    const q = raw.indexOf('?');
-    if (q >= 0 && q < end) {
-      this.path = raw.slice(0, q);
-      this.rawQuery = raw.slice(q + 1, end);
-    } else {
-      this.path = end === raw.length ? raw : raw.slice(0, end);
-      this.rawQuery = '';
+  constructor(request: RouteRequest, paths?: PathOptions) {
+    // route() never throws: a request that is not an object, or has fields of the wrong type,
+    // is read as far as it goes and then answered 400.
+    const r: RouteRequest = typeof request === 'object' && request !== null ? request : ({} as RouteRequest);
+    this.request = r;
+    let invalid: string | null = typeof request === 'object' && request !== null ? null : 'The request is not an object.';
+    const m: unknown = r.method;
+    if (typeof m === 'string' && m !== '') this.method = isUpper(m) ? m : m.toUpperCase();
+    else {
+      this.method = '';
+      invalid ??= 'The request has no method.';
     }
-    const hostHeader = request.host ?? this.header('host') ?? this.header(':authority');
-    this.host = normalizeRequestHost(typeof hostHeader === 'string' ? hostHeader : undefined);
-    this.scheme = request.scheme ?? (request.sni !== undefined ? 'https' : 'http');
+    const raw: unknown = r.path;
+    let path = '';
+    let query = '';
+    let hasQuery = false;
+    if (typeof raw !== 'string') invalid ??= 'The request path is not a string.';
+    else {
+      // Hot path: most paths have neither query nor fragment; slice only when needed. A
+      // fragment is never matched nor forwarded (spec digest 11).
+      let end = raw.indexOf('#');
+      if (end < 0) end = raw.length;
+      const q = raw.indexOf('?');
+      if (q >= 0 && q < end) {
+        path = raw.slice(0, q);
+        query = raw.slice(q + 1, end);
+        hasQuery = true;
+      } else {
+        path = end === raw.length ? raw : raw.slice(0, end);
+      }
+    }
+    const np = normalizePath(path, paths);
+    if (np.ok) path = np.path;
+    else if (invalid === null && typeof raw === 'string') invalid = np.message;
+    if (hasQuery) {
+      const nq = normalizeQuery(query);
+      if (nq.ok) query = nq.query;
+      else invalid ??= nq.message;
+    }
+    this.path = path;
+    this.rawQuery = query;
+    this.target = hasQuery ? `${path}?${query}` : path;
+    let hostHeader: unknown = r.host;
+    if (hostHeader === undefined || hostHeader === null) hostHeader = this.header('host') ?? this.header(':authority');
+    if (hostHeader === '') hostHeader = undefined;
+    if (hostHeader !== undefined && !(typeof hostHeader === 'string' && isValidHost(hostHeader))) {
+      invalid ??= `The Host ${JSON.stringify(String(hostHeader)).slice(0, 200)} is not a valid host[:port] (no userinfo, whitespace or other characters).`;
+      hostHeader = undefined;
+    }
+    this.rawHost = hostHeader as string | undefined;
+    this.host = normalizeRequestHost(hostHeader as string | undefined);
+    this.scheme = r.scheme === 'https' || (r.scheme !== 'http' && typeof r.sni === 'string') ? 'https' : 'http';
+    this.invalid = invalid;
+  }
+
+  /** The listener port the request arrived on, when given as an integer. */
+  get port(): number | undefined {
+    const p: unknown = this.request.port;
+    return typeof p === 'number' && Number.isInteger(p) ? p : undefined;
+  }
+
+  /** The TLS server name, when given as a string. */
+  get sni(): string | undefined {
+    const s: unknown = this.request.sni;
+    return typeof s === 'string' ? s : undefined;
   }
 
   /**
@@ -49,7 +105,8 @@ export class RequestView {
   header(lowerName: string): string | undefined {
     if (this.direct === undefined && this.headerMap === undefined) this.indexHeaders();
     if (this.direct !== undefined) {
-      const v = this.direct[lowerName];
+      // Own properties only: `constructor` or `toString` must never read Object.prototype.
+      const v = hasOwn(this.direct, lowerName) ? this.direct[lowerName] : undefined;
       return v === undefined || v === null ? undefined : typeof v === 'string' ? v : Array.isArray(v) ? v.map(String).join(',') : String(v);
     }
     return this.headerMap!.get(lowerName);
@@ -58,8 +115,8 @@ export class RequestView {
   /** The first value of a query parameter (names are case-sensitive), or undefined. */
   query(name: string): string | undefined {
     if (!this.queryMap) this.queryMap = this.rawQuery === '' ? {} : (parseQuery(this.rawQuery) as Record<string, unknown>);
-    const v = this.queryMap[name];
-    if (v === undefined) return undefined;
+    const v = hasOwn(this.queryMap, name) ? this.queryMap[name] : undefined;
+    if (v === undefined || v === null) return undefined;
     return Array.isArray(v) ? String(v[0]) : String(v);
   }
 
@@ -76,9 +133,10 @@ export class RequestView {
     for (const [k, v] of Object.entries(headers)) {
       if (v === undefined || v === null) continue;
       const key = k.toLowerCase();
-      const prev = out[key];
+      const prev = hasOwn(out, key) ? out[key] : undefined;
       const value = Array.isArray(v) ? v.map(String) : String(v);
-      out[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])];
+      // defineProperty: a header named `__proto__` must stay a header, not set a prototype.
+      Object.defineProperty(out, key, { value: prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])], enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -106,6 +164,19 @@ export class RequestView {
 }
 
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * A Host header value: a reg-name or bracketed IP literal, then an optional port. Userinfo
+ * (`@`), whitespace, `/`, backslash, `%`, `,` and other characters are refused, so a Host is
+ * safe to put in a redirect Location. Names are DNS-like: letters, digits, `-`, `.`, `_`, `~`.
+ */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~]+)(?::[0-9]{0,5})?$/;
+
+function isValidHost(host: string): boolean {
+  return host.length <= 1024 && VALID_HOST.test(host);
+}
 
 function isUpper(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -82,3 +82,6 @@ function normalizeOnce(message: string): string {
   if (m.length > MAX_MESSAGE) m = `${m.slice(0, MAX_MESSAGE - 1)}…`;
   return m;
 }
+
+/** Checks are plain data nobody writes to: every listener and route whose references all resolve shares this one. */
+export const ALL_RESOLVED = check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');

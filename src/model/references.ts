@@ -1,0 +1,189 @@
+/**
+ * References and ReferenceGrants (spec digest sections 1.7 and 6): whether a reference may cross
+ * into another namespace, and what a backendRef or a listener's certificateRef resolves to.
+ * Also namespace labels and LabelSelectors, which allowedRoutes reads. Pure lookups over the
+ * loaded resources.
+ */
+import type { NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { HTTPRouteFilter } from '../resources/schemas-route.js';
+import { GatewayGroup } from '../resources/schemas-shared.js';
+import { check, type Check } from './conditions.js';
+
+/** A backendRef after resolution. */
+export interface BackendModel {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  port: number | undefined;
+  weight: number;
+  /** `ok`: traffic goes there; `invalid`: its share answers 500; `unavailable`: its share answers 503. */
+  state: 'ok' | 'invalid' | 'unavailable';
+  /** The condition reason when not ok. */
+  reason?: 'RefNotPermitted' | 'InvalidKind' | 'BackendNotFound' | 'UnsupportedProtocol';
+  message?: string;
+  /** Key of the registered backend that serves it, when one does. */
+  registered?: string;
+  /** Per-backend filters, as written (HTTPRoute and GRPCRoute). */
+  filters: HTTPRouteFilter[];
+}
+
+/** The resources references point at. */
+export interface Referents {
+  referenceGrants: readonly ReferenceGrant[];
+  services: readonly Service[];
+  namespaces: readonly NamespaceObject[];
+  secrets: readonly Secret[];
+}
+
+/** Service appProtocols the node adapter cannot speak to (it proxies HTTP/1.1 without upgrades). */
+const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss']);
+
+interface GrantFrom { group: string; kind: string; namespace: string }
+interface GrantTo { group: string; kind: string; namespace: string; name: string }
+
+/**
+ * Whether a reference from an object of kind `from` to the object `to` is allowed (spec digest
+ * section 1.7): always within one namespace; across namespaces only when a ReferenceGrant in the
+ * target namespace names the source kind and namespace and the target kind (and name, if given).
+ */
+export function isReferenceAllowed(grants: readonly ReferenceGrant[], from: GrantFrom, to: GrantTo): boolean {
+  if (from.namespace === to.namespace) return true;
+  return grants.some(
+    (g) =>
+      g.metadata.namespace === to.namespace &&
+      g.spec.from.some((f) => f.group === from.group && f.kind === from.kind && f.namespace === from.namespace) &&
+      g.spec.to.some((t) => t.group === to.group && t.kind === to.kind && (t.name === undefined || t.name === to.name)),
+  );
+}
+
+/** Lookups over the referents, built once per resolution. */
+export class References {
+  /** Services by namespace, then name: probing with the strings at hand builds no key per backendRef. */
+  private readonly services = new Map<string, Map<string, Service>>();
+  private readonly namespaceLabels = new Map<string, Record<string, string>>();
+
+  constructor(
+    readonly referents: Referents,
+    /** Backend keys registered in-process; see AttachOptions.registeredBackends. */
+    readonly registeredBackends: ReadonlySet<string> | undefined,
+  ) {
+    for (const s of referents.services) {
+      const ns = s.metadata.namespace!;
+      let byName = this.services.get(ns);
+      if (!byName) this.services.set(ns, (byName = new Map()));
+      byName.set(s.metadata.name, s);
+    }
+    for (const n of referents.namespaces) this.namespaceLabels.set(n.metadata.name, n.metadata.labels ?? {});
+  }
+
+  /** Labels of a namespace, with the implied `kubernetes.io/metadata.name`. */
+  labelsOf(ns: string): Record<string, string> {
+    return { ...(this.namespaceLabels.get(ns) ?? {}), 'kubernetes.io/metadata.name': ns };
+  }
+
+  /**
+   * Resolves one certificateRef of a listener of a Gateway in `gatewayNamespace`: undefined when
+   * it names a usable kubernetes.io/tls Secret, else the failing ResolvedRefs check.
+   */
+  certificateRef(gatewayNamespace: string, ref: { group: string; kind: string; name: string; namespace?: string | undefined }): Check | undefined {
+    const ns = ref.namespace ?? gatewayNamespace;
+    const what = `certificateRef ${ns}/${ref.name}`;
+    if (ref.group !== '' || ref.kind !== 'Secret') {
+      return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `${what} has group/kind ${ref.group || 'core'}/${ref.kind}; only core Secrets are supported`);
+    }
+    if (ns !== gatewayNamespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: 'Gateway', namespace: gatewayNamespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
+      return check('ResolvedRefs', 'False', 'RefNotPermitted', `${what} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from Gateway in ${gatewayNamespace}`);
+    }
+    const secret = this.referents.secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === ref.name);
+    if (!secret || !isTLSSecret(secret)) {
+      return check('ResolvedRefs', 'False', 'InvalidCertificateRef', secret ? `Secret ${ns}/${ref.name} is not a kubernetes.io/tls Secret with tls.crt and tls.key` : `Secret ${ns}/${ref.name} is not in the manifests; add it`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Resolves one backendRef of a route (spec digest section 6). Runs for every backendRef: the
+   * label and messages are built only for refs that fail.
+   */
+  backend(route: { kind: string; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined; port?: number | undefined; weight?: number; filters?: HTTPRouteFilter[] | undefined }): BackendModel {
+    const namespace = ref.namespace ?? route.namespace;
+    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? [] };
+    if (ref.group !== '' || ref.kind !== 'Service') {
+      return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
+    }
+    // RefNotPermitted is checked before existence, so messages never reveal other namespaces' objects.
+    if (namespace !== route.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
+      return failed(b, 'invalid', 'RefNotPermitted', `backendRef ${backendLabel(b)} is in another namespace and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace}; add one`);
+    }
+    const registered = this.registeredKey(namespace, ref.name, ref.port);
+    if (registered !== undefined) return { ...b, registered };
+    const svc = this.services.get(namespace)?.get(ref.name);
+    if (!svc) {
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is not in the manifests${this.registeredBackends ? ' and no backend is registered for it' : ''}; add the Service${this.registeredBackends ? ' or register a backend' : ''}`);
+    }
+    if (svc.spec.type === 'ExternalName') {
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is an ExternalName Service, which is not supported (CVE-2021-25740); register a backend URL instead`);
+    }
+    let port: NonNullable<Service['spec']['ports']>[number] | undefined;
+    for (const p of svc.spec.ports ?? []) {
+      if (p.port === ref.port) {
+        port = p;
+        break;
+      }
+    }
+    if (!port) {
+      const ports = (svc.spec.ports ?? []).map((p) => p.port).join(', ') || 'none';
+      return failed(b, 'invalid', 'BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port} (ports: ${ports})`);
+    }
+    if (port.appProtocol !== undefined && UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) {
+      return failed(b, 'invalid', 'UnsupportedProtocol', `Service ${backendLabel(b)} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
+    }
+    if (this.registeredBackends) {
+      const label = backendLabel(b);
+      return failed(b, 'unavailable', 'BackendNotFound', `Service ${label} has no endpoints: no backend is registered for it; register one as backends['${label}']`);
+    }
+    return b;
+  }
+
+  private registeredKey(namespace: string, name: string, port: number | undefined): string | undefined {
+    const reg = this.registeredBackends;
+    if (!reg) return undefined;
+    const keys = port !== undefined ? [`${namespace}/${name}:${port}`, `${name}:${port}`, `${namespace}/${name}`, name] : [`${namespace}/${name}`, name];
+    return keys.find((k) => reg.has(k));
+  }
+}
+
+function isTLSSecret(s: Secret): boolean {
+  const has = (k: string) => s.data?.[k] !== undefined || s.stringData?.[k] !== undefined;
+  return s.type === 'kubernetes.io/tls' && has('tls.crt') && has('tls.key');
+}
+
+/** `namespace/name:port` of a backendRef, as messages name it. */
+function backendLabel(b: BackendModel): string {
+  return `${b.namespace}/${b.name}${b.port !== undefined ? `:${b.port}` : ''}`;
+}
+
+function failed(b: BackendModel, state: 'invalid' | 'unavailable', reason: NonNullable<BackendModel['reason']>, message: string): BackendModel {
+  return { ...b, state, reason, message };
+}
+
+/** Kubernetes LabelSelector semantics; an invalid operator makes the selector match nothing. */
+export function selectorMatches(
+  selector: { matchLabels?: Record<string, string> | undefined; matchExpressions?: { key: string; operator: string; values?: string[] | undefined }[] | undefined },
+  labels: Record<string, string>,
+): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In': if (!has || !values.includes(labels[e.key]!)) return false; break;
+      case 'NotIn': if (has && values.includes(labels[e.key]!)) return false; break;
+      case 'Exists': if (!has) return false; break;
+      case 'DoesNotExist': if (has) return false; break;
+      default: return false;
+    }
+  }
+  return true;
+}
