@@ -1,14 +1,31 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', node: 'src/adapters/node.ts', express: 'src/adapters/express.ts', fastify: 'src/adapters/fastify.ts' },
-  external: ['express', 'fastify', 'fastify-plugin', 'undici'],
-  format: ['esm', 'cjs'],
-  dts: true,
+const shared = {
+  external: ['express', 'fastify', 'fastify-plugin', 'undici'] as string[],
   sourcemap: true,
-  clean: true,
   target: 'node20',
   platform: 'node',
-  splitting: true,
   treeshake: true,
-});
+} as const;
+
+export default defineConfig([
+  {
+    ...shared,
+    // The library: ESM and CJS with declarations per entry.
+    entry: { index: 'src/index.ts', node: 'src/adapters/node.ts', express: 'src/adapters/express.ts', fastify: 'src/adapters/fastify.ts', testing: 'src/testing/matchers.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    splitting: true,
+  },
+  {
+    ...shared,
+    // The `gateway-api-router` bin: ESM only, one file, runnable.
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    splitting: false,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);

@@ -3,7 +3,7 @@
  * Every public name is listed here; anything else is internal.
  */
 export { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from './gateway/create.js';
-export type { GatewayOptions, GatewayRouter } from './gateway/create.js';
+export type { GatewayOptions, GatewayRouter, InjectedRequest } from './gateway/create.js';
 export type { CandidateExplanation, Explanation, RoutingOptions } from './gateway/route.js';
 export type { ExtensionAnswer, ExtensionContext, ExtensionFilter } from './filters/apply.js';
 export type { PrecedenceKey } from './ir/precedence.js';

@@ -301,17 +301,22 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
 // Watching manifests
 
 /**
- * Reads a manifest file, or every .yaml/.yml/.json file of a directory (ignoring `..` entries),
- * each named by its path so that issues point at the right file.
+/**
+ * The manifest files a path stands for: the file itself, or every .yaml/.yml/.json file of a
+ * directory, sorted, not recursing, ignoring dot entries (`..data`) and route-test files
+ * (`*.test.yaml`, docs/testing.md).
  */
+export function manifestFilesOf(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f) && !/\.test\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
+}
+
+/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf), each named by its path so that issues point at the right file. */
 export function readManifestPath(path: string): ManifestFile[] {
-  if (statSync(path).isDirectory()) {
-    return readdirSync(path)
-      .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f))
-      .sort()
-      .map((f) => ({ filename: join(path, f), text: readFileSync(join(path, f), 'utf8') }));
-  }
-  return [{ filename: path, text: readFileSync(path, 'utf8') }];
+  return manifestFilesOf(path).map((f) => ({ filename: f, text: readFileSync(f, 'utf8') }));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Decision, ForwardDecision, HeaderOps, RedirectDecision, RespondDecision } from '../types.js';
+import { answersGrpc, grpcStatusFor, sendGrpcStatus } from './protocols/grpc.js';
 
 /** What the adapters need to know about a finished exchange (for logging). */
 export interface Outgoing {
@@ -16,6 +17,11 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Foun
 /** Sends a short text answer naming the reason, e.g. `503 Service Unavailable: upstream-refused`. */
 export function sendError(res: ServerResponse, status: number, reason: string, message: string, out: Outgoing, headers: Record<string, string> = {}): void {
   if (status >= 500) out.onError?.({ status, reason, message });
+  if (answersGrpc(res)) {
+    // A gRPC client reads grpc-status, not the HTTP status; the message stays the generic reason.
+    sendGrpcStatus(res, grpcStatusFor(status, reason), reason, headers);
+    return;
+  }
   if (res.headersSent) {
     res.destroy();
     return;

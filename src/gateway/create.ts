@@ -12,7 +12,7 @@ import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
-import type { Decision, RouteRequest } from '../types.js';
+import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
 
 /** The controllerName this library answers to unless told otherwise. */
@@ -67,6 +67,19 @@ export interface Snapshot {
   runtime: Runtime;
 }
 
+/** What a backend receives for a request, as {@link GatewayRouter.inject} computes it. */
+export interface InjectedRequest {
+  /** The backend the request goes to. */
+  backend: BackendTarget;
+  method: string;
+  /** Path with the query string. */
+  path: string;
+  host: string | undefined;
+  scheme: 'http' | 'https';
+  /** Header names lower-case; `host` is the host sent. */
+  headers: Record<string, string | string[]>;
+}
+
 /** A running gateway: what createGateway returns. */
 export interface GatewayRouter {
   /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
@@ -79,6 +92,12 @@ export interface GatewayRouter {
   route(request: RouteRequest): Decision;
   /** Routes a request and says why: listener choice, every candidate match, the pick. Never throws. */
   explain(request: RouteRequest): Explanation;
+  /**
+   * What the backend would receive for this request after every filter: method, path (with
+   * query), host, and headers (names lower-case, `host` included). Routes the request (so a
+   * weighted pick advances like route()). null when the request is not forwarded. Never throws.
+   */
+  inject(request: RouteRequest): InjectedRequest | null;
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
@@ -160,6 +179,14 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     explain(request) {
       return explainRequest(current.runtime, request);
+    },
+    inject(request) {
+      const d = routeRequest(current.runtime, request);
+      if (d.type !== 'forward') return null;
+      const r = d.request;
+      const headers: Record<string, string | string[]> = { ...r.headers };
+      if (r.host !== undefined) headers.host = r.host;
+      return { backend: d.backend, method: r.method, path: r.path, host: r.host, scheme: r.scheme, headers };
     },
     statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace = 'default') {
       return current.status.items.find((i) => i.kind === kind && i.metadata.name === name && (kind === 'GatewayClass' || i.metadata.namespace === namespace)) as Extract<StatusObject, { kind: K }> | undefined;

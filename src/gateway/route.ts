@@ -644,6 +644,8 @@ export interface Explanation {
   virtualHosts: (string | null)[];
   candidates: CandidateExplanation[];
   pick: PickTrace | null;
+  /** Hints about the request itself, e.g. a host-less request to hostname-only routes. Absent when none. */
+  notes?: string[];
 }
 
 /** Explains one request: the decision plus every step that led to it. Never throws. */
@@ -669,6 +671,8 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
     candidates: [],
     pick: trace.pick ?? null,
   };
+  const hostless = hostlessNote(req, decision, trace.listener);
+  if (hostless !== null) out.notes = [hostless];
   const cl = trace.listener?.listener;
   if (!cl || trace.listener?.misdirected) return out;
   const vhosts = vhostsFor(cl, req.host);
@@ -682,6 +686,16 @@ export function explainRequest(rt: Runtime, request: RouteRequest): Explanation 
     }
   });
   return out;
+}
+
+/** A request without a Host that got a 404 while listeners or routes of this Gateway name hostnames. */
+function hostlessNote(req: RequestView, d: Decision, choice: ListenerChoice | undefined): string | null {
+  if (req.host !== undefined || d.type !== 'respond' || (d.reason !== 'no-route' && d.reason !== 'no-listener')) return null;
+  const names = new Set<string>();
+  for (const l of choice?.considered ?? []) if (l.hostname !== null) names.add(l.hostname);
+  for (const vh of choice?.listener?.listener.vhosts ?? []) if (vh.hostname !== null) names.add(vh.hostname);
+  if (names.size === 0) return null;
+  return `The request has no Host, so listeners and routes with hostnames (${[...names].join(', ')}) cannot match it; give the request a host.`;
 }
 
 function explainCandidate(rt: Runtime, vh: CompiledVHost, m: IR.Match, req: RequestView, winner: IR.Match | null, active: boolean): CandidateExplanation {

@@ -32,7 +32,7 @@ function manifestSets(c: ConformanceCase): { label: string; manifests: string }[
 function requestLabel(i: number, r: RequestExpectation): string {
   const q = r.request;
   const where = `${q.scheme === 'https' || q.sni !== undefined ? 'https://' : ''}${q.host ?? ''}${q.port !== undefined ? `:${q.port}` : ''}${q.path}${q.sni !== undefined ? ` (SNI ${q.sni})` : ''}`;
-  const status = statuses(r.expect).join('|');
+  const status = r.expect.grpcStatus !== undefined ? `grpc-status ${r.expect.grpcStatus}` : statuses(r.expect).join('|');
   return `request ${i}: ${q.method ?? 'GET'} ${where} -> ${status}${r.expect.backend ? ` ${r.expect.backend}` : ''}${r.why ? ` (${r.why})` : ''}`;
 }
 

@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createGateway, type Decision, type GatewayRouter, type HeaderOps, type RouteRequest } from '../../src/index.js';
+import { grpcStatusOf } from '../../src/adapters/protocols/grpc.js';
 import { seeded } from '../support/random.js';
 
 export interface StatusExpectation {
@@ -77,8 +78,10 @@ export interface RequestExpectation {
   backendResponseHeaders?: Record<string, string>;
   /** The answer: an HTTP status, and for 200 the backend that must receive it. */
   expect: {
-    /** One status, or the statuses any of which is accepted. A forward counts as 200. */
-    status: number | number[];
+    /** One status, or the statuses any of which is accepted. A forward counts as 200. Optional with `grpcStatus`. */
+    status?: number | number[];
+    /** For gRPC cases: the gRPC status the call gets (0 OK for a forward, 12 UNIMPLEMENTED...). */
+    grpcStatus?: number;
     backend?: string;
     namespace?: string;
     /** false: the gateway answers itself and no backend receives the request (CORS preflight). */
@@ -130,6 +133,12 @@ export interface ConformanceCase {
   requests?: RequestExpectation[];
   /** When set, the case is listed as not passing, with this reason, and its checks are skipped. */
   skip?: string;
+  /**
+   * True for gRPC tests: every request is a gRPC call (`POST`, `content-type: application/grpc`)
+   * to the `/{service}/{method}` in its path, and also runs end to end with a gRPC echo
+   * (test/conformance/grpc-e2e.test.ts).
+   */
+  grpc?: boolean;
 }
 
 const here = new URL('.', import.meta.url);
@@ -139,7 +148,17 @@ export function loadCases(): ConformanceCase[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => parse(readFileSync(new URL(f, dir), 'utf8')) as ConformanceCase);
+    .map((f) => asGrpc(parse(readFileSync(new URL(f, dir), 'utf8')) as ConformanceCase));
+}
+
+/** A gRPC case's requests as the gRPC client sends them: POST with `content-type: application/grpc`. */
+function asGrpc(c: ConformanceCase): ConformanceCase {
+  if (!c.grpc) return c;
+  for (const r of c.requests ?? []) {
+    r.request.method ??= 'POST';
+    r.request.headers = { ...(r.request.headers ?? {}), 'content-type': 'application/grpc' };
+  }
+  return c;
 }
 
 export const BASE = readFileSync(new URL('./base.yaml', here), 'utf8');
@@ -161,7 +180,7 @@ export function statusOf(d: Decision): number {
 }
 
 export function statuses(e: RequestExpectation['expect']): number[] {
-  return Array.isArray(e.status) ? e.status : [e.status];
+  return e.status === undefined ? [] : Array.isArray(e.status) ? e.status : [e.status];
 }
 
 export function toRequest(r: RequestExpectation['request']): RouteRequest {
@@ -315,7 +334,8 @@ export function checkDecision(r: RequestExpectation, d: Decision): string[] {
   const e = r.expect;
   const errs: string[] = [];
   const status = statusOf(d);
-  if (!statuses(e).includes(status)) errs.push(`status ${status}, want ${statuses(e).join(' or ')}`);
+  if (e.status !== undefined && !statuses(e).includes(status)) errs.push(`status ${status}, want ${statuses(e).join(' or ')}`);
+  if (e.grpcStatus !== undefined && grpcStatusOf(d) !== e.grpcStatus) errs.push(`grpc-status ${grpcStatusOf(d)}, want ${e.grpcStatus}`);
   if (e.forwarded === false && d.type === 'forward') errs.push(`forwarded to ${d.backend.name}, want an answer from the gateway`);
   if (e.forwarded === true && d.type !== 'forward') errs.push(`answered ${d.type}, want a forward`);
   if (e.backend !== undefined && (d.type !== 'forward' || d.backend.name !== e.backend)) errs.push(`backend ${d.type === 'forward' ? d.backend.name : '(none)'}, want ${e.backend}`);

@@ -1,12 +1,12 @@
 // The pipeline runs in one direction: a folder of src/ imports only from folders to its left
 // (plus types.ts and errors.ts). See STYLE: resources -> model -> ir -> match -> pick -> filters
-// -> gateway -> adapters.
+// -> gateway -> adapters -> testing -> cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters'];
+const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'testing', 'cli'];
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function files(dir: string): string[] {
@@ -43,9 +43,13 @@ describe('layering', () => {
   // Merging any two of them would put two concepts in one file, so it gets a deliberate exception.
   const LIMITS: Record<string, number> = { model: 6 };
 
-  it('a layer holds at most about four files', () => {
+  // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
+  it('a folder holds at most about four files', () => {
     const counts = new Map<string, number>();
-    for (const f of all.filter((x) => x.includes('/'))) counts.set(f.split('/')[0]!, (counts.get(f.split('/')[0]!) ?? 0) + 1);
-    for (const [layer, n] of counts) expect(n, `${layer} has ${n} files`).toBeLessThanOrEqual(LIMITS[layer] ?? 5);
+    for (const f of all.filter((x) => x.includes('/'))) {
+      const dir = f.slice(0, f.lastIndexOf('/'));
+      counts.set(dir, (counts.get(dir) ?? 0) + 1);
+    }
+    for (const [dir, n] of counts) expect(n, `${dir} has ${n} files`).toBeLessThanOrEqual(LIMITS[dir] ?? 5);
   });
 });
