@@ -10,6 +10,7 @@ import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type R
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+import { buildServing, type ServingPlan } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
@@ -65,6 +66,7 @@ export interface Snapshot {
   status: StatusList;
   ir: IR.Gateway;
   runtime: Runtime;
+  serving: ServingPlan;
 }
 
 /** What a backend receives for a request, as {@link GatewayRouter.inject} computes it. */
@@ -100,6 +102,11 @@ export interface GatewayRouter {
   inject(request: RouteRequest): InjectedRequest | null;
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
+  /**
+   * What `listen()` opens: the served Gateway's programmed listeners with their certificates
+   * (private keys included: never log it). A new object after each reload. See docs/listeners.md.
+   */
+  readonly serving: ServingPlan;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
   statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace?: string): Extract<StatusObject, { kind: K }> | undefined;
   /**
@@ -157,7 +164,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
   };
 
   let current = guarded(() => build(options.manifests));
@@ -173,6 +180,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     get ir() {
       return current.ir;
+    },
+    get serving() {
+      return current.serving;
     },
     route(request) {
       return routeRequest(current.runtime, request);
