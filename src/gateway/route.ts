@@ -6,7 +6,7 @@
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
-import { hostMatches } from '../model/hostnames.js';
+import { hostMatches, isIPAddressHost } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
@@ -275,7 +275,7 @@ function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['st
 /** How specific a listener hostname is for a host: lower is better; null when it does not match. */
 function hostnameRank(hostname: string | null, host: string | undefined): number | null {
   if (hostname === null) return 1_000_000;
-  if (host === undefined) return null;
+  if (host === undefined || isIPAddressHost(host)) return null; // an IP matches only "any" (digest 3.2)
   if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
   return hostMatches(hostname, host) ? 1000 - hostname.length : null;
 }
@@ -369,7 +369,7 @@ function fastListener(rt: Runtime, req: RequestView): RuntimeListener | null {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) {
     const exact = cl.exactHosts.get(host);
     if (exact) return exact;
     if (cl.wildcardHosts.size > 0) {

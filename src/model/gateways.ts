@@ -115,7 +115,11 @@ function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel 
   const listeners = gw.spec.listeners.map((l, index) => listenerModel(gw, l, index, refs));
   markConflicts(listeners);
   for (const l of listeners) {
-    l.programmed = l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
+    // Unsupported allowedRoutes.kinds alone do not stop a listener that kept a valid kind: "if
+    // both valid and invalid Route kinds are specified, the implementation MUST reference the
+    // valid Route kinds" (ListenerStatus.SupportedKinds). Status and traffic then agree: the
+    // routes counted in attachedRoutes are served (digest 1.3).
+    l.programmed = l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True' || (c.reason === 'InvalidRouteKinds' && l.supportedKinds.length > 0));
     l.checks.push(
       l.programmed
         ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')
@@ -172,12 +176,13 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
     }
   }
 
-  // certificateRefs (HTTPS, and TLS with Terminate).
-  if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
+  // certificateRefs (HTTPS, and TLS with Terminate). Checked even when the kinds are wrong: a
+  // bad certificate must stop the listener, and its reason wins (one condition per type).
+  if (l.tls && l.tls.mode === 'Terminate') {
     for (const ref of l.tls.certificateRefs ?? []) {
       const failed = refs.certificateRef(gw.metadata.namespace!, ref);
       if (failed) {
-        refChecks.push(failed);
+        refChecks.splice(0, refChecks.length, failed);
         break;
       }
     }

@@ -72,8 +72,12 @@ const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS
 // Shared route pieces
 
 /**
- * parentRefs CEL (standard channel): several refs to one parent must all set, or all omit,
- * sectionName and port, and each (sectionName, port) pair must be unique.
+ * parentRefs CEL, standard channel (`CommonRouteSpec.ParentRefs` in apis/v1/shared_types.go;
+ * digest 2.1). Refs name the same parent when group, kind, name and namespace are equal (an
+ * empty or absent namespace being one value). Among them: (1) either all set a sectionName or
+ * none does; (2) each sectionName (absent counting as one value) appears once. `port` takes no
+ * part: the experimental channel's variant over (sectionName, port) is not applied, so refs
+ * `a` and `b` with a port are valid and two refs that differ only by port are not.
  */
 function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.RefinementCtx): void {
   if (refs.length < 2) return; // the usual single parentRef has nothing to clash with
@@ -81,12 +85,12 @@ function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.Refinem
   refs.forEach((p1, i) => {
     for (const [j, p2] of refs.entries()) {
       if (j === i || parentKey(p1) !== parentKey(p2)) continue;
-      if ((p1.sectionName === undefined) !== (p2.sectionName === undefined) || (p1.port === undefined) !== (p2.port === undefined)) {
-        violate(ctx, 'sectionName or port must be specified when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
+      if ((p1.sectionName === undefined) !== (p2.sectionName === undefined)) {
+        violate(ctx, 'sectionName must be specified when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
         return;
       }
-      if (j < i && p1.sectionName === p2.sectionName && p1.port === p2.port) {
-        violate(ctx, 'sectionName or port must be unique when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
+      if (j < i && p1.sectionName === p2.sectionName) {
+        violate(ctx, 'sectionName must be unique when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
         return;
       }
     }
