@@ -25,6 +25,15 @@ export interface GatewayOptions extends RoutingOptions {
   manifests: Manifests;
   /** File name reported in issues for YAML text given without one (`{ filename, text }` names its own). Default: none. */
   filename?: string;
+  /**
+   * What to do with an object the API server would refuse (invalid YAML, a schema or CEL error,
+   * a limit exceeded): `'throw'` a GatewayConfigError listing every issue (createGateway; reload
+   * returns it), or `'skip'` the object and serve the rest, as `kubectl apply` of a set where one
+   * object fails. Skipped objects stay reported in `gw.issues` with severity `error`.
+   * Rules a controller would drop (an RE2-invalid regex, an unsupported filter) never throw:
+   * they are dropped and the route is marked PartiallyInvalid. Default `'throw'`.
+   */
+  onInvalid?: 'throw' | 'skip';
   /** Bounds on input size, nesting depth, documents and routes (see ManifestLimits and docs/routing.md, "Security"). Default: each limit's documented default. */
   limits?: ManifestLimits;
   /** Namespace for objects without one, as `kubectl apply -n`. Default `default`. */
@@ -86,7 +95,7 @@ export interface InjectedRequest {
 export interface GatewayRouter {
   /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
   readonly status: StatusList;
-  /** Warnings and infos from the last successful load (errors throw instead). */
+  /** Warnings and infos from the last successful load; with `onInvalid: 'skip'`, also the errors of the objects skipped. */
   readonly issues: readonly Issue[];
   /** `namespace/name` of the Gateway this process serves. */
   readonly gatewayKey: string;
@@ -140,7 +149,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
-    if (loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
+    if (options.onInvalid !== 'skip' && loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
     const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
     // First-seen times, kept across reloads by key; createdAt reads them back by object, so
@@ -290,6 +299,7 @@ function validateOptions(options: GatewayOptions): void {
     fail(`The option controllerName must look like "example.com/my-controller", got ${JSON.stringify(options.controllerName)}.`);
   }
   resolveLimits(options.limits); // throws for a bad limit before any manifest is read
+  if (options.onInvalid !== undefined && options.onInvalid !== 'throw' && options.onInvalid !== 'skip') fail(`The option onInvalid must be 'throw' or 'skip', got ${JSON.stringify(options.onInvalid)}.`);
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);

@@ -6,7 +6,7 @@
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
-import { hostnameRank } from '../model/hostnames.js';
+import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
@@ -361,7 +361,7 @@ function fastListener(rt: Runtime, req: RequestView): RuntimeListener | null {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) {
     const exact = cl.exactHosts.get(host);
     if (exact) return exact;
     if (cl.wildcardHosts.size > 0) {

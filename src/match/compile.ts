@@ -11,6 +11,7 @@
  */
 import type * as IR from '../ir/types.js';
 import { compileFullMatch } from '../resources/schemas-shared.js';
+import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
 
@@ -102,7 +103,7 @@ export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unkn
  */
 export function vhostsFor(l: CompiledListener, host: string | undefined): CompiledVHost[] {
   const out: CompiledVHost[] = [];
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = l.exactHosts.get(host);
     if (exact) out.push(exact);
     if (l.wildcardHosts.size > 0) {

@@ -120,7 +120,11 @@ function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel 
   // accepted (digest 10.3 InvalidParameters; conformance gateway-invalid-parameters-ref).
   const params = gw.spec.infrastructure?.parametersRef;
   for (const l of listeners) {
-    l.programmed = !params && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
+    // Unsupported allowedRoutes.kinds alone do not stop a listener that kept a valid kind: "if
+    // both valid and invalid Route kinds are specified, the implementation MUST reference the
+    // valid Route kinds" (ListenerStatus.SupportedKinds). Status and traffic then agree: the
+    // routes counted in attachedRoutes are served (digest 1.3).
+    l.programmed = !params && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True' || (c.reason === 'InvalidRouteKinds' && l.supportedKinds.length > 0));
     l.checks.push(
       l.programmed
         ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')
@@ -181,13 +185,14 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
     }
   }
 
-  // certificateRefs (HTTPS, and TLS with Terminate).
+  // certificateRefs (HTTPS, and TLS with Terminate). Checked even when the kinds are wrong: a
+  // bad certificate must stop the listener, and its reason wins (one condition per type).
   const certificates: Certificate[] = [];
-  if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
+  if (l.tls && l.tls.mode === 'Terminate') {
     for (const ref of l.tls.certificateRefs ?? []) {
       const r = refs.certificateRef(gw.metadata.namespace!, ref);
       if ('type' in r) {
-        refChecks.push(r);
+        refChecks.splice(0, refChecks.length, r);
         break;
       }
       certificates.push(r);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
 import { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
-import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
+import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
 import type { GatewayClass, Gateway, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
@@ -242,6 +242,18 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
     return undefined;
   }
   const resource = result.data as Resource;
+  if (resource.kind === 'HTTPRoute' || resource.kind === 'GRPCRoute') {
+    for (const r of refusedRegexes(resource)) {
+      issues.push({
+        ...located(raw, r.path),
+        code: 'GW_MANIFEST_REGEX',
+        severity: 'warning',
+        object: rawRef(obj),
+        path: formatPath(r.path),
+        message: `Regular expression ${JSON.stringify(r.pattern)} is refused: ${r.reason}. Rule ${r.rule} is dropped; the route is PartiallyInvalid, or not Accepted if no rule is left.`,
+      });
+    }
+  }
   if (info.namespaced) {
     resource.metadata.namespace = resource.metadata.namespace ?? options.namespace ?? 'default';
   } else {
