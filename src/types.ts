@@ -109,6 +109,8 @@ export interface ListenerRef {
   protocol: string;
   /** Listener hostname; null when it has none (any host). */
   hostname: string | null;
+  /** `namespace/name` of the ListenerSet that declares the listener; absent for the Gateway's own listeners. */
+  listenerSet?: string;
 }
 
 /** The request as the backend must receive it. */

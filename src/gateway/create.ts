@@ -62,7 +62,7 @@ export interface GatewayOptions extends RoutingOptions {
 }
 
 /** The conformance features this implementation supports, written to GatewayClass status. */
-export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ListenerSet', 'ReferenceGrant'];
 
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
-import type { GatewayClass, Gateway, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 import { aliasPosition, linePos, measureValue, parseYaml, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
@@ -22,7 +22,7 @@ interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
 
 /** A YAML text with the file name its issues should carry. */
 export interface ManifestFile {
@@ -66,6 +66,7 @@ interface KindInfo {
 const KINDS: Record<string, KindInfo> = {
   GatewayClass: { group: GatewayGroup, versions: { v1: GatewayClassSchema, v1beta1: GatewayClassSchema }, namespaced: false },
   Gateway: { group: GatewayGroup, versions: { v1: GatewaySchema, v1beta1: GatewaySchema }, namespaced: true },
+  ListenerSet: { group: GatewayGroup, versions: { v1: ListenerSetSchema }, namespaced: true },
   HTTPRoute: { group: GatewayGroup, versions: { v1: HTTPRouteSchema, v1beta1: HTTPRouteSchema }, namespaced: true },
   GRPCRoute: { group: GatewayGroup, versions: { v1: GRPCRouteSchema }, namespaced: true },
   TLSRoute: { group: GatewayGroup, versions: { v1: TLSRouteSchema, v1alpha3: TLSRouteSchema, v1alpha2: TLSRouteV1Alpha2Schema }, namespaced: true },
@@ -94,7 +95,7 @@ function compiled(schema: z.ZodType): z.ZodType {
 }
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
-const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'ListenerSet', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /**
  * Loads Gateway API manifests.
