@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
-import type { GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 import { aliasPosition, linePos, measureValue, parseYaml, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
@@ -22,7 +22,7 @@ interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap;
 
 /** A YAML text with the file name its issues should carry. */
 export interface ManifestFile {
@@ -74,6 +74,7 @@ const KINDS: Record<string, KindInfo> = {
   Service: { group: '', versions: { v1: ServiceSchema }, namespaced: true },
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
+  ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
 };
 
 /** The kinds counted against `limits.maxRoutes`. */
@@ -223,7 +224,7 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
       const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
       issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
     }
-    return undefined; // Deployments, ConfigMaps and the like are not ours: skip quietly.
+    return undefined; // Deployments and the like are not ours: skip quietly.
   }
   const schema = info.versions[version];
   if (!schema) {
