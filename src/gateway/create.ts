@@ -10,7 +10,7 @@ import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type R
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
-import { buildServing, type ServingPlan } from './serving.js';
+import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
@@ -59,6 +59,14 @@ export interface GatewayOptions extends RoutingOptions {
    * The adapters give the values meaning. Default: none (Services in the manifests resolve).
    */
   backends?: Record<string, unknown>;
+  /**
+   * Who terminates TLS for HTTPS and TLS listeners, written to their status as the condition
+   * `gateway-api-router.dev/TLSEnforced`: `'listen'` (listen() serves them; it sets this itself)
+   * or `'external'` (you declare that a load balancer or the server in front of the handler
+   * terminates TLS with the listeners' certificates and client validation). Default: undeclared,
+   * so the condition is False: routing works, the listeners' TLS settings are not enforced here.
+   */
+  tlsTermination?: TLSTermination;
 }
 
 /** The conformance features this implementation supports, written to GatewayClass status. */
@@ -162,6 +170,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
     });
+    markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
     const status = buildStatus(model, {
       addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
@@ -173,7 +182,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
+    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = guarded(() => build(options.manifests));
@@ -300,6 +309,7 @@ function validateOptions(options: GatewayOptions): void {
   }
   resolveLimits(options.limits); // throws for a bad limit before any manifest is read
   if (options.onInvalid !== undefined && options.onInvalid !== 'throw' && options.onInvalid !== 'skip') fail(`The option onInvalid must be 'throw' or 'skip', got ${JSON.stringify(options.onInvalid)}.`);
+  if (options.tlsTermination !== undefined && options.tlsTermination !== 'listen' && options.tlsTermination !== 'external') fail(`The option tlsTermination must be 'listen' or 'external', got ${JSON.stringify(options.tlsTermination)}.`);
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { BackendTLSPolicySchema, ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
-import type { ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 import { aliasPosition, linePos, measureValue, parseYaml, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
@@ -22,7 +22,7 @@ interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap | BackendTLSPolicy;
 
 /** A YAML text with the file name its issues should carry. */
 export interface ManifestFile {
@@ -75,6 +75,7 @@ const KINDS: Record<string, KindInfo> = {
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
   ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
+  BackendTLSPolicy: { group: GatewayGroup, versions: { v1: BackendTLSPolicySchema, v1alpha3: BackendTLSPolicySchema }, namespaced: true },
 };
 
 /** The kinds counted against `limits.maxRoutes`. */
@@ -96,7 +97,7 @@ function compiled(schema: z.ZodType): z.ZodType {
 }
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
-const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /**
  * Loads Gateway API manifests.
