@@ -10,6 +10,7 @@ import { groupResources, resolveAttachments, type Model } from '../model/attach.
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
+import { SUPPORTED_FEATURES } from './features.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
@@ -48,8 +49,7 @@ export interface GatewayOptions extends RoutingOptions {
   backends?: Record<string, unknown>;
 }
 
-/** The conformance features this implementation supports, written to GatewayClass status. */
-export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+export { SUPPORTED_FEATURES } from './features.js';
 
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status
@@ -147,7 +147,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
       now,
       previous: previous?.status,
-      supportedFeatures: SUPPORTED_FEATURES,
+      supportedFeatures: [...SUPPORTED_FEATURES],
     });
     const ir = buildIR(model, served.key);
     const runtime = compileRuntime(ir, options);
