@@ -21,6 +21,10 @@ export const IssueCodes = {
   GW_MANIFEST_REGEX: 'A RegularExpression value is invalid or cannot be run safely.',
   GW_MANIFEST_DUPLICATE: 'Two objects share kind, namespace and name; the later one wins.',
   GW_MANIFEST_INPUT: 'An input to loadManifests is neither YAML text nor an object.',
+  GW_MANIFEST_PARENT_NOT_FOUND: 'A route parentRef names a Gateway that is not in the manifests (warning).',
+  GW_MANIFEST_BACKEND_NOT_FOUND: 'A backendRef has neither a Service nor a registered backend (warning).',
+  GW_OPTION_BACKEND_UNUSED: 'A key of the option backends matches no backendRef (warning).',
+  GW_OPTION_UNKNOWN: 'An option name the function does not know, e.g. a typo (warning).',
 } as const;
 
 /** A stable manifest issue code. */

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from '../types.js';
-import { createHandler, type GatewayHandler, type HandlerOptions } from './node.js';
+import { asWrapperOptions, createHandler, type GatewayHandler, type HandlerOptions } from './node.js';
 
 /** Options of gatewayMiddleware: createHandler's, plus `fallthrough`. */
 export type MiddlewareOptions = HandlerOptions & {
@@ -25,7 +25,7 @@ export interface GatewayMiddleware {
 
 /** Creates Express middleware that routes every request through the Gateway. */
 export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware {
-  const handler = createHandler(options);
+  const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough']));
   const fallthrough = options.fallthrough === true;
   const mw = ((req, res, next) => {
     // Mounted under a path, Express strips it from req.url; routing uses the full URL.

@@ -15,7 +15,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
-import { createHandler, type HandlerOptions } from './node.js';
+import { asWrapperOptions, createHandler, type HandlerOptions } from './node.js';
 
 /** Options of the plugin: createHandler's, plus `fallthrough`. */
 export type FastifyGatewayOptions = HandlerOptions & {
@@ -43,8 +43,9 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: FastifyInstance, options: FastifyGatewayOptions) => {
+  // Fastify passes its registration options (prefix, logLevel...) to the plugin as well.
   const handler = createHandler({
-    ...options,
+    ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'prefix', 'logLevel', 'logSerializers', 'config']),
     onError: options.onError ?? ((info) => fastify.log.error({ gateway: info }, `gateway answered ${info.status}: ${info.reason}`)),
     onReload:
       options.onReload ??

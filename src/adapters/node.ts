@@ -13,7 +13,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { ServerResponse as NodeServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
+import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
 import { prepared, proxy, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from './proxy.js';
@@ -47,6 +47,19 @@ export interface AdapterOptions {
   onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
 }
 
+/** Every adapter option, known to createGateway's unknown-option check (TypeScript keeps the list complete). */
+const ADAPTER_OPTION_NAMES = Object.keys({
+  backends: true,
+  watch: true,
+  port: true,
+  maxMirrorsInFlight: true,
+  onError: true,
+  onReload: true,
+} satisfies Record<keyof AdapterOptions, true>);
+
+/** What an adapter built on createHandler (Express, Fastify) adds: its name and its own option names. */
+type Wrapped = { [kWrapperOptions]?: { fn: string; names: readonly string[] } };
+
 /** Options of createHandler: createGateway's options plus the adapter's, or an existing router. */
 export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & AdapterOptions;
 
@@ -70,7 +83,7 @@ export interface GatewayHandler {
 export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
-  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
+  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const out: Outgoing = options.onError ? { onError: options.onError } : {};
   const maxMirrors = options.maxMirrorsInFlight ?? 64;
@@ -239,6 +252,20 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 }
 
 function ignore(): void {}
+
+/**
+ * The option names a wrapper accepts on top of createGateway's: this adapter's, plus those of the
+ * adapter built on it (`outer`). Internal; lets createGateway warn about unknown option names.
+ */
+function wrapperOptions(options: Wrapped, fn: string, names: readonly string[]): { fn: string; names: readonly string[] } {
+  const outer = options[kWrapperOptions];
+  return { fn: outer?.fn ?? fn, names: [...names, ...(outer?.names ?? [])] };
+}
+
+/** Internal: `options` marked as given to adapter `fn`, which also accepts `names` (Express, Fastify). */
+export function asWrapperOptions<T extends object>(options: T, fn: string, names: readonly string[]): T {
+  return Object.assign({ ...options }, { [kWrapperOptions]: { fn, names } });
+}
 
 /** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
 export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {

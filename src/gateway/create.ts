@@ -11,6 +11,7 @@ import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildIR } from '../ir/build.js';
 import { SUPPORTED_FEATURES } from './features.js';
+import { findWarnings, unknownOptionWarnings } from './warnings.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
@@ -51,6 +52,31 @@ export interface GatewayOptions extends RoutingOptions {
 
 export { SUPPORTED_FEATURES } from './features.js';
 
+/** Every option of createGateway: the list unknown option names are checked against (TypeScript keeps it complete). */
+const OPTION_NAMES = Object.keys({
+  manifests: true,
+  filename: true,
+  namespace: true,
+  gateway: true,
+  controllerName: true,
+  now: true,
+  addresses: true,
+  backends: true,
+  picker: true,
+  random: true,
+  hostFallthrough: true,
+  extensions: true,
+  sticky: true,
+  mergeSlashes: true,
+  escapedSlashes: true,
+} satisfies Record<keyof GatewayOptions, true>);
+
+/**
+ * Internal: option names that callers wrapping createGateway (the adapters) accept on top of
+ * createGateway's, so that they are not reported as unknown.
+ */
+export const kWrapperOptions: unique symbol = Symbol('gateway-api-router.wrapperOptions');
+
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status
  * need is kept: the loaded objects and the attachment model are dropped once compiled.
@@ -81,7 +107,12 @@ export interface InjectedRequest {
 export interface GatewayRouter {
   /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
   readonly status: StatusList;
-  /** Warnings and infos from the last successful load (errors throw instead). */
+  /**
+   * Warnings and infos from the last successful load (errors throw instead): the loader's, plus
+   * likely mistakes that still load (docs/errors.md): a parentRef to a Gateway not in the
+   * manifests, a backendRef with neither a Service nor a registered backend, a `backends` key no
+   * backendRef uses, an unknown option name.
+   */
   readonly issues: readonly Issue[];
   /** `namespace/name` of the Gateway this process serves. */
   readonly gatewayKey: string;
@@ -120,6 +151,8 @@ export interface GatewayRouter {
  */
 export function createGateway(options: GatewayOptions): GatewayRouter {
   validateOptions(options);
+  const wrapper = (options as { [kWrapperOptions]?: { fn: string; names: readonly string[] } })[kWrapperOptions];
+  const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
   const firstSeen = new Map<string, number>();
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
@@ -153,7 +186,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime };
+    const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
+    return { issues, gatewayKey: served.key, status, ir, runtime };
   };
 
   let current = build(options.manifests);
