@@ -15,7 +15,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
-import { asWrapperOptions, createHandler, type HandlerOptions } from './node.js';
+import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
 
 /** Options of the plugin: createHandler's, plus `fallthrough`. */
 export type FastifyGatewayOptions = HandlerOptions & {
@@ -46,7 +46,6 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
   // Fastify passes its registration options (prefix, logLevel...) to the plugin as well.
   const handler = createHandler({
     ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'prefix', 'logLevel', 'logSerializers', 'config']),
-    onError: options.onError ?? ((info) => fastify.log.error({ gateway: info }, `gateway answered ${info.status}: ${info.reason}`)),
     onReload:
       options.onReload ??
       ((r) => (r.ok ? fastify.log.info('gateway manifests reloaded') : fastify.log.error({ err: r.error }, 'gateway reload failed; the previous table stays'))),
@@ -66,7 +65,9 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
   fastify.addHook('onClose', async () => handler.close());
   fastify.addHook('onRequest', (request, reply, done) => {
     let passed = false;
-    request.gatewayDecision = handler.handle(request.raw, reply.raw, options.fallthrough ? () => (passed = true) : undefined);
+    // The detail of the gateway's own 5xx answers goes to this request's logger (with its reqId).
+    const onError = options.onError ?? ((info: ErrorInfo) => request.log.error({ gateway: { status: info.status, reason: info.reason, message: info.message }, err: info.error }, `gateway answered ${info.status}: ${info.reason}`));
+    request.gatewayDecision = handler.handle(request.raw, reply.raw, options.fallthrough ? () => (passed = true) : undefined, onError);
     if (passed) {
       done(); // unmatched: continue to Fastify's own routes
       return;

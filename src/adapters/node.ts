@@ -16,8 +16,8 @@ import type { Dispatcher } from 'undici';
 import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
-import { prepared, proxy, stripHopByHop, timeoutSignal, upstreamPath, type UpstreamOptions } from './proxy.js';
-import { interceptHead, sendAnswer, sendError, type Outgoing } from './respond.js';
+import { proxy, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
+import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 
 /** An in-process backend: a plain node request handler (Express apps work too). */
 export type BackendHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -39,10 +39,25 @@ export interface AdapterOptions {
   watch?: string;
   /** The listener port this server stands for. Default: none, so listeners on every port are candidates. */
   port?: number;
+  /**
+   * Limits for every URL backend (a backend's own `{ url, ... }` fields override them): pool
+   * size and queue bound per origin, headers and body timeouts, slow-client bounds. Defaults:
+   * `{ connections: 128, maxQueued: 256, headersTimeout: 15000, bodyTimeout: 15000, clientTimeout: 30000, responseBuffer: 262144 }`.
+   */
+  upstream?: UpstreamLimits;
   /** The most mirror requests in flight at once; more are dropped. Default 64. */
   maxMirrorsInFlight?: number;
-  /** Called when the gateway answers with a 5xx of its own or an upstream fails. */
-  onError?: (info: { status: number; reason: string; message: string }) => void;
+  /**
+   * Called with the detail (`{ status, reason, message, error? }`) when the gateway answers a
+   * 5xx itself: an upstream failed, an in-process handler threw, no backend is registered. The
+   * client only sees the status text and reason code. Default: none (Fastify: `request.log.error`).
+   */
+  onError?: (info: ErrorInfo) => void;
+  /**
+   * Put the detail message (upstream origin, error code, exception text) in the gateway's own
+   * error bodies. For development only. Default false: `503 Service Unavailable: upstream-refused`.
+   */
+  exposeErrors?: boolean;
   /** Called after each reload triggered by `watch`. */
   onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
 }
@@ -55,6 +70,8 @@ const ADAPTER_OPTION_NAMES = Object.keys({
   maxMirrorsInFlight: true,
   onError: true,
   onReload: true,
+  upstream: true,
+  exposeErrors: true,
 } satisfies Record<keyof AdapterOptions, true>);
 
 /** What an adapter built on createHandler (Express, Fastify) adds: its name and its own option names. */
@@ -68,11 +85,14 @@ export interface GatewayHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** The gateway (route, explain, status, reload). */
   readonly router: GatewayRouter;
-  /** Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s when given. */
-  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision;
+  /**
+   * Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s
+   * when given; `onError` replaces the option's for this request (a per-request logger).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision;
   /** Mirror requests currently in flight and dropped so far. */
   readonly mirrorStats: { inFlight: number; dropped: number };
-  /** Stops watching files. */
+  /** Stops watching files and closes the upstream connection pools. */
   close(): void;
 }
 
@@ -82,18 +102,20 @@ export interface GatewayHandler {
  */
 export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
+  const upstreams = new Upstreams(validateUpstream(options.upstream));
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
-  const out: Outgoing = options.onError ? { onError: options.onError } : {};
+  const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const maxMirrors = options.maxMirrorsInFlight ?? 64;
   const mirrorStats = { inFlight: 0, dropped: 0 };
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void): Decision => {
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision => {
     const d = router.route(toRouteRequest(req, options.port));
+    const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
-      forward(req, res, d);
+      forward(req, res, d, out);
     } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
       onUnmatched();
     } else {
@@ -102,7 +124,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     return d;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing): void => {
     // A response that fails after the gateway answered must never crash the process.
     res.on('error', ignore);
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
@@ -119,7 +141,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
         for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, copies[i]!);
         body = copies[copies.length - 1]!;
       }
-      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, spec, out, requestTimeout);
+      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(spec), out, requestTimeout);
       return;
     }
     if (requestTimeout) {
@@ -149,10 +171,10 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     try {
       const r = spec(req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out));
+        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e));
       }
     } catch (e) {
-      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out);
+      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
     }
   };
 
@@ -216,7 +238,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       return;
     }
     // Origin and path are given apart: a mirror can only reach its configured origin.
-    const target = prepared(spec);
+    const target = upstreams.prepare(spec);
     if (m.request.host !== undefined) headers.host = m.request.host;
     const signal = timeoutSignal(30_000);
     const failed = () => {
@@ -246,7 +268,12 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     router: { value: router, enumerable: true },
     handle: { value: handle },
     mirrorStats: { get: () => ({ ...mirrorStats }) },
-    close: { value: () => watcher?.close() },
+    close: {
+      value: () => {
+        watcher?.close();
+        upstreams.close();
+      },
+    },
   });
   return handler;
 }
@@ -307,10 +334,19 @@ function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
   req.headers = headers;
 }
 
+const failOption = (msg: string): never => {
+  throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
+};
+
+function validateUpstream(limits: UpstreamLimits | undefined): UpstreamLimits {
+  if (limits === undefined) return {};
+  if (typeof limits !== 'object' || limits === null) failOption(`The option upstream must be an object of limits, got ${JSON.stringify(limits)}.`);
+  validateLimits('upstream', limits, failOption);
+  return limits;
+}
+
 function validateBackends(backends: AdapterOptions['backends']): Record<string, BackendSpec> {
-  const fail = (msg: string) => {
-    throw new GatewayError('GW_ERR_OPTIONS_INVALID', msg);
-  };
+  const fail = failOption;
   if (backends === undefined) return {};
   if (typeof backends !== 'object' || backends === null) fail('The option backends must be an object keyed by backend reference (name, name:port or namespace/name:port).');
   for (const [k, v] of Object.entries(backends)) {
@@ -319,6 +355,7 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
     if (typeof v !== 'function' && (typeof url !== 'string' || !/^https?:\/\//.test(url))) {
       fail(`The option backends['${k}'] must be a handler (req, res) => void, a URL such as 'http://127.0.0.1:9080', or { url, ... }; got ${JSON.stringify(v)}.`);
     }
+    if (typeof v === 'object' && v !== null) validateLimits(`backends['${k}']`, v as UpstreamOptions, fail);
   }
   return backends;
 }
@@ -386,4 +423,4 @@ function safeRead(path: string): string[] | null {
   }
 }
 
-export type { UpstreamOptions };
+export type { ErrorInfo, UpstreamLimits, UpstreamOptions };

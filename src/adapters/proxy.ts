@@ -9,15 +9,37 @@ import { Pool, type Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
 
+/**
+ * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
+ * connection. The adapter option `upstream` sets them for every URL backend; a backend given as
+ * `{ url, ... }` overrides them. `connections` and `maxQueued` belong to the origin's pool: the
+ * first backend seen for an origin sets them.
+ */
+export interface UpstreamLimits {
+  /** Connections per upstream origin. Default 128. */
+  connections?: number;
+  /** Requests per origin that may wait for a connection; beyond that a request gets 503 (`upstream-overloaded`) at once. Default 256. */
+  maxQueued?: number;
+  /** Milliseconds to wait for the response headers. 0 disables. Default 15,000 (Envoy's default route timeout). The rule's `timeouts` replace it when set. */
+  headersTimeout?: number;
+  /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
+  bodyTimeout?: number;
+  /** Milliseconds a client may stall (not sending its request body, not reading the response) before the exchange is cut and the upstream connection freed. 0 disables. Default 30,000. */
+  clientTimeout?: number;
+  /** Bytes of response held for a client that reads slowly, so a response up to this size frees its upstream connection at once. Default 256 KiB. */
+  responseBuffer?: number;
+}
+
 /** A backend reached over HTTP. */
-export interface UpstreamOptions {
+export interface UpstreamOptions extends UpstreamLimits {
   /** Base URL, e.g. `http://127.0.0.1:9080`. A path in it prefixes the request path. */
   url: string;
-  /** The undici dispatcher to use (connection pool). Default: one Agent per upstream. */
+  /** The undici dispatcher to use (connection pool). Default: one pool per origin, shared by the handler's backends. */
   dispatcher?: Dispatcher;
-  /** Milliseconds to wait for the response headers when no route timeout applies. Default 30,000. */
-  headersTimeout?: number;
 }
+
+/** The defaults of {@link UpstreamLimits}. */
+export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 };
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1), never forwarded in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
@@ -36,14 +58,6 @@ export function stripHopByHop(headers: Record<string, string | string[] | undefi
   return out;
 }
 
-const pools = new Map<string, Pool>();
-/** One connection pool per origin (what an Agent would create for it, without the Agent's lookup per request). */
-function poolFor(origin: string): Pool {
-  let p = pools.get(origin);
-  if (!p) pools.set(origin, (p = new Pool(origin, { keepAliveTimeout: 10_000, connections: 256 })));
-  return p;
-}
-
 /** Maps an upstream failure to the answer: 504 timeouts, 503 refused, 502 otherwise. */
 export function upstreamFailure(err: unknown): { status: number; reason: string } {
   const e = err as { code?: string; name?: string; cause?: { code?: string } };
@@ -60,9 +74,15 @@ export function upstreamFailure(err: unknown): { status: number; reason: string 
  * response has started, cut the client connection. The client closing the connection aborts the
  * upstream request; `requestTimeout` (the rule's timeouts.request) answers 504 and aborts it too.
  */
-export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, upstream: UpstreamOptions, out: Outgoing, requestTimeout?: number): void {
-  const target = prepared(upstream);
-  const x = new Exchange(res, d, target, out);
+export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, target: PreparedUpstream, out: Outgoing, requestTimeout?: number): void {
+  const origin = target.state;
+  if (origin.active >= origin.limit) {
+    // The pool's queue is full: answer now rather than wait behind it (a bounded queue).
+    sendError(res, 503, 'upstream-overloaded', `upstream ${target.origin} has ${origin.active} requests in flight or queued (connections + maxQueued = ${origin.limit})`, out);
+    return;
+  }
+  origin.active++;
+  const x = new Exchange(req, res, d, target, out);
   res.on('close', () => x.clientClosed());
   if (requestTimeout) {
     x.requestTimer = setTimeout(() => {
@@ -77,6 +97,9 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
     x.backendTimer.unref();
   }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (hasBody) x.watchClient();
+  // A rule with timeouts governs the whole exchange; otherwise the upstream's own bounds apply.
+  const ruled = d.timeouts !== undefined && (d.timeouts.request !== undefined || d.timeouts.backendRequest !== undefined);
   // The dispatcher's own handler API: the upstream body is written straight into the response
   // with backpressure, and nothing per request beyond this handler (no promise, no AbortSignal,
   // no URL parsing for ordinary paths).
@@ -88,8 +111,8 @@ export function proxy(req: IncomingMessage, res: ServerResponse, d: ForwardDecis
         method: d.request.method as Dispatcher.HttpMethod,
         headers: upstreamHeaders(d, req) as string[], // undici accepts array values too (repeated header lines)
         body: hasBody ? req : null,
-        headersTimeout: target.headersTimeout,
-        bodyTimeout: 0,
+        headersTimeout: ruled ? 0 : target.headersTimeout,
+        bodyTimeout: ruled ? 0 : target.bodyTimeout,
       },
       x,
     );
@@ -107,8 +130,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   done = false;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   backendTimer: NodeJS.Timeout | undefined = undefined;
+  /** Polls the client's progress while the exchange waits on the client (see watchClient). */
+  clientTimer: NodeJS.Timeout | undefined = undefined;
+  /** True while the upstream is paused because the client does not read. */
+  pausedForClient = false;
 
   constructor(
+    readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly d: ForwardDecision,
     readonly target: PreparedUpstream,
@@ -129,9 +157,47 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private finish(): void {
+    if (this.done) return;
     this.done = true;
+    this.target.state.active--;
     if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
     if (this.backendTimer !== undefined) clearTimeout(this.backendTimer);
+    if (this.clientTimer !== undefined) clearInterval(this.clientTimer);
+  }
+
+  /**
+   * Cuts the exchange when the client stalls for `clientTimeout` while the exchange waits on it:
+   * a request body that stops arriving while the upstream reads it, or a response the client
+   * stops reading once `responseBuffer` is full. Progress is the socket's byte counts, polled
+   * (a second 'data' listener would change how the body flows).
+   */
+  watchClient(): void {
+    const ms = this.target.clientTimeout;
+    const socket = this.res.socket;
+    if (this.clientTimer !== undefined || ms <= 0 || !socket || this.done) return;
+    let last = -1;
+    let idle = 0;
+    this.clientTimer = setInterval(() => {
+      const req = this.req;
+      const waiting = this.pausedForClient || (req.readableFlowing === true && !req.complete && !req.readableEnded);
+      const progress = socket.bytesRead + socket.bytesWritten;
+      if (!waiting || progress !== last) {
+        last = progress;
+        idle = 0;
+        return;
+      }
+      if (++idle < 2) return;
+      const res = this.res;
+      this.clientGone = true;
+      this.cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
+      if (!res.headersSent) {
+        res.once('finish', () => res.destroy());
+        sendError(res, 408, 'client-timeout', `the client sent nothing for ${ms} ms while the upstream waited for its request body`, this.out, { connection: 'close' });
+      } else {
+        res.destroy();
+      }
+    }, ms / 2);
+    this.clientTimer.unref();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -148,9 +214,17 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
+    const res = this.res;
+    // Up to responseBuffer bytes are held for a slow client, so small responses free the
+    // upstream connection at once; beyond that the upstream waits, and watchClient bounds it.
+    if (!res.write(chunk) && res.writableLength > this.target.responseBuffer && !this.pausedForClient) {
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      this.pausedForClient = true;
+      this.watchClient();
+      res.once('drain', () => {
+        this.pausedForClient = false;
+        controller.resume();
+      });
     }
   }
 
@@ -168,7 +242,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const f = upstreamFailure(this.cancelled ?? err);
-    sendError(res, f.status, f.reason, `upstream ${this.target.origin} for ${this.d.backend.namespace}/${this.d.backend.name}: ${describeError(err)}`, this.out);
+    sendError(res, f.status, f.reason, `upstream ${this.target.origin} for ${this.d.backend.namespace}/${this.d.backend.name}: ${describeError(err)}`, this.out, {}, err);
   }
 }
 
@@ -205,30 +279,72 @@ function connectionTokens(conn: string | string[]): string[] | null {
   return listed;
 }
 
-/** An upstream as requests use it: origin, base path and pool, parsed once. */
+/** The shared state of one upstream origin: its pool and the requests in flight or queued on it. */
+interface OriginState {
+  pool: Pool;
+  active: number;
+  /** connections + maxQueued: more requests in flight get 503 at once. */
+  limit: number;
+}
+
+/** An upstream as requests use it: origin, base path, pool and limits, resolved once. */
 export interface PreparedUpstream {
   origin: string;
   basePath: string;
   dispatcher: Dispatcher;
   headersTimeout: number;
+  bodyTimeout: number;
+  clientTimeout: number;
+  responseBuffer: number;
+  state: OriginState;
 }
 
-const preparedCache = new WeakMap<UpstreamOptions, PreparedUpstream>();
+/** The upstreams of one adapter instance: one pool per origin, with the limits applied. */
+export class Upstreams {
+  private readonly origins = new Map<string, OriginState>();
+  private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
+  constructor(private readonly defaults: UpstreamLimits = {}) {}
 
-/** The parsed form of an upstream, computed once per options object. */
-export function prepared(upstream: UpstreamOptions): PreparedUpstream {
-  let p = preparedCache.get(upstream);
-  if (!p) {
+  /** The parsed form of an upstream, computed once per options object. */
+  prepare(upstream: UpstreamOptions): PreparedUpstream {
+    let p = this.cache.get(upstream);
+    if (p) return p;
+    const limit = <K extends keyof UpstreamLimits>(k: K): number => upstream[k] ?? this.defaults[k] ?? UPSTREAM_DEFAULTS[k];
     const base = new URL(upstream.url);
+    let state = this.origins.get(base.origin);
+    if (!state) {
+      const connections = limit('connections');
+      state = { pool: new Pool(base.origin, { keepAliveTimeout: 10_000, connections }), active: 0, limit: connections + limit('maxQueued') };
+      this.origins.set(base.origin, state);
+    }
     p = {
       origin: base.origin,
       basePath: base.pathname === '/' ? '' : base.pathname.replace(/\/$/, ''),
-      dispatcher: upstream.dispatcher ?? poolFor(base.origin),
-      headersTimeout: upstream.headersTimeout ?? 30_000,
+      dispatcher: upstream.dispatcher ?? state.pool,
+      headersTimeout: limit('headersTimeout'),
+      bodyTimeout: limit('bodyTimeout'),
+      clientTimeout: limit('clientTimeout'),
+      responseBuffer: limit('responseBuffer'),
+      state,
     };
-    preparedCache.set(upstream, p);
+    this.cache.set(upstream, p);
+    return p;
   }
-  return p;
+
+  /** Closes the pools (idle connections at once, busy ones when their request ends). */
+  close(): void {
+    for (const o of this.origins.values()) o.pool.close().catch(() => {});
+    this.origins.clear();
+  }
+}
+
+/** Checks limit options: each a non-negative integer (connections at least 1). */
+export function validateLimits(where: string, limits: UpstreamLimits, fail: (msg: string) => never): void {
+  for (const k of Object.keys(UPSTREAM_DEFAULTS) as (keyof UpstreamLimits)[]) {
+    const v = limits[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < (k === 'connections' ? 1 : 0)) fail(`The option ${where}.${k} must be ${k === 'connections' ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}.`);
+  }
 }
 
 /**

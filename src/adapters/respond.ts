@@ -6,17 +6,33 @@ import type { ServerResponse } from 'node:http';
 import type { Decision, ForwardDecision, HeaderOps, RedirectDecision, RespondDecision } from '../types.js';
 import { answersGrpc, grpcStatusFor, sendGrpcStatus } from './protocols/grpc.js';
 
-/** What the adapters need to know about a finished exchange (for logging). */
-export interface Outgoing {
-  /** Called once with a failure the gateway answered itself (status >= 500) or an internal error. */
-  onError?: (info: { status: number; reason: string; message: string }) => void;
+/** What the gateway reports about an answer it gave itself: the detail that the client never sees. */
+export interface ErrorInfo {
+  status: number;
+  /** The reason code the client sees too, e.g. `upstream-refused`. */
+  reason: string;
+  /** One sentence with the detail (upstream origin, error code, exception text). */
+  message: string;
+  /** The exception behind it, when there is one (an in-process handler's, undici's). */
+  error?: unknown;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+/** How the adapters report and word the answers they give themselves. */
+export interface Outgoing {
+  /** Called once with a failure the gateway answered itself (status >= 500) or an internal error. */
+  onError?: (info: ErrorInfo) => void;
+  /** Put the detail message in error bodies (development). Default false: status text and reason code only. */
+  exposeErrors?: boolean;
+}
 
-/** Sends a short text answer naming the reason, e.g. `503 Service Unavailable: upstream-refused`. */
-export function sendError(res: ServerResponse, status: number, reason: string, message: string, out: Outgoing, headers: Record<string, string> = {}): void {
-  if (status >= 500) out.onError?.({ status, reason, message });
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/**
+ * Sends a short, generic text answer: `503 Service Unavailable: upstream-refused`. The detail
+ * (upstream URLs, error codes, exception text) goes to `onError` only, unless `exposeErrors`.
+ */
+export function sendError(res: ServerResponse, status: number, reason: string, message: string, out: Outgoing, headers: Record<string, string> = {}, error?: unknown): void {
+  if (status >= 500) out.onError?.(error === undefined ? { status, reason, message } : { status, reason, message, error });
   if (answersGrpc(res)) {
     // A gRPC client reads grpc-status, not the HTTP status; the message stays the generic reason.
     sendGrpcStatus(res, grpcStatusFor(status, reason), reason, headers);
@@ -26,7 +42,7 @@ export function sendError(res: ServerResponse, status: number, reason: string, m
     res.destroy();
     return;
   }
-  const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n${message}\n`;
+  const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n${out.exposeErrors === true ? `${message}\n` : ''}`;
   res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
