@@ -12,7 +12,7 @@ export default defineConfig([
   {
     ...shared,
     // The library: ESM and CJS with declarations per entry.
-    entry: { index: 'src/index.ts', node: 'src/adapters/node.ts', express: 'src/adapters/express.ts', fastify: 'src/adapters/fastify.ts', testing: 'src/testing/matchers.ts' },
+    entry: { index: 'src/index.ts', node: 'src/server/node-entry.ts', express: 'src/adapters/express.ts', fastify: 'src/adapters/fastify.ts', testing: 'src/testing/matchers.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,

@@ -294,9 +294,16 @@ export function asWrapperOptions<T extends object>(options: T, fn: string, names
   return Object.assign({ ...options }, { [kWrapperOptions]: { fn, names } });
 }
 
+/**
+ * The listener port of each socket `listen()` accepted: a request on such a socket routes on
+ * that port when the handler has no `port` option.
+ */
+export const socketListenerPorts = new WeakMap<object, number>();
+
 /** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
 export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {
   const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean; servername?: string | false }) | null;
+  if (port === undefined && socket) port = socketListenerPorts.get(socket);
   const encrypted = socket?.encrypted === true;
   const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   const rr: RouteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, scheme: encrypted ? 'https' : 'http' };

@@ -9,6 +9,7 @@ import { loadManifests, resourceKey, type Manifests, type Resource } from '../re
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
+import { buildServing, type ServingPlan } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import { SUPPORTED_FEATURES } from './features.js';
 import { findWarnings, unknownOptionWarnings } from './warnings.js';
@@ -88,6 +89,7 @@ export interface Snapshot {
   status: StatusList;
   ir: IR.Gateway;
   runtime: Runtime;
+  serving: ServingPlan;
 }
 
 /** What a backend receives for a request, as {@link GatewayRouter.inject} computes it. */
@@ -128,6 +130,11 @@ export interface GatewayRouter {
   inject(request: RouteRequest): InjectedRequest | null;
   /** The compiled intermediate representation of the served Gateway: plain data, for debugging and snapshots. */
   readonly ir: IR.Gateway;
+  /**
+   * What `listen()` opens: the served Gateway's programmed listeners with their certificates
+   * (private keys included: never log it). A new object after each reload. See docs/listeners.md.
+   */
+  readonly serving: ServingPlan;
   /** The status object of one resource, or undefined. `namespace` defaults to `default`. */
   statusOf<K extends StatusObject['kind']>(kind: K, name: string, namespace?: string): Extract<StatusObject, { kind: K }> | undefined;
   /**
@@ -187,7 +194,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { issues, gatewayKey: served.key, status, ir, runtime };
+    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
   };
 
   let current = build(options.manifests);
@@ -203,6 +210,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     get ir() {
       return current.ir;
+    },
+    get serving() {
+      return current.serving;
     },
     route(request) {
       return routeRequest(current.runtime, request);

@@ -6,7 +6,7 @@
 import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, ListenerRef, RouteRef, RespondDecision, RespondReason, RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compareMatches, type PrecedenceKey } from '../ir/precedence.js';
-import { hostMatches } from '../model/hostnames.js';
+import { hostnameRank } from '../model/hostnames.js';
 import { compileMatcher, candidatesFor, vhostsFor, type Candidate, type CandidateList, type CompiledListener, type CompiledMatcher, type CompiledVHost } from '../match/compile.js';
 import { RequestView } from '../match/request.js';
 import { canonicalPathValue, type PathOptions } from '../match/normalize.js';
@@ -271,14 +271,6 @@ function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['st
 
 // ---------------------------------------------------------------------------------------------
 // Listener selection
-
-/** How specific a listener hostname is for a host: lower is better; null when it does not match. */
-function hostnameRank(hostname: string | null, host: string | undefined): number | null {
-  if (hostname === null) return 1_000_000;
-  if (host === undefined) return null;
-  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
-  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
-}
 
 function listenerRef(gw: IR.Gateway, l: IR.Listener): ListenerRef {
   return { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };

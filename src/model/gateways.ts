@@ -7,7 +7,7 @@ import type { Gateway, GatewayClass } from '../resources/schemas-gateway.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { effectiveHostnames } from './hostnames.js';
-import type { References } from './references.js';
+import type { Certificate, References } from './references.js';
 
 /** Route kinds this library serves. */
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
@@ -32,6 +32,8 @@ export interface ListenerModel {
   programmed: boolean;
   attachedRoutes: number;
   allowedRoutes: Gateway['spec']['listeners'][number]['allowedRoutes'];
+  /** TLS mode and the certificates of its certificateRefs that resolved (all of them when programmed). */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
 }
 
 export interface GatewayModel {
@@ -114,17 +116,24 @@ function classModel(c: GatewayClass, controllerName: string): GatewayClassModel 
 function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel {
   const listeners = gw.spec.listeners.map((l, index) => listenerModel(gw, l, index, refs));
   markConflicts(listeners);
+  // spec.infrastructure.parametersRef: no parameters kind is supported, so the Gateway is not
+  // accepted (digest 10.3 InvalidParameters; conformance gateway-invalid-parameters-ref).
+  const params = gw.spec.infrastructure?.parametersRef;
   for (const l of listeners) {
-    l.programmed = l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
+    l.programmed = !params && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
     l.checks.push(
       l.programmed
         ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')
-        : check('Programmed', 'False', 'Invalid', 'Listener is not programmed: see its Accepted, Conflicted and ResolvedRefs conditions'),
+        : params
+          ? check('Programmed', 'False', 'Invalid', 'Listener is not programmed: its Gateway is not accepted (infrastructure.parametersRef)')
+          : check('Programmed', 'False', 'Invalid', 'Listener is not programmed: see its Accepted, Conflicted and ResolvedRefs conditions'),
     );
   }
   const valid = listeners.filter((l) => l.valid).length;
   const checks: Check[] = [];
-  if (valid === listeners.length) {
+  if (params) {
+    checks.push(check('Accepted', 'False', 'InvalidParameters', `infrastructure.parametersRef ${params.group}/${params.kind}/${params.name} is not supported by gateway-api-router; remove parametersRef`));
+  } else if (valid === listeners.length) {
     checks.push(check('Accepted', 'True', 'Accepted', 'Gateway is accepted'));
   } else if (valid > 0) {
     const bad = listeners.filter((l) => !l.valid).map((l) => l.name).join(', ');
@@ -173,13 +182,15 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
   }
 
   // certificateRefs (HTTPS, and TLS with Terminate).
+  const certificates: Certificate[] = [];
   if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
     for (const ref of l.tls.certificateRefs ?? []) {
-      const failed = refs.certificateRef(gw.metadata.namespace!, ref);
-      if (failed) {
-        refChecks.push(failed);
+      const r = refs.certificateRef(gw.metadata.namespace!, ref);
+      if ('type' in r) {
+        refChecks.push(r);
         break;
       }
+      certificates.push(r);
     }
   }
   if (refChecks.length === 0) refChecks.push(ALL_RESOLVED);
@@ -197,6 +208,7 @@ function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], ind
     programmed: false,
     attachedRoutes: 0,
     allowedRoutes: l.allowedRoutes,
+    tls: l.tls ? { mode: l.tls.mode, certificates } : null,
   };
 }
 

@@ -14,6 +14,18 @@ export function hostMatches(pattern: string, host: string): boolean {
 }
 
 /**
+ * How specific a listener hostname is for a host or TLS server name: lower is better; null when
+ * it does not match. Exact first, then wildcards with more characters, then no hostname
+ * (spec digest 3.3 and 9.2: the most specific listener is chosen).
+ */
+export function hostnameRank(hostname: string | null | undefined, host: string | undefined): number | null {
+  if (hostname === null || hostname === undefined) return 1_000_000;
+  if (host === undefined) return null;
+  if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
+  return hostMatches(hostname, host) ? 1000 - hostname.length : null;
+}
+
+/**
  * Intersection of a listener hostname and one route hostname, or `null` when they share no host.
  * `undefined` on either side means "any". The result is the more specific of the two.
  */
@@ -69,4 +81,16 @@ export function normalizeRequestHost(host: string | undefined): string | undefin
   if (colon >= 0) h = h.slice(0, colon);
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h;
+}
+
+/**
+ * How well a certificate name covers a server name: 0 exact, then wildcards by length
+ * (`*.a.example.com` beats `*.example.com`); null when it does not. Certificate wildcards
+ * cover exactly one label (RFC 6125), unlike listener hostnames (spec digest 9.2).
+ */
+export function certificateNameRank(name: string, serverName: string): number | null {
+  if (name === serverName) return 0;
+  if (!name.startsWith('*.')) return null;
+  const dot = serverName.indexOf('.');
+  return dot > 0 && serverName.slice(dot) === name.slice(1) ? 1000 - name.length : null;
 }

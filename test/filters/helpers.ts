@@ -2,6 +2,7 @@
 // plain objects handed to createGateway; nothing here reaches into src/ internals.
 import { createGateway, type Decision, type ForwardDecision, type GatewayOptions, type GatewayRouter, type RedirectDecision, type RespondDecision } from '../../src/index.js';
 import { seeded } from '../support/random.js';
+import { fixedTLSData } from '../support/fixed-cert.js';
 
 export type Obj = Record<string, unknown>;
 export const G = 'gateway.networking.k8s.io';
@@ -11,7 +12,7 @@ export const SERVICES = ['web', 'web-2', 'stable', 'canary', 'mirror-1', 'mirror
 
 export const service = (name: string, port = 8080): Obj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port }] } });
 
-export const secret = (name: string): Obj => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' } });
+export const secret = (name: string): Obj => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'kubernetes.io/tls', data: fixedTLSData() });
 
 export const httpListener = (port = 80, name = `http-${port}`): Obj => ({ name, port, protocol: 'HTTP' });
 export const httpsListener = (port = 443, name = `https-${port}`): Obj => ({ name, port, protocol: 'HTTPS', tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert' }] } });

@@ -30,3 +30,10 @@ describe('public exports', () => {
     `);
   });
 });
+
+describe('gateway-api-router/node exports', () => {
+  it('are exactly these runtime names', async () => {
+    const node = await import('../../src/server/node-entry.js');
+    expect(Object.keys(node).sort()).toEqual(['createHandler', 'listen', 'readManifestPath', 'toRouteRequest', 'watchManifests']);
+  });
+});

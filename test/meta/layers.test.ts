@@ -1,12 +1,12 @@
 // The pipeline runs in one direction: a folder of src/ imports only from folders to its left
 // (plus types.ts and errors.ts). See STYLE: resources -> model -> ir -> match -> pick -> filters
-// -> gateway -> adapters -> testing -> cli.
+// -> gateway -> adapters -> server -> testing -> cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'testing', 'cli'];
+const ORDER = ['resources', 'model', 'ir', 'match', 'pick', 'filters', 'gateway', 'adapters', 'server', 'testing', 'cli'];
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function files(dir: string): string[] {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, DEFAULT_CONTROLLER_NAME, SUPPORTED_FEATURES } from '../../src/index.js';
 import type { Condition, GatewayOptions, GatewayRouter, StatusObject } from '../../src/index.js';
 import { cond, gatewayStatus, listenerStatus, onlyParent } from './status-helpers.js';
+import { fixedTLSData } from '../support/fixed-cert.js';
 
 // ---------------------------------------------------------------------------------------------
 // Manifest helpers
@@ -54,7 +55,7 @@ function service(name: string, ports: Obj[], namespace = 'default'): Obj {
 }
 
 function secret(name: string, namespace = 'default', type = 'kubernetes.io/tls'): Obj {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' } };
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data: fixedTLSData() };
 }
 
 function referenceGrant(name: string, namespace: string, from: Obj[], to: Obj[]): Obj {

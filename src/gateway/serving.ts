@@ -1,0 +1,40 @@
+/**
+ * The serving plan: what `listen()` opens for the served Gateway. Built with the snapshot, so a
+ * reload yields a new plan and the servers see the change by identity.
+ */
+import type { GatewayModel } from '../model/gateways.js';
+import type { Certificate } from '../model/references.js';
+
+export type { Certificate };
+
+/** A programmed listener as the servers open it. */
+export interface ServedListener {
+  name: string;
+  port: number;
+  protocol: string;
+  /** Listener hostname; null means any host. */
+  hostname: string | null;
+  /** TLS settings (HTTPS and TLS listeners): the mode and the certificates of every usable certificateRef. */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
+}
+
+/** What `listen()` opens for the served Gateway: its programmed listeners with their TLS material. */
+export interface ServingPlan {
+  /** `namespace/name` of the Gateway. */
+  gateway: string;
+  /** Programmed listeners, in spec order. */
+  listeners: ServedListener[];
+}
+
+/**
+ * The serving plan of a Gateway model: its programmed listeners, whose certificateRefs all
+ * resolved to usable certificates.
+ */
+export function buildServing(gw: GatewayModel): ServingPlan {
+  const listeners: ServedListener[] = [];
+  for (const l of gw.listeners) {
+    if (!l.programmed) continue;
+    listeners.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls });
+  }
+  return { gateway: gw.key, listeners };
+}

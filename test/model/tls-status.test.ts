@@ -1,0 +1,60 @@
+// Honest TLS status: a listener is programmed only when its certificates can be served.
+// Spec digest 1.3 (certificateRefs, CEL rules), 10.3, 10.4 (InvalidCertificateRef for missing or
+// malformed Secrets).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type GatewayRouter } from '../../src/index.js';
+import { cond, gatewayStatus, listenerStatus } from './status-helpers.js';
+import { makeCA, tlsSecret, type KeyPair } from '../support/certs.js';
+import { gateway, httpsListener, type Obj } from '../server/helpers.js';
+
+let pair: KeyPair;
+let other: KeyPair;
+beforeAll(() => {
+  const ca = makeCA();
+  pair = ca.server(['a.example.com']);
+  other = ca.server(['b.example.com']);
+});
+
+const make = (manifests: Obj[]): GatewayRouter => createGateway({ manifests });
+const withSecret = (secret: Obj): GatewayRouter => make([gateway([httpsListener('https', 443, undefined, ['cert'])]), secret]);
+const resolved = (gw: GatewayRouter) => cond(listenerStatus(gw, 'https').conditions, 'ResolvedRefs');
+
+describe('certificateRefs: a Secret that cannot be served is InvalidCertificateRef (digest 10.4)', () => {
+  it('a usable Secret resolves, programs the listener and reaches the serving plan', () => {
+    const gw = withSecret(tlsSecret('cert', pair));
+    expect(resolved(gw)).toMatchObject({ status: 'True' });
+    expect(cond(listenerStatus(gw, 'https').conditions, 'Programmed').status).toBe('True');
+    expect(gw.serving.listeners).toHaveLength(1);
+    expect(gw.serving.listeners[0]!.tls!.certificates[0]!.names).toEqual(['a.example.com']);
+  });
+
+  it('stringData works like data', () => {
+    const gw = withSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cert', namespace: 'default' }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': pair.cert, 'tls.key': pair.key } });
+    expect(resolved(gw).status).toBe('True');
+  });
+
+  it.each([
+    ['tls.crt is not PEM', { 'tls.crt': Buffer.from('Hello world\n').toString('base64') }, /not a PEM certificate/],
+    ['tls.key is not PEM', { 'tls.key': Buffer.from('Hello world\n').toString('base64') }, /not a PEM private key/],
+    ['tls.key belongs to another certificate', 'mismatch', /does not match/],
+    ['tls.key is missing', 'nokey', /lacks tls.key/],
+  ] as const)('%s', (_what, change, message) => {
+    const s = tlsSecret('cert', pair) as { data: Record<string, string> };
+    if (change === 'mismatch') s.data['tls.key'] = Buffer.from(other.key).toString('base64');
+    else if (change === 'nokey') delete s.data['tls.key'];
+    else Object.assign(s.data, change);
+    const gw = withSecret(s);
+    expect(resolved(gw)).toMatchObject({ status: 'False', reason: 'InvalidCertificateRef', message: expect.stringMatching(message) });
+    expect(cond(listenerStatus(gw, 'https').conditions, 'Programmed').status).toBe('False');
+    expect(gw.serving.listeners).toEqual([]);
+  });
+});
+
+describe('spec.infrastructure.parametersRef (digest 10.3)', () => {
+  it('is not supported: Gateway Accepted=False InvalidParameters, no listener programmed', () => {
+    const gw = make([gateway([{ name: 'http', port: 80, protocol: 'HTTP' }], { infrastructure: { parametersRef: { group: 'invalid.io', kind: 'InvalidParameters', name: 'x' } } })]);
+    expect(cond(gatewayStatus(gw).conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'InvalidParameters' });
+    expect(cond(listenerStatus(gw, 'http').conditions, 'Programmed').status).toBe('False');
+    expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'respond', status: 404 });
+  });
+});

@@ -1,0 +1,100 @@
+// Shared pieces of the listen() tests: manifests built as objects, and a node:https client that
+// reports which certificate the server presented. Every server binds 127.0.0.1 on port 0.
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type Obj = Record<string, unknown>;
+export const G = 'gateway.networking.k8s.io/v1';
+
+export function gateway(listeners: Obj[], extra: Obj = {}): Obj {
+  return { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'any', listeners, ...extra } };
+}
+
+export function httpsListener(name: string, port: number, hostname: string | undefined, secrets: string[]): Obj {
+  return {
+    name,
+    port,
+    protocol: 'HTTPS',
+    ...(hostname ? { hostname } : {}),
+    tls: { certificateRefs: secrets.map((s) => ({ name: s })) },
+  };
+}
+
+/** An HTTPRoute on one listener (sectionName) sending everything to `backend`. */
+export function route(name: string, sectionName: string, backend: string, hostnames?: string[]): Obj {
+  return {
+    apiVersion: G,
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
+    spec: { parentRefs: [{ name: 'gw', sectionName }], ...(hostnames ? { hostnames } : {}), rules: [{ backendRefs: [{ name: backend, port: 8080 }] }] },
+  };
+}
+
+/** An in-process backend answering its own name and the path. */
+export function named(name: string) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-backend', name);
+    res.end(`${name} ${req.url}`);
+  };
+}
+
+export interface HttpsAnswer {
+  status: number;
+  body: string;
+  headers: IncomingMessage['headers'];
+  /** subjectAltName of the certificate the server presented. */
+  san: string;
+  /** SHA-256 fingerprint of that certificate. */
+  fingerprint: string;
+  /** ALPN protocol negotiated. */
+  alpn: string | false | null;
+}
+
+/** One HTTPS request on a new connection. `servername` is the SNI (omit to send none). */
+export function httpsGet(port: number, opts: { servername?: string; host?: string; path?: string; ca: string; cert?: string; key?: string; alpn?: string[] }): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const o: RequestOptions = {
+      host: '127.0.0.1',
+      port,
+      path: opts.path ?? '/',
+      agent: false,
+      ca: opts.ca,
+      headers: { host: opts.host ?? opts.servername ?? 'localhost', connection: 'close' },
+      // The certificate is checked against the SNI (not 127.0.0.1), as a browser would.
+      checkServerIdentity: () => undefined,
+      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+      ...(opts.cert !== undefined ? { cert: opts.cert, key: opts.key } : {}),
+      ...(opts.alpn !== undefined ? { ALPNProtocols: opts.alpn } : {}),
+    };
+    const req = httpsRequest(o, (res) => {
+      const socket = res.socket as TLSSocket;
+      const peer = socket.getPeerCertificate();
+      const san = peer.subjectaltname ?? '';
+      const fingerprint = peer.fingerprint256;
+      const alpn = socket.alpnProtocol;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, san, fingerprint, alpn }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One plain HTTP request on a new connection. */
+export function httpGet(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host, connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

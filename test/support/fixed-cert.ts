@@ -1,0 +1,11 @@
+// A self-signed EC certificate for tests that need a usable kubernetes.io/tls Secret but no TLS
+// handshake (status and routing tests). Made once with the openssl CLI for this project
+// (CN example.org; SANs example.org, *.example.org, second-example.org, *.wildcard.org; valid
+// until 2126). Tests that open TLS connections make their own certificates (support/certs.ts).
+export const FIXED_CERT_B64 =
+  'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIwRENDQVhhZ0F3SUJBZ0lVWGdvYUt3ZFczbEZkOENJeko5VkZydVlFQzdnd0NnWUlLb1pJemowRUF3SXcKRmpFVU1CSUdBMVVFQXd3TFpYaGhiWEJzWlM1dmNtY3dJQmNOTWpZeE1qQTBNVGt3TXpFNVdoZ1BNakV5TmpFeApNVEF4T1RBek1UbGFNQll4RkRBU0JnTlZCQU1NQzJWNFlXMXdiR1V1YjNKbk1Ga3dFd1lIS29aSXpqMENBUVlJCktvWkl6ajBEQVFjRFFnQUV1eDc0OERKY0dOZkdEb01qbnhPQ3NGTXF6WS8zcWhFWUNzZkdDWWdPOVNDSjRRbisKQjRtU2owUjM0aFFIZXhWbWdadGp1WHp6WnZUYVVOM2ZUbDRxZTZPQm56Q0JuREFkQmdOVkhRNEVGZ1FVeXNJRwpwV0h3MGVxNDB4MFJXOWZTa2ZjTUZXWXdId1lEVlIwakJCZ3dGb0FVeXNJR3BXSHcwZXE0MHgwUlc5ZlNrZmNNCkZXWXdEd1lEVlIwVEFRSC9CQVV3QXdFQi96QkpCZ05WSFJFRVFqQkFnZ3RsZUdGdGNHeGxMbTl5WjRJTktpNWwKZUdGdGNHeGxMbTl5WjRJU2MyVmpiMjVrTFdWNFlXMXdiR1V1YjNKbmdnNHFMbmRwYkdSallYSmtMbTl5WnpBSwpCZ2dxaGtqT1BRUURBZ05JQURCRkFpQkRNU25VQUJXU0NUZ2xFOWJhSUFTb2kwOERzUmFCcUNaYkFZbjVyOHhlCmp3SWhBTU5pTUNvVnBOQ2VxRi94dGlzVkdFZXhXOTk2V2JNVDVVR0RkTHVOL0FwOQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==';
+export const FIXED_KEY_B64 =
+  'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEJHMHdhd0lCQVFRZy91WjFOWmZ4dGlMU2w0YVEKbmFRSWZJdVpTUzhTcEpTVUVBdGVISWZyYmhhaFJBTkNBQVM3SHZqd01sd1kxOFlPZ3lPZkU0S3dVeXJOai9lcQpFUmdLeDhZSmlBNzFJSW5oQ2Y0SGlaS1BSSGZpRkFkN0ZXYUJtMk81ZlBObTlOcFEzZDlPWGlwNwotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg==';
+
+/** `data` of a kubernetes.io/tls Secret holding the fixed certificate. */
+export const fixedTLSData = (): Record<string, string> => ({ 'tls.crt': FIXED_CERT_B64, 'tls.key': FIXED_KEY_B64 });
