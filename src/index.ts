@@ -33,9 +33,9 @@ export type {
   Severity,
 } from './types.js';
 
-export type { Condition, GatewayClassStatus, GatewayStatus, ListenerStatus, RouteParentStatus, RouteStatusObject, StatusList, StatusObject } from './model/status.js';
+export type { Condition, GatewayClassStatus, GatewayStatus, ListenerSetStatus, ListenerStatus, RouteParentStatus, RouteStatusObject, StatusList, StatusObject } from './model/status.js';
 
-export { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './resources/schemas-gateway.js';
-export type { GatewayClass, Gateway, Listener, NamespaceObject, ReferenceGrant, Secret, Service } from './resources/schemas-gateway.js';
+export { GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './resources/schemas-gateway.js';
+export type { GatewayClass, Gateway, Listener, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from './resources/schemas-gateway.js';
 export { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema } from './resources/schemas-route.js';
 export type { GRPCRoute, HTTPBackendRef, HTTPRoute, HTTPRouteFilter, HTTPRouteInput, HTTPRouteMatch, HTTPRouteRule, TLSRoute } from './resources/schemas-route.js';

@@ -99,7 +99,7 @@ function statusFindings(item: StatusObject, resources: readonly Resource[]): Fin
   };
   if (item.kind === 'GatewayClass') {
     for (const c of item.status.conditions) push(c, '', 'spec');
-  } else if (item.kind === 'Gateway') {
+  } else if (item.kind === 'Gateway' || item.kind === 'ListenerSet') {
     for (const c of item.status.conditions) push(c, '', 'spec');
     item.status.listeners.forEach((l, i) => {
       for (const c of l.conditions) push(c, ` listener ${l.name}`, `spec.listeners[${i}]`);

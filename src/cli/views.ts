@@ -53,7 +53,17 @@ export function formatStatus(gw: GatewayRouter): string {
       ).join('\n'),
     );
   }
-  const routes = items.filter((i): i is Exclude<StatusObject, { kind: 'Gateway' | 'GatewayClass' }> => i.kind !== 'Gateway' && i.kind !== 'GatewayClass');
+  const sets = items.filter((i) => i.kind === 'ListenerSet');
+  if (sets.length > 0) {
+    blocks.push(
+      formatTable(
+        ['NAMESPACE', 'NAME', 'ACCEPTED', 'PROGRAMMED', 'LISTENERS', 'ATTACHED ROUTES'],
+        sets.map((l) => [ns(l), `listenerset/${l.metadata.name}`, cond(l.status.conditions, 'Accepted'), cond(l.status.conditions, 'Programmed'), String(l.status.listeners.length), String(l.status.listeners.reduce((n, x) => n + x.attachedRoutes, 0))]),
+        '',
+      ).join('\n'),
+    );
+  }
+  const routes = items.filter((i): i is Exclude<StatusObject, { kind: 'Gateway' | 'GatewayClass' | 'ListenerSet' }> => i.kind !== 'Gateway' && i.kind !== 'GatewayClass' && i.kind !== 'ListenerSet');
   if (routes.length > 0) {
     const rows: string[][] = [];
     for (const r of routes) {

@@ -34,6 +34,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteRequestTimeout',
   'HTTPRouteResponseHeaderModification',
   'HTTPRouteSchemeRedirect',
+  'ListenerSet',
   'ReferenceGrant',
   'TLSRoute',
 ];

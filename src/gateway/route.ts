@@ -273,14 +273,17 @@ function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: RoutingOptions['st
 // Listener selection
 
 function listenerRef(gw: IR.Gateway, l: IR.Listener): ListenerRef {
-  return { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+  const ref: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+  if (l.listenerSet !== undefined) ref.listenerSet = l.listenerSet;
+  return ref;
 }
 
 interface ListenerChoice {
   listener: CompiledListener | null;
   /** 421 when the Host belongs to another listener than the SNI chose (connection coalescing). */
   misdirected: boolean;
-  considered: { name: string; port: number; protocol: string; hostname: string | null; outcome: string }[];
+  /** `listenerSet`: `namespace/name` of the ListenerSet that declares the listener, if one does. */
+  considered: { name: string; listenerSet?: string; port: number; protocol: string; hostname: string | null; outcome: string }[];
 }
 
 /**
@@ -300,7 +303,7 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
       port !== undefined && l.port !== port ? `port ${l.port} is not ${port}` :
       !l.programmed ? 'not programmed (see its status conditions)' : '';
     if (outcome === '') eligible.push(cl);
-    if (explain) considered.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
+    if (explain) considered.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
   }
   const best = (name: string | undefined) => {
     let chosen: CompiledListener | null = null;
@@ -329,7 +332,8 @@ function selectListener(rt: Runtime, req: RequestView, explain: boolean): Listen
   if (explain) {
     for (const c of considered) {
       if (c.outcome !== '') continue;
-      const cl = eligible.find((e) => e.listener.name === c.name)!;
+      // Names repeat across a Gateway and its ListenerSets: the ListenerSet tells them apart.
+      const cl = eligible.find((e) => e.listener.name === c.name && e.listener.listenerSet === c.listenerSet)!;
       c.outcome = cl === chosen ? 'selected' : hostnameRank(c.hostname, sni ?? req.host) === null ? `hostname ${c.hostname} does not match ${sni ?? req.host ?? '(no host)'}` : 'less specific than the selected listener';
     }
   }

@@ -14,6 +14,8 @@ export interface ServedListener {
   protocol: string;
   /** Listener hostname; null means any host. */
   hostname: string | null;
+  /** `namespace/name` of the ListenerSet that declares the listener; absent for the Gateway's own. */
+  listenerSet?: string;
   /** TLS settings (HTTPS and TLS listeners): the mode and the certificates of every usable certificateRef. */
   tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
 }
@@ -22,19 +24,21 @@ export interface ServedListener {
 export interface ServingPlan {
   /** `namespace/name` of the Gateway. */
   gateway: string;
-  /** Programmed listeners, in spec order. */
+  /** Programmed listeners: the Gateway's own in spec order, then its ListenerSets' in merged order (spec digest 1.8). */
   listeners: ServedListener[];
 }
 
 /**
- * The serving plan of a Gateway model: its programmed listeners, whose certificateRefs all
- * resolved to usable certificates.
+ * The serving plan of a Gateway model: its programmed listeners, its ListenerSets' included,
+ * whose certificateRefs all resolved to usable certificates.
  */
 export function buildServing(gw: GatewayModel): ServingPlan {
   const listeners: ServedListener[] = [];
-  for (const l of gw.listeners) {
+  for (const l of gw.merged) {
     if (!l.programmed) continue;
-    listeners.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls });
+    const served: ServedListener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls };
+    if (l.owner.kind === 'ListenerSet') served.listenerSet = l.owner.key;
+    listeners.push(served);
   }
   return { gateway: gw.key, listeners };
 }

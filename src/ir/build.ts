@@ -19,7 +19,7 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
    * twice on one listener (two parentRefs) finds itself here and adds its matches once.
    */
   const lastAdded = new Map<IR.VirtualHost, number>();
-  for (const l of gwModel.listeners) vhostsByListener.set(l.name, new Map());
+  for (const l of gwModel.merged) vhostsByListener.set(l.key, new Map());
 
   for (const route of model.routes) {
     if (route.kind === 'TLSRoute') continue; // TLS streams are not HTTP requests; see docs/routing.md
@@ -33,7 +33,7 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
           routeIndex = gw.routes.push({ kind: route.kind, namespace: route.namespace, name: route.name, createdAt: route.createdAt }) - 1;
           matches = routeMatches(route, routeIndex, gw);
         }
-        const vhosts = vhostsByListener.get(a.name)!;
+        const vhosts = vhostsByListener.get(a.listener.key)!;
         for (const h of a.hostnames) {
           const key = h ?? null;
           let vh = vhosts.get(key);
@@ -47,13 +47,16 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
     }
   }
 
-  for (const l of gwModel.listeners) {
-    const vhosts = [...vhostsByListener.get(l.name)!.values()].sort((a, b) => compareHostnames(a.hostname, b.hostname));
+  // The Gateway's own listeners, then its ListenerSets' (spec digest 1.8: the merged list).
+  for (const l of gwModel.merged) {
+    const vhosts = [...vhostsByListener.get(l.key)!.values()].sort((a, b) => compareHostnames(a.hostname, b.hostname));
     for (const vh of vhosts) {
       sortMatches(gw, vh.matches);
       sortMatches(gw, vh.grpcMatches);
     }
-    gw.listeners.push({ name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, programmed: l.programmed, vhosts });
+    const listener: IR.Listener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, programmed: l.programmed, vhosts };
+    if (l.owner.kind === 'ListenerSet') listener.listenerSet = l.owner.key;
+    gw.listeners.push(listener);
   }
   return gw;
 }

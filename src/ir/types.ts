@@ -23,6 +23,8 @@ export interface Listener {
   hostname: string | null;
   /** Only programmed listeners receive traffic. */
   programmed: boolean;
+  /** `namespace/name` of the ListenerSet that declares this listener; absent for the Gateway's own. */
+  listenerSet?: string;
   /** Virtual hosts, most specific hostname first (exact, longer wildcard, any). */
   vhosts: VirtualHost[];
 }

@@ -1,14 +1,15 @@
 /**
  * resolveAttachments: which Gateways and listeners are ours and valid, which routes attach to
  * which listeners and on which hostnames, and which backendRefs resolve. Spec digest sections
- * 1.2, 1.3, 2 and 6; pure function of the loaded resources.
+ * 1.2, 1.3, 1.8, 2 and 6; pure function of the loaded resources.
  */
-import type { Gateway, GatewayClass, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, TLSRoute } from '../resources/schemas-route.js';
 import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
-import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerModel, type RouteKind } from './gateways.js';
+import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerSetModel } from './gateways.js';
+import type { ListenerModel, RouteKind } from './listeners.js';
 import { effectiveHostnames } from './hostnames.js';
 import { References, selectorMatches, type BackendModel } from './references.js';
 
@@ -18,6 +19,7 @@ export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute;
 export interface Snapshot {
   gatewayClasses: GatewayClass[];
   gateways: Gateway[];
+  listenerSets: ListenerSet[];
   routes: AnyRoute[];
   referenceGrants: ReferenceGrant[];
   services: Service[];
@@ -26,11 +28,12 @@ export interface Snapshot {
 }
 
 export function groupResources(resources: readonly Resource[]): Snapshot {
-  const s: Snapshot = { gatewayClasses: [], gateways: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [] };
+  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [] };
   for (const r of resources) {
     switch (r.kind) {
       case 'GatewayClass': s.gatewayClasses.push(r); break;
       case 'Gateway': s.gateways.push(r); break;
+      case 'ListenerSet': s.listenerSets.push(r); break;
       case 'HTTPRoute': case 'GRPCRoute': case 'TLSRoute': s.routes.push(r); break;
       case 'ReferenceGrant': s.referenceGrants.push(r); break;
       case 'Service': s.services.push(r); break;
@@ -70,10 +73,11 @@ export interface RuleModel {
 export interface RouteParentModel {
   /** The parentRef as written (CRD defaults applied; namespace only if the route set it). */
   parentRef: { group: string; kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined };
+  /** The Gateway that serves the parent: the parent itself, or a ListenerSet's Gateway. */
   gatewayKey: string;
   accepted: boolean;
   /** Listeners the route is attached to, with the hostnames it answers on each (undefined = any). */
-  listeners: { name: string; hostnames: (string | undefined)[] }[];
+  listeners: { listener: ListenerModel; hostnames: (string | undefined)[] }[];
   checks: Check[];
 }
 
@@ -94,6 +98,8 @@ export interface Model {
   gateways: GatewayModel[];
   /** Gateways in the manifests that belong to another controller, with the reason. */
   foreignGateways: { key: string; reason: string }[];
+  /** ListenerSets whose parent is one of `gateways`, in load order. */
+  listenerSets: ListenerSetModel[];
   routes: RouteModel[];
 }
 
@@ -104,47 +110,66 @@ export interface Model {
 export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): Model {
   const { controllerName } = options;
   const ctx = new References(snapshot, options.registeredBackends);
-  const { gatewayClasses, gateways, foreignGateways } = resolveGateways(snapshot, controllerName, ctx);
-  const routes = snapshot.routes.map((r) => routeModel(r, gateways, ctx, options));
+  const { gatewayClasses, gateways, foreignGateways, listenerSets } = resolveGateways(snapshot, controllerName, ctx, options.createdAt);
+  const routes = snapshot.routes.map((r) => routeModel(r, gateways, listenerSets, ctx, options));
   // attachedRoutes: one route counts once per listener, however many parentRefs reach it (digest 2.4).
   // One parent lists each listener once, so the usual single-parent route needs no Set.
   for (const route of routes) {
     if (route.parents.length === 1) {
       const parent = route.parents[0]!;
-      if (parent.accepted) for (const l of parent.listeners) listenerNamed(gateways, parent.gatewayKey, l.name).attachedRoutes++;
+      if (parent.accepted) for (const l of parent.listeners) l.listener.attachedRoutes++;
       continue;
     }
     const counted = new Set<ListenerModel>();
     for (const parent of route.parents) {
       if (!parent.accepted) continue;
-      for (const l of parent.listeners) counted.add(listenerNamed(gateways, parent.gatewayKey, l.name));
+      for (const l of parent.listeners) counted.add(l.listener);
     }
     for (const l of counted) l.attachedRoutes++;
   }
-  return { controllerName, gatewayClasses, gateways, foreignGateways, routes };
-}
-
-function listenerNamed(gateways: GatewayModel[], gatewayKey: string, name: string): ListenerModel {
-  for (const g of gateways) {
-    if (g.key !== gatewayKey) continue;
-    for (const l of g.listeners) if (l.name === name) return l;
-  }
-  throw new Error(`gateway-api-router internal error: no listener ${gatewayKey}/${name}`);
+  return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Routes
 
-/** The `Accepted: True` check of each Gateway's routes: one message, so one object for every route. */
-const acceptedChecks = new WeakMap<GatewayModel, Check>();
+/**
+ * A parent a route attaches to: a Gateway, whose own listeners are relevant, or a ListenerSet,
+ * whose listeners only are (GEP-1713 "Route Attachment": the direct parent's listeners).
+ */
+interface Parent {
+  kind: 'Gateway' | 'ListenerSet';
+  key: string;
+  gatewayKey: string;
+  listeners: ListenerModel[];
+  /** Set when the parent serves nothing at all: why (a ListenerSet its Gateway does not allow). */
+  refused?: string;
+}
 
-function acceptedBy(gw: GatewayModel): Check {
-  let c = acceptedChecks.get(gw);
-  if (c === undefined) acceptedChecks.set(gw, (c = check('Accepted', 'True', 'Accepted', `Route is accepted by Gateway ${gw.key}`)));
+/** The parent of each Gateway and ListenerSet model, made once per resolution. */
+const parentModels = new WeakMap<GatewayModel | ListenerSetModel, Parent>();
+
+function parentOf(m: GatewayModel | ListenerSetModel): Parent {
+  let p = parentModels.get(m);
+  if (p === undefined) {
+    p = 'gatewayKey' in m
+      ? { kind: 'ListenerSet', key: m.key, gatewayKey: m.gatewayKey, listeners: m.listeners, ...(m.allowed ? {} : { refused: m.checks[0]!.message }) }
+      : { kind: 'Gateway', key: m.key, gatewayKey: m.key, listeners: m.listeners };
+    parentModels.set(m, p);
+  }
+  return p;
+}
+
+/** The `Accepted: True` check of each parent's routes: one message, so one object for every route. */
+const acceptedChecks = new WeakMap<Parent, Check>();
+
+function acceptedBy(p: Parent): Check {
+  let c = acceptedChecks.get(p);
+  if (c === undefined) acceptedChecks.set(p, (c = check('Accepted', 'True', 'Accepted', `Route is accepted by ${p.kind} ${p.key}`)));
   return c;
 }
 
-function routeModel(route: AnyRoute, gateways: GatewayModel[], ctx: References, options: AttachOptions): RouteModel {
+function routeModel(route: AnyRoute, gateways: GatewayModel[], listenerSets: ListenerSetModel[], ctx: References, options: AttachOptions): RouteModel {
   const namespace = route.metadata.namespace!;
   const kind = route.kind;
   const rules = ruleModels(route, ctx);
@@ -152,20 +177,20 @@ function routeModel(route: AnyRoute, gateways: GatewayModel[], ctx: References, 
   let parents: RouteParentModel[] = [];
   let resolved: Check | undefined; // the same for every parent: computed for the first
   for (const ref of route.spec.parentRefs ?? []) {
-    // Only Gateways this controller owns get a status entry; other parents are not ours to write.
-    if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
-    const gw = gatewayOf(gateways, ref.namespace ?? namespace, ref.name);
-    if (!gw) continue;
-    const parent = attachToParent(kind, namespace, ref, gw, hostnames, rules, (resolved ??= resolvedRefsCheck(rules)), ctx);
+    // Only Gateways and ListenerSets this controller owns get a status entry; other parents are not ours to write.
+    if (ref.group !== GatewayGroup) continue;
+    const m = ref.kind === 'Gateway' ? modelOf(gateways, ref.namespace ?? namespace, ref.name) : ref.kind === 'ListenerSet' ? modelOf(listenerSets, ref.namespace ?? namespace, ref.name) : undefined;
+    if (!m) continue;
+    const parent = attachToParent(kind, namespace, ref, parentOf(m), hostnames, rules, (resolved ??= resolvedRefsCheck(rules)), ctx);
     // Usually the only parent: a literal is sized exactly (push would reserve 17 slots).
     parents = parents.length === 0 ? [parent] : [...parents, parent];
   }
   return { resource: route, kind, namespace, name: route.metadata.name, createdAt: options.createdAt(route), rules, parents };
 }
 
-/** The Gateway `namespace/name` among ours. A Gateway has a handful of them: a scan beats building a key. */
-function gatewayOf(gateways: GatewayModel[], namespace: string, name: string): GatewayModel | undefined {
-  for (const g of gateways) if (g.resource.metadata.name === name && g.resource.metadata.namespace === namespace) return g;
+/** The Gateway or ListenerSet `namespace/name` among ours. There are a handful of them: a scan beats building a key. */
+function modelOf<M extends GatewayModel | ListenerSetModel>(models: M[], namespace: string, name: string): M | undefined {
+  for (const m of models) if (m.resource.metadata.name === name && m.resource.metadata.namespace === namespace) return m;
   return undefined;
 }
 
@@ -178,43 +203,44 @@ function attachToParent(
   kind: RouteKind,
   namespace: string,
   parentRef: RouteParentModel['parentRef'],
-  gw: GatewayModel,
+  parent: Parent,
   hostnames: readonly string[] | undefined,
   rules: RuleModel[],
   resolved: Check,
   ctx: References,
 ): RouteParentModel {
-  const result: RouteParentModel = { parentRef, gatewayKey: gw.key, accepted: false, listeners: [], checks: [] };
+  const result: RouteParentModel = { parentRef, gatewayKey: parent.gatewayKey, accepted: false, listeners: [], checks: [] };
   const reject = (reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'UnsupportedValue' | 'IncompatibleFilters', message: string): RouteParentModel => {
     result.checks = [check('Accepted', 'False', reason, message), resolved];
     return result;
   };
+  if (parent.refused !== undefined) return reject('NotAllowedByListeners', `${parent.refused}; no route attaches to its listeners`);
   // Step 2: listeners named by sectionName and/or port (both must match when both are set).
-  let relevant = gw.listeners;
+  let relevant = parent.listeners;
   if (parentRef.sectionName !== undefined || parentRef.port !== undefined) {
-    relevant = gw.listeners.filter((l) => (parentRef.sectionName === undefined || l.name === parentRef.sectionName) && (parentRef.port === undefined || l.port === parentRef.port));
+    relevant = parent.listeners.filter((l) => (parentRef.sectionName === undefined || l.name === parentRef.sectionName) && (parentRef.port === undefined || l.port === parentRef.port));
   }
   if (relevant.length === 0) {
     const want = [parentRef.sectionName !== undefined ? `sectionName ${parentRef.sectionName}` : '', parentRef.port !== undefined ? `port ${parentRef.port}` : ''].filter(Boolean).join(' and ');
-    const have = gw.listeners.map((l) => `${l.name}:${l.port}`).join(', ');
-    return reject('NoMatchingParent', `Gateway ${gw.key} has no listener with ${want} (listeners: ${have}); fix the parentRef`);
+    const have = parent.listeners.map((l) => `${l.name}:${l.port}`).join(', ');
+    return reject('NoMatchingParent', `${parent.kind} ${parent.key} has no listener with ${want} (listeners: ${have}); fix the parentRef`);
   }
   // Step 3: listeners that admit this kind and this namespace (usually all: then no copy).
   let allowed = relevant;
   for (const l of relevant) {
-    if (!admits(l, gw, kind, namespace, ctx)) {
-      allowed = relevant.filter((x) => admits(x, gw, kind, namespace, ctx));
+    if (!admits(l, kind, namespace, ctx)) {
+      allowed = relevant.filter((x) => admits(x, kind, namespace, ctx));
       break;
     }
   }
   if (allowed.length === 0) {
     const why = relevant.map((l) => (l.supportedKinds.some((k) => k.kind === kind) ? `${l.name} admits routes from ${describeFrom(l)} only` : `${l.name} does not accept ${kind}`)).join('; ');
-    return reject('NotAllowedByListeners', `Gateway ${gw.key} does not allow this route: ${why}`);
+    return reject('NotAllowedByListeners', `${parent.kind} ${parent.key} does not allow this route: ${why}`);
   }
   // Step 4: hostname intersection. Invalid or conflicted listeners still count the route as
   // attached (spec digest 2.2 step 6); they just serve no traffic. (map and filter size the
   // list exactly: it lives until the build ends.)
-  const listeners = allowed.map((l) => ({ name: l.name, hostnames: effectiveHostnames(l.hostname, hostnames) }));
+  const listeners = allowed.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, hostnames) }));
   result.listeners = listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
   if (result.listeners.length === 0) {
     const listenerHosts = allowed.map((l) => `${l.name} (${l.hostname ?? 'any host'})`).join(', ');
@@ -230,7 +256,7 @@ function attachToParent(
     return reject(reason, `All rules are invalid: ${rules.map((r) => `rule ${r.index}: ${r.invalidMessage}`).join('; ')}`);
   }
   result.accepted = true;
-  result.checks = [acceptedBy(gw), resolved];
+  result.checks = [acceptedBy(parent), resolved];
   if (valid < rules.length) {
     const dropped = rules.filter((r) => !r.valid);
     result.checks.push(
@@ -241,7 +267,7 @@ function attachToParent(
 }
 
 /** Whether listener `l` admits routes of this kind from this namespace (spec digest 2.2 step 3). */
-function admits(l: ListenerModel, gw: GatewayModel, kind: RouteKind, namespace: string, ctx: References): boolean {
+function admits(l: ListenerModel, kind: RouteKind, namespace: string, ctx: References): boolean {
   let kindOk = false;
   for (const k of l.supportedKinds) {
     if (k.group === GatewayGroup && k.kind === kind) {
@@ -249,21 +275,22 @@ function admits(l: ListenerModel, gw: GatewayModel, kind: RouteKind, namespace: 
       break;
     }
   }
-  return kindOk && namespaceAllowed(l, gw, namespace, ctx);
+  return kindOk && namespaceAllowed(l, namespace, ctx);
 }
 
 function describeFrom(l: ListenerModel): string {
   const from = l.allowedRoutes.namespaces.from;
-  return from === 'Same' ? 'the Gateway namespace' : from === 'Selector' ? 'namespaces matching its selector' : 'all namespaces';
+  return from === 'Same' ? `the ${l.owner.kind} namespace` : from === 'Selector' ? 'namespaces matching its selector' : 'all namespaces';
 }
 
-function namespaceAllowed(l: ListenerModel, gw: GatewayModel, namespace: string, ctx: References): boolean {
+/** allowedRoutes.namespaces; `Same` is the namespace of the Gateway or ListenerSet that declares the listener (conformance listenerset-allowed-routes-namespaces). */
+function namespaceAllowed(l: ListenerModel, namespace: string, ctx: References): boolean {
   const ns = l.allowedRoutes.namespaces;
   switch (ns.from) {
     case 'All':
       return true;
     case 'Same':
-      return namespace === gw.resource.metadata.namespace;
+      return namespace === l.owner.namespace;
     case 'Selector':
       return ns.selector !== undefined && selectorMatches(ns.selector, ctx.labelsOf(namespace));
   }

@@ -1,5 +1,5 @@
 /**
- * Condition types and reasons (`apis/v1/{gateway,gatewayclass,shared}_types.go`; spec digest
+ * Condition types and reasons (`apis/v1/{gateway,gatewayclass,listenerset,shared}_types.go`; spec digest
  * section 10), and the checks that produce them. A check is plain data
  * `{ type, status, reason, message }`; status.ts turns checks into Kubernetes conditions.
  */
@@ -39,6 +39,9 @@ export const Reason = {
   IncompatibleFilters: 'IncompatibleFilters',
   InvalidKind: 'InvalidKind',
   BackendNotFound: 'BackendNotFound',
+  NotAllowed: 'NotAllowed',
+  ParentNotAccepted: 'ParentNotAccepted',
+  ParentNotProgrammed: 'ParentNotProgrammed',
 } as const;
 export type Reason = keyof typeof Reason;
 

@@ -1,44 +1,42 @@
 /**
- * GatewayClasses, Gateways and their listeners (spec digest sections 1.2 and 1.3): which
- * Gateways this controller owns, whether each listener is accepted, conflicted, resolved and
- * programmed. Pure function of the loaded resources.
+ * GatewayClasses, Gateways and ListenerSets (spec digest sections 1.2, 1.3 and 1.8; GEP-1713):
+ * which Gateways this controller owns, which ListenerSets each admits, the merged list of
+ * listeners each serves, and the acceptance of each. Pure function of the loaded resources.
  */
-import type { Gateway, GatewayClass } from '../resources/schemas-gateway.js';
+import type { Gateway, GatewayClass, ListenerSet } from '../resources/schemas-gateway.js';
+import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
-import { ALL_RESOLVED, check, type Check } from './conditions.js';
-import { effectiveHostnames } from './hostnames.js';
-import type { Certificate, References } from './references.js';
-
-/** Route kinds this library serves. */
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+import { check, type Check } from './conditions.js';
+import { finishListeners, listenerModels, markPrecedenceConflicts, type ListenerModel, type ListenerOwner } from './listeners.js';
+import { selectorMatches, type References } from './references.js';
 
 export interface GatewayClassModel {
   resource: GatewayClass;
   checks: Check[];
 }
 
-export interface ListenerModel {
-  index: number;
-  name: string;
-  port: number;
-  protocol: string;
-  hostname: string | undefined;
-  /** Route kinds this listener accepts (after allowedRoutes.kinds filtering). */
-  supportedKinds: { group: string; kind: string }[];
-  checks: Check[];
-  /** Accepted and not conflicted: routes may attach and traffic is served if also programmed. */
-  valid: boolean;
-  /** Ready to serve traffic: valid and every reference resolved. */
-  programmed: boolean;
-  attachedRoutes: number;
-  allowedRoutes: Gateway['spec']['listeners'][number]['allowedRoutes'];
-  /** TLS mode and the certificates of its certificateRefs that resolved (all of them when programmed). */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
-}
-
 export interface GatewayModel {
   resource: Gateway;
   key: string;
+  /** The Gateway's own listeners (`spec.listeners`), the ones its status lists. */
+  listeners: ListenerModel[];
+  /** ListenerSets allowed to attach, in merged order: oldest first, then `{namespace}/{name}`. */
+  listenerSets: ListenerSetModel[];
+  /** Every listener the Gateway serves: its own, then each allowed ListenerSet's (GEP-1713 "Listener Precedence"). */
+  merged: ListenerModel[];
+  /** `status.attachedListenerSets`, written when the Gateway allows ListenerSets or one names it; else undefined. */
+  attachedListenerSets: number | undefined;
+  checks: Check[];
+}
+
+/** A ListenerSet whose parentRef names a Gateway this controller owns. */
+export interface ListenerSetModel {
+  resource: ListenerSet;
+  key: string;
+  gatewayKey: string;
+  /** False when the Gateway's allowedListeners does not admit it: its listeners serve nothing and no route attaches. */
+  allowed: boolean;
+  /** Its listeners; empty when not allowed. */
   listeners: ListenerModel[];
   checks: Check[];
 }
@@ -50,22 +48,16 @@ export interface GatewaysModel {
   gateways: GatewayModel[];
   /** Gateways in the manifests that belong to another controller, with the reason. */
   foreignGateways: { key: string; reason: string }[];
+  /** ListenerSets whose parent is one of `gateways`, in load order. */
+  listenerSets: ListenerSetModel[];
 }
 
-const ROUTE_KINDS_BY_PROTOCOL: Record<string, RouteKind[]> = {
-  HTTP: ['HTTPRoute', 'GRPCRoute'],
-  HTTPS: ['HTTPRoute', 'GRPCRoute'],
-  TLS: ['TLSRoute'],
-};
-
-/** Protocols an in-process HTTP router can serve. TCP, UDP and custom protocols are not. */
-const SUPPORTED_PROTOCOLS = new Set(Object.keys(ROUTE_KINDS_BY_PROTOCOL));
-
-/** Which Gateways are ours (through their GatewayClass), and the model of each. */
+/** Which Gateways are ours (through their GatewayClass), the ListenerSets they admit, and the model of each. */
 export function resolveGateways(
-  resources: { gatewayClasses: readonly GatewayClass[]; gateways: readonly Gateway[] },
+  resources: { gatewayClasses: readonly GatewayClass[]; gateways: readonly Gateway[]; listenerSets: readonly ListenerSet[] },
   controllerName: string,
   refs: References,
+  createdAt: (r: Resource) => number,
 ): GatewaysModel {
   const classes = resources.gatewayClasses.map((c) => classModel(c, controllerName));
   const ourClasses = new Map(classes.filter((c) => c.resource.spec.controllerName === controllerName).map((c) => [c.resource.metadata.name, c]));
@@ -92,7 +84,10 @@ export function resolveGateways(
     }
     gateways.push(gatewayModel(gw, key, refs));
   }
-  return { gatewayClasses: classes, gateways, foreignGateways };
+  const listenerSets = resolveListenerSets(resources.listenerSets, gateways, refs, createdAt);
+  for (const g of gateways) finishGateway(g);
+  for (const ls of listenerSets) if (ls.allowed) finishListenerSet(ls, gateways.find((g) => g.key === ls.gatewayKey)!);
+  return { gatewayClasses: classes, gateways, foreignGateways, listenerSets };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,140 +106,131 @@ function classModel(c: GatewayClass, controllerName: string): GatewayClassModel 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Gateway and listeners
+// Gateway
 
 function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel {
-  const listeners = gw.spec.listeners.map((l, index) => listenerModel(gw, l, index, refs));
-  markConflicts(listeners);
+  const owner: ListenerOwner = { kind: 'Gateway', namespace: gw.metadata.namespace!, name: gw.metadata.name, key };
+  const listeners = listenerModels(owner, gw.spec.listeners, refs);
+  const from = gw.spec.allowedListeners?.namespaces.from ?? 'None';
+  return { resource: gw, key, listeners, listenerSets: [], merged: listeners, attachedListenerSets: from === 'None' ? undefined : 0, checks: [] };
+}
+
+/**
+ * Completes the Gateway once its ListenerSets are known: conflicts across the merged listeners,
+ * then the Gateway's own conditions, which reflect its own listeners only (GEP-1713 "Gateway
+ * Conditions").
+ */
+function finishGateway(g: GatewayModel): void {
+  markPrecedenceConflicts(g.merged);
   // spec.infrastructure.parametersRef: no parameters kind is supported, so the Gateway is not
-  // accepted (digest 10.3 InvalidParameters; conformance gateway-invalid-parameters-ref).
-  const params = gw.spec.infrastructure?.parametersRef;
-  for (const l of listeners) {
-    l.programmed = !params && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
-    l.checks.push(
-      l.programmed
-        ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')
-        : params
-          ? check('Programmed', 'False', 'Invalid', 'Listener is not programmed: its Gateway is not accepted (infrastructure.parametersRef)')
-          : check('Programmed', 'False', 'Invalid', 'Listener is not programmed: see its Accepted, Conflicted and ResolvedRefs conditions'),
-    );
-  }
+  // accepted (digest 10.3 InvalidParameters; conformance gateway-invalid-parameters-ref), and
+  // neither its listeners nor its ListenerSets' are programmed.
+  const params = g.resource.spec.infrastructure?.parametersRef;
+  finishListeners(g.merged, params ? 'its Gateway is not accepted (infrastructure.parametersRef)' : undefined);
+  const listeners = g.listeners;
   const valid = listeners.filter((l) => l.valid).length;
-  const checks: Check[] = [];
   if (params) {
-    checks.push(check('Accepted', 'False', 'InvalidParameters', `infrastructure.parametersRef ${params.group}/${params.kind}/${params.name} is not supported by gateway-api-router; remove parametersRef`));
+    g.checks.push(check('Accepted', 'False', 'InvalidParameters', `infrastructure.parametersRef ${params.group}/${params.kind}/${params.name} is not supported by gateway-api-router; remove parametersRef`));
   } else if (valid === listeners.length) {
-    checks.push(check('Accepted', 'True', 'Accepted', 'Gateway is accepted'));
+    g.checks.push(check('Accepted', 'True', 'Accepted', 'Gateway is accepted'));
   } else if (valid > 0) {
     const bad = listeners.filter((l) => !l.valid).map((l) => l.name).join(', ');
-    checks.push(check('Accepted', 'True', 'ListenersNotValid', `Gateway is accepted, but these listeners are not valid and serve no traffic: ${bad}`));
+    g.checks.push(check('Accepted', 'True', 'ListenersNotValid', `Gateway is accepted, but these listeners are not valid and serve no traffic: ${bad}`));
   } else {
-    checks.push(check('Accepted', 'False', 'ListenersNotValid', 'No listener is valid; fix the listeners (see their conditions)'));
+    g.checks.push(check('Accepted', 'False', 'ListenersNotValid', 'No listener is valid; fix the listeners (see their conditions)'));
   }
   const programmed = listeners.some((l) => l.programmed);
-  checks.push(
+  g.checks.push(
     programmed
       ? check('Programmed', 'True', 'Programmed', 'Gateway is programmed')
       : check('Programmed', 'False', 'Invalid', 'No listener is programmed; fix the listeners (see their conditions)'),
   );
-  return { resource: gw, key, listeners, checks };
 }
 
-function listenerModel(gw: Gateway, l: Gateway['spec']['listeners'][number], index: number, refs: References): ListenerModel {
-  const checks: Check[] = [];
-  let valid = true;
-  const compatible = ROUTE_KINDS_BY_PROTOCOL[l.protocol] ?? [];
-  if (!SUPPORTED_PROTOCOLS.has(l.protocol)) {
-    valid = false;
-    checks.push(check('Accepted', 'False', 'UnsupportedProtocol', `Protocol ${l.protocol} is not supported; gateway-api-router serves HTTP, HTTPS and TLS listeners`));
-  } else if (l.protocol === 'TLS' && l.tls?.mode === 'Terminate') {
-    valid = false;
-    checks.push(check('Accepted', 'False', 'UnsupportedValue', 'TLS mode Terminate is not supported for protocol TLS; use mode Passthrough, or protocol HTTPS'));
-  } else if (l.protocol === 'HTTPS' && l.tls === undefined) {
-    valid = false;
-    checks.push(check('Accepted', 'False', 'Invalid', 'An HTTPS listener needs tls with certificateRefs'));
-  } else {
-    checks.push(check('Accepted', 'True', 'Accepted', 'Listener is accepted'));
-  }
+// ---------------------------------------------------------------------------------------------
+// ListenerSet
 
-  // allowedRoutes.kinds: keep compatible kinds; any other makes ResolvedRefs False.
-  let supportedKinds: { group: string; kind: string }[] = compatible.map((kind) => ({ group: GatewayGroup, kind }));
-  const refChecks: Check[] = [];
-  const requested = l.allowedRoutes.kinds;
-  if (requested && requested.length > 0) {
-    const ok = requested.filter((k) => k.group === GatewayGroup && (compatible as string[]).includes(k.kind));
-    const bad = requested.filter((k) => !ok.includes(k));
-    supportedKinds = ok.map((k) => ({ group: k.group, kind: k.kind }));
-    if (bad.length > 0) {
-      const names = bad.map((k) => `${k.group}/${k.kind}`).join(', ');
-      refChecks.push(check('ResolvedRefs', 'False', 'InvalidRouteKinds', `Route kinds not supported on a ${l.protocol} listener: ${names}; supported: ${compatible.join(', ') || 'none'}`));
+/**
+ * The ListenerSets whose parentRef names one of our Gateways; others are not ours to write
+ * status for. Each is allowed or not by the Gateway's `spec.allowedListeners` (None by default,
+ * Same, All or Selector over the ListenerSet's namespace labels); the allowed ones join the
+ * Gateway's merged listener list in precedence order (spec digest 1.8).
+ */
+function resolveListenerSets(sets: readonly ListenerSet[], gateways: GatewayModel[], refs: References, createdAt: (r: Resource) => number): ListenerSetModel[] {
+  const out: ListenerSetModel[] = [];
+  for (const ls of sets) {
+    const ref = ls.spec.parentRef;
+    if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
+    const namespace = ls.metadata.namespace!;
+    const gatewayKey = `${ref.namespace ?? namespace}/${ref.name}`;
+    const gw = gateways.find((g) => g.key === gatewayKey);
+    if (!gw) continue;
+    const key = `${namespace}/${ls.metadata.name}`;
+    gw.attachedListenerSets ??= 0;
+    const refused = refusal(gw, namespace, refs);
+    if (refused !== undefined) {
+      out.push({ resource: ls, key, gatewayKey, allowed: false, listeners: [], checks: [check('Accepted', 'False', 'NotAllowed', refused), check('Programmed', 'False', 'NotAllowed', refused)] });
+      continue;
     }
+    const owner: ListenerOwner = { kind: 'ListenerSet', namespace, name: ls.metadata.name, key };
+    const model: ListenerSetModel = { resource: ls, key, gatewayKey, allowed: true, listeners: listenerModels(owner, ls.spec.listeners, refs), checks: [] };
+    gw.listenerSets.push(model);
+    out.push(model);
   }
-
-  // certificateRefs (HTTPS, and TLS with Terminate).
-  const certificates: Certificate[] = [];
-  if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
-    for (const ref of l.tls.certificateRefs ?? []) {
-      const r = refs.certificateRef(gw.metadata.namespace!, ref);
-      if ('type' in r) {
-        refChecks.push(r);
-        break;
-      }
-      certificates.push(r);
-    }
+  for (const gw of gateways) {
+    if (gw.listenerSets.length === 0) continue;
+    // Precedence: oldest first, then alphabetically by {namespace}/{name} (GEP-1713).
+    const order = gw.listenerSets.map((m) => ({ m, at: createdAt(m.resource) }));
+    order.sort((a, b) => a.at - b.at || (a.m.key < b.m.key ? -1 : a.m.key > b.m.key ? 1 : 0));
+    gw.listenerSets = order.map((o) => o.m);
+    gw.merged = [...gw.listeners, ...gw.listenerSets.flatMap((m) => m.listeners)];
   }
-  if (refChecks.length === 0) refChecks.push(ALL_RESOLVED);
-  checks.push(...refChecks);
+  return out;
+}
 
-  return {
-    index,
-    name: l.name,
-    port: l.port,
-    protocol: l.protocol,
-    hostname: l.hostname,
-    supportedKinds,
-    checks,
-    valid,
-    programmed: false,
-    attachedRoutes: 0,
-    allowedRoutes: l.allowedRoutes,
-    tls: l.tls ? { mode: l.tls.mode, certificates } : null,
-  };
+/** Why the Gateway's allowedListeners refuses a ListenerSet from `namespace`, or undefined when it admits it. */
+function refusal(gw: GatewayModel, namespace: string, refs: References): string | undefined {
+  const allowed = gw.resource.spec.allowedListeners?.namespaces;
+  const from = allowed?.from ?? 'None';
+  const gwNamespace = gw.resource.metadata.namespace!;
+  switch (from) {
+    case 'All':
+      return undefined;
+    case 'Same':
+      return namespace === gwNamespace ? undefined : `Gateway ${gw.key} allows ListenerSets from its own namespace only (allowedListeners.namespaces.from: Same)`;
+    case 'Selector':
+      return allowed?.selector !== undefined && selectorMatches(allowed.selector, refs.labelsOf(namespace))
+        ? undefined
+        : `Gateway ${gw.key} allows ListenerSets from namespaces matching its allowedListeners selector only, and namespace ${namespace} does not match`;
+    default:
+      return `Gateway ${gw.key} does not allow ListenerSets (allowedListeners.namespaces.from is None, the default); set it to Same, All or Selector`;
+  }
 }
 
 /**
- * Listeners on one port must be able to share it: HTTP with HTTP, HTTPS with HTTPS, TLS with TLS
- * (a Node server speaks one protocol per port). Indistinct listeners are all marked
- * Conflicted; no winner is picked (spec digest section 1.3).
+ * A ListenerSet's Accepted and Programmed conditions summarise its own listeners only (GEP-1713
+ * "ListenerSet Conditions"): accepted while at least one is programmed, with reason
+ * ListenersNotValid when some are not (conformance listenerset-hostname-conflict,
+ * listenerset-reference-grant).
  */
-function markConflicts(listeners: ListenerModel[]): void {
-  const family = (p: string) => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p);
-  for (const l of listeners) {
-    if (!l.valid) continue;
-    const clash = listeners.find((o) => o !== l && o.port === l.port && SUPPORTED_PROTOCOLS.has(o.protocol) && (o.protocol !== l.protocol && (family(o.protocol) !== family(l.protocol) || o.protocol !== l.protocol)));
-    if (clash) {
-      l.valid = false;
-      const msg = `Listener ${clash.name} uses protocol ${clash.protocol} on the same port ${l.port}; listeners sharing a port must use the same protocol`;
-      l.checks = l.checks.filter((c) => c.type !== 'Accepted');
-      l.checks.unshift(check('Accepted', 'False', 'ProtocolConflict', msg));
-      l.checks.push(check('Conflicted', 'True', 'ProtocolConflict', msg));
-      continue;
-    }
-    l.checks.push(check('Conflicted', 'False', 'NoConflicts', 'No conflicts'));
+function finishListenerSet(ls: ListenerSetModel, gw: GatewayModel): void {
+  if (gw.checks[0]?.status !== 'True') {
+    const msg = `The parent Gateway ${gw.key} is not accepted`;
+    ls.checks = [check('Accepted', 'False', 'ParentNotAccepted', msg), check('Programmed', 'False', 'ParentNotProgrammed', msg)];
+    return;
   }
-  // OverlappingTLSConfig (negative polarity, only ever True): HTTPS listeners on one port whose
-  // hostnames overlap, such as foo.example.com and *.example.com.
-  for (const l of listeners) {
-    if (l.protocol !== 'HTTPS' || !l.valid) continue;
-    const overlap = listeners.find((o) => o !== l && o.valid && o.protocol === 'HTTPS' && o.port === l.port && hostnamesOverlap(o.hostname, l.hostname));
-    if (overlap) {
-      l.checks.push(check('OverlappingTLSConfig', 'True', 'OverlappingHostnames', `Hostname ${l.hostname ?? '(any)'} overlaps listener ${overlap.name} (${overlap.hostname ?? '(any)'}) on port ${l.port}; the most specific certificate is used`));
-    }
+  const ok = ls.listeners.filter((l) => l.programmed).length;
+  if (ok === 0) {
+    const msg = 'No listener is valid and programmed; fix the listeners (see their conditions)';
+    ls.checks = [check('Accepted', 'False', 'ListenersNotValid', msg), check('Programmed', 'False', 'ListenersNotValid', msg)];
+    return;
   }
+  gw.attachedListenerSets = (gw.attachedListenerSets ?? 0) + 1;
+  if (ok === ls.listeners.length) {
+    ls.checks = [check('Accepted', 'True', 'Accepted', `ListenerSet is accepted by Gateway ${gw.key}`)];
+  } else {
+    const bad = ls.listeners.filter((l) => !l.programmed).map((l) => l.name).join(', ');
+    ls.checks = [check('Accepted', 'True', 'ListenersNotValid', `ListenerSet is accepted, but these listeners are not valid or not programmed and serve no traffic: ${bad}`)];
+  }
+  ls.checks.push(check('Programmed', 'True', 'Programmed', 'ListenerSet is programmed'));
 }
-
-function hostnamesOverlap(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return true;
-  return effectiveHostnames(a, [b]).length > 0;
-}
-

@@ -84,17 +84,17 @@ export class References {
   }
 
   /**
-   * Resolves one certificateRef of a listener of a Gateway in `gatewayNamespace`: the certificate
-   * when it names a usable kubernetes.io/tls Secret, else the failing ResolvedRefs check.
+   * Resolves one certificateRef of a listener declared by `owner` (a Gateway or a ListenerSet):
+   * the certificate when it names a usable kubernetes.io/tls Secret, else the failing ResolvedRefs check.
    */
-  certificateRef(gatewayNamespace: string, ref: { group: string; kind: string; name: string; namespace?: string | undefined }): Check | Certificate {
-    const ns = ref.namespace ?? gatewayNamespace;
+  certificateRef(owner: { kind: string; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined }): Check | Certificate {
+    const ns = ref.namespace ?? owner.namespace;
     const what = `certificateRef ${ns}/${ref.name}`;
     if (ref.group !== '' || ref.kind !== 'Secret') {
       return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `${what} has group/kind ${ref.group || 'core'}/${ref.kind}; only core Secrets are supported`);
     }
-    if (ns !== gatewayNamespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: 'Gateway', namespace: gatewayNamespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
-      return check('ResolvedRefs', 'False', 'RefNotPermitted', `${what} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from Gateway in ${gatewayNamespace}`);
+    if (ns !== owner.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
+      return check('ResolvedRefs', 'False', 'RefNotPermitted', `${what} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from ${owner.kind} in ${owner.namespace}`);
     }
     const secret = this.referents.secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === ref.name);
     if (!secret) return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `Secret ${ns}/${ref.name} is not in the manifests; add it`);

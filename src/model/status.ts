@@ -4,6 +4,7 @@
  */
 import type { Check } from './conditions.js';
 import type { Model } from './attach.js';
+import type { ListenerModel } from './listeners.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 
 /** A `metav1.Condition`. */
@@ -25,6 +26,14 @@ export interface ListenerStatus {
 
 export interface GatewayStatus {
   addresses: { type: string; value: string }[];
+  conditions: Condition[];
+  listeners: ListenerStatus[];
+  /** ListenerSets attached and Accepted; present when the Gateway allows ListenerSets or one names it. */
+  attachedListenerSets?: number;
+}
+
+/** A ListenerSet's status: its own listeners only, never its Gateway's (GEP-1713). */
+export interface ListenerSetStatus {
   conditions: Condition[];
   listeners: ListenerStatus[];
 }
@@ -50,6 +59,7 @@ interface Meta {
 export type StatusObject =
   | { apiVersion: string; kind: 'GatewayClass'; metadata: Meta; status: GatewayClassStatus }
   | { apiVersion: string; kind: 'Gateway'; metadata: Meta; status: GatewayStatus }
+  | { apiVersion: string; kind: 'ListenerSet'; metadata: Meta; status: ListenerSetStatus }
   | RouteStatusObject<'HTTPRoute'>
   | RouteStatusObject<'GRPCRoute'>
   | RouteStatusObject<'TLSRoute'>;
@@ -62,7 +72,7 @@ export interface RouteStatusObject<K extends 'HTTPRoute' | 'GRPCRoute' | 'TLSRou
   status: { parents: RouteParentStatus[] };
 }
 
-/** A `kind: List` of status objects: GatewayClasses, then Gateways, then routes. */
+/** A `kind: List` of status objects: GatewayClasses, then Gateways, then ListenerSets, then routes. */
 export interface StatusList {
   apiVersion: 'v1';
   kind: 'List';
@@ -110,13 +120,20 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
       status: {
         addresses: options.addresses(g.key),
         conditions: conds(key, g.checks, gen),
-        listeners: g.listeners.map((l) => ({
-          name: l.name,
-          supportedKinds: l.supportedKinds.map((k) => ({ group: k.group || GatewayGroup, kind: k.kind })),
-          attachedRoutes: l.attachedRoutes,
-          conditions: conds(`${key}/listener/${l.name}`, l.checks, gen),
-        })),
+        listeners: listenerStatuses(g.listeners, key, gen, conds),
+        ...(g.attachedListenerSets !== undefined ? { attachedListenerSets: g.attachedListenerSets } : {}),
       },
+    });
+  }
+
+  for (const ls of model.listenerSets) {
+    const gen = ls.resource.metadata.generation ?? 1;
+    const key = `ListenerSet/${ls.key}`;
+    items.push({
+      apiVersion: ls.resource.apiVersion,
+      kind: 'ListenerSet',
+      metadata: { name: ls.resource.metadata.name, namespace: ls.resource.metadata.namespace!, generation: gen },
+      status: { conditions: conds(key, ls.checks, gen), listeners: listenerStatuses(ls.listeners, key, gen, conds) },
     });
   }
 
@@ -139,6 +156,15 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
   return { apiVersion: 'v1', kind: 'List', items };
 }
 
+function listenerStatuses(listeners: ListenerModel[], key: string, gen: number, conds: (objKey: string, checks: Check[], generation: number) => Condition[]): ListenerStatus[] {
+  return listeners.map((l) => ({
+    name: l.name,
+    supportedKinds: l.supportedKinds.map((k) => ({ group: k.group || GatewayGroup, kind: k.kind })),
+    attachedRoutes: l.attachedRoutes,
+    conditions: conds(`${key}/listener/${l.name}`, l.checks, gen),
+  }));
+}
+
 /**
  * The conditions of one object, an unchanged condition keeping its previous lastTransitionTime.
  * Runs for every route: one object literal per condition, and map() sizes the list exactly.
@@ -151,8 +177,8 @@ function conditions(checks: Check[], generation: number, now: string, previous: 
   });
 }
 
-function parentKey(p: { namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
-  return `${p.namespace ?? ''}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;
+function parentKey(p: { kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
+  return `${p.kind}/${p.namespace ?? ''}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;
 }
 
 /** The previous conditions by object key, then by condition type (the last one of a type wins). */
@@ -166,7 +192,7 @@ function indexPrevious(list: StatusList | undefined): Map<string, Map<string, Co
   for (const item of list?.items ?? []) {
     const base = item.metadata.namespace ? `${item.kind}/${item.metadata.namespace}/${item.metadata.name}` : `${item.kind}/${item.metadata.name}`;
     if (item.kind === 'GatewayClass') add(base, item.status.conditions);
-    else if (item.kind === 'Gateway') {
+    else if (item.kind === 'Gateway' || item.kind === 'ListenerSet') {
       add(base, item.status.conditions);
       for (const l of item.status.listeners) add(`${base}/listener/${l.name}`, l.conditions);
     } else {

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { GatewayClassSchema, GatewaySchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
-import type { GatewayClass, Gateway, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 
@@ -23,7 +23,7 @@ export interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
 
 /** One input to loadManifests: YAML text (one or more documents) or an object. */
 export type ManifestInput = string | Record<string, unknown>;
@@ -57,6 +57,7 @@ interface KindInfo {
 const KINDS: Record<string, KindInfo> = {
   GatewayClass: { group: GatewayGroup, versions: { v1: GatewayClassSchema, v1beta1: GatewayClassSchema }, namespaced: false },
   Gateway: { group: GatewayGroup, versions: { v1: GatewaySchema, v1beta1: GatewaySchema }, namespaced: true },
+  ListenerSet: { group: GatewayGroup, versions: { v1: ListenerSetSchema }, namespaced: true },
   HTTPRoute: { group: GatewayGroup, versions: { v1: HTTPRouteSchema, v1beta1: HTTPRouteSchema }, namespaced: true },
   GRPCRoute: { group: GatewayGroup, versions: { v1: GRPCRouteSchema }, namespaced: true },
   TLSRoute: { group: GatewayGroup, versions: { v1: TLSRouteSchema, v1alpha3: TLSRouteSchema, v1alpha2: TLSRouteV1Alpha2Schema }, namespaced: true },
@@ -82,7 +83,7 @@ function compiled(schema: z.ZodType): z.ZodType {
 }
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
-const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'ListenerSet', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /** A raw document with what is needed to locate paths inside it. */
 interface RawDoc {

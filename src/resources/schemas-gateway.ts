@@ -1,8 +1,8 @@
 /**
- * GatewayClass, Gateway and ReferenceGrant (gateway.networking.k8s.io), and the core v1 kinds
+ * GatewayClass, Gateway, ListenerSet and ReferenceGrant (gateway.networking.k8s.io), and the core v1 kinds
  * the library reads: Service, Namespace and Secret.
- * Facts from `apis/v1/{gatewayclass,gateway,referencegrant}_types.go` and the CRDs; the spec
- * digest sections 1.2, 1.3, 1.7 and 1.9 summarise them.
+ * Facts from `apis/v1/{gatewayclass,gateway,listenerset,referencegrant}_types.go` and the CRDs;
+ * the spec digest sections 1.2, 1.3, 1.7, 1.8 and 1.9 summarise them.
  */
 import { z } from 'zod';
 import {
@@ -131,6 +131,34 @@ function isIP(s: string): boolean {
   return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
 }
 
+/**
+ * Listener-list CEL rules, the same in the Gateway and ListenerSet CRDs (spec digest section 1.3,
+ * rules 1 to 6; `apis/v1/listenerset_types.go` repeats them, message for message).
+ */
+function checkListeners(listeners: readonly Listener[], ctx: z.RefinementCtx): void {
+  listeners.forEach((l, i) => {
+    const at = ['listeners', i];
+    if (['HTTP', 'TCP', 'UDP'].includes(l.protocol) && l.tls !== undefined) {
+      violate(ctx, "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", [...at, 'tls']);
+    }
+    if (l.protocol === 'HTTPS' && l.tls !== undefined && l.tls.mode !== 'Terminate') {
+      violate(ctx, 'tls mode must be Terminate for protocol HTTPS', [...at, 'tls', 'mode']);
+    }
+    // Defaults apply before CEL runs, so a present `tls` always has a mode: the rule
+    // "tls mode must be set for protocol TLS" therefore requires `tls` itself.
+    if (l.protocol === 'TLS' && l.tls === undefined) {
+      violate(ctx, 'tls mode must be set for protocol TLS', [...at, 'tls']);
+    }
+    if (['TCP', 'UDP'].includes(l.protocol) && l.hostname !== undefined) {
+      violate(ctx, "hostname must not be specified for protocols ['TCP', 'UDP']", [...at, 'hostname']);
+    }
+    const sameName = listeners.findIndex((o) => o.name === l.name);
+    if (sameName !== i) violate(ctx, 'Listener name must be unique within the Gateway', [...at, 'name']);
+    const sameCombo = listeners.findIndex((o) => o.port === l.port && o.protocol === l.protocol && o.hostname === l.hostname);
+    if (sameCombo !== i) violate(ctx, 'Combination of port, protocol and hostname must be unique for each listener', at);
+  });
+}
+
 export const GatewaySpecSchema = z
   .strictObject({
     gatewayClassName: str(1, 253),
@@ -176,28 +204,7 @@ export const GatewaySpecSchema = z
     defaultScope: z.enum(['All', 'None']).optional(),
   })
   .superRefine((spec, ctx) => {
-    // Listener-list CEL rules of the Gateway CRD (spec digest section 1.3, rules 1 to 6).
-    spec.listeners.forEach((l, i) => {
-      const at = ['listeners', i];
-      if (['HTTP', 'TCP', 'UDP'].includes(l.protocol) && l.tls !== undefined) {
-        violate(ctx, "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", [...at, 'tls']);
-      }
-      if (l.protocol === 'HTTPS' && l.tls !== undefined && l.tls.mode !== 'Terminate') {
-        violate(ctx, 'tls mode must be Terminate for protocol HTTPS', [...at, 'tls', 'mode']);
-      }
-      // Defaults apply before CEL runs, so a present `tls` always has a mode: the rule
-      // "tls mode must be set for protocol TLS" therefore requires `tls` itself.
-      if (l.protocol === 'TLS' && l.tls === undefined) {
-        violate(ctx, 'tls mode must be set for protocol TLS', [...at, 'tls']);
-      }
-      if (['TCP', 'UDP'].includes(l.protocol) && l.hostname !== undefined) {
-        violate(ctx, "hostname must not be specified for protocols ['TCP', 'UDP']", [...at, 'hostname']);
-      }
-      const sameName = spec.listeners.findIndex((o) => o.name === l.name);
-      if (sameName !== i) violate(ctx, 'Listener name must be unique within the Gateway', [...at, 'name']);
-      const sameCombo = spec.listeners.findIndex((o) => o.port === l.port && o.protocol === l.protocol && o.hostname === l.hostname);
-      if (sameCombo !== i) violate(ctx, 'Combination of port, protocol and hostname must be unique for each listener', at);
-    });
+    checkListeners(spec.listeners, ctx);
     const perPort = spec.tls?.frontend?.perPort ?? [];
     perPort.forEach((p, i) => {
       if (perPort.findIndex((o) => o.port === p.port) !== i) {
@@ -223,6 +230,32 @@ export const GatewaySchema = z.strictObject({
 });
 export type Gateway = z.infer<typeof GatewaySchema>;
 export type Listener = z.infer<typeof ListenerSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// ListenerSet (standard since v1.5; `apis/v1/listenerset_types.go`, GEP-1713, digest section 1.8)
+
+/** ParentGatewayReference: group and kind default to the Gateway's; namespace to the ListenerSet's. */
+const ParentGatewayReference = z.strictObject({
+  group: Group.default(GatewayGroup),
+  kind: Kind.default('Gateway'),
+  name: ObjectName,
+  namespace: Namespace.optional(),
+});
+
+export const ListenerSetSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('ListenerSet'),
+  metadata: metadata(),
+  spec: z
+    .strictObject({
+      parentRef: ParentGatewayReference,
+      // ListenerEntry has the fields of a Gateway Listener, with the same defaults.
+      listeners: z.array(ListenerSchema).min(1).max(64),
+    })
+    .superRefine((spec, ctx) => checkListeners(spec.listeners, ctx)),
+  status: AnyStatus,
+});
+export type ListenerSet = z.infer<typeof ListenerSetSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // ReferenceGrant

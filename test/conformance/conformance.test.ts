@@ -59,8 +59,12 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
     it(`status ${i}: ${e.kind} ${e.name}${e.parent ? ` on ${e.parent.name}` : ''}`, () => {
       const s = findStatus(gw(), e, c);
       expect(s, `${e.kind} ${e.name} has no status`).toBeDefined();
-      if (s!.kind === 'Gateway') {
-        if (e.conditions) expectConditions(s!.status.conditions, e.conditions, `Gateway ${e.name}`);
+      if (s!.kind === 'Gateway' || s!.kind === 'ListenerSet') {
+        if (e.conditions) expectConditions(s!.status.conditions, e.conditions, `${e.kind} ${e.name}`);
+        if (e.attachedListenerSets !== undefined) {
+          expect(s!.kind === 'Gateway' ? (s!.status.attachedListenerSets ?? 0) : undefined, `${e.name} attachedListenerSets`).toBe(e.attachedListenerSets);
+        }
+        if (e.allListeners) expect(s!.status.listeners.map((l) => l.name).sort(), `${e.name} status listeners`).toEqual((e.listeners ?? []).map((l) => l.name).sort());
         for (const wl of e.listeners ?? []) {
           const l = s!.status.listeners.find((x) => x.name === wl.name);
           expect(l, `listener ${wl.name}`).toBeDefined();
@@ -74,9 +78,11 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
           (p) =>
             e.parent === undefined ||
             (p.parentRef.name === e.parent.name &&
+              (e.parent.kind === undefined || p.parentRef.kind === e.parent.kind) &&
               (e.parent.namespace === undefined || (p.parentRef.namespace ?? e.namespace ?? c.gateway.split('/')[0]) === e.parent.namespace) &&
               (e.parent.sectionName === undefined || p.parentRef.sectionName === e.parent.sectionName)),
         );
+        if (e.parentCount !== undefined) expect(s!.status.parents.length, `${e.name} status.parents entries`).toBe(e.parentCount);
         if (e.noParent) {
           expect(parents).toEqual([]);
           return;

@@ -11,16 +11,22 @@ import { grpcStatusOf } from '../../src/adapters/protocols/grpc.js';
 import { seeded } from '../support/random.js';
 
 export interface StatusExpectation {
-  kind: 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+  kind: 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
   name: string;
   namespace?: string;
-  /** For routes: the parentRef name (and optionally namespace/sectionName) the conditions are under. */
-  parent?: { name: string; namespace?: string; sectionName?: string };
+  /** For routes: the parentRef name (and optionally kind, namespace, sectionName) the conditions are under. */
+  parent?: { name: string; kind?: 'Gateway' | 'ListenerSet'; namespace?: string; sectionName?: string };
+  /** For routes: how many status.parents entries there must be in all (upstream's HTTPRouteMustHaveParents). */
+  parentCount?: number;
+  /** For Gateways: status.attachedListenerSets, absent counting as 0 (upstream's GatewayMustHaveAttachedListeners). */
+  attachedListenerSets?: number;
+  /** For Gateways and ListenerSets: `listeners` are all the status lists, no more (upstream's ListenerSetStatusMustHaveListeners). */
+  allListeners?: boolean;
   /** Conditions that must be present; `reason` omitted = any reason. */
   conditions?: { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string }[];
   /** For routes: true when the route must have no status entry for `parent` (or none at all). */
   noParent?: boolean;
-  /** For Gateways: listeners that must be present with these fields. */
+  /** For Gateways and ListenerSets: listeners that must be present with these fields. */
   listeners?: { name: string; attachedRoutes?: number; supportedKinds?: string[]; conditions?: { type: string; status: string; reason?: string }[] }[];
 }
 

@@ -16,6 +16,7 @@ describe('public exports', () => {
         "GatewaySchema",
         "HTTPRouteSchema",
         "IssueCodes",
+        "ListenerSetSchema",
         "NamespaceSchema",
         "ReferenceGrantSchema",
         "SUPPORTED_FEATURES",

@@ -38,10 +38,11 @@ describe('layering', () => {
     }
   });
 
-  // model/ holds one file per concern of the spec's resource model (issue 14): gateways and
-  // listeners, references and grants, route attachment, hostnames, condition vocabulary, status.
-  // Merging any two of them would put two concepts in one file, so it gets a deliberate exception.
-  const LIMITS: Record<string, number> = { model: 6 };
+  // model/ holds one file per concern of the spec's resource model (issue 14): Gateways and
+  // ListenerSets, listeners and their conflicts, references and grants, route attachment,
+  // hostnames, the condition vocabulary, status. Merging any two would put two concepts in one
+  // file, so the layer gets a deliberate exception.
+  const LIMITS: Record<string, number> = { model: 7 };
 
   // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
   it('a folder holds at most about four files', () => {

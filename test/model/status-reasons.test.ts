@@ -88,6 +88,7 @@ function allConditions(item: StatusObject): Condition[] {
     case 'GatewayClass':
       return item.status.conditions;
     case 'Gateway':
+    case 'ListenerSet':
       return [...item.status.conditions, ...item.status.listeners.flatMap((l) => l.conditions)];
     default:
       return item.status.parents.flatMap((p) => p.conditions);
@@ -464,7 +465,7 @@ describe('status shape (digest 10.1)', () => {
     const gw = make(manifests());
     for (const item of gw.status.items) {
       const lists: Condition[][] =
-        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : item.status.parents.map((p) => p.conditions);
+        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' || item.kind === 'ListenerSet' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : item.status.parents.map((p) => p.conditions);
       for (const list of lists) expect(new Set(list.map((c) => c.type)).size).toBe(list.length);
     }
   });
