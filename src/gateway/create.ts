@@ -11,8 +11,8 @@ import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildServing, type ServingPlan } from './serving.js';
 import { buildIR } from '../ir/build.js';
-import { SUPPORTED_FEATURES } from './features.js';
-import { findWarnings, unknownOptionWarnings } from './warnings.js';
+import { SUPPORTED_FEATURES } from './report/features.js';
+import { findWarnings, unknownOptionWarnings } from './report/warnings.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
@@ -51,7 +51,7 @@ export interface GatewayOptions extends RoutingOptions {
   backends?: Record<string, unknown>;
 }
 
-export { SUPPORTED_FEATURES } from './features.js';
+export { SUPPORTED_FEATURES } from './report/features.js';
 
 /** Every option of createGateway: the list unknown option names are checked against (TypeScript keeps it complete). */
 const OPTION_NAMES = Object.keys({

@@ -1,6 +1,6 @@
 // The supported features and the conformance report come from the ported tests: the GatewayClass
 // status lists exactly the features whose tests pass, and docs/conformance-report.yaml says the
-// same. `npm run conformance` regenerates both files (src/gateway/features.ts and the report).
+// same. `npm run conformance` regenerates both files (src/gateway/report/features.ts and the report).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -13,7 +13,7 @@ const outcome = declaredOutcome(cases);
 const runs = cases.flatMap((c) => runsOf(c, (name) => outcome(name)));
 
 describe('supported features', () => {
-  it('src/gateway/features.ts lists exactly the features whose ported tests pass (run `npm run conformance` after changing cases)', () => {
+  it('src/gateway/report/features.ts lists exactly the features whose ported tests pass (run `npm run conformance` after changing cases)', () => {
     expect([...SUPPORTED_FEATURES]).toEqual(supportedFeatures(runs));
     expect(SUPPORTED_FEATURES).toContain('HTTPRouteQueryParamMatching');
   });

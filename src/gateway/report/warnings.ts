@@ -3,11 +3,11 @@
  * silently turn into 404s and 503s. They are issues with severity `warning` (docs/errors.md),
  * never errors: a cluster accepts the same objects.
  */
-import { closest } from '../errors.js';
-import type { Issue } from '../types.js';
-import type { Model } from '../model/attach.js';
-import type { Resource } from '../resources/load.js';
-import { GatewayGroup } from '../resources/schemas-shared.js';
+import { closest } from '../../errors.js';
+import type { Issue } from '../../types.js';
+import type { Model } from '../../model/attach.js';
+import type { Resource } from '../../resources/load.js';
+import { GatewayGroup } from '../../resources/schemas-shared.js';
 
 /**
  * The warnings of one load: parentRefs to Gateways that are not in the manifests, backendRefs
