@@ -28,12 +28,24 @@ export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware
   const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough']));
   const fallthrough = options.fallthrough === true;
   const mw = ((req, res, next) => {
-    // Mounted under a path, Express strips it from req.url; routing uses the full URL.
+    // Mounted under a path (app.use('/api', mw)), Express strips it from req.url; routing and
+    // forwarding use the full path (req.originalUrl). Whatever runs next gets req.url back as
+    // Express set it, or Express would prepend the mount path again on the way out.
+    const mounted = req.url;
     if (req.originalUrl !== undefined) req.url = req.originalUrl;
+    const pass = (d: Decision) => {
+      req.url = mounted;
+      req.gatewayDecision = d; // set before next(), so fall-through middleware sees it
+      next();
+    };
+    const fail = (e: unknown) => {
+      req.url = mounted;
+      next(e); // in-process backend errors and a consumed body reach Express's error handlers
+    };
     try {
-      req.gatewayDecision = handler.handle(req, res, fallthrough ? () => next() : undefined);
+      req.gatewayDecision = handler.handle(req, res, fallthrough ? pass : undefined, undefined, fail);
     } catch (e) {
-      next(e);
+      fail(e);
     }
   }) as GatewayMiddleware;
   Object.defineProperty(mw, 'handler', { value: handler, enumerable: true });

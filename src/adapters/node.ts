@@ -89,7 +89,7 @@ export interface GatewayHandler {
    * Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s
    * when given; `onError` replaces the option's for this request (a per-request logger).
    */
-  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision;
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision;
   /** Mirror requests currently in flight and dropped so far. */
   readonly mirrorStats: { inFlight: number; dropped: number };
   /** Stops watching files and closes the upstream connection pools. */
@@ -111,22 +111,29 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const mirrorStats = { inFlight: 0, dropped: 0 };
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision => {
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision => {
     const d = router.route(toRouteRequest(req, options.port));
     const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
-      forward(req, res, d, out);
+      forward(req, res, d, out, next);
     } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
-      onUnmatched();
+      onUnmatched(d);
     } else {
       sendAnswer(res, d, out);
     }
     return d;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing, next?: (error: unknown) => void): void => {
     // A response that fails after the gateway answered must never crash the process.
     res.on('error', ignore);
+    if (isBodyConsumed(req)) {
+      // A body parser ran first: the body is gone, and forwarding would send an empty one.
+      const e = new GatewayError('GW_ERR_BODY_CONSUMED', `The request body of ${req.method} ${req.url} was read before the gateway (a body parser such as express.json() runs first); forwarding it would send an empty body. Register the gateway before body parsers, or scope the parsers to your own routes.`);
+      if (next) next(e);
+      else sendError(res, 500, 'body-consumed', e.message, out, {}, e);
+      return;
+    }
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
     if (spec === undefined) {
       sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
@@ -171,10 +178,11 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     try {
       const r = spec(req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e));
+        (r as Promise<unknown>).then(undefined, (e: unknown) => (next && !res.headersSent ? next(e) : sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e)));
       }
     } catch (e) {
-      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
+      if (next && !res.headersSent) next(e);
+      else sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
     }
   };
 
@@ -279,6 +287,13 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 }
 
 function ignore(): void {}
+
+/** True when the request has a body and something (a body parser) already read it. */
+function isBodyConsumed(req: IncomingMessage): boolean {
+  const h = req.headers;
+  const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+  return hasBody && (req.readableEnded || (req as { _body?: unknown })._body === true);
+}
 
 /**
  * The option names a wrapper accepts on top of createGateway's: this adapter's, plus those of the
