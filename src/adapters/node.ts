@@ -16,7 +16,8 @@ import type { Dispatcher } from 'undici';
 import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
-import { proxy, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
+import { backendTLSFor } from '../gateway/serving.js';
+import { proxy, withBackendTLS, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 
 /** An in-process backend: a plain node request handler (Express apps work too). */
@@ -148,7 +149,13 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
         for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, copies[i]!);
         body = copies[copies.length - 1]!;
       }
-      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(spec), out, requestTimeout);
+      // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
+      const tls = backendTLSFor(router.serving, d.backend);
+      if (tls !== undefined && !spec.url.startsWith('https:')) {
+        sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
+        return;
+      }
+      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, router.serving.backendClientCertificate) : spec), out, requestTimeout);
       return;
     }
     if (requestTimeout) {

@@ -104,7 +104,7 @@ function statusFindings(item: StatusObject, resources: readonly Resource[]): Fin
     item.status.listeners.forEach((l, i) => {
       for (const c of l.conditions) push(c, ` listener ${l.name}`, `spec.listeners[${i}]`);
     });
-  } else {
+  } else if (item.kind !== 'BackendTLSPolicy') {
     const spec = resources.find((r) => r.kind === item.kind && r.metadata.name === item.metadata.name && r.metadata.namespace === item.metadata.namespace);
     const refs = ((spec as { spec?: unknown } | undefined)?.spec as { parentRefs?: { name: string; namespace?: string; sectionName?: string; port?: number }[] } | undefined)?.parentRefs ?? [];
     item.status.parents.forEach((p) => {

@@ -9,7 +9,7 @@ import { loadManifests, resourceKey, type Manifests, type Resource } from '../re
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
-import { buildServing, type ServingPlan } from './serving.js';
+import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
 import { SUPPORTED_FEATURES } from './report/features.js';
 import { findWarnings, unknownOptionWarnings } from './report/warnings.js';
@@ -49,6 +49,14 @@ export interface GatewayOptions extends RoutingOptions {
    * The adapters give the values meaning. Default: none (Services in the manifests resolve).
    */
   backends?: Record<string, unknown>;
+  /**
+   * Who terminates TLS for HTTPS and TLS listeners, written to their status as the condition
+   * `gateway-api-router.dev/TLSEnforced`: `'listen'` (listen() serves them; it sets this itself)
+   * or `'external'` (you declare that a load balancer or the server in front of the handler
+   * terminates TLS with the listeners' certificates and client validation). Default: undeclared,
+   * so the condition is False: routing works, the listeners' TLS settings are not enforced here.
+   */
+  tlsTermination?: TLSTermination;
 }
 
 export { SUPPORTED_FEATURES } from './report/features.js';
@@ -70,6 +78,7 @@ const OPTION_NAMES = Object.keys({
   sticky: true,
   mergeSlashes: true,
   escapedSlashes: true,
+  tlsTermination: true,
 } satisfies Record<keyof GatewayOptions, true>);
 
 /**
@@ -182,6 +191,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
     });
+    markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
     const status = buildStatus(model, {
       addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
@@ -194,7 +204,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
+    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = build(options.manifests);
@@ -306,6 +316,7 @@ function validateOptions(options: GatewayOptions): void {
   if (options.controllerName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(options.controllerName)) {
     fail(`The option controllerName must look like "example.com/my-controller", got ${JSON.stringify(options.controllerName)}.`);
   }
+  if (options.tlsTermination !== undefined && options.tlsTermination !== 'listen' && options.tlsTermination !== 'external') fail(`The option tlsTermination must be 'listen' or 'external', got ${JSON.stringify(options.tlsTermination)}.`);
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);

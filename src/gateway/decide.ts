@@ -99,7 +99,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     how = 'sticky';
   }
   if (chosen < 0) {
-    if (!rr.picker) {
+    if (rr.rule.zeroWeights || rr.picker === null) {
       // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
       return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matchedOf());
     }

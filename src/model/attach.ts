@@ -3,7 +3,7 @@
  * which listeners and on which hostnames, and which backendRefs resolve. Spec digest sections
  * 1.2, 1.3, 1.8, 2 and 6; pure function of the loaded resources.
  */
-import type { ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { BackendTLSPolicy, ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, TLSRoute } from '../resources/schemas-route.js';
 import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
@@ -11,7 +11,7 @@ import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerSetModel } from './gateways.js';
 import type { ListenerModel, RouteKind } from './listeners.js';
 import { effectiveHostnames } from './hostnames.js';
-import { References, selectorMatches, type BackendModel } from './references.js';
+import { References, type BackendTLSPolicyModel, selectorMatches, type BackendModel } from './references.js';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute;
 
@@ -26,10 +26,11 @@ export interface Snapshot {
   namespaces: NamespaceObject[];
   secrets: Secret[];
   configMaps: ConfigMap[];
+  backendTLSPolicies: BackendTLSPolicy[];
 }
 
 export function groupResources(resources: readonly Resource[]): Snapshot {
-  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [] };
+  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [], backendTLSPolicies: [] };
   for (const r of resources) {
     switch (r.kind) {
       case 'GatewayClass': s.gatewayClasses.push(r); break;
@@ -41,6 +42,7 @@ export function groupResources(resources: readonly Resource[]): Snapshot {
       case 'Namespace': s.namespaces.push(r); break;
       case 'Secret': s.secrets.push(r); break;
       case 'ConfigMap': s.configMaps.push(r); break;
+      case 'BackendTLSPolicy': s.backendTLSPolicies.push(r); break;
     }
   }
   return s;
@@ -103,6 +105,8 @@ export interface Model {
   /** ListenerSets whose parent is one of `gateways`, in load order. */
   listenerSets: ListenerSetModel[];
   routes: RouteModel[];
+  /** BackendTLSPolicies, in load order. */
+  backendTLSPolicies: BackendTLSPolicyModel[];
 }
 
 /**
@@ -129,7 +133,8 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
     }
     for (const l of counted) l.attachedRoutes++;
   }
-  return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes };
+  const backendTLSPolicies = snapshot.backendTLSPolicies.map((p) => ctx.backendTLSPolicy(p));
+  return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes, backendTLSPolicies };
 }
 
 // ---------------------------------------------------------------------------------------------

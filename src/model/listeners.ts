@@ -86,9 +86,6 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
   if (!SUPPORTED_PROTOCOLS.has(l.protocol)) {
     valid = false;
     checks.push(check('Accepted', 'False', 'UnsupportedProtocol', `Protocol ${l.protocol} is not supported; gateway-api-router serves HTTP, HTTPS and TLS listeners`));
-  } else if (l.protocol === 'TLS' && l.tls?.mode === 'Terminate') {
-    valid = false;
-    checks.push(check('Accepted', 'False', 'UnsupportedValue', 'TLS mode Terminate is not supported for protocol TLS; use mode Passthrough, or protocol HTTPS'));
   } else if (l.protocol === 'HTTPS' && l.tls === undefined) {
     valid = false;
     checks.push(check('Accepted', 'False', 'Invalid', 'An HTTPS listener needs tls with certificateRefs'));

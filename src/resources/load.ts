@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { BackendTLSPolicySchema, ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
-import type { ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 
@@ -23,7 +23,7 @@ export interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap | BackendTLSPolicy;
 
 /** One input to loadManifests: YAML text (one or more documents) or an object. */
 export type ManifestInput = string | Record<string, unknown>;
@@ -66,6 +66,7 @@ const KINDS: Record<string, KindInfo> = {
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
   ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
+  BackendTLSPolicy: { group: GatewayGroup, versions: { v1: BackendTLSPolicySchema, v1alpha3: BackendTLSPolicySchema }, namespaced: true },
 };
 
 /**
@@ -84,7 +85,7 @@ function compiled(schema: z.ZodType): z.ZodType {
 }
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
-const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /** A raw document with what is needed to locate paths inside it. */
 interface RawDoc {

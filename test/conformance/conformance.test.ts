@@ -73,7 +73,7 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
           if (wl.supportedKinds && wl.supportedKinds.length === 0) expect(l!.supportedKinds).toEqual([]);
           if (wl.conditions) expectConditions(l!.conditions, wl.conditions as never, `listener ${wl.name}`);
         }
-      } else if (s!.kind !== 'GatewayClass') {
+      } else if (s!.kind !== 'GatewayClass' && s!.kind !== 'BackendTLSPolicy') {
         const parents = s!.status.parents.filter(
           (p) =>
             e.parent === undefined ||

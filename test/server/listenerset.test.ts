@@ -4,7 +4,7 @@
 // made in the test by a private CA; every server binds 127.0.0.1 on port 0.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server/node-entry.js';
-import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
+import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
 import { G, gateway, httpGet, httpsGet, httpsListener, named, type Obj } from './helpers.js';
 
 let ca: TestCA;
@@ -75,6 +75,32 @@ describe('listen() serves ListenerSet listeners like the Gateway own', () => {
       expect((await gw.reload(manifests(true))).ok).toBe(true);
       expect(gw.ports[8080]).toBeGreaterThan(0);
       expect((await httpsGet(gw.ports[443]!, { servername: 'team.example.com', host: 'team.example.com', ca: ca.cert, path: '/' })).body).toBe('team /');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('the Gateway client-certificate validation covers ListenerSet listeners (GEP-91 is per Gateway port)', () => {
+  it('a ListenerSet HTTPS listener on a port of its own still requires a client certificate from the Gateway CA', async () => {
+    const clientCA = makeCA('client CA');
+    const alice = clientCA.client('alice');
+    const set: Obj = { ...teamSet, spec: { parentRef: { name: 'gw' }, listeners: [httpsListener('secure', 8443, 'team.example.com', ['team-cert'])] } };
+    const m = [
+      gateway([{ name: 'http', port: 80, protocol: 'HTTP' }], {
+        allowedListeners: { namespaces: { from: 'Same' } },
+        tls: { frontend: { default: { validation: { mode: 'AllowValidOnly', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'client-ca' }] } } } },
+      }),
+      caConfigMap('client-ca', clientCA.cert),
+      set,
+      tlsSecret('team-cert', certs.team!),
+      teamRoute(),
+    ];
+    const gw = await listen({ manifests: m, backends, host: '127.0.0.1', ports: { 80: 0, 8443: 0 } });
+    try {
+      const opts = { servername: 'team.example.com', host: 'team.example.com', path: '/', ca: ca.cert };
+      await expect(httpsGet(gw.ports[8443]!, opts)).rejects.toThrow();
+      expect(await httpsGet(gw.ports[8443]!, { ...opts, cert: alice.cert, key: alice.key })).toMatchObject({ status: 200, body: 'team /' });
     } finally {
       await gw.close();
     }
