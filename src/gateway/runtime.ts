@@ -81,6 +81,12 @@ export interface MatchPayload {
   rr: RuleRuntime;
   /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
   fast: { target: BackendTarget; registered: string | undefined } | null;
+  /**
+   * Set when the rule has no filters, no session and two or more live backendRefs, all valid:
+   * the picker's own function and the choices, beside the candidate, so a weighted hit reads
+   * neither the rule nor its picker object.
+   */
+  split: { pick: () => number; choices: Choice[] } | null;
   routeRef: RouteRef;
   ruleRef: { index: number; name?: string };
   timeouts: ForwardDecision['timeouts'];
@@ -146,7 +152,9 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     const rr = rules[m.rule]!;
     const c = rr.singleChoice;
     const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? { target: c.target, registered: c.registered } : null;
-    return { rr, fast, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    const plain = !rr.hasFilters && rr.session === null;
+    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, i) => b.state === 'ok' || rr.rule.backends[i]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
+    return { rr, fast, split, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
     ir,

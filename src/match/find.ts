@@ -11,6 +11,8 @@ import type { RequestView } from './request.js';
 export interface Miss {
   readonly miss: 'no-listener' | 'misdirected' | 'no-route';
   readonly listener: CompiledListener | null;
+  /** The Decision's message, made once. */
+  readonly message: string;
 }
 
 /** What the lookup returns: the winning candidate, or a miss. */
@@ -62,14 +64,21 @@ export function newTrace(): FindTrace {
   return { listeners: [], listener: null, vhosts: [], winner: null };
 }
 
-const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null });
+const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null, message: "No listener matches the request's scheme, port and host (explain() lists every listener and why)." });
 
 /** Per listener, its two misses, made once. */
 const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
 
 function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
   let m = misses.get(cl);
-  if (m === undefined) misses.set(cl, (m = { noRoute: Object.freeze({ miss: 'no-route', listener: cl }), misdirected: Object.freeze({ miss: 'misdirected', listener: cl }) }));
+  if (m === undefined) {
+    const name = cl.listener.listenerSet !== undefined ? `${cl.listener.listenerSet}/${cl.listener.name}` : cl.listener.name;
+    m = {
+      noRoute: Object.freeze({ miss: 'no-route', listener: cl, message: `No route on listener ${name} matches the request (explain() lists every candidate and why).` }),
+      misdirected: Object.freeze({ miss: 'misdirected', listener: cl, message: `The Host is served by another listener than ${name}, which the TLS server name selected.` }),
+    };
+    misses.set(cl, m);
+  }
   return kind === 'no-route' ? m.noRoute : m.misdirected;
 }
 
