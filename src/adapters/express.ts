@@ -15,6 +15,12 @@ export type MiddlewareOptions = HandlerOptions & {
    * of existing Express routes. Default false: the spec's 404.
    */
   fallthrough?: boolean;
+  /**
+   * When true, an in-process backend's exception (or rejection) and a body a parser already read
+   * are passed to `next(err)`, for the app's error handlers. Default false: the gateway answers a
+   * generic 500 and gives the detail to `onError` (so no error detail reaches clients by default).
+   */
+  passErrors?: boolean;
 };
 
 /** Express middleware with the gateway attached (`.handler.router` for route, explain, status, reload). */
@@ -25,7 +31,7 @@ export interface GatewayMiddleware {
 
 /** Creates Express middleware that routes every request through the Gateway. */
 export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware {
-  const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough']));
+  const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough', 'passErrors']));
   const fallthrough = options.fallthrough === true;
   const mw = ((req, res, next) => {
     // Mounted under a path (app.use('/api', mw)), Express strips it from req.url; routing and
@@ -40,10 +46,11 @@ export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware
     };
     const fail = (e: unknown) => {
       req.url = mounted;
-      next(e); // in-process backend errors and a consumed body reach Express's error handlers
+      next(e); // with passErrors: backend errors and a consumed body reach Express's error handlers
     };
+    const passErrors = options.passErrors === true;
     try {
-      req.gatewayDecision = handler.handle(req, res, fallthrough ? pass : undefined, undefined, fail);
+      req.gatewayDecision = handler.handle(req, res, fallthrough ? pass : undefined, undefined, passErrors ? fail : undefined);
     } catch (e) {
       fail(e);
     }

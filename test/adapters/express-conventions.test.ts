@@ -72,9 +72,9 @@ describe('Express: mounted under a path', () => {
 });
 
 describe('Express: errors', () => {
-  it("an in-process backend's exception reaches the app's error handler through next(err)", async () => {
+  it("with passErrors, an in-process backend's exception reaches the app's error handler through next(err)", async () => {
     const app = express();
-    app.use(gatewayMiddleware({ manifests: MANIFESTS, backends }));
+    app.use(gatewayMiddleware({ manifests: MANIFESTS, backends, passErrors: true }));
     app.use(errorHandler);
     const base = await serve(app);
     const r = await fetch(`${base}/api/boom`);
@@ -82,10 +82,10 @@ describe('Express: errors', () => {
     expect(await r.text()).toBe('error handler:  boom backend failed');
   });
 
-  it('a body parser before the gateway is detected: next(err) with GW_ERR_BODY_CONSUMED, not an empty forwarded body', async () => {
+  it('a body parser before the gateway is detected: next(err) with GW_ERR_BODY_CONSUMED (passErrors), else a generic 500, never an empty forwarded body', async () => {
     const app = express();
     app.use(express.json());
-    app.use(gatewayMiddleware({ manifests: MANIFESTS, backends }));
+    app.use(gatewayMiddleware({ manifests: MANIFESTS, backends, passErrors: true }));
     app.use(errorHandler);
     const base = await serve(app);
     const r = await fetch(`${base}/api/details/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
@@ -93,6 +93,22 @@ describe('Express: errors', () => {
     expect(await r.text()).toMatch(/^error handler: GW_ERR_BODY_CONSUMED The request body of POST \/api\/details\/1 was read before the gateway/);
     // A body-less request is unaffected by the parser.
     expect(await (await fetch(`${base}/api/details/2`)).text()).toBe('details saw GET /api/details/2');
+    // Without passErrors: a generic 500, the detail to onError.
+    const errors: string[] = [];
+    const plain = express();
+    plain.use(express.json());
+    plain.use(gatewayMiddleware({ manifests: MANIFESTS, backends, onError: (e) => errors.push(e.message) }));
+    const server2 = await new Promise<Server>((r) => {
+      const s = plain.listen(0, '127.0.0.1', () => r(s));
+    });
+    try {
+      const p = await fetch(`http://127.0.0.1:${(server2.address() as AddressInfo).port}/api/details/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(p.status).toBe(500);
+      expect(await p.text()).toBe('500 Internal Server Error: body-consumed\n');
+      expect(errors[0]).toContain('was read before the gateway');
+    } finally {
+      await new Promise<void>((r) => server2.close(() => r()));
+    }
   });
 
   it('with the gateway before the body parser, the body is forwarded intact', async () => {
