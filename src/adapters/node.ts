@@ -16,6 +16,7 @@ import type { Dispatcher } from 'undici';
 import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
+import type { ManifestFile } from '../resources/load.js';
 import { backendTLSFor } from '../gateway/serving.js';
 import { proxy, withBackendTLS, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
@@ -397,6 +398,7 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
 // Watching manifests
 
 /**
+/**
  * The manifest files a path stands for: the file itself, or every .yaml/.yml/.json file of a
  * directory, sorted, not recursing, ignoring dot entries (`..data`) and route-test files
  * (`*.test.yaml`, docs/testing.md).
@@ -409,9 +411,9 @@ export function manifestFilesOf(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf). */
-export function readManifestPath(path: string): string[] {
-  return manifestFilesOf(path).map((f) => readFileSync(f, 'utf8'));
+/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf), each named by its path so that issues point at the right file. */
+export function readManifestPath(path: string): ManifestFile[] {
+  return manifestFilesOf(path).map((f) => ({ filename: f, text: readFileSync(f, 'utf8') }));
 }
 
 /**
@@ -423,14 +425,25 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   let last = JSON.stringify(safeRead(path));
   let timer: NodeJS.Timeout | undefined;
+  // Runs in a timer: nothing may escape it, or the process would die on a bad file.
   const check = () => {
-    const texts = safeRead(path);
-    if (texts === null) return; // mid-swap or deleted: keep the running table, try on the next event
-    const now = JSON.stringify(texts);
+    const files = safeRead(path);
+    if (files === null) return; // mid-swap or deleted: keep the running table, try on the next event
+    const now = JSON.stringify(files);
     if (now === last) return;
-    const r = router.reload(texts);
-    if (r.ok) last = now;
-    onReload?.(r.ok ? { ok: true } : { ok: false, error: r.error });
+    let result: Parameters<NonNullable<AdapterOptions['onReload']>>[0];
+    try {
+      const r = router.reload(files);
+      if (r.ok) last = now;
+      result = r.ok ? { ok: true } : { ok: false, error: r.error };
+    } catch (e) {
+      result = { ok: false, error: e instanceof GatewayError ? e : new GatewayError('GW_ERR_INTERNAL', `Reloading ${path} failed unexpectedly: ${String(e)}.`, { cause: e }) };
+    }
+    try {
+      onReload?.(result);
+    } catch {
+      // a throwing onReload callback must not take the server down; the reload itself is done
+    }
   };
   // Any event in the directory triggers a debounced re-read; unchanged content is ignored.
   let w: FSWatcher | null = watch(dir, { persistent: false }, () => {
@@ -448,7 +461,7 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   };
 }
 
-function safeRead(path: string): string[] | null {
+function safeRead(path: string): ManifestFile[] | null {
   try {
     return readManifestPath(path);
   } catch {

@@ -10,7 +10,7 @@ import { createPicker, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
 import type { ExtensionFilter } from '../filters/apply.js';
-import { compileFullMatch } from '../resources/regex.js';
+import { compileFullMatch } from '../resources/schemas-shared.js';
 
 /** Routing options (part of createGateway's options). */
 export interface RoutingOptions extends PathOptions {

@@ -11,6 +11,7 @@
  */
 import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
+import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
 
@@ -98,7 +99,7 @@ export interface CompiledMatcher {
  */
 /**
  * Compiles a RegularExpression value (RE2 dialect, full match) to a test, or null when it does
- * not compile. The composition root passes resources/regex.ts's: request-time code never
+ * not compile. The composition root passes resources/schemas-shared.ts's compileFullMatch: request-time code never
  * imports from resources/.
  */
 export type RegexCompiler = (pattern: string) => ((input: string) => boolean) | null;
@@ -130,7 +131,7 @@ export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor:
  */
 export function vhostsFor(l: CompiledListener, host: string | undefined): CompiledVHost[] {
   const out: CompiledVHost[] = [];
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = l.exactHosts.get(host);
     if (exact) out.push(exact);
     if (l.wildcardHosts.size > 0) {

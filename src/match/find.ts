@@ -3,7 +3,7 @@
  * index, then the first candidate whose compiled checks pass (section 5). route() calls it
  * without a trace; explain() passes a trace and reads what the same walk saw.
  */
-import { hostnameRank } from '../model/hostnames.js';
+import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
 import type { RequestView } from './request.js';
 
@@ -155,7 +155,7 @@ export function isGrpc(req: RequestView): boolean {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = cl.exactHosts.get(host);
     if (exact) return exact;
     if (cl.wildcardHosts.size > 0) {

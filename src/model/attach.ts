@@ -4,7 +4,7 @@
  * 1.2, 1.3, 1.8, 2 and 6; pure function of the loaded resources.
  */
 import type { BackendTLSPolicy, ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
-import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, TLSRoute } from '../resources/schemas-route.js';
+import { refusedRegexes, type GRPCRoute, type HTTPRoute, type HTTPRouteFilter, type TLSRoute } from '../resources/schemas-route.js';
 import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
@@ -322,6 +322,7 @@ const NO_MIRRORS: BackendModel[] = [];
 
 function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
   const owner = { kind: route.kind, namespace: route.metadata.namespace! };
+  const regexes = route.kind === 'TLSRoute' ? [] : refusedRegexes(route);
   const rules = (route.spec.rules ?? []) as { name?: string | undefined; filters?: HTTPRouteFilter[] | undefined; backendRefs?: Parameters<References['backend']>[1][] | undefined }[];
   return rules.map((rule, index) => {
     const refs = rule.backendRefs ?? [];
@@ -335,6 +336,9 @@ function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
       const problem = invalidRule(allFilters);
       if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
     }
+    // A regex RE2 cannot run: the CRD admits it, the controller drops the rule (digest 10.5).
+    const regex = regexes.length > 0 ? regexes.find((r) => r.rule === index) : undefined;
+    if (regex && model.valid) Object.assign(model, { valid: false, invalidReason: 'UnsupportedValue', invalidMessage: `regular expression ${JSON.stringify(regex.pattern)} is refused: ${regex.reason}` });
     return model;
   });
 }

@@ -5,7 +5,7 @@ import { createGateway } from '../../src/index.js';
 import { candidatesFor, compileMatcher } from '../../src/match/compile.js';
 import { find, isMiss, newTrace } from '../../src/match/find.js';
 import { RequestView } from '../../src/match/request.js';
-import { compileFullMatch } from '../../src/resources/regex.js';
+import { compileFullMatch } from '../../src/resources/schemas-shared.js';
 import type { RouteRequest } from '../../src/types.js';
 
 const G = 'gateway.networking.k8s.io/v1';
