@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
+import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
 import type { ManifestFile } from '../resources/load.js';
@@ -77,6 +77,24 @@ export interface AdapterOptions {
   onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
 }
 
+/** Every adapter option, known to createGateway's unknown-option check (TypeScript keeps the list complete). */
+const ADAPTER_OPTION_NAMES = Object.keys({
+  backends: true,
+  watch: true,
+  port: true,
+  maxMirrorsInFlight: true,
+  maxMirrorBodyBytes: true,
+  maxRetryBodyBytes: true,
+  upgrade: true,
+  onError: true,
+  onReload: true,
+  upstream: true,
+  exposeErrors: true,
+} satisfies Record<keyof AdapterOptions, true>);
+
+/** What an adapter built on createHandler (Express, Fastify) adds: its name and its own option names. */
+type Wrapped = { [kWrapperOptions]?: { fn: string; names: readonly string[] } };
+
 /** Options of createHandler: createGateway's options plus the adapter's, or an existing router. */
 export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & AdapterOptions;
 
@@ -96,7 +114,7 @@ export interface GatewayHandler {
    * Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s
    * when given; `onError` replaces the option's for this request (a per-request logger).
    */
-  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision;
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision;
   /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes) so far. */
   readonly mirrorStats: MirrorStats;
   /** Stops watching files and closes the upstream connection pools. */
@@ -111,29 +129,36 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
   const upstreams = new Upstreams(validateUpstream(options.upstream));
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
-  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
+  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const mirrors = createMirrors(backends, (spec) => upstreams.prepare(spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
   const maxRetryBody = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision => {
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision => {
     const d = router.route(toRouteRequest(req, options.port));
     const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
-      forward(req, res, d, out);
+      forward(req, res, d, out, next);
     } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
-      onUnmatched();
+      onUnmatched(d);
     } else {
       sendAnswer(res, d, out);
     }
     return d;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing, next?: (error: unknown) => void): void => {
     // A response that fails after the gateway answered must never crash the process.
     res.on('error', ignore);
+    if (isBodyConsumed(req)) {
+      // A body parser ran first: the body is gone, and forwarding would send an empty one.
+      const e = new GatewayError('GW_ERR_BODY_CONSUMED', `The request body of ${req.method} ${req.url} was read before the gateway (a body parser such as express.json() runs first); forwarding it would send an empty body. Register the gateway before body parsers, or scope the parsers to your own routes.`);
+      if (next) next(e);
+      else sendError(res, 500, 'body-consumed', e.message, out, {}, e);
+      return;
+    }
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
     if (spec === undefined) {
       sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
@@ -190,10 +215,11 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     try {
       const r = spec(req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e));
+        (r as Promise<unknown>).then(undefined, (e: unknown) => (next && !res.headersSent ? next(e) : sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e)));
       }
     } catch (e) {
-      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
+      if (next && !res.headersSent) next(e);
+      else sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
     }
   };
 
@@ -262,6 +288,27 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 }
 
 function ignore(): void {}
+
+/** True when the request has a body and something (a body parser) already read it. */
+function isBodyConsumed(req: IncomingMessage): boolean {
+  const h = req.headers;
+  const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+  return hasBody && (req.readableEnded || (req as { _body?: unknown })._body === true);
+}
+
+/**
+ * The option names a wrapper accepts on top of createGateway's: this adapter's, plus those of the
+ * adapter built on it (`outer`). Internal; lets createGateway warn about unknown option names.
+ */
+function wrapperOptions(options: Wrapped, fn: string, names: readonly string[]): { fn: string; names: readonly string[] } {
+  const outer = options[kWrapperOptions];
+  return { fn: outer?.fn ?? fn, names: [...names, ...(outer?.names ?? [])] };
+}
+
+/** Internal: `options` marked as given to adapter `fn`, which also accepts `names` (Express, Fastify). */
+export function asWrapperOptions<T extends object>(options: T, fn: string, names: readonly string[]): T {
+  return Object.assign({ ...options }, { [kWrapperOptions]: { fn, names } });
+}
 
 /**
  * The listener port of each socket `listen()` accepted: a request on such a socket routes on

@@ -55,7 +55,11 @@ export function checkManifests(files: readonly ManifestFile[], flags: GatewayFla
   try {
     const gw = buildGateway(files, flags, true);
     // Issues of the combined load carry no file yet: they are located again by object and path.
-    for (const issue of gw.issues) add(issue.file === undefined ? withoutPosition(issue) : issue);
+    for (const issue of gw.issues) {
+      // A backendRef that does not resolve is also a status error (ResolvedRefs False), shown once.
+      if (issue.code === 'GW_MANIFEST_BACKEND_NOT_FOUND') continue;
+      add(issue.file === undefined ? withoutPosition(issue) : issue);
+    }
     for (const item of gw.status.items) for (const f of statusFindings(item, resources)) add(f);
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;

@@ -12,6 +12,8 @@ import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
+import { SUPPORTED_FEATURES } from './report/features.js';
+import { findWarnings, unknownOptionWarnings } from './report/warnings.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
@@ -69,8 +71,35 @@ export interface GatewayOptions extends RoutingOptions {
   tlsTermination?: TLSTermination;
 }
 
-/** The conformance features this implementation supports, written to GatewayClass status. */
-export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ListenerSet', 'ReferenceGrant'];
+export { SUPPORTED_FEATURES } from './report/features.js';
+
+/** Every option of createGateway: the list unknown option names are checked against (TypeScript keeps it complete). */
+const OPTION_NAMES = Object.keys({
+  manifests: true,
+  filename: true,
+  namespace: true,
+  gateway: true,
+  controllerName: true,
+  now: true,
+  addresses: true,
+  backends: true,
+  picker: true,
+  random: true,
+  hostFallthrough: true,
+  extensions: true,
+  sticky: true,
+  mergeSlashes: true,
+  escapedSlashes: true,
+  tlsTermination: true,
+  limits: true,
+  onInvalid: true,
+} satisfies Record<keyof GatewayOptions, true>);
+
+/**
+ * Internal: option names that callers wrapping createGateway (the adapters) accept on top of
+ * createGateway's, so that they are not reported as unknown.
+ */
+export const kWrapperOptions: unique symbol = Symbol('gateway-api-router.wrapperOptions');
 
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status
@@ -103,7 +132,13 @@ export interface InjectedRequest {
 export interface GatewayRouter {
   /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
   readonly status: StatusList;
-  /** Warnings and infos from the last successful load; with `onInvalid: 'skip'`, also the errors of the objects skipped. */
+  /**
+   * Warnings and infos from the last successful load (with `onInvalid: 'skip'`, also the errors
+   * of the objects skipped): the loader's, plus
+   * likely mistakes that still load (docs/errors.md): a parentRef to a Gateway not in the
+   * manifests, a backendRef with neither a Service nor a registered backend, a `backends` key no
+   * backendRef uses, an unknown option name.
+   */
   readonly issues: readonly Issue[];
   /** `namespace/name` of the Gateway this process serves. */
   readonly gatewayKey: string;
@@ -147,6 +182,8 @@ export interface GatewayRouter {
  */
 export function createGateway(options: GatewayOptions): GatewayRouter {
   validateOptions(options);
+  const wrapper = (options as { [kWrapperOptions]?: { fn: string; names: readonly string[] } })[kWrapperOptions];
+  const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
   const firstSeen = new Map<string, number>();
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
@@ -176,13 +213,14 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
       now,
       previous: previous?.status,
-      supportedFeatures: SUPPORTED_FEATURES,
+      supportedFeatures: [...SUPPORTED_FEATURES],
     });
     const ir = buildIR(model, served.key);
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
+    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = guarded(() => build(options.manifests));
