@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { run: 'bench/run.ts', 'e2e-server': 'bench/e2e-server.ts' },
+  entryPoints: { run: 'bench/run.ts', 'e2e-server': 'bench/e2e-server.ts', fresh: 'bench/fresh.ts' },
   outdir: '.bench',
   bundle: true,
   platform: 'node',

@@ -1,20 +1,28 @@
 /**
- * Lookup benchmarks: gw.route() against the reference matcher (test/reference) and against bare
- * find-my-way find() over the same path table, at several table sizes and request mixes.
+ * Lookup benchmarks: gw.route() against bare find-my-way find() over the same path table (and
+ * the reference matcher at small sizes), per table shape and size, on request sets of 20,000
+ * distinct requests spread over the whole table.
  */
 import FindMyWay from 'find-my-way';
 import { createGateway, loadManifests, type RouteRequest } from '../src/index.js';
 import { createReference } from '../test/reference/matcher.js';
 import { compare, type Contender } from './harness.js';
-import { generateTable, requestMix, type Table } from './tables.js';
+import { generateTable, requestSet, type Shape, type Table } from './tables.js';
 
 export interface LookupResult {
+  shape: Shape;
   routes: number;
-  mix: string;
+  mix: 'mixed' | 'hit' | 'miss';
+  /** Share of the mix that route() forwards (a check that the table and requests agree). */
+  forwarded: number;
   ns: { route: number; reference: number | null; findMyWay: number };
 }
 
-function bareFindMyWay(t: Table) {
+/**
+ * find-my-way in its best form for these paths: a static route for every Exact value and for
+ * every PathPrefix value itself; a wildcard route only below a prefix, where a prefix needs one.
+ */
+export function bareFindMyWay(t: Table) {
   const router = FindMyWay({ ignoreTrailingSlash: false, caseSensitive: true });
   const seen = new Set<string>();
   const add = (p: string) => {
@@ -29,30 +37,35 @@ function bareFindMyWay(t: Table) {
   return router;
 }
 
-export function setupLookup(n: number) {
-  const t = generateTable(n);
+export function setupLookup(n: number, shape: Shape) {
+  const t = generateTable(n, shape);
   const gw = createGateway({ manifests: t.manifests, now: () => new Date(0) });
-  const ref = createReference(loadManifests(t.manifests).resources, 'gw');
+  const ref = n <= 1000 ? createReference(loadManifests(t.manifests).resources, 'gw') : null;
   const fmw = bareFindMyWay(t);
   return { t, gw, ref, fmw };
 }
 
-export async function benchLookup(n: number, mixes: ('mixed' | 'hit' | 'miss' | 'header')[], withReference: boolean): Promise<LookupResult[]> {
-  const { t, gw, ref, fmw } = setupLookup(n);
+export async function benchLookup(n: number, shape: Shape, withReference: boolean): Promise<LookupResult[]> {
+  const { t, gw, ref, fmw } = setupLookup(n, shape);
   const out: LookupResult[] = [];
-  for (const mix of mixes) {
-    const reqs: RouteRequest[] =
-      mix === 'mixed' ? requestMix(t) : mix === 'hit' ? t.requests.hits : mix === 'miss' ? t.requests.misses : t.requests.headerHits;
+  const sets: [LookupResult['mix'], RouteRequest[]][] = [
+    ['mixed', requestSet(t)],
+    ['hit', requestSet(t, { missShare: 0, seed: 3 })],
+    ['miss', requestSet(t, { missShare: 1, seed: 4 })],
+  ];
+  for (const [mix, reqs] of sets) {
     const len = reqs.length;
     // find-my-way gets the path already split from its query, so it is not charged for that.
     const paths = reqs.map((r) => r.path.split('?')[0]!);
+    const forwarded = reqs.filter((r) => gw.route(r).type === 'forward').length / len;
     const contenders: Contender[] = [
       { name: 'route', fn: (i) => gw.route(reqs[i % len]!) },
       { name: 'findMyWay', fn: (i) => fmw.find('GET', paths[i % len]!) },
     ];
-    if (withReference) contenders.push({ name: 'reference', fn: (i) => ref(reqs[i % len]! as never) });
+    const useRef = withReference && ref !== null && mix === 'mixed';
+    if (useRef) contenders.push({ name: 'reference', fn: (i) => ref(reqs[i % len]! as never) });
     const r = await compare(contenders);
-    out.push({ routes: n, mix, ns: { route: r.route!, findMyWay: r.findMyWay!, reference: withReference ? r.reference! : null } });
+    out.push({ shape, routes: n, mix, forwarded, ns: { route: r.route!, findMyWay: r.findMyWay!, reference: useRef ? r.reference! : null } });
   }
   return out;
 }

@@ -5,19 +5,23 @@
  *   npm run bench                  everything (about 3 minutes on 2 cores)
  *   npm run bench -- --quick       lookups at 10 and 1,000 routes, no end-to-end runs
  *   npm run bench -- --no-e2e      everything but the end-to-end runs
+ *   npm run bench -- --no-load     no compile, load and reload figures
+ *   npm run bench -- --shape S     lookups, allocation and load figures of one table shape only
  *   npm run bench -- --json F      also write the results to file F
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { benchLookup } from './lookup.js';
+import { benchLookup, type LookupResult } from './lookup.js';
+import { SHAPES, type Shape } from './tables.js';
 import { benchPick } from './pick.js';
-import { benchCompile } from './compile.js';
+import { benchCompile, fresh } from './compile.js';
 import { comparePair } from './e2e.js';
 import { fmtNs } from './harness.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const e2e = !quick && !args.includes('--no-e2e');
+const loading = !quick && !args.includes('--no-load');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -39,28 +43,52 @@ out(`gateway-api-router benchmarks — ${machine}`);
 if (!(globalThis as { gc?: unknown }).gc) out('(run with --expose-gc for steadier numbers: npm run bench does)');
 
 // ---------------------------------------------------------------- lookups
-const sizes = quick ? [10, 1000] : [10, 100, 1000, 10_000];
-const lookups = new Map<number, Awaited<ReturnType<typeof benchLookup>>>();
-for (const n of sizes) {
-  out(`… lookups, ${en(n)} routes`);
-  lookups.set(n, await benchLookup(n, ['mixed', 'hit', 'miss', 'header'], n <= 1000));
+const sizes = quick ? [10, 1000] : [10, 1000, 10_000];
+const shapes = args.includes('--shape') ? [args[args.indexOf('--shape') + 1] as Shape] : SHAPES;
+const lookups: LookupResult[] = [];
+for (const shape of shapes) {
+  for (const n of sizes) {
+    out(`… lookups, ${shape}, ${en(n)} routes`);
+    lookups.push(...(await benchLookup(n, shape, n === 1000)));
+  }
 }
-for (const [n, results] of lookups) {
-  for (const r of results) {
-    const label = `${r.mix}, ${en(n)} routes`;
-    info(`route() ${label}`, fmtNs(r.ns.route));
-    const vsFmw = r.ns.route / r.ns.findMyWay;
-    if (r.mix === 'mixed' && n >= 1000) atMost(`route() / find-my-way find(), ${label}`, vsFmw, 0.75);
-    else info(`route() / find-my-way find(), ${label}`, `${vsFmw.toFixed(2)}×`);
-    if (r.ns.reference !== null) {
-      const speedup = r.ns.reference / r.ns.route;
-      if (r.mix === 'mixed' && n === 1000) atLeast(`speed-up over the reference matcher, ${label}`, speedup, 50, '×', 1);
-      else info(`speed-up over the reference matcher, ${label}`, `${speedup.toFixed(1)}×`);
+const lookup = (shape: Shape, n: number, mix: LookupResult['mix']) => lookups.find((r) => r.shape === shape && r.routes === n && r.mix === mix);
+for (const shape of shapes) {
+  for (const n of sizes) {
+    for (const mix of ['mixed', 'hit', 'miss'] as const) {
+      const r = lookup(shape, n, mix)!;
+      const label = `${shape}, ${mix}, ${en(n)} routes`;
+      info(`route() ${label} (${Math.round(r.forwarded * 100)}% forwarded)`, fmtNs(r.ns.route));
+      const vsFmw = r.ns.route / r.ns.findMyWay;
+      if (mix === 'mixed' && n === 10_000) atMost(`route() / find-my-way find(), ${label}`, vsFmw, 0.75);
+      else if (mix === 'mixed' && n === 10) atMost(`route() / find-my-way find(), ${label}`, vsFmw, 2.0);
+      else info(`route() / find-my-way find(), ${label}`, `${vsFmw.toFixed(2)}×`);
+      if (r.ns.reference !== null) {
+        const speedup = r.ns.reference / r.ns.route;
+        if (shape === 'services') atLeast(`speed-up over the reference matcher, ${label}`, speedup, 50, '×', 1);
+        else info(`speed-up over the reference matcher, ${label}`, `${speedup.toFixed(1)}×`);
+      }
+    }
+    const hit = lookup(shape, n, 'hit')!;
+    const miss = lookup(shape, n, 'miss')!;
+    info(`route() miss / hit, ${shape}, ${en(n)} routes`, `${(miss.ns.route / hit.ns.route).toFixed(2)}×`);
+  }
+  const small = lookup(shape, 10, 'mixed');
+  const large = lookup(shape, 10_000, 'mixed');
+  if (small && large) info(`route() at 10,000 / at 10 routes, ${shape}, mixed`, `${(large.ns.route / small.ns.route).toFixed(2)}×`);
+}
+
+// ---------------------------------------------------------------- allocation per call
+if (!quick) {
+  for (const shape of shapes) {
+    out(`… bytes per route(), ${shape}`);
+    for (const n of [10, 10_000]) {
+      const a = fresh<{ hit: number; miss: number }>('alloc', shape, n);
+      atMost(`bytes per forward route() without filters, ${shape}, ${en(n)} routes`, a.hit, 256, ' B', 0);
+      info(`bytes per 404 route(), ${shape}, ${en(n)} routes`, `${a.miss.toFixed(0)} B`);
     }
   }
 }
-const mixed = (n: number) => lookups.get(n)?.find((r) => r.mix === 'mixed');
-if (mixed(10) && mixed(10_000)) atMost('route() at 10,000 routes / at 10 routes, mixed (flat)', mixed(10_000)!.ns.route / mixed(10)!.ns.route, 2.5);
 
 // ---------------------------------------------------------------- picks
 out('… weighted picks');
@@ -72,19 +100,36 @@ for (const p of await benchPick()) {
   }
 }
 
-// ---------------------------------------------------------------- compile, heap, reload
-if (!quick) {
+// ---------------------------------------------------------------- compile, load, heap, reload
+if (loading) {
   for (const n of [1000, 10_000]) {
-    out(`… compile, ${en(n)} routes`);
+    out(`… compile and reload in this process, ${en(n)} routes`);
     const c = benchCompile(n);
-    if (n === 10_000) {
-      atMost(`compile ${en(n)} routes (ms on this machine)`, c.compileMs, 300, ' ms', 0);
-      atMost(`heap after compiling ${en(n)} routes`, c.heapMB, 60, ' MB', 1);
-    } else {
-      info(`compile ${en(n)} routes`, `${c.compileMs.toFixed(0)} ms`);
-      info(`heap after compiling ${en(n)} routes`, `${c.heapMB.toFixed(1)} MB`);
+    if (n === 10_000) atMost(`heap after compiling ${en(n)} routes`, c.heapMB, 60, ' MB', 1);
+    else info(`heap after compiling ${en(n)} routes`, `${c.heapMB.toFixed(1)} MB`);
+    info(`reload ${en(n)} routes (same manifests, warm)`, `${c.reloadMs.toFixed(0)} ms`);
+  }
+  for (const shape of shapes) {
+    out(`… first compile in a fresh process, ${shape}`);
+    for (const n of [1000, 10_000, 50_000]) {
+      const c = fresh<{ firstMs: number; secondMs: number; loadMs: number }>('objects', shape, n);
+      const label = `${shape}, ${en(n)} routes as objects`;
+      if (n === 10_000) atMost(`createGateway, first in a fresh process, ${label}`, c.firstMs, 250, ' ms', 0);
+      else info(`createGateway, first in a fresh process, ${label}`, `${c.firstMs.toFixed(0)} ms`);
+      info(`  per route: first build, loadManifests (warm), ${label}`, `${((c.firstMs * 1000) / n).toFixed(1)} µs, ${((c.loadMs * 1000) / n).toFixed(1)} µs`);
     }
-    info(`reload ${en(n)} routes (same manifests)`, `${c.reloadMs.toFixed(0)} ms`);
+  }
+  for (const shape of shapes) {
+    out(`… YAML in a fresh process, ${shape}`);
+    for (const n of shape === 'one-vhost' ? [1000, 10_000, 50_000] : [10_000]) {
+      const y = fresh<{ firstMs: number; loadMs: number; heapMB: number; heapTotalMB: number; textMB: number }>('yaml', shape, n);
+      const label = `${shape}, ${en(n)} routes as YAML (${y.textMB.toFixed(1)} MB)`;
+      if (n === 10_000) atMost(`createGateway, ${label}`, y.firstMs, 800, ' ms', 0);
+      else if (n === 50_000) atMost(`createGateway, ${label}`, y.firstMs, 4000, ' ms', 0);
+      else info(`createGateway, ${label}`, `${y.firstMs.toFixed(0)} ms`);
+      if (n === 50_000) atMost(`  heap (V8 total) after createGateway, ${label}`, y.heapTotalMB, 250, ' MB', 0);
+      info(`  per route: createGateway, loadManifests (warm), ${label}`, `${((y.firstMs * 1000) / n).toFixed(1)} µs, ${((y.loadMs * 1000) / n).toFixed(1)} µs`);
+    }
   }
 }
 

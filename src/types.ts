@@ -65,7 +65,7 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 export interface RouteRequest {
   /** HTTP method, e.g. `GET`. Compared upper-case. */
   method: string;
-  /** Path with the query string, e.g. `/details/1?x=y`. A fragment is ignored. */
+  /** Path with the query string, e.g. `/details/1?x=y`. Normalised before matching (docs/routing.md, Security); a fragment is never matched nor forwarded. */
   path: string;
   /** Host header (or :authority); the port in it is ignored. Default: the `host` header, else none. */
   host?: string;
@@ -111,7 +111,7 @@ export interface ListenerRef {
 /** The request as the backend must receive it. */
 export interface ForwardedRequest {
   method: string;
-  /** Path with query string. */
+  /** The normalised path that was matched (after URLRewrite), with the query string: exactly what the backend receives. */
   path: string;
   /** Host to send, port stripped only if the filters rewrote it. */
   host: string | undefined;

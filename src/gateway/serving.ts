@@ -3,9 +3,10 @@
  * reload yields a new plan and the servers see the change by identity.
  */
 import type { GatewayModel } from '../model/gateways.js';
+import type { FrontendValidation } from '../model/listeners.js';
 import type { Certificate } from '../model/references.js';
 
-export type { Certificate };
+export type { Certificate, FrontendValidation };
 
 /** A programmed listener as the servers open it. */
 export interface ServedListener {
@@ -16,8 +17,11 @@ export interface ServedListener {
   hostname: string | null;
   /** `namespace/name` of the ListenerSet that declares the listener; absent for the Gateway's own. */
   listenerSet?: string;
-  /** TLS settings (HTTPS and TLS listeners): the mode and the certificates of every usable certificateRef. */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
+  /**
+   * TLS settings (HTTPS and TLS listeners): the mode, the certificates of every certificateRef,
+   * and the client-certificate validation of the listener's port (GEP-91), if any.
+   */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
 }
 
 /** What `listen()` opens for the served Gateway: its programmed listeners with their TLS material. */

@@ -10,20 +10,35 @@
  *   query checks. The work does not depend on how many routes there are.
  */
 import type * as IR from '../ir/types.js';
+import type { ListenerRef } from '../types.js';
 import { compileFullMatch } from '../resources/regex.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
+
+/**
+ * One compiled condition of a match, naming itself: `test` is what route() runs, `why` says
+ * (for explain()) how a request that failed `test` failed it.
+ */
+export interface Check {
+  test: (req: RequestView) => boolean;
+  why: (req: RequestView) => string;
+}
 
 /** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
 export interface Candidate {
   match: IR.Match;
   /** Global precedence rank within its vhost: lower wins. */
   rank: number;
+  /** All of `checks` in one function: what the lookup runs. */
   test: (req: RequestView) => boolean;
+  /** The conditions `test` checks, in the order it checks them. */
+  checks: readonly Check[];
   /** What the caller attached to this match at compile time (see compileMatcher). */
   payload: unknown;
   /** `match.index`, kept here so a hit reads it without another hop. */
   index: number;
+  /** The listener whose virtual host holds this candidate (a match listed on several listeners has a candidate on each). */
+  listener: ListenerRef;
 }
 
 /**
@@ -63,6 +78,8 @@ export interface CompiledVHost {
 
 export interface CompiledListener {
   listener: IR.Listener;
+  /** The listener as Decisions name it: frozen, shared by every Decision it handles. */
+  ref: ListenerRef;
   exactHosts: Map<string, CompiledVHost>;
   /** Keyed by the suffix after `*` (".example.com"). */
   wildcardHosts: Map<string, CompiledVHost>;
@@ -84,9 +101,12 @@ export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unkn
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
-      const c: CompiledListener = { listener: l, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
+      const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
+      if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
+      const ref = Object.freeze(r);
+      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
       for (const vh of l.vhosts) {
-        const compiled = compileVHost(vh, payloadFor);
+        const compiled = compileVHost(vh, ref, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;
         else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
         else c.exactHosts.set(vh.hostname, compiled);
@@ -136,8 +156,8 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): C
   }
 }
 
-function compileVHost(vh: IR.VirtualHost, payload: (m: IR.Match) => unknown): CompiledVHost {
-  return { vhost: vh, root: compileIndex(vh.matches, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, payload) } : null };
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, payload: (m: IR.Match) => unknown): CompiledVHost {
+  return { vhost: vh, root: compileIndex(vh.matches, listener, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, payload) } : null };
 }
 
 /**
@@ -146,7 +166,7 @@ function compileVHost(vh: IR.VirtualHost, payload: (m: IR.Match) => unknown): Co
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, payload: (m: IR.Match) => unknown): TrieNode {
   const root: TrieNode = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
@@ -154,7 +174,8 @@ function compileIndex(matches: IR.Match[], payload: (m: IR.Match) => unknown): T
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const c: Candidate = { match: m, rank, test: compileTest(m), payload: payload(m), index: m.index };
+    const checks = compileChecks(m);
+    const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
     else {
@@ -245,52 +266,66 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
 }
 
 /**
- * The per-candidate check for everything the path index did not decide: a regex path, the
+ * The per-candidate checks for everything the path index did not decide: a regex path, the
  * method, headers and query parameters. Built once; only the conditions present are checked.
  */
-function compileTest(m: IR.Match): (req: RequestView) => boolean {
-  // Most matches check nothing beyond the path, or only the method: those share their test.
+function compileChecks(m: IR.Match): readonly Check[] {
+  // Most matches check nothing beyond the path, or only the method: those share their checks.
   const regexPath = m.path.type === 'RegularExpression';
-  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? ALWAYS : methodTest(m.method);
-  const checks: ((req: RequestView) => boolean)[] = [];
+  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NO_CHECKS : [methodCheck(m.method)];
+  const checks: Check[] = [];
   if (regexPath) {
-    const re = regexOrNever(m.path.value);
-    checks.push((req) => re(req.path));
+    const pattern = m.path.value;
+    const re = regexOrNever(pattern);
+    checks.push({ test: (req) => re(req.path), why: (req) => `path ${req.path} does not fully match regular expression ${pattern}` });
   }
-  if (m.method !== null) checks.push(methodTest(m.method));
-  for (const h of m.headers) checks.push(valueTest(h, (req, n) => req.header(n)));
-  for (const q of m.query) checks.push(valueTest(q, (req, n) => req.query(n)));
+  if (m.method !== null) checks.push(methodCheck(m.method));
+  for (const h of m.headers) checks.push(valueCheck(h, 'header', '', (req, n) => req.header(n)));
+  for (const q of m.query) checks.push(valueCheck(q, 'query parameter', ' (names are case-sensitive)', (req, n) => req.query(n)));
+  return checks;
+}
+
+const NO_CHECKS: readonly Check[] = Object.freeze([]);
+const ALWAYS = (): boolean => true;
+
+/** The checks as one test; one check is its own test, none is ALWAYS. */
+function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
   if (checks.length === 0) return ALWAYS;
-  if (checks.length === 1) return checks[0]!;
+  if (checks.length === 1) return checks[0]!.test;
+  const tests = checks.map((c) => c.test);
   return (req) => {
-    for (const c of checks) if (!c(req)) return false;
+    for (const t of tests) if (!t(req)) return false;
     return true;
   };
 }
 
-const ALWAYS = (): boolean => true;
-
 /** A header or query condition: the value read by `read` must equal, or fully match, the condition's. */
-function valueTest(c: IR.Condition, read: (req: RequestView, name: string) => string | undefined): (req: RequestView) => boolean {
+function valueCheck(c: IR.Condition, what: string, absentNote: string, read: (req: RequestView, name: string) => string | undefined): Check {
   const name = c.name;
-  if (c.type === 'Exact') {
-    const value = c.value;
-    return (req) => read(req, name) === value;
-  }
-  const re = regexOrNever(c.value);
-  return (req) => {
+  const value = c.value;
+  const why = (req: RequestView) => {
     const v = read(req, name);
-    return v !== undefined && re(v);
+    if (v === undefined) return `${what} ${name} is absent${absentNote}`;
+    return `${what} ${name}: ${JSON.stringify(v)} does not ${c.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(value)}`;
+  };
+  if (c.type === 'Exact') return { test: (req) => read(req, name) === value, why };
+  const re = regexOrNever(value);
+  return {
+    test: (req) => {
+      const v = read(req, name);
+      return v !== undefined && re(v);
+    },
+    why,
   };
 }
 
-/** One test per HTTP method, shared by every match on it. */
-const methodTests = new Map<string, (req: RequestView) => boolean>();
+/** One check per HTTP method, shared by every match on it. */
+const methodChecks = new Map<string, Check>();
 
-function methodTest(method: string): (req: RequestView) => boolean {
-  let t = methodTests.get(method);
-  if (t === undefined) methodTests.set(method, (t = (req) => req.method === method));
-  return t;
+function methodCheck(method: string): Check {
+  let c = methodChecks.get(method);
+  if (c === undefined) methodChecks.set(method, (c = Object.freeze({ test: (req: RequestView) => req.method === method, why: (req: RequestView) => `method ${req.method} is not ${method}` })));
+  return c;
 }
 
 /** Patterns were validated at load; a pattern that still fails to compile never matches. */

@@ -61,26 +61,27 @@ const OVERLONG = /%C[01]%[89AB][0-9A-F]|%E0%[89][0-9A-F]|%F0%8[0-9A-F]/;
 export function normalizePath(path: string, options: PathOptions = {}): NormalizedPath {
   if (path.charCodeAt(0) !== 47 /* / */) return { ok: false, message: `The request path ${JSON.stringify(path)} does not start with "/".` };
   const mergeSlashes = options.mergeSlashes === true;
-  // Hot path: plain characters only and no dot segment or "//" to act on: the path is already
-  // in normal form. One pass over a lookup table, no allocation.
-  let plain = true;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    if (c >= 128 || (CLASS[c]! & PLAIN) === 0) {
-      plain = false;
-      break;
-    }
-    if (c === 47 && i + 1 < path.length) {
-      const n = path.charCodeAt(i + 1);
-      if (n === 46 /* . */ || (n === 47 && mergeSlashes)) {
-        plain = false;
-        break;
-      }
-    }
-  }
-  if (plain) return { ok: true, path };
+  if (isNormalPath(path, mergeSlashes)) return { ok: true, path };
   return normalizeSlow(path, options.escapedSlashes ?? 'keep', mergeSlashes);
 }
+
+/**
+ * True when `path` is already in normal form: it starts with `/`, has plain characters only,
+ * and no dot segment or (with `mergeSlashes`) "//" to act on. The hot path of every request:
+ * no allocation.
+ */
+export function isNormalPath(path: string, mergeSlashes: boolean): boolean {
+  // One native regex scan: measured faster than a charCodeAt loop over a lookup table.
+  // "/.well-known" also fails it and takes the slow path, to the same result.
+  return (mergeSlashes ? PLAIN_MERGED : PLAIN_PATH).test(path);
+}
+
+/**
+ * Segments of RFC 3986 path characters other than "%" (unreserved, sub-delims, ":" and "@"),
+ * none starting with "." (so no dot segment); with merging, none empty either except the last.
+ */
+const PLAIN_PATH = /^(?:\/(?!\.)[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+$/;
+const PLAIN_MERGED = /^(?:\/(?![./])[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+$/;
 
 function normalizeSlow(path: string, escapedSlashes: 'keep' | 'decode' | 'reject', mergeSlashes: boolean): NormalizedPath {
   const fail = (why: string): NormalizedPath => ({ ok: false, message: `The request path ${JSON.stringify(path)} ${why}.` });
@@ -152,21 +153,22 @@ function removeDotSegments(path: string, mergeSlashes: boolean): string {
   return `/${out.join('/')}`;
 }
 
+/** True when the query string has only printable ASCII other than space (the common case). */
+export function isPlainQuery(query: string): boolean {
+  for (let i = 0; i < query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 /**
  * The query string (without `?`) as it is forwarded: control characters make it invalid (400),
  * characters no request line may carry (space, non-ASCII from route() callers) are
  * percent-encoded, everything else is kept as sent.
  */
 export function normalizeQuery(query: string): { ok: true; query: string } | { ok: false; message: string } {
-  let clean = true;
-  for (let i = 0; i < query.length; i++) {
-    const c = query.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) {
-      clean = false;
-      break;
-    }
-  }
-  if (clean) return { ok: true, query };
+  if (isPlainQuery(query)) return { ok: true, query };
   let s = '';
   for (let i = 0; i < query.length; i++) {
     const c = query.charCodeAt(i);

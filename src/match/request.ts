@@ -5,7 +5,7 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
-import { normalizePath, normalizeQuery, type PathOptions } from './normalize.js';
+import { isNormalPath, isPlainQuery, normalizePath, normalizeQuery, type PathOptions } from './normalize.js';
 
 export class RequestView {
   readonly method: string;
@@ -62,21 +62,28 @@ export class RequestView {
         path = end === raw.length ? raw : raw.slice(0, end);
       }
     }
-    const np = normalizePath(path, paths);
-    if (np.ok) path = np.path;
-    else if (invalid === null && typeof raw === 'string') invalid = np.message;
-    if (hasQuery) {
+    // Hot path: a path already in normal form (most are) is checked without allocating.
+    let same = true;
+    if (!isNormalPath(path, paths?.mergeSlashes === true)) {
+      const np = normalizePath(path, paths);
+      same = false;
+      if (np.ok) path = np.path;
+      else if (invalid === null && typeof raw === 'string') invalid = np.message;
+    }
+    if (hasQuery && !isPlainQuery(query)) {
       const nq = normalizeQuery(query);
+      same = false;
       if (nq.ok) query = nq.query;
       else invalid ??= nq.message;
     }
     this.path = path;
     this.rawQuery = query;
-    this.target = hasQuery ? `${path}?${query}` : path;
+    // Without a fragment and with nothing normalised, the target is the request's own string.
+    this.target = same && typeof raw === 'string' && raw.length === path.length + (hasQuery ? query.length + 1 : 0) ? raw : hasQuery ? `${path}?${query}` : path;
     let hostHeader: unknown = r.host;
     if (hostHeader === undefined || hostHeader === null) hostHeader = this.header('host') ?? this.header(':authority');
     if (hostHeader === '') hostHeader = undefined;
-    if (hostHeader !== undefined && !(typeof hostHeader === 'string' && isValidHost(hostHeader))) {
+    if (hostHeader !== undefined && hostHeader !== lastValidHost && !(typeof hostHeader === 'string' && isValidHost(hostHeader))) {
       invalid ??= `The Host ${JSON.stringify(String(hostHeader)).slice(0, 200)} is not a valid host[:port] (no userinfo, whitespace or other characters).`;
       hostHeader = undefined;
     }
@@ -105,16 +112,20 @@ export class RequestView {
   header(lowerName: string): string | undefined {
     if (this.direct === undefined && this.headerMap === undefined) this.indexHeaders();
     if (this.direct !== undefined) {
-      // Own properties only: `constructor` or `toString` must never read Object.prototype.
-      const v = hasOwn(this.direct, lowerName) ? this.direct[lowerName] : undefined;
-      return v === undefined || v === null ? undefined : typeof v === 'string' ? v : Array.isArray(v) ? v.map(String).join(',') : String(v);
+      const v = this.direct[lowerName];
+      // Hot path: a string is always an own header (Object.prototype has no string properties);
+      // anything else is read only when own, so `constructor` or `toString` never match.
+      if (typeof v === 'string') return v;
+      if (v === undefined || v === null || !hasOwn(this.direct, lowerName)) return undefined;
+      return Array.isArray(v) ? v.map(String).join(',') : String(v);
     }
     return this.headerMap!.get(lowerName);
   }
 
   /** The first value of a query parameter (names are case-sensitive), or undefined. */
   query(name: string): string | undefined {
-    if (!this.queryMap) this.queryMap = this.rawQuery === '' ? {} : (parseQuery(this.rawQuery) as Record<string, unknown>);
+    // fast-querystring returns an object without prototype; so is the empty one.
+    if (!this.queryMap) this.queryMap = this.rawQuery === '' ? NO_QUERY : (parseQuery(this.rawQuery) as Record<string, unknown>);
     const v = hasOwn(this.queryMap, name) ? this.queryMap[name] : undefined;
     if (v === undefined || v === null) return undefined;
     return Array.isArray(v) ? String(v[0]) : String(v);
@@ -164,6 +175,7 @@ export class RequestView {
 }
 
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
+const NO_QUERY: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
@@ -174,8 +186,13 @@ const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnPropert
  */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~]+)(?::[0-9]{0,5})?$/;
 
+/** The last Host found valid: most requests repeat it, and then no regex runs. */
+let lastValidHost: string | undefined;
+
 function isValidHost(host: string): boolean {
-  return host.length <= 1024 && VALID_HOST.test(host);
+  if (host.length > 1024 || !VALID_HOST.test(host)) return false;
+  lastValidHost = host;
+  return true;
 }
 
 function isUpper(s: string): boolean {

@@ -3,7 +3,7 @@
  * which listeners and on which hostnames, and which backendRefs resolve. Spec digest sections
  * 1.2, 1.3, 1.8, 2 and 6; pure function of the loaded resources.
  */
-import type { Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, TLSRoute } from '../resources/schemas-route.js';
 import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
@@ -25,10 +25,11 @@ export interface Snapshot {
   services: Service[];
   namespaces: NamespaceObject[];
   secrets: Secret[];
+  configMaps: ConfigMap[];
 }
 
 export function groupResources(resources: readonly Resource[]): Snapshot {
-  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [] };
+  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [] };
   for (const r of resources) {
     switch (r.kind) {
       case 'GatewayClass': s.gatewayClasses.push(r); break;
@@ -39,6 +40,7 @@ export function groupResources(resources: readonly Resource[]): Snapshot {
       case 'Service': s.services.push(r); break;
       case 'Namespace': s.namespaces.push(r); break;
       case 'Secret': s.secrets.push(r); break;
+      case 'ConfigMap': s.configMaps.push(r); break;
     }
   }
   return s;

@@ -111,6 +111,7 @@ function classModel(c: GatewayClass, controllerName: string): GatewayClassModel 
 function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel {
   const owner: ListenerOwner = { kind: 'Gateway', namespace: gw.metadata.namespace!, name: gw.metadata.name, key };
   const listeners = listenerModels(owner, gw.spec.listeners, refs);
+  for (const l of listeners) if (l.protocol === 'HTTPS') applyFrontendValidation(gw, l, refs);
   const from = gw.spec.allowedListeners?.namespaces.from ?? 'None';
   return { resource: gw, key, listeners, listenerSets: [], merged: listeners, attachedListenerSets: from === 'None' ? undefined : 0, checks: [] };
 }
@@ -145,6 +146,44 @@ function finishGateway(g: GatewayModel): void {
       ? check('Programmed', 'True', 'Programmed', 'Gateway is programmed')
       : check('Programmed', 'False', 'Invalid', 'No listener is programmed; fix the listeners (see their conditions)'),
   );
+  const fe = g.resource.spec.tls?.frontend;
+  if ([fe?.default.validation, ...(fe?.perPort ?? []).map((p) => p.tls.validation)].some((v) => v?.mode === 'AllowInsecureFallback')) {
+    g.checks.push(check('InsecureFrontendValidationMode', 'True', 'ConfigurationChanged', 'Client-certificate validation uses AllowInsecureFallback: connections without a valid client certificate are accepted'));
+  }
+}
+
+/**
+ * Client-certificate validation (GEP-91) of one of the Gateway's HTTPS listeners: the perPort
+ * entry for its port, else the default. A caCertificateRef that does not resolve makes
+ * ResolvedRefs False; when none resolves the listener is not accepted (NoValidCACertificate:
+ * "If ALL CACertificateRefs are invalid ... Accepted ... False").
+ */
+function applyFrontendValidation(gw: Gateway, l: ListenerModel, refs: References): void {
+  const fe = gw.spec.tls?.frontend;
+  if (!fe || !l.tls) return;
+  const perPort = fe.perPort?.find((p) => p.port === l.port);
+  const validation = perPort ? perPort.tls.validation : fe.default.validation;
+  if (!validation) return;
+  const pems: string[] = [];
+  let failed: Check | undefined;
+  for (const ref of validation.caCertificateRefs) {
+    const r = refs.caCertificateRef({ kind: 'Gateway', namespace: gw.metadata.namespace! }, ref);
+    if ('pem' in r) pems.push(r.pem);
+    else failed ??= r;
+  }
+  if (failed) {
+    const i = l.checks.findIndex((c) => c.type === 'ResolvedRefs');
+    if (i >= 0 && l.checks[i]!.status === 'True') l.checks[i] = failed;
+  }
+  if (pems.length === 0) {
+    if (l.valid) {
+      l.valid = false;
+      const i = l.checks.findIndex((c) => c.type === 'Accepted');
+      l.checks[i >= 0 ? i : 0] = check('Accepted', 'False', 'NoValidCACertificate', `No caCertificateRef of the client-certificate validation for port ${l.port} resolves; see ResolvedRefs`);
+    }
+    return;
+  }
+  l.tls.frontend = { ca: pems.join('\n'), mode: validation.mode };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,8 +45,18 @@ export interface ListenerModel {
   programmed: boolean;
   attachedRoutes: number;
   allowedRoutes: Listener['allowedRoutes'];
-  /** TLS mode and the certificates of its certificateRefs that resolved (all of them when programmed). */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[] } | null;
+  /**
+   * TLS mode, the certificates of its certificateRefs that resolved (all of them when
+   * programmed), and the client-certificate validation of its port (GEP-91), when configured.
+   */
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+}
+
+/** Client-certificate validation of an HTTPS listener (GEP-91, `spec.tls.frontend`). */
+export interface FrontendValidation {
+  /** PEM bundle of every caCertificateRef that resolved. */
+  ca: string;
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
 }
 
 const ROUTE_KINDS_BY_PROTOCOL: Record<string, RouteKind[]> = {
@@ -130,7 +140,7 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
     programmed: false,
     attachedRoutes: 0,
     allowedRoutes: l.allowedRoutes,
-    tls: l.tls ? { mode: l.tls.mode, certificates } : null,
+    tls: l.tls ? { mode: l.tls.mode, certificates, frontend: null } : null,
   };
 }
 

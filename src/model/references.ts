@@ -5,7 +5,7 @@
  * loaded resources.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { ConfigMap, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { HTTPRouteFilter } from '../resources/schemas-route.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { check, type Check } from './conditions.js';
@@ -35,6 +35,7 @@ export interface Referents {
   services: readonly Service[];
   namespaces: readonly NamespaceObject[];
   secrets: readonly Secret[];
+  configMaps: readonly ConfigMap[];
 }
 
 /** Service appProtocols the node adapter cannot speak to (it proxies HTTP/1.1 without upgrades). */
@@ -101,6 +102,26 @@ export class References {
     const cert = readCertificate(secret);
     if ('error' in cert) return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `${cert.error}; a certificateRef needs a kubernetes.io/tls Secret whose tls.crt and tls.key hold a PEM certificate and its private key`);
     return cert;
+  }
+
+  /**
+   * Resolves one CA certificate reference (frontend client-certificate validation, GEP-91): the
+   * PEM bundle of a ConfigMap's `ca.crt`, else the failing ResolvedRefs check
+   * (InvalidCACertificateKind, RefNotPermitted, InvalidCACertificateRef).
+   */
+  caCertificateRef(from: { kind: string; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined }): Check | { pem: string } {
+    const ns = ref.namespace ?? from.namespace;
+    if (ref.group !== '' || ref.kind !== 'ConfigMap') {
+      return check('ResolvedRefs', 'False', 'InvalidCACertificateKind', `caCertificateRef ${ns}/${ref.name} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core ConfigMaps are supported`);
+    }
+    if (ns !== from.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: from.kind, namespace: from.namespace }, { group: '', kind: 'ConfigMap', namespace: ns, name: ref.name })) {
+      return check('ResolvedRefs', 'False', 'RefNotPermitted', `caCertificateRef ConfigMap ${ns}/${ref.name} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from ${from.kind} in ${from.namespace}`);
+    }
+    const cm = this.referents.configMaps.find((c) => c.metadata.namespace === ns && c.metadata.name === ref.name);
+    if (!cm) return check('ResolvedRefs', 'False', 'InvalidCACertificateRef', `caCertificateRef ConfigMap ${ns}/${ref.name} is not in the manifests; add it`);
+    const bundle = readCABundle(cm);
+    if ('error' in bundle) return check('ResolvedRefs', 'False', 'InvalidCACertificateRef', `${bundle.error}; a caCertificateRef needs a ConfigMap whose ca.crt holds PEM certificates`);
+    return bundle;
   }
 
   /**

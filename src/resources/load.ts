@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
-import type { GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import type { ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 
@@ -23,7 +23,7 @@ export interface Source {
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap;
 
 /** One input to loadManifests: YAML text (one or more documents) or an object. */
 export type ManifestInput = string | Record<string, unknown>;
@@ -65,6 +65,7 @@ const KINDS: Record<string, KindInfo> = {
   Service: { group: '', versions: { v1: ServiceSchema }, namespaced: true },
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
+  ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
 };
 
 /**
@@ -268,7 +269,7 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
       const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
       issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
     }
-    return undefined; // Deployments, ConfigMaps and the like are not ours: skip quietly.
+    return undefined; // Deployments and the like are not ours: skip quietly.
   }
   const schema = info.versions[version];
   if (!schema) {

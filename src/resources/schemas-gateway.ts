@@ -335,3 +335,14 @@ export const SecretSchema = z.strictObject({
 });
 export type Secret = z.infer<typeof SecretSchema>;
 
+/** ConfigMaps are read for CA bundles (`ca.crt`: frontend client-certificate validation, BackendTLSPolicy). */
+export const ConfigMapSchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('ConfigMap'),
+  metadata: metadata(),
+  data: z.record(z.string(), z.string()).optional(),
+  binaryData: z.record(z.string(), z.string()).optional(),
+  immutable: z.boolean().optional(),
+});
+export type ConfigMap = z.infer<typeof ConfigMapSchema>;
+

@@ -169,12 +169,13 @@ async function openPort(
     server.on('connection', (s) => socketListenerPorts.set(s, listenerPort));
     update = () => {};
   } else {
-    let contexts = new PortContexts(listeners, {});
+    let contexts = new PortContexts(listeners, frontendOf(listeners));
     let seen = current();
     const https = createHttpsServer(
       {
         // HTTP/2 over ALPN is not served yet: HTTPS ports speak HTTP/1.1 (docs/listeners.md).
         ALPNProtocols: ['http/1.1'],
+        ...clientCertificateOptions(listeners),
         SNICallback: (name, cb) => {
           const now = current();
           if (now !== seen) update(now.filter((l) => l.port === listenerPort && l.protocol === 'HTTPS'));
@@ -183,7 +184,7 @@ async function openPort(
           if (ctx) cb(null, ctx);
           else cb(new Error(`no listener on port ${listenerPort} serves the server name`), undefined);
         },
-        ...(contexts.defaultContextOptions() ?? {}),
+        ...contexts.defaultContextOptions(),
       },
       handler,
     );
@@ -191,9 +192,10 @@ async function openPort(
     // A failed handshake (unknown server name, plain HTTP on a TLS port) only closes that socket.
     https.on('tlsClientError', () => {});
     update = (l) => {
-      contexts = new PortContexts(l, {});
-      const def = contexts.defaultContextOptions();
-      if (def) https.setSecureContext(def);
+      contexts = new PortContexts(l, frontendOf(l));
+      // The server reads these per connection: a changed validation applies to new connections.
+      Object.assign(https, clientCertificateOptions(l));
+      https.setSecureContext(contexts.defaultContextOptions());
     };
     server = https;
   }
@@ -208,6 +210,22 @@ async function openPort(
   });
   server.on('error', () => {});
   return { protocol, boundPort: (server.address() as AddressInfo).port, update, close: drain };
+}
+
+/** The client-certificate validation of a port: every HTTPS listener on it shares it (GEP-91 is per port). */
+function frontendOf(listeners: readonly ServedListener[]): { ca?: string } {
+  const fe = listeners[0]?.tls?.frontend;
+  return fe ? { ca: fe.ca } : {};
+}
+
+/**
+ * Server options for client certificates (GEP-91): ask for one when validation is configured;
+ * AllowValidOnly refuses the handshake without a certificate that chains to the CA bundle,
+ * AllowInsecureFallback accepts the connection either way.
+ */
+function clientCertificateOptions(listeners: readonly ServedListener[]): { requestCert: boolean; rejectUnauthorized: boolean } {
+  const fe = listeners[0]?.tls?.frontend;
+  return { requestCert: fe !== undefined && fe !== null, rejectUnauthorized: fe?.mode === 'AllowValidOnly' };
 }
 
 /**

@@ -71,10 +71,13 @@ export class PortContexts {
     return ctx;
   }
 
-  /** Options for the server's default context (clients without SNI): the hostname-less listener's certificate. */
-  defaultContextOptions(): { cert: string; key: string } | null {
+  /**
+   * Options for the server's default context: the hostname-less listener's certificate (for
+   * clients without SNI), and the port's client CA bundle, which verification reads from it.
+   */
+  defaultContextOptions(): { cert?: string; key?: string; ca?: string } {
     const l = chooseListener(this.listeners, undefined);
     const cert = l ? chooseCertificate(l, undefined) : null;
-    return cert ? { cert: cert.cert, key: cert.key } : null;
+    return { ...(cert ? { cert: cert.cert, key: cert.key } : {}), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) };
   }
 }

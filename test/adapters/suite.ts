@@ -325,26 +325,26 @@ export function adapterSuite(label: string, mount: Mount): void {
           }
         };
         const workers = Array.from({ length: 16 }, worker);
-        // Each phase lasts until 20 more requests have succeeded, not for a length of time, so a
-        // loaded machine only makes the test slower, never flaky.
-        const served = async (n: number) => {
-          const target = ok + n;
-          while (ok < target && failures.length === 0) await sleep(5);
-        };
         const plan: [number, number][] = [[1, 0], [0, 1], [90, 10], [10, 90], [1, 0], [0, 1]];
+        // Each phase lasts until 20 more requests have succeeded (not a fixed time: on a loaded
+        // machine a time window may see almost none), or until one fails.
+        const phase = async () => {
+          const target = ok + 20;
+          while (ok < target && failures.length === 0) await sleep(10);
+        };
         try {
           for (const w of plan) {
-            await served(20);
+            await phase();
             const result = gw.router.reload(suiteManifests(w));
             expect(result.ok).toBe(true);
           }
-          await served(20);
+          await phase();
         } finally {
           stop = true;
           await Promise.all(workers);
         }
         expect(failures).toEqual([]);
-        expect(ok).toBeGreaterThan(100);
+        expect(ok).toBeGreaterThanOrEqual(140);
         expect([...seen].sort()).toEqual(['/blue/split/load', '/green/split/load']);
         // The last reload (0/100) is in force: every request goes to green.
         for (let i = 0; i < 10; i++) expect(JSON.parse((await c.send('/split/load', { headers: host })).body).url).toBe('/green/split/load');

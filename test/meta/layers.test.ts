@@ -42,7 +42,9 @@ describe('layering', () => {
   // ListenerSets, listeners and their conflicts, references and grants, route attachment,
   // hostnames, the condition vocabulary, status. Merging any two would put two concepts in one
   // file, so the layer gets a deliberate exception.
-  const LIMITS: Record<string, number> = { model: 7 };
+  // gateway/ composes the request-time layers (issue 13): the composition root (create), the
+  // runtime compilation, decide, explain, the route()/explain() entries, and the serving plan.
+  const LIMITS: Record<string, number> = { model: 7, gateway: 6 };
 
   // Counted per folder, not per layer: a layer may group its files in subfolders (adapters/protocols/).
   it('a folder holds at most about four files', () => {

@@ -58,3 +58,51 @@ describe('spec.infrastructure.parametersRef (digest 10.3)', () => {
     expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'respond', status: 404 });
   });
 });
+
+describe('client-certificate validation status (GEP-91, digest 10.3, 10.4)', () => {
+  const withValidation = (refs: Obj[], extra: Obj[] = [], mode = 'AllowValidOnly'): GatewayRouter =>
+    make([
+      gateway([httpsListener('https', 443, undefined, ['cert']), { name: 'http', port: 80, protocol: 'HTTP' }], { tls: { frontend: { default: { validation: { mode, caCertificateRefs: refs } } } } }),
+      tlsSecret('cert', pair),
+      ...extra,
+    ]);
+  const cm = (name: string, namespace = 'default', data: Record<string, string> = { 'ca.crt': pair.cert }): Obj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+  const ls = (gw: GatewayRouter, name = 'https') => listenerStatus(gw, name).conditions;
+
+  it('a ConfigMap with a PEM ca.crt resolves and reaches the serving plan; HTTP listeners are untouched', () => {
+    const gw = withValidation([{ group: '', kind: 'ConfigMap', name: 'ca' }], [cm('ca')]);
+    expect(cond(ls(gw), 'ResolvedRefs').status).toBe('True');
+    expect(gw.serving.listeners.find((l) => l.name === 'https')!.tls!.frontend).toMatchObject({ mode: 'AllowValidOnly', ca: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(gw.serving.listeners.find((l) => l.name === 'http')!.tls).toBeNull();
+  });
+
+  it.each([
+    ['a missing ConfigMap', [{ group: '', kind: 'ConfigMap', name: 'nope' }], () => [], 'InvalidCACertificateRef'],
+    ['a ConfigMap without ca.crt', [{ group: '', kind: 'ConfigMap', name: 'ca' }], () => [cm('ca', 'default', { other: 'x' })], 'InvalidCACertificateRef'],
+    ['a ca.crt that is not PEM', [{ group: '', kind: 'ConfigMap', name: 'ca' }], () => [cm('ca', 'default', { 'ca.crt': 'hello' })], 'InvalidCACertificateRef'],
+    ['a Service', [{ group: '', kind: 'Service', name: 'svc' }], () => [], 'InvalidCACertificateKind'],
+    ['a ConfigMap in another namespace without ReferenceGrant', [{ group: '', kind: 'ConfigMap', name: 'ca', namespace: 'other' }], () => [cm('ca', 'other')], 'RefNotPermitted'],
+  ] as const)('%s: ResolvedRefs False, Accepted False NoValidCACertificate, not served', (_what, refs, extra, reason) => {
+    const gw = withValidation([...refs], extra());
+    expect(cond(ls(gw), 'ResolvedRefs')).toMatchObject({ status: 'False', reason });
+    expect(cond(ls(gw), 'Accepted')).toMatchObject({ status: 'False', reason: 'NoValidCACertificate' });
+    expect(cond(ls(gw), 'Programmed').status).toBe('False');
+    expect(cond(ls(gw, 'http'), 'Programmed').status).toBe('True');
+    expect(gw.serving.listeners.map((l) => l.name)).toEqual(['http']);
+  });
+
+  it('one invalid ref among valid ones: ResolvedRefs False but the listener stays accepted with the valid bundle', () => {
+    const gw = withValidation([{ group: '', kind: 'ConfigMap', name: 'ca' }, { group: '', kind: 'ConfigMap', name: 'nope' }], [cm('ca')]);
+    expect(cond(ls(gw), 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'InvalidCACertificateRef' });
+    expect(cond(ls(gw), 'Accepted').status).toBe('True');
+  });
+
+  it('a perPort entry without validation switches validation off on its port', () => {
+    const gw = make([
+      gateway([httpsListener('https', 443, undefined, ['cert'])], { tls: { frontend: { default: { validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'nope' }] } }, perPort: [{ port: 443, tls: {} }] } } }),
+      tlsSecret('cert', pair),
+    ]);
+    expect(cond(ls(gw), 'Programmed').status).toBe('True');
+    expect(gw.serving.listeners[0]!.tls!.frontend).toBeNull();
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * find: the one lookup. Listener (spec digest section 3), then virtual host (5.2), then the path
+ * index, then the first candidate whose compiled checks pass (section 5). route() calls it
+ * without a trace; explain() passes a trace and reads what the same walk saw.
+ */
+import { hostnameRank } from '../model/hostnames.js';
+import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
+import type { RequestView } from './request.js';
+
+/** Why a lookup found no candidate: no listener, a misdirected request (421), or no route. */
+export interface Miss {
+  readonly miss: 'no-listener' | 'misdirected' | 'no-route';
+  readonly listener: CompiledListener | null;
+}
+
+/** What the lookup returns: the winning candidate, or a miss. */
+export type Found = Candidate | Miss;
+
+/** True when `f` is a miss. */
+export function isMiss(f: Found): f is Miss {
+  return (f as Partial<Miss>).miss !== undefined;
+}
+
+/** One listener as explain() reports it. */
+export interface ListenerTrace {
+  name: string;
+  /** `namespace/name` of the ListenerSet that declares the listener, if one does. */
+  listenerSet?: string;
+  port: number;
+  protocol: string;
+  hostname: string | null;
+  outcome: string;
+}
+
+/** One candidate the lookup tested: the check it failed, or null when all passed. */
+export interface TestedCandidate {
+  candidate: Candidate;
+  failed: Check | null;
+}
+
+/** One virtual host of the selected listener that matches the host, most specific first. */
+export interface VHostTrace {
+  vhost: CompiledVHost;
+  /** False when a more specific virtual host was searched and hostFallthrough is off. */
+  searched: boolean;
+  /** The precedence-sorted candidates the path index returned, in the order they were tested. */
+  list: CandidateList | null;
+  tested: TestedCandidate[];
+  /** True when the gRPC index was used. */
+  grpc: boolean;
+}
+
+/** What explain() learns from the lookup. With a trace, every candidate of the path is tested. */
+export interface FindTrace {
+  listeners: ListenerTrace[];
+  listener: CompiledListener | null;
+  vhosts: VHostTrace[];
+  winner: Candidate | null;
+}
+
+export function newTrace(): FindTrace {
+  return { listeners: [], listener: null, vhosts: [], winner: null };
+}
+
+const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null });
+
+/** Per listener, its two misses, made once. */
+const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
+
+function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
+  let m = misses.get(cl);
+  if (m === undefined) misses.set(cl, (m = { noRoute: Object.freeze({ miss: 'no-route', listener: cl }), misdirected: Object.freeze({ miss: 'misdirected', listener: cl }) }));
+  return kind === 'no-route' ? m.noRoute : m.misdirected;
+}
+
+/**
+ * The lookup. Never throws on request input. `fallthrough`: when no match of the most specific
+ * virtual host passes, try the less specific ones (the hostFallthrough option).
+ */
+export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean, trace: FindTrace | null): Found {
+  const listener = selectListener(m, req, trace);
+  if (listener === null) return NO_LISTENER;
+  if (listener === MISDIRECTED) return missOf(misdirectedListener(m, req)!, 'misdirected');
+  if (trace !== null) trace.listener = listener;
+  const grpc = isGrpc(req);
+  if (trace === null && !fallthrough) {
+    // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
+    const vh = firstVhost(listener, req.host);
+    if (vh !== null) {
+      const c = firstPassing(candidatesFor(vh, req.path, grpc && vh.grpc !== null), req);
+      if (c !== null) return c;
+    }
+    return missOf(listener, 'no-route');
+  }
+  let winner: Candidate | null = null;
+  const vhosts = vhostsFor(listener, req.host);
+  for (let v = 0; v < vhosts.length; v++) {
+    const vh = vhosts[v]!;
+    const searched = v === 0 || fallthrough;
+    const useGrpc = grpc && vh.grpc !== null;
+    const vt: VHostTrace | null = trace === null ? null : { vhost: vh, searched, list: null, tested: [], grpc: useGrpc };
+    if (vt !== null) trace!.vhosts.push(vt);
+    if (!searched || (winner !== null && trace === null)) continue;
+    const list = candidatesFor(vh, req.path, useGrpc);
+    if (vt === null) {
+      winner = firstPassing(list, req);
+      continue;
+    }
+    // Traced: test every candidate with its named checks; the first that passes wins.
+    vt.list = list;
+    for (const c of list.all) {
+      const failed = firstFailing(c.checks, req);
+      vt.tested.push({ candidate: c, failed });
+      if (failed === null && winner === null) winner = c;
+    }
+  }
+  if (trace !== null) trace.winner = winner;
+  return winner ?? missOf(listener, 'no-route');
+}
+
+/** The first candidate of a list that the request satisfies. */
+function firstPassing(l: CandidateList, req: RequestView): Candidate | null {
+  // Hot path: the first candidate usually wins; only then is the array read.
+  const first = l.first;
+  if (first === null) return null;
+  if (first.test(req)) return first;
+  const all = l.all;
+  for (let i = 1; i < all.length; i++) {
+    const c = all[i]!;
+    if (c.test(req)) return c;
+  }
+  return null;
+}
+
+function firstFailing(checks: readonly Check[], req: RequestView): Check | null {
+  for (const c of checks) if (!c.test(req)) return c;
+  return null;
+}
+
+/** A gRPC call: POST with an application/grpc content type (spec digest 9.1). */
+export function isGrpc(req: RequestView): boolean {
+  if (req.method !== 'POST') return false;
+  const ct = req.header('content-type');
+  return ct !== undefined && ct.startsWith('application/grpc');
+}
+
+/** The most specific virtual host of a listener that matches the host, or null. */
+function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
+  if (host !== undefined) {
+    const exact = cl.exactHosts.get(host);
+    if (exact) return exact;
+    if (cl.wildcardHosts.size > 0) {
+      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+        if (dot === 0) continue;
+        const vh = cl.wildcardHosts.get(host.slice(dot));
+        if (vh) return vh;
+      }
+    }
+  }
+  return cl.anyHost;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener selection (spec digest section 3)
+
+const MISDIRECTED = Symbol('misdirected');
+
+/** 0 when a listener may take the request; otherwise why not (1 protocol, 2 port, 3 not programmed). */
+function ineligible(cl: CompiledListener, protocol: string, port: number | undefined): 0 | 1 | 2 | 3 {
+  const l = cl.listener;
+  return l.protocol !== protocol ? 1 : port !== undefined && l.port !== port ? 2 : !l.programmed ? 3 : 0;
+}
+
+/**
+ * The most specific eligible listener for `name` (a host or an SNI): exact hostname, then
+ * longer wildcard, then no hostname; ties by lower port, then list order.
+ */
+function bestListener(m: CompiledMatcher, protocol: string, port: number | undefined, name: string | undefined): CompiledListener | null {
+  let chosen: CompiledListener | null = null;
+  let rank = Infinity;
+  const ls = m.listeners;
+  for (let i = 0; i < ls.length; i++) {
+    const cl = ls[i]!;
+    if (ineligible(cl, protocol, port) !== 0) continue;
+    const r = hostnameRank(cl.listener.hostname, name);
+    if (r === null) continue;
+    if (r < rank || (r === rank && chosen !== null && cl.listener.port < chosen.listener.port)) {
+      chosen = cl;
+      rank = r;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * The listener for the request's port, protocol and host (or SNI). Spec digest 3.6: the SNI
+ * chooses the listener; a Host that another listener matches (as well or better) is a
+ * misdirected request (421); a Host no listener matches is 404.
+ */
+function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace | null): CompiledListener | typeof MISDIRECTED | null {
+  const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
+  const port = req.port;
+  const byHost = bestListener(m, protocol, port, req.host);
+  let chosen: CompiledListener | typeof MISDIRECTED | null = byHost;
+  let selected = byHost;
+  const sni = protocol === 'HTTPS' && req.sni !== undefined ? req.sni.toLowerCase() : undefined;
+  if (sni !== undefined) {
+    const bySni = bestListener(m, protocol, port, sni);
+    chosen = bySni === null ? null : byHost !== null && byHost !== bySni ? MISDIRECTED : byHost === null && req.host !== undefined ? null : bySni;
+    selected = chosen === MISDIRECTED ? bySni : chosen;
+  }
+  if (trace !== null) {
+    for (const cl of m.listeners) {
+      const l = cl.listener;
+      const why = ineligible(cl, protocol, port);
+      const outcome =
+        why === 1 ? `protocol ${l.protocol} is not ${protocol}` :
+        why === 2 ? `port ${l.port} is not ${port}` :
+        why === 3 ? 'not programmed (see its status conditions)' :
+        cl === selected ? 'selected' :
+        hostnameRank(l.hostname, sni ?? req.host) === null ? `hostname ${l.hostname} does not match ${sni ?? req.host ?? '(no host)'}` :
+        'less specific than the selected listener';
+      trace.listeners.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
+    }
+  }
+  return chosen;
+}
+
+/** For a misdirected request: the listener the SNI chose (whose ref the 421 names). */
+function misdirectedListener(m: CompiledMatcher, req: RequestView): CompiledListener | null {
+  return bestListener(m, req.scheme === 'https' ? 'HTTPS' : 'HTTP', req.port, req.sni?.toLowerCase());
+}
