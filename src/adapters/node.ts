@@ -304,6 +304,10 @@ function ignoreLateWrites(res: ServerResponse): void {
 function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
   req.method = d.request.method;
   req.url = d.request.path;
+  // Express keeps the first originalUrl it sees: an Express app as the backend must not find the
+  // raw path there (what is matched is what is forwarded).
+  const r = req as IncomingMessage & { originalUrl?: string };
+  if (r.originalUrl !== undefined) r.originalUrl = d.request.path;
   const src = d.request.headers;
   // Unfiltered headers with the Host unchanged are the request's own object: nothing to copy.
   if (src === req.headers && (d.request.host === undefined || src.host === d.request.host)) return;

@@ -213,6 +213,9 @@ function resolveListenerSets(sets: readonly ListenerSet[], gateways: GatewayMode
     }
     const owner: ListenerOwner = { kind: 'ListenerSet', namespace, name: ls.metadata.name, key };
     const model: ListenerSetModel = { resource: ls, key, gatewayKey, allowed: true, listeners: listenerModels(owner, ls.spec.listeners, refs), checks: [] };
+    // Client-certificate validation is the Gateway's, per port (GEP-91): a ListenerSet listener
+    // served on a Gateway port gets it too, or a ListenerSet could open that port without it.
+    for (const l of model.listeners) if (l.protocol === 'HTTPS') applyFrontendValidation(gw.resource, l, refs);
     gw.listenerSets.push(model);
     out.push(model);
   }

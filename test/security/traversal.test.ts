@@ -98,8 +98,10 @@ async function startWorld(): Promise<World> {
   const [admin, api, stat, mirror, attacker] = await Promise.all([startRecorder(), startRecorder(), startRecorder(), startRecorder(), startRecorder()]);
   const inproc: string[] = [];
   const inprocMirror: string[] = [];
-  const handler = (into: string[]) => (req: IncomingMessage, res: ServerResponse) => {
+  const handler = (into: string[]) => (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => {
     into.push(req.url ?? '');
+    // Express (and an Express app as the backend) reads originalUrl: it must be the same path.
+    if (req.originalUrl !== undefined && req.originalUrl !== req.url) into.push(`originalUrl ${req.originalUrl}`);
     res.end('in-process');
   };
   return {
