@@ -15,6 +15,8 @@ export const ErrorCodes = {
   GW_ERR_GATEWAY_NOT_FOUND: 'The Gateway this process should serve is not in the manifests.',
   GW_ERR_GATEWAY_AMBIGUOUS: 'The manifests hold several Gateways and the option `gateway` does not say which to serve.',
   GW_ERR_GATEWAY_NOT_OURS: 'The Gateway to serve belongs to a GatewayClass that another controller owns.',
+  GW_ERR_BODY_CONSUMED: 'A request to forward had its body read before the gateway (a body parser ran first).',
+  GW_ERR_INTERNAL: 'Loading the manifests failed on an unexpected exception: a bug in gateway-api-router.',
   GW_ERR_LISTEN_FAILED: 'listen() could not open a listener port (in use, or not permitted).',
 } as const;
 
@@ -62,9 +64,9 @@ export function isGatewayError(value: unknown): value is GatewayError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kGatewayError] === true;
 }
 
-/** `file:line:col path: message [code]`, the way compilers print diagnostics. */
+/** `file:line:col (document n) path: message [code]`, the way compilers print diagnostics; `<input n>` names an unnamed input. */
 export function formatIssue(issue: Issue): string {
-  const where = [issue.file ?? '<input>', issue.line, issue.column].filter((x) => x !== undefined).join(':');
+  const where = [issue.file ?? (issue.input !== undefined ? `<input ${issue.input}>` : '<input>'), issue.line, issue.column].filter((x) => x !== undefined).join(':');
   const doc = issue.document !== undefined ? ` (document ${issue.document})` : '';
   const path = issue.path ? ` ${issue.path}` : '';
   return `${where}${doc}${path}: ${issue.message} [${issue.code}]`;

@@ -9,7 +9,7 @@ export type { ExtensionAnswer, ExtensionContext, ExtensionFilter } from './filte
 export type { PrecedenceKey } from './ir/precedence.js';
 
 export { loadManifests } from './resources/load.js';
-export type { LoadOptions, LoadResult, ManifestInput, Manifests, Resource } from './resources/load.js';
+export type { LoadOptions, LoadResult, ManifestFile, ManifestInput, ManifestLimits, Manifests, Resource } from './resources/load.js';
 
 export { ErrorCodes, GatewayConfigError, GatewayError, formatIssue, isGatewayError } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -21,6 +21,13 @@ export const IssueCodes = {
   GW_MANIFEST_REGEX: 'A RegularExpression value is invalid or cannot be run safely.',
   GW_MANIFEST_DUPLICATE: 'Two objects share kind, namespace and name; the later one wins.',
   GW_MANIFEST_INPUT: 'An input to loadManifests is neither YAML text nor an object.',
+  GW_MANIFEST_PARENT_NOT_FOUND: 'A route parentRef names a Gateway that is not in the manifests (warning).',
+  GW_MANIFEST_BACKEND_NOT_FOUND: 'A backendRef has neither a Service nor a registered backend (warning).',
+  GW_OPTION_BACKEND_UNUSED: 'A key of the option backends matches no backendRef (warning).',
+  GW_OPTION_UNKNOWN: 'An option name the function does not know, e.g. a typo (warning).',
+  GW_MANIFEST_TOO_LARGE: 'An input or an object is larger than its limit (limits.maxInputBytes, limits.maxObjectBytes); it is not loaded.',
+  GW_MANIFEST_TOO_DEEP: 'Mappings and sequences are nested deeper than limits.maxDepth; the document is not loaded.',
+  GW_MANIFEST_TOO_MANY: 'More documents or routes than limits.maxDocuments or limits.maxRoutes; the rest are not loaded.',
 } as const;
 
 /** A stable manifest issue code. */
@@ -39,9 +46,11 @@ export interface Issue {
   severity: Severity;
   /** What is wrong and, where possible, how to fix it. */
   message: string;
-  /** The `filename` option of loadManifests, when given. */
+  /** The input's file name: its `{ filename }`, else the `filename` option, when given. */
   file?: string;
-  /** 0-based index of the YAML document (or array element) in its input. */
+  /** 1-based number of the input in the `manifests` array, when there are several. */
+  input?: number;
+  /** 1-based number of the YAML document (or `kind: List` item's document) within its input. */
   document?: number;
   /** 1-based line in the file. */
   line?: number;

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from '../types.js';
-import { createHandler, type GatewayHandler, type HandlerOptions } from './node.js';
+import { asWrapperOptions, createHandler, type GatewayHandler, type HandlerOptions } from './node.js';
 
 /** Options of gatewayMiddleware: createHandler's, plus `fallthrough`. */
 export type MiddlewareOptions = HandlerOptions & {
@@ -15,6 +15,12 @@ export type MiddlewareOptions = HandlerOptions & {
    * of existing Express routes. Default false: the spec's 404.
    */
   fallthrough?: boolean;
+  /**
+   * When true, an in-process backend's exception (or rejection) and a body a parser already read
+   * are passed to `next(err)`, for the app's error handlers. Default false: the gateway answers a
+   * generic 500 and gives the detail to `onError` (so no error detail reaches clients by default).
+   */
+  passErrors?: boolean;
 };
 
 /** Express middleware with the gateway attached (`.handler.router` for route, explain, status, reload). */
@@ -25,15 +31,28 @@ export interface GatewayMiddleware {
 
 /** Creates Express middleware that routes every request through the Gateway. */
 export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware {
-  const handler = createHandler(options);
+  const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough', 'passErrors']));
   const fallthrough = options.fallthrough === true;
   const mw = ((req, res, next) => {
-    // Mounted under a path, Express strips it from req.url; routing uses the full URL.
+    // Mounted under a path (app.use('/api', mw)), Express strips it from req.url; routing and
+    // forwarding use the full path (req.originalUrl). Whatever runs next gets req.url back as
+    // Express set it, or Express would prepend the mount path again on the way out.
+    const mounted = req.url;
     if (req.originalUrl !== undefined) req.url = req.originalUrl;
+    const pass = (d: Decision) => {
+      req.url = mounted;
+      req.gatewayDecision = d; // set before next(), so fall-through middleware sees it
+      next();
+    };
+    const fail = (e: unknown) => {
+      req.url = mounted;
+      next(e); // with passErrors: backend errors and a consumed body reach Express's error handlers
+    };
+    const passErrors = options.passErrors === true;
     try {
-      req.gatewayDecision = handler.handle(req, res, fallthrough ? () => next() : undefined);
+      req.gatewayDecision = handler.handle(req, res, fallthrough ? pass : undefined, undefined, passErrors ? fail : undefined);
     } catch (e) {
-      next(e);
+      fail(e);
     }
   }) as GatewayMiddleware;
   Object.defineProperty(mw, 'handler', { value: handler, enumerable: true });

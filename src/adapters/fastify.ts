@@ -15,7 +15,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
-import { createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
+import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
 
 /** Options of the plugin: createHandler's, plus `fallthrough`. */
 export type FastifyGatewayOptions = HandlerOptions & {
@@ -43,8 +43,9 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: FastifyInstance, options: FastifyGatewayOptions) => {
+  // Fastify passes its registration options (prefix, logLevel...) to the plugin as well.
   const handler = createHandler({
-    ...options,
+    ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'prefix', 'logLevel', 'logSerializers', 'config']),
     onReload:
       options.onReload ??
       ((r) => (r.ok ? fastify.log.info('gateway manifests reloaded') : fastify.log.error({ err: r.error }, 'gateway reload failed; the previous table stays'))),

@@ -13,10 +13,12 @@ import { PassThrough, Readable } from 'node:stream';
 import { ServerResponse as NodeServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { createGateway, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
+import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, MirrorTarget, RouteRequest } from '../types.js';
-import { proxy, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
+import type { ManifestFile } from '../resources/load.js';
+import { backendTLSFor } from '../gateway/serving.js';
+import { proxy, withBackendTLS, stripHopByHop, timeoutSignal, upstreamPath, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
 import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 
 /** An in-process backend: a plain node request handler (Express apps work too). */
@@ -62,6 +64,21 @@ export interface AdapterOptions {
   onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
 }
 
+/** Every adapter option, known to createGateway's unknown-option check (TypeScript keeps the list complete). */
+const ADAPTER_OPTION_NAMES = Object.keys({
+  backends: true,
+  watch: true,
+  port: true,
+  maxMirrorsInFlight: true,
+  onError: true,
+  onReload: true,
+  upstream: true,
+  exposeErrors: true,
+} satisfies Record<keyof AdapterOptions, true>);
+
+/** What an adapter built on createHandler (Express, Fastify) adds: its name and its own option names. */
+type Wrapped = { [kWrapperOptions]?: { fn: string; names: readonly string[] } };
+
 /** Options of createHandler: createGateway's options plus the adapter's, or an existing router. */
 export type HandlerOptions = (GatewayOptions | { router: GatewayRouter }) & AdapterOptions;
 
@@ -74,7 +91,7 @@ export interface GatewayHandler {
    * Applies a decision (as from `router.route`) to a request; `onUnmatched` replaces the 404s
    * when given; `onError` replaces the option's for this request (a per-request logger).
    */
-  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision;
+  handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision;
   /** Mirror requests currently in flight and dropped so far. */
   readonly mirrorStats: { inFlight: number; dropped: number };
   /** Stops watching files and closes the upstream connection pools. */
@@ -89,29 +106,36 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
   const upstreams = new Upstreams(validateUpstream(options.upstream));
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
-  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {} });
+  const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const maxMirrors = options.maxMirrorsInFlight ?? 64;
   const mirrorStats = { inFlight: 0, dropped: 0 };
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: () => void, onError?: (info: ErrorInfo) => void): Decision => {
+  const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision => {
     const d = router.route(toRouteRequest(req, options.port));
     const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
-      forward(req, res, d, out);
+      forward(req, res, d, out, next);
     } else if (onUnmatched && d.type === 'respond' && (d.reason === 'no-route' || d.reason === 'no-listener')) {
-      onUnmatched();
+      onUnmatched(d);
     } else {
       sendAnswer(res, d, out);
     }
     return d;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, out: Outgoing, next?: (error: unknown) => void): void => {
     // A response that fails after the gateway answered must never crash the process.
     res.on('error', ignore);
+    if (isBodyConsumed(req)) {
+      // A body parser ran first: the body is gone, and forwarding would send an empty one.
+      const e = new GatewayError('GW_ERR_BODY_CONSUMED', `The request body of ${req.method} ${req.url} was read before the gateway (a body parser such as express.json() runs first); forwarding it would send an empty body. Register the gateway before body parsers, or scope the parsers to your own routes.`);
+      if (next) next(e);
+      else sendError(res, 500, 'body-consumed', e.message, out, {}, e);
+      return;
+    }
     const spec = d.registered !== undefined ? backends[d.registered] : undefined;
     if (spec === undefined) {
       sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
@@ -126,7 +150,13 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
         for (let i = 0; i < d.mirrors.length; i++) sendMirror(d.mirrors[i]!, copies[i]!);
         body = copies[copies.length - 1]!;
       }
-      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(spec), out, requestTimeout);
+      // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
+      const tls = backendTLSFor(router.serving, d.backend);
+      if (tls !== undefined && !spec.url.startsWith('https:')) {
+        sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
+        return;
+      }
+      proxy(body ? (Object.assign(body, { headers: req.headers, socket: req.socket }) as unknown as IncomingMessage) : req, res, d, upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, router.serving.backendClientCertificate) : spec), out, requestTimeout);
       return;
     }
     if (requestTimeout) {
@@ -156,10 +186,11 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     try {
       const r = spec(req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e));
+        (r as Promise<unknown>).then(undefined, (e: unknown) => (next && !res.headersSent ? next(e) : sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e)));
       }
     } catch (e) {
-      sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
+      if (next && !res.headersSent) next(e);
+      else sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
     }
   };
 
@@ -265,6 +296,27 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 
 function ignore(): void {}
 
+/** True when the request has a body and something (a body parser) already read it. */
+function isBodyConsumed(req: IncomingMessage): boolean {
+  const h = req.headers;
+  const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+  return hasBody && (req.readableEnded || (req as { _body?: unknown })._body === true);
+}
+
+/**
+ * The option names a wrapper accepts on top of createGateway's: this adapter's, plus those of the
+ * adapter built on it (`outer`). Internal; lets createGateway warn about unknown option names.
+ */
+function wrapperOptions(options: Wrapped, fn: string, names: readonly string[]): { fn: string; names: readonly string[] } {
+  const outer = options[kWrapperOptions];
+  return { fn: outer?.fn ?? fn, names: [...names, ...(outer?.names ?? [])] };
+}
+
+/** Internal: `options` marked as given to adapter `fn`, which also accepts `names` (Express, Fastify). */
+export function asWrapperOptions<T extends object>(options: T, fn: string, names: readonly string[]): T {
+  return Object.assign({ ...options }, { [kWrapperOptions]: { fn, names } });
+}
+
 /**
  * The listener port of each socket `listen()` accepted: a request on such a socket routes on
  * that port when the handler has no `port` option.
@@ -346,6 +398,7 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
 // Watching manifests
 
 /**
+/**
  * The manifest files a path stands for: the file itself, or every .yaml/.yml/.json file of a
  * directory, sorted, not recursing, ignoring dot entries (`..data`) and route-test files
  * (`*.test.yaml`, docs/testing.md).
@@ -358,9 +411,9 @@ export function manifestFilesOf(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf). */
-export function readManifestPath(path: string): string[] {
-  return manifestFilesOf(path).map((f) => readFileSync(f, 'utf8'));
+/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf), each named by its path so that issues point at the right file. */
+export function readManifestPath(path: string): ManifestFile[] {
+  return manifestFilesOf(path).map((f) => ({ filename: f, text: readFileSync(f, 'utf8') }));
 }
 
 /**
@@ -372,14 +425,25 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   let last = JSON.stringify(safeRead(path));
   let timer: NodeJS.Timeout | undefined;
+  // Runs in a timer: nothing may escape it, or the process would die on a bad file.
   const check = () => {
-    const texts = safeRead(path);
-    if (texts === null) return; // mid-swap or deleted: keep the running table, try on the next event
-    const now = JSON.stringify(texts);
+    const files = safeRead(path);
+    if (files === null) return; // mid-swap or deleted: keep the running table, try on the next event
+    const now = JSON.stringify(files);
     if (now === last) return;
-    const r = router.reload(texts);
-    if (r.ok) last = now;
-    onReload?.(r.ok ? { ok: true } : { ok: false, error: r.error });
+    let result: Parameters<NonNullable<AdapterOptions['onReload']>>[0];
+    try {
+      const r = router.reload(files);
+      if (r.ok) last = now;
+      result = r.ok ? { ok: true } : { ok: false, error: r.error };
+    } catch (e) {
+      result = { ok: false, error: e instanceof GatewayError ? e : new GatewayError('GW_ERR_INTERNAL', `Reloading ${path} failed unexpectedly: ${String(e)}.`, { cause: e }) };
+    }
+    try {
+      onReload?.(result);
+    } catch {
+      // a throwing onReload callback must not take the server down; the reload itself is done
+    }
   };
   // Any event in the directory triggers a debounced re-read; unchanged content is ignored.
   let w: FSWatcher | null = watch(dir, { persistent: false }, () => {
@@ -397,7 +461,7 @@ export function watchManifests(router: GatewayRouter, path: string, onReload?: A
   };
 }
 
-function safeRead(path: string): string[] | null {
+function safeRead(path: string): ManifestFile[] | null {
   try {
     return readManifestPath(path);
   } catch {

@@ -55,7 +55,11 @@ export function checkManifests(files: readonly ManifestFile[], flags: GatewayFla
   try {
     const gw = buildGateway(files, flags, true);
     // Issues of the combined load carry no file yet: they are located again by object and path.
-    for (const issue of gw.issues) add(issue.file === undefined ? withoutPosition(issue) : issue);
+    for (const issue of gw.issues) {
+      // A backendRef that does not resolve is also a status error (ResolvedRefs False), shown once.
+      if (issue.code === 'GW_MANIFEST_BACKEND_NOT_FOUND') continue;
+      add(issue.file === undefined ? withoutPosition(issue) : issue);
+    }
     for (const item of gw.status.items) for (const f of statusFindings(item, resources)) add(f);
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
@@ -100,7 +104,7 @@ function statusFindings(item: StatusObject, resources: readonly Resource[]): Fin
     item.status.listeners.forEach((l, i) => {
       for (const c of l.conditions) push(c, ` listener ${l.name}`, `spec.listeners[${i}]`);
     });
-  } else {
+  } else if (item.kind !== 'BackendTLSPolicy') {
     const spec = resources.find((r) => r.kind === item.kind && r.metadata.name === item.metadata.name && r.metadata.namespace === item.metadata.namespace);
     const refs = ((spec as { spec?: unknown } | undefined)?.spec as { parentRefs?: { name: string; namespace?: string; sectionName?: string; port?: number }[] } | undefined)?.parentRefs ?? [];
     item.status.parents.forEach((p) => {

@@ -63,7 +63,7 @@ export function formatStatus(gw: GatewayRouter): string {
       ).join('\n'),
     );
   }
-  const routes = items.filter((i): i is Exclude<StatusObject, { kind: 'Gateway' | 'GatewayClass' | 'ListenerSet' }> => i.kind !== 'Gateway' && i.kind !== 'GatewayClass' && i.kind !== 'ListenerSet');
+  const routes = items.filter((i): i is Exclude<StatusObject, { kind: 'Gateway' | 'GatewayClass' | 'ListenerSet' | 'BackendTLSPolicy' }> => i.kind !== 'Gateway' && i.kind !== 'GatewayClass' && i.kind !== 'ListenerSet' && i.kind !== 'BackendTLSPolicy');
   if (routes.length > 0) {
     const rows: string[][] = [];
     for (const r of routes) {

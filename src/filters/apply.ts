@@ -6,8 +6,7 @@
  */
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, ForwardedRequest, HeaderOps, MirrorTarget, RouteRef } from '../types.js';
-import { durationMs } from '../resources/schemas-route.js';
-import { applyHeaderOps, headerOps } from './headers.js';
+import { applyHeaderOps } from './headers.js';
 import { evaluateCors } from './cors.js';
 import { modifyPath, redirectLocation, splitPath } from './url.js';
 
@@ -58,13 +57,13 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
     const f = filters[i]!;
     switch (f.type) {
       case 'RequestHeaderModifier':
-        state.request = { ...state.request, headers: applyHeaderOps(state.request.headers, headerOps(f.requestHeaderModifier!)) };
+        state.request = { ...state.request, headers: applyHeaderOps(state.request.headers, f.ops) };
         break;
       case 'ResponseHeaderModifier':
-        state.responseHeaders.push(headerOps(f.responseHeaderModifier!));
+        state.responseHeaders.push(f.ops);
         break;
       case 'URLRewrite': {
-        const rw = f.urlRewrite!;
+        const rw = f;
         const [path, query] = splitPath(state.request.path);
         state.request = {
           ...state.request,
@@ -76,16 +75,14 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         break;
       }
       case 'RequestRedirect': {
-        const rd = f.requestRedirect!;
+        const rd = f;
         // The redirect is the response: ResponseHeaderModifiers listed after it still apply to it.
-        for (const later of filters.slice(i + 1)) if (later.type === 'ResponseHeaderModifier') state.responseHeaders.push(headerOps(later.responseHeaderModifier!));
+        for (const later of filters.slice(i + 1)) if (later.type === 'ResponseHeaderModifier') state.responseHeaders.push(later.ops);
         return { type: 'redirect', status: rd.statusCode, location: redirectLocation(rd, state.request, ctx.listenerPort, ctx.matchedPrefix) };
       }
       case 'RequestMirror': {
-        const target = f.mirror;
-        const m = f.requestMirror!;
-        // percent or fraction; neither means 100% (HTTPRequestMirrorFilter).
-        const share = m.percent !== undefined ? m.percent / 100 : m.fraction !== undefined ? m.fraction.numerator / m.fraction.denominator : 1;
+        const target = f.backend;
+        const share = f.share;
         if (target && target.state === 'ok' && share > 0 && (share >= 1 || ctx.random() < share)) {
           const backend: BackendTarget = { group: target.group, kind: target.kind, namespace: target.namespace, name: target.name, port: target.port };
           state.mirrors.push({ backend, ...(target.registered !== undefined ? { registered: target.registered } : {}), request: state.request });
@@ -93,7 +90,7 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         break;
       }
       case 'CORS': {
-        const outcome = evaluateCors(f.cors!, ctx.method, ctx.header);
+        const outcome = evaluateCors(f, ctx.method, ctx.header);
         if (outcome.kind === 'preflight') {
           return { type: 'respond', status: 204, reason: 'cors-preflight', message: 'CORS preflight answered by the gateway.', headers: outcome.headers };
         }
@@ -105,8 +102,8 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
         break;
       }
       case 'ExtensionRef': {
-        const ref = f.extensionRef!;
-        const key = `${ref.group}/${ref.kind}/${ref.name}`;
+        const ref = f;
+        const key = f.key;
         const ext = ctx.extensions[key];
         // An unresolvable ExtensionRef must not be skipped: the request gets a 5xx (HTTPRouteFilter.ExtensionRef).
         if (!ext) return { type: 'respond', status: 500, reason: 'extension-unresolved', message: `ExtensionRef filter ${key} is not registered; register it in the option extensions.` };
@@ -129,13 +126,4 @@ export function applyFilters(filters: readonly IR.Filter[], state: FilterState, 
     }
   }
   return { type: 'continue' };
-}
-
-/** Rule timeouts as milliseconds (GEP-2257 durations; `0s` disables). */
-export function ruleTimeouts(t: IR.Rule['timeouts']): { request?: number; backendRequest?: number } | undefined {
-  if (!t || (t.request === undefined && t.backendRequest === undefined)) return undefined;
-  return {
-    ...(t.request !== undefined ? { request: durationMs(t.request) } : {}),
-    ...(t.backendRequest !== undefined ? { backendRequest: durationMs(t.backendRequest) } : {}),
-  };
 }

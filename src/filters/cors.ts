@@ -2,9 +2,9 @@
  * The CORS filter (`HTTPCORSFilter`, GEP-1767; spec digest section 7.6). The gateway answers
  * preflight requests itself and adds the response headers to actual requests.
  */
-import type { HTTPRouteFilter } from '../resources/schemas-route.js';
+import type * as IR from '../ir/types.js';
 
-type CORS = NonNullable<HTTPRouteFilter['cors']>;
+type CORS = Extract<IR.Filter, { type: 'CORS' }>;
 
 /** What the CORS filter does with a request. */
 export type CorsOutcome =
@@ -53,22 +53,22 @@ export function evaluateCors(cors: CORS, method: string, header: (name: string) 
   if (origin === undefined) return { kind: 'none' };
   const requestedMethod = header('access-control-request-method');
   const preflight = method === 'OPTIONS' && requestedMethod !== undefined;
-  const credentials = cors.allowCredentials === true;
+  const credentials = cors.allowCredentials;
   // GEP-1767: a credentialed request to a filter without allowCredentials gets no CORS headers.
   const credentialed = header('cookie') !== undefined || header('authorization') !== undefined;
-  if (!originAllowed(origin, cors.allowOrigins ?? []) || (!preflight && credentialed && !credentials)) {
+  if (!originAllowed(origin, cors.allowOrigins) || (!preflight && credentialed && !credentials)) {
     return preflight ? { kind: 'preflight', headers: {} } : { kind: 'none' };
   }
   const headers: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin' };
   if (credentials) headers['access-control-allow-credentials'] = 'true';
-  const expose = cors.exposeHeaders ?? [];
+  const expose = cors.exposeHeaders;
   if (expose.length > 0 && !(credentials && expose.includes('*'))) headers['access-control-expose-headers'] = expose.join(', ');
   if (!preflight) return { kind: 'actual', headers };
 
-  const methods = cors.allowMethods ?? [];
+  const methods = cors.allowMethods;
   if (methods.includes('*')) headers['access-control-allow-methods'] = credentials ? requestedMethod : '*';
   else if (methods.length > 0) headers['access-control-allow-methods'] = methods.join(', ');
-  const allowHeaders = cors.allowHeaders ?? [];
+  const allowHeaders = cors.allowHeaders;
   const requestedHeaders = header('access-control-request-headers');
   if (allowHeaders.includes('*')) {
     if (!credentials) headers['access-control-allow-headers'] = '*';

@@ -1,30 +1,13 @@
 /**
  * Request and response header modifiers (`HTTPHeaderFilter`, spec digest section 7.2): set
  * replaces every value, add appends one, remove deletes every occurrence. Names are
- * case-insensitive everywhere; within one list only the first entry for a name counts.
+ * case-insensitive everywhere; within one list only the first entry for a name counts (the IR
+ * holds the operations normalised: see ir/lower.ts).
  */
 import type { HeaderOps } from '../types.js';
 
 /** Lower-case header map; repeated headers are arrays. */
 export type Headers = Record<string, string | string[]>;
-
-/** The modifier as plain data, names lower-cased and de-duplicated (first wins). */
-export function headerOps(mod: { set?: { name: string; value: string }[] | undefined; add?: { name: string; value: string }[] | undefined; remove?: string[] | undefined }): HeaderOps {
-  const first = <T>(xs: T[], name: (x: T) => string) => {
-    const seen = new Set<string>();
-    return xs.filter((x) => {
-      const n = name(x).toLowerCase();
-      if (seen.has(n)) return false;
-      seen.add(n);
-      return true;
-    });
-  };
-  return {
-    set: first(mod.set ?? [], (h) => h.name).map((h) => [h.name.toLowerCase(), h.value] as [string, string]),
-    add: first(mod.add ?? [], (h) => h.name).map((h) => [h.name.toLowerCase(), h.value] as [string, string]),
-    remove: first(mod.remove ?? [], (n) => n).map((n) => n.toLowerCase()),
-  };
-}
 
 /**
  * Returns a new header map with `ops` applied; `headers` is not modified. Order: set, add,

@@ -1,9 +1,10 @@
 /**
  * RequestRedirect and URLRewrite (spec digest sections 7.3 and 7.4; GEP-726).
  */
-import type { HTTPRouteFilter } from '../resources/schemas-route.js';
+import type * as IR from '../ir/types.js';
 
-type PathModifier = NonNullable<NonNullable<HTTPRouteFilter['urlRewrite']>['path']>;
+type PathModifier = IR.PathModifier;
+type Redirect = Extract<IR.Filter, { type: 'RequestRedirect' }>;
 
 /**
  * ReplacePrefixMatch (`HTTPPathModifier.ReplacePrefixMatch`): replaces the matched prefix,
@@ -21,9 +22,9 @@ export function replacePrefix(path: string, prefix: string, replacement: string)
 /** Applies a path modifier; `matchedPrefix` is the PathPrefix value of the match that matched. */
 export function modifyPath(path: string, mod: PathModifier | undefined, matchedPrefix: string | null): string {
   if (!mod) return path;
-  if (mod.type === 'ReplaceFullPath') return mod.replaceFullPath ?? path;
+  if (mod.type === 'ReplaceFullPath') return mod.value;
   if (matchedPrefix === null) return path; // validation guarantees a single PathPrefix match
-  return replacePrefix(path, matchedPrefix, mod.replacePrefixMatch ?? '');
+  return replacePrefix(path, matchedPrefix, mod.value);
 }
 
 /** Splits `/a/b?x=1` into path and query (with its `?`, or ''). */
@@ -41,7 +42,7 @@ const WELL_KNOWN: Record<string, number> = { http: 80, https: 443 };
  * query string is kept.
  */
 export function redirectLocation(
-  filter: NonNullable<HTTPRouteFilter['requestRedirect']>,
+  filter: Redirect,
   req: { scheme: 'http' | 'https'; host: string | undefined; path: string },
   listenerPort: number,
   matchedPrefix: string | null,

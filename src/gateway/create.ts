@@ -3,14 +3,17 @@
  * (in later layers) compiles the routing table. A reload swaps one immutable snapshot for
  * another, so a failed reload leaves the running one untouched.
  */
-import { GatewayConfigError, GatewayError } from '../errors.js';
+import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
-import { loadManifests, resourceKey, type Manifests, type Resource } from '../resources/load.js';
+import { resolveLimits } from '../resources/parse.js';
+import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
-import { buildServing, type ServingPlan } from './serving.js';
+import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
+import { SUPPORTED_FEATURES } from './report/features.js';
+import { findWarnings, unknownOptionWarnings } from './report/warnings.js';
 import type * as IR from '../ir/types.js';
 import type { BackendTarget, Decision, RouteRequest } from '../types.js';
 import { compileRuntime, explainRequest, routeRequest, type Explanation, type RoutingOptions, type Runtime } from './route.js';
@@ -22,8 +25,19 @@ export const DEFAULT_CONTROLLER_NAME = 'gateway-api-router.dev/controller';
 export interface GatewayOptions extends RoutingOptions {
   /** Manifests: YAML text, objects, or an array mixing both (see loadManifests). Required. */
   manifests: Manifests;
-  /** File name reported in issues when `manifests` is YAML text. Default: none. */
+  /** File name reported in issues for YAML text given without one (`{ filename, text }` names its own). Default: none. */
   filename?: string;
+  /**
+   * What to do with an object the API server would refuse (invalid YAML, a schema or CEL error,
+   * a limit exceeded): `'throw'` a GatewayConfigError listing every issue (createGateway; reload
+   * returns it), or `'skip'` the object and serve the rest, as `kubectl apply` of a set where one
+   * object fails. Skipped objects stay reported in `gw.issues` with severity `error`.
+   * Rules a controller would drop (an RE2-invalid regex, an unsupported filter) never throw:
+   * they are dropped and the route is marked PartiallyInvalid. Default `'throw'`.
+   */
+  onInvalid?: 'throw' | 'skip';
+  /** Bounds on input size, nesting depth, documents and routes (see ManifestLimits and docs/routing.md, "Security"). Default: each limit's documented default. */
+  limits?: ManifestLimits;
   /** Namespace for objects without one, as `kubectl apply -n`. Default `default`. */
   namespace?: string;
   /** The Gateway this process serves. Default: the only Gateway this controller owns. */
@@ -47,10 +61,45 @@ export interface GatewayOptions extends RoutingOptions {
    * The adapters give the values meaning. Default: none (Services in the manifests resolve).
    */
   backends?: Record<string, unknown>;
+  /**
+   * Who terminates TLS for HTTPS and TLS listeners, written to their status as the condition
+   * `gateway-api-router.dev/TLSEnforced`: `'listen'` (listen() serves them; it sets this itself)
+   * or `'external'` (you declare that a load balancer or the server in front of the handler
+   * terminates TLS with the listeners' certificates and client validation). Default: undeclared,
+   * so the condition is False: routing works, the listeners' TLS settings are not enforced here.
+   */
+  tlsTermination?: TLSTermination;
 }
 
-/** The conformance features this implementation supports, written to GatewayClass status. */
-export const SUPPORTED_FEATURES = ['Gateway', 'HTTPRoute', 'ListenerSet', 'ReferenceGrant'];
+export { SUPPORTED_FEATURES } from './report/features.js';
+
+/** Every option of createGateway: the list unknown option names are checked against (TypeScript keeps it complete). */
+const OPTION_NAMES = Object.keys({
+  manifests: true,
+  filename: true,
+  namespace: true,
+  gateway: true,
+  controllerName: true,
+  now: true,
+  addresses: true,
+  backends: true,
+  picker: true,
+  random: true,
+  hostFallthrough: true,
+  extensions: true,
+  sticky: true,
+  mergeSlashes: true,
+  escapedSlashes: true,
+  tlsTermination: true,
+  limits: true,
+  onInvalid: true,
+} satisfies Record<keyof GatewayOptions, true>);
+
+/**
+ * Internal: option names that callers wrapping createGateway (the adapters) accept on top of
+ * createGateway's, so that they are not reported as unknown.
+ */
+export const kWrapperOptions: unique symbol = Symbol('gateway-api-router.wrapperOptions');
 
 /**
  * An immutable, fully computed view of one set of manifests. Only what requests and status
@@ -83,7 +132,13 @@ export interface InjectedRequest {
 export interface GatewayRouter {
   /** Status for every GatewayClass, Gateway and route this controller owns, as a `kind: List`. */
   readonly status: StatusList;
-  /** Warnings and infos from the last successful load (errors throw instead). */
+  /**
+   * Warnings and infos from the last successful load (with `onInvalid: 'skip'`, also the errors
+   * of the objects skipped): the loader's, plus
+   * likely mistakes that still load (docs/errors.md): a parentRef to a Gateway not in the
+   * manifests, a backendRef with neither a Service nor a registered backend, a `backends` key no
+   * backendRef uses, an unknown option name.
+   */
   readonly issues: readonly Issue[];
   /** `namespace/name` of the Gateway this process serves. */
   readonly gatewayKey: string;
@@ -127,6 +182,8 @@ export interface GatewayRouter {
  */
 export function createGateway(options: GatewayOptions): GatewayRouter {
   validateOptions(options);
+  const wrapper = (options as { [kWrapperOptions]?: { fn: string; names: readonly string[] } })[kWrapperOptions];
+  const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
   const firstSeen = new Map<string, number>();
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
@@ -135,8 +192,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
-    if (loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
+    if (options.onInvalid !== 'skip' && loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
     const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
     // First-seen times, kept across reloads by key; createdAt reads them back by object, so
@@ -149,21 +207,23 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       registeredBackends: backendKeys,
       createdAt: (r) => createdAt(r, seen),
     });
+    markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
     const status = buildStatus(model, {
       addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
       now,
       previous: previous?.status,
-      supportedFeatures: SUPPORTED_FEATURES,
+      supportedFeatures: [...SUPPORTED_FEATURES],
     });
     const ir = buildIR(model, served.key);
     const runtime = compileRuntime(ir, options);
     // Commit first-seen times only once the whole build succeeded.
     loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
-    return { issues: loaded.issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served) };
+    const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
+    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
-  let current = build(options.manifests);
+  let current = guarded(() => build(options.manifests));
   return {
     get status() {
       return current.status;
@@ -199,25 +259,38 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     },
     reload(manifests) {
       try {
-        current = build(manifests, current);
+        current = guarded(() => build(manifests, current));
         manifestsNow = manifests;
         return { ok: true, issues: current.issues };
       } catch (e) {
-        if (e instanceof GatewayError) return { ok: false, error: e };
-        throw e;
+        return { ok: false, error: e as GatewayError };
       }
     },
     setBackends(keys) {
       const previous = backendKeys;
       backendKeys = new Set(keys);
       try {
-        current = build(manifestsNow, current);
+        current = guarded(() => build(manifestsNow, current));
       } catch (e) {
         backendKeys = previous;
         throw e;
       }
     },
   };
+}
+
+/**
+ * Runs a build so that it throws only GatewayErrors: manifests are untrusted input, and an
+ * exception from a dependency or a bug must not escape createGateway or reload as anything else
+ * (the watcher and reload callers rely on it). The original error is kept as `cause`.
+ */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GatewayError || isGatewayError(e)) throw e;
+    throw new GatewayError('GW_ERR_INTERNAL', `Loading the manifests failed unexpectedly: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}. This is a bug in gateway-api-router; please report it with the manifests.`, { cause: e });
+  }
 }
 
 /**
@@ -272,6 +345,9 @@ function validateOptions(options: GatewayOptions): void {
   if (options.controllerName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(options.controllerName)) {
     fail(`The option controllerName must look like "example.com/my-controller", got ${JSON.stringify(options.controllerName)}.`);
   }
+  resolveLimits(options.limits); // throws for a bad limit before any manifest is read
+  if (options.onInvalid !== undefined && options.onInvalid !== 'throw' && options.onInvalid !== 'skip') fail(`The option onInvalid must be 'throw' or 'skip', got ${JSON.stringify(options.onInvalid)}.`);
+  if (options.tlsTermination !== undefined && options.tlsTermination !== 'listen' && options.tlsTermination !== 'external') fail(`The option tlsTermination must be 'listen' or 'external', got ${JSON.stringify(options.tlsTermination)}.`);
   if (options.now !== undefined && typeof options.now !== 'function') fail('The option now must be a function returning a Date, e.g. () => new Date(0).');
   if (options.backends !== undefined && (typeof options.backends !== 'object' || options.backends === null)) fail('The option backends must be an object keyed by backend reference.');
   if (options.picker !== undefined && options.picker !== 'random' && options.picker !== 'smooth') fail(`The option picker must be 'random' or 'smooth', got ${JSON.stringify(options.picker)}.`);

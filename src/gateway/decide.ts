@@ -37,10 +37,9 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   if (req.invalid !== null) return respond(null, 400, 'bad-request', req.invalid);
   const hit = find(rt.matcher, req, rt.options.hostFallthrough, trace === null ? null : trace.find);
   if (isMiss(hit)) {
-    if (hit.miss === 'no-listener') return respond(null, 404, 'no-listener', `No listener matches ${req.scheme} ${req.port !== undefined ? `port ${req.port} ` : ''}host ${req.host ?? '(none)'}.`);
-    const lref = hit.listener!.ref;
-    if (hit.miss === 'misdirected') return respond(lref, 421, 'misdirected-request', `Host ${req.host} is served by another listener than the one the TLS server name ${req.sni} selected.`);
-    return respond(lref, 404, 'no-route', `No route on listener ${lref.name} matches ${req.method} ${req.path}${req.host ? ` for host ${req.host}` : ''}.`);
+    // The messages are made once (per listener): a miss costs no more than a hit. explain() says why.
+    if (hit.listener === null) return respond(null, 404, 'no-listener', hit.message);
+    return respond(hit.listener.ref, hit.miss === 'misdirected' ? 421 : 404, hit.miss === 'misdirected' ? 'misdirected-request' : 'no-route', hit.message);
   }
   const lref = hit.listener;
   const p = hit.payload as MatchPayload;
@@ -48,10 +47,18 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   const routeRef = p.routeRef;
   const ruleRef = p.ruleRef;
   const fast = p.fast;
-  if (fast !== null && trace === null) {
-    // Hot path: no filters, no session, one valid backend. Two allocations: request and Decision.
-    const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
-    return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+  if (trace === null) {
+    // Hot paths: no filters, no session, valid backends. Two allocations: request and Decision.
+    if (fast !== null) {
+      const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+    }
+    const split = p.split;
+    if (split !== null) {
+      const b = split.choices[split.pick()]!;
+      const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, b.target, b.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+    }
   }
   const rr = p.rr;
   // Only the answers other than forward need this one (forward builds its own fields).
@@ -99,7 +106,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     how = 'sticky';
   }
   if (chosen < 0) {
-    if (!rr.picker) {
+    if (rr.rule.zeroWeights || rr.picker === null) {
       // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
       return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matchedOf());
     }

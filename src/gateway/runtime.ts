@@ -9,8 +9,8 @@ import type { PathOptions } from '../match/normalize.js';
 import { createPicker, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
-import { ruleTimeouts, type ExtensionFilter } from '../filters/apply.js';
-import { durationMs } from '../resources/schemas-route.js';
+import type { ExtensionFilter } from '../filters/apply.js';
+import { compileFullMatch } from '../resources/schemas-shared.js';
 
 /** Routing options (part of createGateway's options). */
 export interface RoutingOptions extends PathOptions {
@@ -81,6 +81,12 @@ export interface MatchPayload {
   rr: RuleRuntime;
   /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
   fast: { target: BackendTarget; registered: string | undefined } | null;
+  /**
+   * Set when the rule has no filters, no session and two or more live backendRefs, all valid:
+   * the picker's own function and the choices, beside the candidate, so a weighted hit reads
+   * neither the rule nor its picker object.
+   */
+  split: { pick: () => number; choices: Choice[] } | null;
   routeRef: RouteRef;
   ruleRef: { index: number; name?: string };
   timeouts: ForwardDecision['timeouts'];
@@ -121,7 +127,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     // map() sizes these arrays exactly; most rules have one backendRef.
     const weights = backends.map((b) => b.weight);
     const choices = backends.map((b): Choice => ({ target: targetOf(targets, b), state: b.state, registered: b.registered, filters: b.filters, message: b.message }));
-    const session = sessionSource(ir, rule, options.sticky);
+    const session = sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
     const route = ir.routes[rule.route]!;
@@ -132,23 +138,23 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
       session,
       tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
-      timeouts: freeze(ruleTimeouts(rule.timeouts)),
+      timeouts: freeze(rule.timeouts),
       routeRef: (routeRefs[rule.route] ??= Object.freeze({ kind: route.kind, namespace: route.namespace, name: route.name })),
       ruleRef: rule.name !== undefined ? Object.freeze({ index: rule.index, name: rule.name }) : (unnamedRuleRefs[rule.index] ??= Object.freeze({ index: rule.index })),
       hasFilters,
       choices,
       single,
       singleChoice,
-      retry: rule.retry
-        ? Object.freeze({ codes: rule.retry.codes ?? [], ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}), ...(rule.retry.backoff !== undefined ? { backoffMs: durationMs(rule.retry.backoff) } : {}) })
-        : undefined,
+      retry: freeze(rule.retry),
     });
   }
-  const matcher = compileMatcher(ir, (m): MatchPayload => {
+  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
     const rr = rules[m.rule]!;
     const c = rr.singleChoice;
     const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? { target: c.target, registered: c.registered } : null;
-    return { rr, fast, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    const plain = !rr.hasFilters && rr.session === null;
+    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, i) => b.state === 'ok' || rr.rule.backends[i]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
+    return { rr, fast, split, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
     ir,
@@ -187,4 +193,10 @@ export const NONE: never[] = Object.freeze([]) as never[];
 
 function freeze<T>(o: T): T {
   return o === undefined ? o : Object.freeze(o);
+}
+
+/** The RE2 full-match test of a pattern, for the matcher (null when it does not compile). */
+function regexTest(pattern: string): ((input: string) => boolean) | null {
+  const r = compileFullMatch(pattern);
+  return r.ok ? r.test : null;
 }

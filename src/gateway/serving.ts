@@ -2,11 +2,14 @@
  * The serving plan: what `listen()` opens for the served Gateway. Built with the snapshot, so a
  * reload yields a new plan and the servers see the change by identity.
  */
+import type { RouteModel } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
-import type { FrontendValidation } from '../model/listeners.js';
-import type { Certificate } from '../model/references.js';
+import { check } from '../model/conditions.js';
+import { hostMatches, hostnameRank } from '../model/hostnames.js';
+import type { FrontendValidation, ListenerModel } from '../model/listeners.js';
+import type { BackendTLS, BackendTLSPolicyModel, Certificate } from '../model/references.js';
 
-export type { Certificate, FrontendValidation };
+export type { BackendTLS, Certificate, FrontendValidation };
 
 /** A programmed listener as the servers open it. */
 export interface ServedListener {
@@ -22,6 +25,19 @@ export interface ServedListener {
    * and the client-certificate validation of the listener's port (GEP-91), if any.
    */
   tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+  /** TLSRoutes attached to a TLS listener, in precedence order (digest 5.4); empty for other protocols. */
+  tlsRoutes: ServedTLSRoute[];
+}
+
+/** A TLSRoute as a TLS listener serves it: one entry per hostname it answers there. */
+export interface ServedTLSRoute {
+  /** The intersection of listener and route hostname; null for any server name. */
+  hostname: string | null;
+  namespace: string;
+  name: string;
+  createdAt: number;
+  /** Its backendRefs: the registered key when the ref resolved (else undefined: its share is refused) and the weight. */
+  backends: { key: string | undefined; weight: number }[];
 }
 
 /** What `listen()` opens for the served Gateway: its programmed listeners with their TLS material. */
@@ -30,19 +46,129 @@ export interface ServingPlan {
   gateway: string;
   /** Programmed listeners: the Gateway's own in spec order, then its ListenerSets' in merged order (spec digest 1.8). */
   listeners: ServedListener[];
+  /**
+   * BackendTLSPolicies in effect, by target: `namespace/name:port` for a policy whose targetRef
+   * names a port (sectionName), `namespace/name` for one that covers every port. Null when no
+   * policy applies (the proxy then reads nothing per request).
+   */
+  backendTLS: Record<string, BackendTLS> | null;
+  /** The client certificate presented to backends under a BackendTLSPolicy (GEP-3155), if configured and resolved. */
+  backendClientCertificate: Certificate | null;
 }
 
 /**
  * The serving plan of a Gateway model: its programmed listeners, its ListenerSets' included,
  * whose certificateRefs all resolved to usable certificates.
  */
-export function buildServing(gw: GatewayModel): ServingPlan {
+export function buildServing(gw: GatewayModel, routes: readonly RouteModel[], policies: readonly BackendTLSPolicyModel[] = []): ServingPlan {
   const listeners: ServedListener[] = [];
   for (const l of gw.merged) {
     if (!l.programmed) continue;
-    const served: ServedListener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls };
+    const served: ServedListener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, tls: l.tls, tlsRoutes: l.protocol === 'TLS' ? tlsRoutesOf(gw.key, l, routes) : [] };
     if (l.owner.kind === 'ListenerSet') served.listenerSet = l.owner.key;
     listeners.push(served);
   }
-  return { gateway: gw.key, listeners };
+  // The first policy (in load order) that targets a Service port wins; a policy is not
+  // applied where an earlier one already is (conflicts are not reported).
+  const backendTLS: Record<string, BackendTLS> = {};
+  for (const p of policies) {
+    if (!p.tls) continue;
+    for (const t of p.targets) {
+      const k = t.port === undefined ? `${t.namespace}/${t.name}` : `${t.namespace}/${t.name}:${t.port}`;
+      backendTLS[k] ??= p.tls;
+    }
+  }
+  return { gateway: gw.key, listeners, backendTLS: Object.keys(backendTLS).length > 0 ? backendTLS : null, backendClientCertificate: gw.backendClientCertificate };
+}
+
+/** The BackendTLSPolicy that applies to a backend, if any: one naming its port first, then one for every port. */
+export function backendTLSFor(plan: ServingPlan, b: { namespace: string; name: string; port: number | undefined }): BackendTLS | undefined {
+  const all = plan.backendTLS;
+  if (all === null) return undefined;
+  return (b.port !== undefined ? all[`${b.namespace}/${b.name}:${b.port}`] : undefined) ?? all[`${b.namespace}/${b.name}`];
+}
+
+/**
+ * The TLSRoutes accepted on one listener, most specific hostname first: exact, then the longer
+ * wildcard; equal hostnames by age, then namespace/name (spec digest 5.4).
+ */
+function tlsRoutesOf(gatewayKey: string, listener: ListenerModel, routes: readonly RouteModel[]): ServedTLSRoute[] {
+  const out: ServedTLSRoute[] = [];
+  for (const r of routes) {
+    if (r.kind !== 'TLSRoute') continue;
+    const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, weight: b.weight }));
+    for (const p of r.parents) {
+      if (!p.accepted || p.gatewayKey !== gatewayKey) continue;
+      for (const a of p.listeners) {
+        if (a.listener !== listener) continue;
+        for (const h of a.hostnames) {
+          if (!out.some((e) => e.namespace === r.namespace && e.name === r.name && e.hostname === (h ?? null))) {
+            out.push({ hostname: h ?? null, namespace: r.namespace, name: r.name, createdAt: r.createdAt, backends });
+          }
+        }
+      }
+    }
+  }
+  const rank = (h: string | null) => (h === null ? 1_000_000 : h.startsWith('*.') ? 1000 - h.length : 0);
+  return out.sort((a, b) => rank(a.hostname) - rank(b.hostname) || a.createdAt - b.createdAt || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}
+
+/** The most specific listener for a server name (undefined: the client sent no SNI), or null. */
+export function chooseListener(listeners: readonly ServedListener[], serverName: string | undefined): ServedListener | null {
+  let best: ServedListener | null = null;
+  let rank = Infinity;
+  for (const l of listeners) {
+    const r = hostnameRank(l.hostname, serverName);
+    if (r !== null && r < rank) {
+      best = l;
+      rank = r;
+    }
+  }
+  return best;
+}
+
+/**
+ * Routes a TLS connection by its server name (spec digest 9.2): the most specific listener, then
+ * its first TLSRoute whose hostname matches, then a weighted pick among the route's backendRefs.
+ * `backend` is the registered key, undefined when the picked share cannot be served. Null when
+ * no listener or route serves the name: the connection is refused.
+ */
+export function routeTLS(listeners: readonly ServedListener[], serverName: string | null, random: () => number): { listener: ServedListener; route: ServedTLSRoute; backend: string | undefined } | null {
+  const sni = serverName ?? undefined;
+  const listener = chooseListener(listeners, sni);
+  if (listener === null) return null;
+  const route = listener.tlsRoutes.find((r) => r.hostname === null || (sni !== undefined && hostMatches(r.hostname, sni)));
+  if (route === undefined) return null;
+  let total = 0;
+  for (const b of route.backends) total += b.weight;
+  if (total === 0) return { listener, route, backend: undefined };
+  let draw = random() * total;
+  for (const b of route.backends) {
+    draw -= b.weight;
+    if (draw < 0) return { listener, route, backend: b.key };
+  }
+  return { listener, route, backend: route.backends[route.backends.length - 1]!.key };
+}
+
+/** Who terminates TLS for the Gateway's HTTPS and TLS listeners (GatewayOptions.tlsTermination). */
+export type TLSTermination = 'listen' | 'external';
+
+/**
+ * The condition `gateway-api-router.dev/TLSEnforced` on every HTTPS and TLS listener: status
+ * says whether the listener's certificates, client-certificate validation and TLSRoute
+ * passthrough are enforced, and by whom. A handler behind the user's own server routes
+ * requests but sees none of the TLS handshake, so without `listen()` or a declaration the
+ * condition is False (docs/listeners.md).
+ */
+export function markTLSEnforcement(gateways: readonly GatewayModel[], mode: TLSTermination | undefined): void {
+  const type = 'gateway-api-router.dev/TLSEnforced';
+  const c =
+    mode === 'listen'
+      ? check(type, 'True', 'ServedByListen', 'listen() serves this listener: its certificates, client-certificate validation and TLSRoute passthrough are enforced')
+      : mode === 'external'
+        ? check(type, 'True', 'TerminatedExternally', 'TLS is declared terminated before this process (option tlsTermination: external); that terminator must apply this listener\'s certificates and client-certificate validation')
+        : check(type, 'False', 'NotEnforced', "This process does not open this listener: the certificates, client-certificate validation and TLSRoute passthrough in effect are those of the server in front of the handler. Serve with listen(), or declare tlsTermination: 'external'");
+  for (const g of gateways) {
+    for (const l of g.merged) if (l.protocol === 'HTTPS' || l.protocol === 'TLS') l.checks.push(c);
+  }
 }

@@ -3,9 +3,10 @@
  * Runs once per load, over every match of every route: loops and object literals, no
  * per-match closures, spreads or intermediate arrays.
  */
-import type { GRPCRoute, HTTPRoute, HTTPRouteFilter } from '../resources/schemas-route.js';
+import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/schemas-route.js';
 import type { Model, RouteModel, RuleModel } from '../model/attach.js';
 import { compareHostnames, sortMatches } from './precedence.js';
+import { lowerFilter, lowerRetry, lowerSession, lowerTimeouts } from './lower.js';
 import type * as IR from './types.js';
 
 /** Builds the IR for the Gateway `gatewayKey` (`namespace/name`) of the model. */
@@ -67,7 +68,7 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
   for (const rm of route.rules) {
     if (!rm.valid) continue; // dropped rule (GEP-1364 PartiallyInvalid)
     const spec = specRules[rm.index]!;
-    const ruleIndex = gw.rules.push(ruleIR(routeIndex, rm, spec)) - 1;
+    const ruleIndex = gw.rules.push(ruleIR(routeIndex, route, rm, spec as Partial<HTTPRouteRule>)) - 1;
     if (route.kind === 'GRPCRoute') {
       const matches = (spec as NonNullable<GRPCRoute['spec']['rules']>[number]).matches ?? [];
       if (matches.length === 0) out.push(grpcMatch(routeIndex, ruleIndex, 0, undefined, []));
@@ -91,28 +92,38 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR
   return out;
 }
 
-function ruleIR(routeIndex: number, rm: RuleModel, spec: { filters?: unknown; timeouts?: unknown; retry?: unknown; sessionPersistence?: unknown }): IR.Rule {
+function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Partial<HTTPRouteRule>): IR.Rule {
   // The model resolved RequestMirror backendRefs in filter order: rule filters, then each
   // backendRef's filters. Attach each to its filter.
   const mirrors = { list: rm.mirrors, next: 0 };
   const rule: IR.Rule = {
     route: routeIndex,
     index: rm.index,
-    filters: withMirrors((spec.filters ?? []) as HTTPRouteFilter[], mirrors),
+    filters: lowerFilters((spec.filters ?? []) as HTTPRouteFilter[], mirrors),
     backends: [],
+    zeroWeights: false,
   };
-  rule.backends = rm.backends.map((b) => backendIR(b, withMirrors(b.filters, mirrors)));
+  rule.backends = rm.backends.map((b) => backendIR(b, lowerFilters(b.filters, mirrors)));
+  rule.zeroWeights = rule.backends.length > 0 && rule.backends.every((b) => b.weight === 0);
   if (rm.name !== undefined) rule.name = rm.name;
-  if (spec.timeouts) rule.timeouts = spec.timeouts as NonNullable<IR.Rule['timeouts']>;
-  if (spec.retry) rule.retry = spec.retry as NonNullable<IR.Rule['retry']>;
-  if (spec.sessionPersistence) rule.sessionPersistence = spec.sessionPersistence as Record<string, unknown>;
+  const timeouts = lowerTimeouts(spec.timeouts);
+  if (timeouts) rule.timeouts = timeouts;
+  const retry = lowerRetry(spec.retry);
+  if (retry) rule.retry = retry;
+  const session = lowerSession(spec.sessionPersistence, route, rm.index);
+  if (session) rule.session = session;
   return rule;
 }
 
-/** A copy of `filters`, each RequestMirror given the next resolved mirror backend. */
-function withMirrors(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mirrors']; next: number }): IR.Filter[] {
+/** The filters in runtime form, each RequestMirror given the next resolved mirror backend. */
+function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mirrors']; next: number }): IR.Filter[] {
   if (filters.length === 0) return [];
-  return filters.map((f) => (f.type === 'RequestMirror' ? { ...f, mirror: backendIR(mirrors.list[mirrors.next++]!, []) } : f));
+  const out: IR.Filter[] = [];
+  for (const f of filters) {
+    const lowered = lowerFilter(f, () => backendIR(mirrors.list[mirrors.next++]!, []));
+    if (lowered !== null) out.push(lowered);
+  }
+  return out;
 }
 
 function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {

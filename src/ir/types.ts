@@ -2,8 +2,12 @@
  * The intermediate representation: plain, serialisable data describing what one Gateway
  * serves. No functions, classes or references back to the manifests, so it can be printed,
  * snapshotted and diffed. Read these types as `IR.Listener`, `IR.Match`, ...
+ *
+ * It is lowered: everything a request needs is in runtime form (durations in ms, header
+ * operations normalised, mirror shares as numbers, extension keys resolved, the session typed),
+ * so nothing that runs per request reads the manifests' types.
  */
-import type { HTTPRouteFilter } from '../resources/schemas-route.js';
+import type { HeaderOps } from '../types.js';
 
 export interface Gateway {
   /** `namespace/name`. */
@@ -86,8 +90,29 @@ export interface Backend {
   filters: Filter[];
 }
 
-/** An HTTPRoute filter as written, with its RequestMirror backendRef resolved. */
-export type Filter = HTTPRouteFilter & { mirror?: Backend };
+/** An HTTPPathModifier: the new full path, or the replacement of the matched prefix. */
+export interface PathModifier {
+  type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
+  value: string;
+}
+
+/** An HTTPRouteFilter in runtime form. */
+export type Filter =
+  /** Header operations with names lower-cased, first entry per name (HTTPHeaderFilter). */
+  | { type: 'RequestHeaderModifier'; ops: HeaderOps }
+  | { type: 'ResponseHeaderModifier'; ops: HeaderOps }
+  | { type: 'URLRewrite'; hostname?: string; path?: PathModifier }
+  | { type: 'RequestRedirect'; scheme?: 'http' | 'https'; hostname?: string; port?: number; path?: PathModifier; statusCode: 301 | 302 | 303 | 307 | 308 }
+  /** `share` in [0, 1]: percent / 100, or numerator / denominator, 1 when neither is given. */
+  | { type: 'RequestMirror'; share: number; backend: Backend }
+  | { type: 'CORS'; allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; allowCredentials: boolean; maxAge: number }
+  /** `key` is `group/Kind/name`, the key of the `extensions` option. */
+  | { type: 'ExtensionRef'; key: string; group: string; kind: string; name: string };
+
+/** A rule's session persistence (GEP-1619) with its defaults applied. */
+export type Session =
+  | { type: 'Cookie'; name: string; path: string; /** Max-Age in seconds for a Permanent cookie with an absoluteTimeout. */ maxAge?: number }
+  | { type: 'Header'; /** Lower-case. */ name: string };
 
 export interface Rule {
   /** Index into `Gateway.routes`. */
@@ -97,8 +122,14 @@ export interface Rule {
   name?: string;
   backends: Backend[];
   filters: Filter[];
-  /** Raw rule fields carried for later stages (timeouts, retry, sessionPersistence). */
-  timeouts?: { request?: string; backendRequest?: string };
-  retry?: { codes?: number[]; attempts?: number; backoff?: string };
-  sessionPersistence?: Record<string, unknown>;
+  /** HTTPRouteTimeouts in ms (`0s` is 0: disabled). */
+  timeouts?: { request?: number; backendRequest?: number };
+  /** HTTPRouteRetry, backoff in ms. */
+  retry?: { codes: number[]; attempts?: number; backoffMs?: number };
+  session?: Session;
+  /**
+   * True when the rule has backendRefs and every weight is 0: such a rule answers 500
+   * (spec digest 13.7), except for a request whose session names one of its backends.
+   */
+  zeroWeights: boolean;
 }

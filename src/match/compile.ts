@@ -11,7 +11,7 @@
  */
 import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
-import { compileFullMatch } from '../resources/regex.js';
+import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
 
@@ -97,7 +97,16 @@ export interface CompiledMatcher {
  * It is called once per candidate (a match listed in several vhosts is asked for each), right as
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
-export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
+/**
+ * Compiles a RegularExpression value (RE2 dialect, full match) to a test, or null when it does
+ * not compile. The composition root passes resources/schemas-shared.ts's compileFullMatch: request-time code never
+ * imports from resources/.
+ */
+export type RegexCompiler = (pattern: string) => ((input: string) => boolean) | null;
+
+export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
+  // Patterns were validated at load; a pattern that still fails to compile never matches.
+  const re = (pattern: string) => regex(pattern) ?? NEVER;
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
@@ -106,7 +115,7 @@ export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unkn
       const ref = Object.freeze(r);
       const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
       for (const vh of l.vhosts) {
-        const compiled = compileVHost(vh, ref, payloadFor);
+        const compiled = compileVHost(vh, ref, re, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;
         else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
         else c.exactHosts.set(vh.hostname, compiled);
@@ -122,7 +131,7 @@ export function compileMatcher(gw: IR.Gateway, payloadFor: (m: IR.Match) => unkn
  */
 export function vhostsFor(l: CompiledListener, host: string | undefined): CompiledVHost[] {
   const out: CompiledVHost[] = [];
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = l.exactHosts.get(host);
     if (exact) out.push(exact);
     if (l.wildcardHosts.size > 0) {
@@ -156,8 +165,10 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): C
   }
 }
 
-function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, payload: (m: IR.Match) => unknown): CompiledVHost {
-  return { vhost: vh, root: compileIndex(vh.matches, listener, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, payload) } : null };
+type Regex = (pattern: string) => (input: string) => boolean;
+
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
+  return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
 }
 
 /**
@@ -166,7 +177,7 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, payload: (m: IR
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], listener: ListenerRef, payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): TrieNode {
   const root: TrieNode = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
@@ -174,7 +185,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, payload: (m: I
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const checks = compileChecks(m);
+    const checks = compileChecks(m, re);
     const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
@@ -269,7 +280,7 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
  * The per-candidate checks for everything the path index did not decide: a regex path, the
  * method, headers and query parameters. Built once; only the conditions present are checked.
  */
-function compileChecks(m: IR.Match): readonly Check[] {
+function compileChecks(m: IR.Match, regexOrNever: Regex): readonly Check[] {
   // Most matches check nothing beyond the path, or only the method: those share their checks.
   const regexPath = m.path.type === 'RegularExpression';
   if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NO_CHECKS : [methodCheck(m.method)];
@@ -280,8 +291,8 @@ function compileChecks(m: IR.Match): readonly Check[] {
     checks.push({ test: (req) => re(req.path), why: (req) => `path ${req.path} does not fully match regular expression ${pattern}` });
   }
   if (m.method !== null) checks.push(methodCheck(m.method));
-  for (const h of m.headers) checks.push(valueCheck(h, 'header', '', (req, n) => req.header(n)));
-  for (const q of m.query) checks.push(valueCheck(q, 'query parameter', ' (names are case-sensitive)', (req, n) => req.query(n)));
+  for (const h of m.headers) checks.push(valueCheck(h, 'header', '', (req, n) => req.header(n), regexOrNever));
+  for (const q of m.query) checks.push(valueCheck(q, 'query parameter', ' (names are case-sensitive)', (req, n) => req.query(n), regexOrNever));
   return checks;
 }
 
@@ -300,7 +311,7 @@ function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
 }
 
 /** A header or query condition: the value read by `read` must equal, or fully match, the condition's. */
-function valueCheck(c: IR.Condition, what: string, absentNote: string, read: (req: RequestView, name: string) => string | undefined): Check {
+function valueCheck(c: IR.Condition, what: string, absentNote: string, read: (req: RequestView, name: string) => string | undefined, regexOrNever: Regex): Check {
   const name = c.name;
   const value = c.value;
   const why = (req: RequestView) => {
@@ -328,8 +339,4 @@ function methodCheck(method: string): Check {
   return c;
 }
 
-/** Patterns were validated at load; a pattern that still fails to compile never matches. */
-function regexOrNever(pattern: string): (s: string) => boolean {
-  const r = compileFullMatch(pattern);
-  return r.ok ? r.test : () => false;
-}
+const NEVER = (): boolean => false;

@@ -3,7 +3,7 @@
  * index, then the first candidate whose compiled checks pass (section 5). route() calls it
  * without a trace; explain() passes a trace and reads what the same walk saw.
  */
-import { hostnameRank } from '../model/hostnames.js';
+import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
 import type { RequestView } from './request.js';
 
@@ -11,6 +11,8 @@ import type { RequestView } from './request.js';
 export interface Miss {
   readonly miss: 'no-listener' | 'misdirected' | 'no-route';
   readonly listener: CompiledListener | null;
+  /** The Decision's message, made once. */
+  readonly message: string;
 }
 
 /** What the lookup returns: the winning candidate, or a miss. */
@@ -62,14 +64,21 @@ export function newTrace(): FindTrace {
   return { listeners: [], listener: null, vhosts: [], winner: null };
 }
 
-const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null });
+const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null, message: "No listener matches the request's scheme, port and host (explain() lists every listener and why)." });
 
 /** Per listener, its two misses, made once. */
 const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
 
 function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
   let m = misses.get(cl);
-  if (m === undefined) misses.set(cl, (m = { noRoute: Object.freeze({ miss: 'no-route', listener: cl }), misdirected: Object.freeze({ miss: 'misdirected', listener: cl }) }));
+  if (m === undefined) {
+    const name = cl.listener.listenerSet !== undefined ? `${cl.listener.listenerSet}/${cl.listener.name}` : cl.listener.name;
+    m = {
+      noRoute: Object.freeze({ miss: 'no-route', listener: cl, message: `No route on listener ${name} matches the request (explain() lists every candidate and why).` }),
+      misdirected: Object.freeze({ miss: 'misdirected', listener: cl, message: `The Host is served by another listener than ${name}, which the TLS server name selected.` }),
+    };
+    misses.set(cl, m);
+  }
   return kind === 'no-route' ? m.noRoute : m.misdirected;
 }
 
@@ -146,7 +155,7 @@ export function isGrpc(req: RequestView): boolean {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
-  if (host !== undefined) {
+  if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = cl.exactHosts.get(host);
     if (exact) return exact;
     if (cl.wildcardHosts.size > 0) {

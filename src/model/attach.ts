@@ -3,15 +3,15 @@
  * which listeners and on which hostnames, and which backendRefs resolve. Spec digest sections
  * 1.2, 1.3, 1.8, 2 and 6; pure function of the loaded resources.
  */
-import type { ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
-import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, TLSRoute } from '../resources/schemas-route.js';
+import type { BackendTLSPolicy, ConfigMap, Gateway, GatewayClass, ListenerSet, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import { refusedRegexes, type GRPCRoute, type HTTPRoute, type HTTPRouteFilter, type TLSRoute } from '../resources/schemas-route.js';
 import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerSetModel } from './gateways.js';
 import type { ListenerModel, RouteKind } from './listeners.js';
 import { effectiveHostnames } from './hostnames.js';
-import { References, selectorMatches, type BackendModel } from './references.js';
+import { References, type BackendTLSPolicyModel, selectorMatches, type BackendModel } from './references.js';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute;
 
@@ -26,10 +26,11 @@ export interface Snapshot {
   namespaces: NamespaceObject[];
   secrets: Secret[];
   configMaps: ConfigMap[];
+  backendTLSPolicies: BackendTLSPolicy[];
 }
 
 export function groupResources(resources: readonly Resource[]): Snapshot {
-  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [] };
+  const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [], backendTLSPolicies: [] };
   for (const r of resources) {
     switch (r.kind) {
       case 'GatewayClass': s.gatewayClasses.push(r); break;
@@ -41,6 +42,7 @@ export function groupResources(resources: readonly Resource[]): Snapshot {
       case 'Namespace': s.namespaces.push(r); break;
       case 'Secret': s.secrets.push(r); break;
       case 'ConfigMap': s.configMaps.push(r); break;
+      case 'BackendTLSPolicy': s.backendTLSPolicies.push(r); break;
     }
   }
   return s;
@@ -103,6 +105,8 @@ export interface Model {
   /** ListenerSets whose parent is one of `gateways`, in load order. */
   listenerSets: ListenerSetModel[];
   routes: RouteModel[];
+  /** BackendTLSPolicies, in load order. */
+  backendTLSPolicies: BackendTLSPolicyModel[];
 }
 
 /**
@@ -129,7 +133,8 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
     }
     for (const l of counted) l.attachedRoutes++;
   }
-  return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes };
+  const backendTLSPolicies = snapshot.backendTLSPolicies.map((p) => ctx.backendTLSPolicy(p));
+  return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes, backendTLSPolicies };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +322,7 @@ const NO_MIRRORS: BackendModel[] = [];
 
 function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
   const owner = { kind: route.kind, namespace: route.metadata.namespace! };
+  const regexes = route.kind === 'TLSRoute' ? [] : refusedRegexes(route);
   const rules = (route.spec.rules ?? []) as { name?: string | undefined; filters?: HTTPRouteFilter[] | undefined; backendRefs?: Parameters<References['backend']>[1][] | undefined }[];
   return rules.map((rule, index) => {
     const refs = rule.backendRefs ?? [];
@@ -330,6 +336,9 @@ function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
       const problem = invalidRule(allFilters);
       if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
     }
+    // A regex RE2 cannot run: the CRD admits it, the controller drops the rule (digest 10.5).
+    const regex = regexes.length > 0 ? regexes.find((r) => r.rule === index) : undefined;
+    if (regex && model.valid) Object.assign(model, { valid: false, invalidReason: 'UnsupportedValue', invalidMessage: `regular expression ${JSON.stringify(regex.pattern)} is refused: ${regex.reason}` });
     return model;
   });
 }

@@ -13,6 +13,8 @@ export const ConditionType = {
   OverlappingTLSConfig: 'OverlappingTLSConfig',
   PartiallyInvalid: 'PartiallyInvalid',
   InsecureFrontendValidationMode: 'InsecureFrontendValidationMode',
+  /** Ours (domain-prefixed, as Kubernetes requires for custom types): who enforces a listener's TLS settings. */
+  'gateway-api-router.dev/TLSEnforced': 'gateway-api-router.dev/TLSEnforced',
 } as const;
 export type ConditionType = keyof typeof ConditionType;
 
@@ -43,6 +45,11 @@ export const Reason = {
   NoMatchingParent: 'NoMatchingParent',
   IncompatibleFilters: 'IncompatibleFilters',
   InvalidKind: 'InvalidKind',
+  TargetNotFound: 'TargetNotFound',
+  ServedByListen: 'ServedByListen',
+  TerminatedExternally: 'TerminatedExternally',
+  NotEnforced: 'NotEnforced',
+  InvalidClientCertificateRef: 'InvalidClientCertificateRef',
   BackendNotFound: 'BackendNotFound',
   NotAllowed: 'NotAllowed',
   ParentNotAccepted: 'ParentNotAccepted',

@@ -8,7 +8,7 @@ import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { check, type Check } from './conditions.js';
 import { finishListeners, listenerModels, markPrecedenceConflicts, type ListenerModel, type ListenerOwner } from './listeners.js';
-import { selectorMatches, type References } from './references.js';
+import { selectorMatches, type Certificate, type References } from './references.js';
 
 export interface GatewayClassModel {
   resource: GatewayClass;
@@ -27,6 +27,10 @@ export interface GatewayModel {
   /** `status.attachedListenerSets`, written when the Gateway allows ListenerSets or one names it; else undefined. */
   attachedListenerSets: number | undefined;
   checks: Check[];
+  /** The client certificate the Gateway presents to TLS backends (GEP-3155 `spec.tls.backend.clientCertificateRef`), when it resolves. */
+  backendClientCertificate: Certificate | null;
+  /** The Gateway's ResolvedRefs check for that reference, when set. */
+  backendClientCertificateCheck?: Check;
 }
 
 /** A ListenerSet whose parentRef names a Gateway this controller owns. */
@@ -113,7 +117,19 @@ function gatewayModel(gw: Gateway, key: string, refs: References): GatewayModel 
   const listeners = listenerModels(owner, gw.spec.listeners, refs);
   for (const l of listeners) if (l.protocol === 'HTTPS') applyFrontendValidation(gw, l, refs);
   const from = gw.spec.allowedListeners?.namespaces.from ?? 'None';
-  return { resource: gw, key, listeners, listenerSets: [], merged: listeners, attachedListenerSets: from === 'None' ? undefined : 0, checks: [] };
+  const g: GatewayModel = { resource: gw, key, listeners, listenerSets: [], merged: listeners, attachedListenerSets: from === 'None' ? undefined : 0, checks: [], backendClientCertificate: null };
+  // GEP-3155: the certificate the Gateway presents when a backend asks for one (BackendTLSPolicy).
+  const ref = gw.spec.tls?.backend?.clientCertificateRef;
+  if (ref) {
+    const r = refs.certificateRef(owner, ref);
+    if ('type' in r) {
+      g.backendClientCertificateCheck = r.reason === 'InvalidCertificateRef' ? check('ResolvedRefs', 'False', 'InvalidClientCertificateRef', `tls.backend.clientCertificateRef: ${r.message}`) : r;
+    } else {
+      g.backendClientCertificate = r;
+      g.backendClientCertificateCheck = check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
+    }
+  }
+  return g;
 }
 
 /**
@@ -146,6 +162,7 @@ function finishGateway(g: GatewayModel): void {
       ? check('Programmed', 'True', 'Programmed', 'Gateway is programmed')
       : check('Programmed', 'False', 'Invalid', 'No listener is programmed; fix the listeners (see their conditions)'),
   );
+  if (g.backendClientCertificateCheck) g.checks.push(g.backendClientCertificateCheck);
   const fe = g.resource.spec.tls?.frontend;
   if ([fe?.default.validation, ...(fe?.perPort ?? []).map((p) => p.tls.validation)].some((v) => v?.mode === 'AllowInsecureFallback')) {
     g.checks.push(check('InsecureFrontendValidationMode', 'True', 'ConfigurationChanged', 'Client-certificate validation uses AllowInsecureFallback: connections without a valid client certificate are accepted'));

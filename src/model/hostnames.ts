@@ -20,7 +20,7 @@ export function hostMatches(pattern: string, host: string): boolean {
  */
 export function hostnameRank(hostname: string | null | undefined, host: string | undefined): number | null {
   if (hostname === null || hostname === undefined) return 1_000_000;
-  if (host === undefined) return null;
+  if (host === undefined || isIPAddressHost(host)) return null; // an IP matches only "any" (digest 3.2)
   if (!hostname.startsWith('*.')) return hostname === host ? 0 : null;
   return hostMatches(hostname, host) ? 1000 - hostname.length : null;
 }
@@ -57,6 +57,19 @@ export function effectiveHostnames(listener: string | undefined, routeHostnames:
     if (i !== null && !out.includes(i)) out.push(i);
   }
   return out;
+}
+
+/**
+ * True for a normalised request host that is an IP address: a bracketed IPv6 literal, or a host
+ * whose last label is a number, which WHATWG URL parsers read as IPv4 (`10.0.0.1`, `1.2.3`,
+ * `0x7f.1`). An IP never matches a hostname, only "any" (digest 1.1 and 3.2), so a listener
+ * or route hostname that looks like an IP (validation lets `10.0.0.1` through) matches nothing.
+ */
+export function isIPAddressHost(host: string): boolean {
+  const last = host.charCodeAt(host.length - 1);
+  if (host.charCodeAt(0) === 91 /* [ */) return true;
+  if (!((last >= 48 && last <= 57) || (last >= 97 && last <= 102) || last === 120)) return false; // hot path: names end in a letter
+  return /(^|\.)(0x[0-9a-f]*|[0-9]+)$/.test(host);
 }
 
 /** Lower-cases a request host and strips its port; IPv6 literals keep their brackets. */

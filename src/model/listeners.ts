@@ -86,9 +86,6 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
   if (!SUPPORTED_PROTOCOLS.has(l.protocol)) {
     valid = false;
     checks.push(check('Accepted', 'False', 'UnsupportedProtocol', `Protocol ${l.protocol} is not supported; gateway-api-router serves HTTP, HTTPS and TLS listeners`));
-  } else if (l.protocol === 'TLS' && l.tls?.mode === 'Terminate') {
-    valid = false;
-    checks.push(check('Accepted', 'False', 'UnsupportedValue', 'TLS mode Terminate is not supported for protocol TLS; use mode Passthrough, or protocol HTTPS'));
   } else if (l.protocol === 'HTTPS' && l.tls === undefined) {
     valid = false;
     checks.push(check('Accepted', 'False', 'Invalid', 'An HTTPS listener needs tls with certificateRefs'));
@@ -112,12 +109,14 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
 
   // certificateRefs (HTTPS, and TLS with Terminate), resolved from the declaring object: a
   // ReferenceGrant to a Gateway does not extend to its ListenerSets, nor the reverse (GEP-1713).
+  // Checked even when the kinds are wrong: a bad certificate must stop the listener, and its
+  // reason wins (one condition per type).
   const certificates: Certificate[] = [];
-  if (l.tls && l.tls.mode === 'Terminate' && refChecks.length === 0) {
+  if (l.tls && l.tls.mode === 'Terminate') {
     for (const ref of l.tls.certificateRefs ?? []) {
       const r = refs.certificateRef(owner, ref);
       if ('type' in r) {
-        refChecks.push(r);
+        refChecks.splice(0, refChecks.length, r);
         break;
       }
       certificates.push(r);
@@ -213,7 +212,11 @@ export function finishListeners(merged: readonly ListenerModel[], blocked?: stri
     }
   }
   for (const l of merged) {
-    l.programmed = blocked === undefined && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True');
+    // Unsupported allowedRoutes.kinds alone do not stop a listener that kept a valid kind: "if
+    // both valid and invalid Route kinds are specified, the implementation MUST reference the
+    // valid Route kinds" (ListenerStatus.SupportedKinds). Status and traffic then agree: the
+    // routes counted in attachedRoutes are served (digest 1.3).
+    l.programmed = blocked === undefined && l.valid && l.checks.every((c) => c.type !== 'ResolvedRefs' || c.status === 'True' || (c.reason === 'InvalidRouteKinds' && l.supportedKinds.length > 0));
     l.checks.push(
       l.programmed
         ? check('Programmed', 'True', 'Programmed', 'Listener is programmed')

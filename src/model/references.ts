@@ -5,7 +5,7 @@
  * loaded resources.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { ConfigMap, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
+import type { BackendTLSPolicy, ConfigMap, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { HTTPRouteFilter } from '../resources/schemas-route.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { check, type Check } from './conditions.js';
@@ -27,6 +27,29 @@ export interface BackendModel {
   registered?: string;
   /** Per-backend filters, as written (HTTPRoute and GRPCRoute). */
   filters: HTTPRouteFilter[];
+}
+
+/** How the gateway verifies a backend over TLS (BackendTLSPolicy). */
+export interface BackendTLS {
+  /** `namespace/name` of the policy. */
+  policy: string;
+  /** PEM CA bundle; null: the system's well-known CAs (WellKnownCACertificates: System). */
+  ca: string | null;
+  /** The name sent as SNI and, without subjectAltNames, verified in the certificate. */
+  hostname: string;
+  /** When given, the certificate must carry one of these instead of `hostname`. */
+  subjectAltNames: { type: 'Hostname' | 'URI'; value: string }[];
+}
+
+/** A BackendTLSPolicy after resolution. */
+export interface BackendTLSPolicyModel {
+  resource: BackendTLSPolicy;
+  key: string;
+  checks: Check[];
+  /** Target Services, with the port its sectionName names (undefined: every port). */
+  targets: { namespace: string; name: string; port: number | undefined }[];
+  /** Null when the policy cannot be applied (no target, or no CA). */
+  tls: BackendTLS | null;
 }
 
 /** The resources references point at. */
@@ -125,6 +148,46 @@ export class References {
   }
 
   /**
+   * Resolves a BackendTLSPolicy (standard; `apis/v1/backendtlspolicy_types.go`): its target
+   * Services and ports, and the CA bundle it validates backends with. Accepted False
+   * TargetNotFound when no target resolves, NoValidCACertificate when no caCertificateRef does;
+   * ResolvedRefs False InvalidKind / InvalidCACertificateRef for a bad caCertificateRef.
+   */
+  backendTLSPolicy(p: BackendTLSPolicy): BackendTLSPolicyModel {
+    const namespace = p.metadata.namespace!;
+    const key = `${namespace}/${p.metadata.name}`;
+    const v = p.spec.validation;
+    const checks: Check[] = [];
+    const targets: BackendTLSPolicyModel['targets'] = [];
+    for (const t of p.spec.targetRefs) {
+      if (t.group !== '' || t.kind !== 'Service') continue;
+      const svc = this.services.get(namespace)?.get(t.name);
+      if (!svc && this.registeredKey(namespace, t.name, undefined) === undefined && !this.isRegisteredOnSomePort(namespace, t.name)) continue;
+      if (t.sectionName === undefined) {
+        targets.push({ namespace, name: t.name, port: undefined });
+        continue;
+      }
+      const port = svc?.spec.ports?.find((sp) => sp.name === t.sectionName);
+      if (port) targets.push({ namespace, name: t.name, port: port.port });
+    }
+    let ca: string | null = null;
+    let failed: Check | undefined;
+    for (const ref of v.caCertificateRefs ?? []) {
+      const r = this.caCertificateRef({ kind: 'BackendTLSPolicy', namespace }, { ...ref, namespace });
+      if ('pem' in r) ca = ca === null ? r.pem : `${ca}\n${r.pem}`;
+      else failed ??= r.reason === 'InvalidCACertificateKind' ? check('ResolvedRefs', 'False', 'InvalidKind', r.message) : r;
+    }
+    const system = v.wellKnownCACertificates === 'System';
+    if (targets.length === 0) checks.push(check('Accepted', 'False', 'TargetNotFound', `No targetRef of BackendTLSPolicy ${key} names a Service in the manifests or a registered backend`));
+    else if (!system && ca === null) checks.push(check('Accepted', 'False', 'NoValidCACertificate', `No caCertificateRef of BackendTLSPolicy ${key} resolves; see ResolvedRefs`));
+    else checks.push(check('Accepted', 'True', 'Accepted', 'Policy is accepted'));
+    checks.push(failed ?? check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved'));
+    const usable = targets.length > 0 && (system || ca !== null);
+    const sans = (v.subjectAltNames ?? []).map((s) => (s.type === 'Hostname' ? { type: 'Hostname' as const, value: s.hostname! } : { type: 'URI' as const, value: s.uri! }));
+    return { resource: p, key, checks, targets, tls: usable ? { policy: key, ca: system ? null : ca, hostname: v.hostname, subjectAltNames: sans } : null };
+  }
+
+  /**
    * Resolves one backendRef of a route (spec digest section 6). Runs for every backendRef: the
    * label and messages are built only for refs that fail.
    */
@@ -166,6 +229,12 @@ export class References {
       return failed(b, 'unavailable', 'BackendNotFound', `Service ${label} has no endpoints: no backend is registered for it; register one as backends['${label}']`);
     }
     return b;
+  }
+
+  /** True when a backend is registered for some port of the Service (`name:port` or `namespace/name:port`). */
+  private isRegisteredOnSomePort(namespace: string, name: string): boolean {
+    for (const k of this.registeredBackends ?? []) if (k.startsWith(`${name}:`) || k.startsWith(`${namespace}/${name}:`)) return true;
+    return false;
   }
 
   private registeredKey(namespace: string, name: string, port: number | undefined): string | undefined {

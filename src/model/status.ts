@@ -62,7 +62,15 @@ export type StatusObject =
   | { apiVersion: string; kind: 'ListenerSet'; metadata: Meta; status: ListenerSetStatus }
   | RouteStatusObject<'HTTPRoute'>
   | RouteStatusObject<'GRPCRoute'>
-  | RouteStatusObject<'TLSRoute'>;
+  | RouteStatusObject<'TLSRoute'>
+  | { apiVersion: string; kind: 'BackendTLSPolicy'; metadata: Meta; status: { ancestors: PolicyAncestorStatus[] } };
+
+/** One ancestor of a policy (`PolicyAncestorStatus`): the Gateway it takes effect through. */
+export interface PolicyAncestorStatus {
+  ancestorRef: { group: string; kind: string; namespace: string; name: string };
+  controllerName: string;
+  conditions: Condition[];
+}
 
 /** A route's status object. */
 export interface RouteStatusObject<K extends 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute'> {
@@ -153,6 +161,23 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
       },
     });
   }
+  // BackendTLSPolicy: one ancestor per Gateway this controller serves (the data plane that
+  // applies it), with the policy's own conditions.
+  for (const p of model.backendTLSPolicies) {
+    const gen = p.resource.metadata.generation ?? 1;
+    items.push({
+      apiVersion: p.resource.apiVersion,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: p.resource.metadata.name, namespace: p.resource.metadata.namespace!, generation: gen },
+      status: {
+        ancestors: model.gateways.map((g) => ({
+          ancestorRef: { group: GatewayGroup, kind: 'Gateway', namespace: g.resource.metadata.namespace!, name: g.resource.metadata.name },
+          controllerName: model.controllerName,
+          conditions: conds(`BackendTLSPolicy/${p.key}/${g.key}`, p.checks, gen),
+        })),
+      },
+    });
+  }
   return { apiVersion: 'v1', kind: 'List', items };
 }
 
@@ -192,7 +217,9 @@ function indexPrevious(list: StatusList | undefined): Map<string, Map<string, Co
   for (const item of list?.items ?? []) {
     const base = item.metadata.namespace ? `${item.kind}/${item.metadata.namespace}/${item.metadata.name}` : `${item.kind}/${item.metadata.name}`;
     if (item.kind === 'GatewayClass') add(base, item.status.conditions);
-    else if (item.kind === 'Gateway' || item.kind === 'ListenerSet') {
+    else if (item.kind === 'BackendTLSPolicy') {
+      for (const a of item.status.ancestors) add(`${base}/${a.ancestorRef.namespace}/${a.ancestorRef.name}`, a.conditions);
+    } else if (item.kind === 'Gateway' || item.kind === 'ListenerSet') {
       add(base, item.status.conditions);
       for (const l of item.status.listeners) add(`${base}/listener/${l.name}`, l.conditions);
     } else {

@@ -5,7 +5,6 @@
 import type { RouteRequest } from '../types.js';
 import type * as IR from '../ir/types.js';
 import type { RequestView } from '../match/request.js';
-import { durationMs } from '../resources/schemas-route.js';
 
 /** The `sticky` routing option: the session key is this cookie's or header's value, or what the function returns. */
 export type StickyOption = { cookie: string } | { header: string } | ((request: RouteRequest) => string | undefined);
@@ -28,26 +27,16 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 }
 
 /**
- * The session source of a rule: its sessionPersistence (GEP-1619; both the v1.6.1 and the main
- * shapes), else the `sticky` option, else none.
+ * The session source of a rule: its sessionPersistence (GEP-1619, lowered with its defaults in
+ * ir/lower.ts), else the `sticky` option, else none.
  */
-export function sessionSource(ir: IR.Gateway, rule: IR.Rule, sticky: StickyOption | undefined): SessionSource | null {
-  const sp = rule.sessionPersistence as
-    | { type?: string; sessionName?: string; absoluteTimeout?: string; cookieConfig?: { lifetimeType?: string }; cookie?: { name?: string; path?: string; lifetimeType?: string }; header?: { name: string } }
-    | undefined;
+export function sessionSource(rule: IR.Rule, sticky: StickyOption | undefined): SessionSource | null {
+  const sp = rule.session;
   if (sp) {
-    const route = ir.routes[rule.route]!;
-    // Rules must not share sessions: the default name is unique per route and rule.
-    const fallback = `gw-session-${route.namespace}-${route.name}-${rule.index}`;
-    if (sp.type === 'Header') {
-      const name = (sp.header?.name ?? sp.sessionName ?? fallback).toLowerCase();
-      return { read: (req) => req.header(name), start: (id) => ({ header: [name, id] }) };
-    }
-    const name = sp.cookie?.name ?? sp.sessionName ?? fallback;
-    const path = sp.cookie?.path ?? '/';
-    const permanent = (sp.cookie?.lifetimeType ?? sp.cookieConfig?.lifetimeType) === 'Permanent' && sp.absoluteTimeout !== undefined;
-    const maxAge = permanent ? `; Max-Age=${Math.floor(durationMs(sp.absoluteTimeout!) / 1000)}` : '';
-    return { read: (req) => cookieValue(req.header('cookie'), name), start: (id) => ({ cookie: `${name}=${id}; Path=${path}; HttpOnly${maxAge}` }) };
+    const name = sp.name;
+    if (sp.type === 'Header') return { read: (req) => req.header(name), start: (id) => ({ header: [name, id] }) };
+    const attributes = `; Path=${sp.path}; HttpOnly${sp.maxAge !== undefined ? `; Max-Age=${sp.maxAge}` : ''}`;
+    return { read: (req) => cookieValue(req.header('cookie'), name), start: (id) => ({ cookie: `${name}=${id}${attributes}` }) };
   }
   if (!sticky) return null;
   if (typeof sticky === 'function') {

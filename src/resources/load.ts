@@ -3,40 +3,49 @@
  * It never throws on content: every problem becomes an {@link Issue} with its location.
  */
 import { z } from 'zod';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Issue, IssueCode } from '../types.js';
-import { ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
-import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema } from './schemas-route.js';
-import type { ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
+import { BackendTLSPolicySchema, ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
+import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
+import { aliasPosition, linePos, measureValue, parseYaml, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
+
+export type { ManifestLimits } from './parse.js';
 
 /** Where an object came from. */
-export interface Source {
-  file?: string;
-  /** 0-based document (or array element) index within its input. */
+interface Source {
+  /** 1-based document (or array element) number within its input. */
   document: number;
   line?: number;
-  column?: number;
-  /** 0-based order in which the object was loaded, over all inputs. */
-  order: number;
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
-export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap;
+export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap | BackendTLSPolicy;
 
-/** One input to loadManifests: YAML text (one or more documents) or an object. */
-export type ManifestInput = string | Record<string, unknown>;
+/** A YAML text with the file name its issues should carry. */
+export interface ManifestFile {
+  /** File name reported in issues. Default: the `filename` option, else none (`<input>`). */
+  filename?: string;
+  /** YAML text: one or more documents. */
+  text: string;
+}
+
+/** One input to loadManifests: YAML text (one or more documents), a named YAML text, or an object. */
+export type ManifestInput = string | ManifestFile | Record<string, unknown>;
 
 /** The manifests, in any form loadManifests accepts: one input or an array of them. */
 export type Manifests = ManifestInput | readonly ManifestInput[] | readonly Resource[];
 
 /** Options of {@link loadManifests}. */
 export interface LoadOptions {
-  /** File name reported in issues. Default: none (`<input>`). */
+  /** File name reported in issues for YAML text given without one. Default: none (`<input>`). */
   filename?: string;
   /** Namespace for namespaced objects without one, as `kubectl apply -n`. Default `default`. */
   namespace?: string;
+  /** Bounds on input size, nesting, documents and routes; see {@link ManifestLimits} for the defaults. */
+  limits?: ManifestLimits;
 }
 
 /** What {@link loadManifests} returns. */
@@ -66,7 +75,11 @@ const KINDS: Record<string, KindInfo> = {
   Namespace: { group: '', versions: { v1: NamespaceSchema }, namespaced: false },
   Secret: { group: '', versions: { v1: SecretSchema }, namespaced: true },
   ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
+  BackendTLSPolicy: { group: GatewayGroup, versions: { v1: BackendTLSPolicySchema, v1alpha3: BackendTLSPolicySchema }, namespaced: true },
 };
+
+/** The kinds counted against `limits.maxRoutes`. */
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
 
 /**
  * Each schema's z.compile clone, made on first use. Valid input (the common case) takes the
@@ -84,54 +97,53 @@ function compiled(schema: z.ZodType): z.ZodType {
 }
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
-const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
-
-/** A raw document with what is needed to locate paths inside it. */
-interface RawDoc {
-  value: unknown;
-  document: number;
-  /** The YAML document and the path of this object inside it (for `kind: List` items). */
-  yaml?: { doc: Document; lines: LineCounter; prefix: (string | number)[] };
-}
+const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
 
 /**
  * Loads Gateway API manifests.
  *
- * @param input multi-document YAML text, an object, or an array mixing both.
- * @returns the valid resources (defaults applied) and every issue, each with file, document,
- *   line, column and field path where they apply. Never throws on bad content.
+ * @param input multi-document YAML text, `{ filename, text }`, an object, or an array mixing them.
+ * @returns the valid resources (defaults applied) and every issue, each with file, input,
+ *   document, line, column and field path where they apply. Never throws on bad content, however
+ *   large or deep: limits (`options.limits`) turn it into issues.
+ * @throws GatewayError `GW_ERR_OPTIONS_INVALID` for a bad `limits` option.
  */
 export function loadManifests(input: Manifests, options: LoadOptions = {}): LoadResult {
+  const limits = resolveLimits(options.limits);
+  const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
-  const base: Partial<Issue> = options.filename !== undefined ? { file: options.filename } : {};
   const docs: RawDoc[] = [];
   const inputs = Array.isArray(input) ? (input as readonly unknown[]) : [input];
-  let documentIndex = 0;
-  for (const item of inputs) {
-    if (typeof item === 'string') {
-      for (const d of parseYaml(item, documentIndex, base, issues)) docs.push(d);
-      documentIndex = Math.max(documentIndex, ...docs.map((d) => d.document + 1));
+  for (const [i, item] of inputs.entries()) {
+    if (budget.exhausted) break;
+    const file = isManifestFile(item) && typeof item.filename === 'string' ? item.filename : options.filename;
+    const base: Partial<Issue> = { ...(file !== undefined ? { file } : {}), ...(inputs.length > 1 ? { input: i + 1 } : {}) };
+    if (typeof item === 'string' || isManifestFile(item)) {
+      for (const d of parseYaml(typeof item === 'string' ? item : item.text, base, budget, issues)) docs.push(d);
+    } else if (++budget.documents > limits.maxDocuments) {
+      issues.push(tooManyDocuments(budget, { ...base, document: 1 }));
     } else if (typeof item === 'object' && item !== null) {
-      docs.push({ value: item, document: documentIndex++ });
+      docs.push({ value: item, base, document: 1 });
     } else {
-      issues.push({ ...base, code: 'GW_MANIFEST_INPUT', severity: 'error', document: documentIndex++, message: `Expected YAML text or an object, got ${describe(item)}.` });
+      issues.push({ ...base, code: 'GW_MANIFEST_INPUT', severity: 'error', document: 1, message: `Expected YAML text, { filename, text } or an object, got ${describe(item)}.` });
     }
   }
 
   const byKey = new Map<string, Resource>();
   const sources = new Map<string, Source>();
-  let order = 0;
-  for (const raw of expandLists(docs, base, issues)) {
-    const resource = validate(raw, options, base, issues);
+  let routes = 0;
+  for (const raw of expandLists(docs, budget, issues)) {
+    const resource = validate(raw, options, limits, issues);
     if (!resource) continue;
+    if (ROUTE_KINDS.has(resource.kind) && ++routes > limits.maxRoutes) {
+      issues.push({ ...located(raw, []), code: 'GW_MANIFEST_TOO_MANY', severity: 'error', object: objectRef(resource), message: `More than ${limits.maxRoutes} routes (limits.maxRoutes); this route is not loaded.` });
+      continue;
+    }
     const key = resourceKey(resource);
-    const source: Source = { document: raw.document, order: order++ };
-    if (raw.yaml) Object.assign(source, positionOf(raw, []));
-    if (options.filename !== undefined) source.file = options.filename;
+    const source: Source = { document: raw.document, ...positionOf(raw, []) };
     const previous = sources.get(key);
     if (previous) {
       issues.push({
-        ...base,
         ...located(raw, ['metadata', 'name']),
         code: 'GW_MANIFEST_DUPLICATE',
         severity: 'warning',
@@ -147,61 +159,21 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
   return { resources: [...byKey.values()], issues };
 }
 
+function isManifestFile(v: unknown): v is ManifestFile {
+  return typeof v === 'object' && v !== null && typeof (v as ManifestFile).text === 'string' && !('kind' in v) && !('apiVersion' in v);
+}
+
 /** `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds. */
 export function resourceKey(r: { kind: string; metadata: { name: string; namespace?: string | undefined } }): string {
   return r.metadata.namespace !== undefined ? `${r.kind}/${r.metadata.namespace}/${r.metadata.name}` : `${r.kind}/${r.metadata.name}`;
 }
 
-function parseYaml(text: string, firstIndex: number, base: Partial<Issue>, issues: Issue[]): RawDoc[] {
-  const lines = new LineCounter();
-  const out: RawDoc[] = [];
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
-  const all = Array.isArray(parsed) ? parsed : [parsed];
-  all.forEach((doc, i) => {
-    const document = firstIndex + i;
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0]);
-        issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, line: pos.line, column: pos.col, message: `Invalid YAML: ${firstLine(e.message)}` });
-      }
-      return;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document, ...aliasPosition(doc as Document, lines), message: `Invalid YAML: ${firstLine((e as Error).message)}` });
-      return;
-    }
-    if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
-    out.push({ value, document, yaml: { doc: doc as Document, lines, prefix: [] } });
-  });
-  return out;
-}
-
-/** Where the first alias without an anchor is, for errors raised while resolving aliases. */
-function aliasPosition(doc: Document, lines: LineCounter): { line?: number; column?: number } {
-  let offset: number | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      if (isAlias(node) && node.resolve(doc) === undefined && node.range) {
-        offset = node.range[0];
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  if (offset === undefined) return {};
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
-}
-
 /**
  * The API server treats a field set to null as absent, so `port:` with no value is "required"
  * when required and simply unset when optional. Nulls inside lists stay (they are type errors).
+ * Recursion is safe: the depth was bounded by measureValue.
  */
 function dropNulls(v: unknown): unknown {
-  if (!hasNullField(v)) return v; // the common case: nothing to copy
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
@@ -209,52 +181,36 @@ function dropNulls(v: unknown): unknown {
   return out;
 }
 
-/**
- * Whether any mapping inside `v` has a null field. Walks every manifest: indexed loops, and
- * scalars are not recursed into.
- */
-function hasNullField(v: unknown): boolean {
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === 'object' && x !== null && hasNullField(x)) return true;
-    }
-    return false;
-  }
-  if (!isPlainObject(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    if (x === null || (typeof x === 'object' && hasNullField(x))) return true;
-  }
-  return false;
-}
-
-function* expandLists(docs: RawDoc[], base: Partial<Issue>, issues: Issue[]): Generator<RawDoc> {
+function* expandLists(docs: RawDoc[], budget: ParseBudget, issues: Issue[]): Generator<RawDoc> {
   for (const d of docs) {
     const v = d.value as Record<string, unknown>;
     if (isPlainObject(v) && v.kind === 'List' && Array.isArray(v.items)) {
       for (const [i, item] of v.items.entries()) {
+        if (i > 0 && ++budget.documents > budget.limits.maxDocuments) {
+          issues.push({ ...tooManyDocuments(budget, located(d, ['items', i])), path: `items[${i}]` });
+          return;
+        }
         const prefix = [...(d.yaml?.prefix ?? []), 'items', i];
         yield { ...d, value: item, ...(d.yaml ? { yaml: { ...d.yaml, prefix } } : {}) };
       }
     } else if (!isPlainObject(v)) {
-      issues.push({ ...base, ...located(d, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(v)}.` });
+      issues.push({ ...located(d, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(v)}.` });
     } else {
       yield d;
     }
   }
 }
 
-function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issues: Issue[]): Resource | undefined {
+function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>, issues: Issue[]): Resource | undefined {
   if (!isPlainObject(raw.value)) {
-    issues.push({ ...base, ...located(raw, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(raw.value)}.` });
+    issues.push({ ...located(raw, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(raw.value)}.` });
     return undefined;
   }
   const obj = raw.value;
   const { kind, apiVersion } = obj;
   if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
     const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
-    issues.push({ ...base, ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: rawRef(obj), path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
+    issues.push({ ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: rawRef(obj), path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
     return undefined;
   }
   const slash = apiVersion.lastIndexOf('/');
@@ -263,27 +219,44 @@ function validate(raw: RawDoc, options: LoadOptions, base: Partial<Issue>, issue
   const info = KINDS[kind];
   if (!info || info.group !== group) {
     if (group === GatewayGroup && UNIMPLEMENTED.has(kind)) {
-      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: rawRef(obj), path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
+      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: rawRef(obj), path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
     } else if (group === GatewayGroup) {
       const known = [...Object.keys(KINDS).filter((k) => KINDS[k]!.group === GatewayGroup), ...UNIMPLEMENTED];
       const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
-      issues.push({ ...base, ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
+      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
     }
     return undefined; // Deployments and the like are not ours: skip quietly.
   }
   const schema = info.versions[version];
   if (!schema) {
     const served = Object.keys(info.versions).map((v) => (group ? `${group}/${v}` : v)).join(', ');
-    issues.push({ ...base, ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: rawRef(obj), path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
+    issues.push({ ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: rawRef(obj), path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
     return undefined;
   }
-  const result = compiled(schema).safeParse(dropNulls(obj), { reportInput: true });
+  const measured = measureValue(obj, limits);
+  if (measured.exceeded) {
+    issues.push(limitIssue(raw, measured.exceeded, limits, rawRef(obj)));
+    return undefined;
+  }
+  const result = compiled(schema).safeParse(measured.hasNullField ? dropNulls(obj) : obj, { reportInput: true });
   if (!result.success) {
     const ref = rawRef(obj);
-    for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, base, ref));
+    for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, ref));
     return undefined;
   }
   const resource = result.data as Resource;
+  if (resource.kind === 'HTTPRoute' || resource.kind === 'GRPCRoute') {
+    for (const r of refusedRegexes(resource)) {
+      issues.push({
+        ...located(raw, r.path),
+        code: 'GW_MANIFEST_REGEX',
+        severity: 'warning',
+        object: rawRef(obj),
+        path: formatPath(r.path),
+        message: `Regular expression ${JSON.stringify(r.pattern)} is refused: ${r.reason}. Rule ${r.rule} is dropped; the route is PartiallyInvalid, or not Accepted if no rule is left.`,
+      });
+    }
+  }
   if (info.namespaced) {
     resource.metadata.namespace = resource.metadata.namespace ?? options.namespace ?? 'default';
   } else {
@@ -304,10 +277,22 @@ function rawRef(obj: Record<string, unknown>): NonNullable<Issue['object']> {
   };
 }
 
-function toIssues(zi: z.core.$ZodIssue, raw: RawDoc, base: Partial<Issue>, object: Issue['object']): Issue[] {
+/** The issue for an object over `maxDepth` or `maxObjectBytes`; a YAML alias inside its own anchor is named as such. */
+function limitIssue(raw: RawDoc, exceeded: 'depth' | 'bytes', limits: Required<ManifestLimits>, object: NonNullable<Issue['object']>): Issue {
+  if (exceeded === 'bytes') {
+    return { ...located(raw, []), code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', object, message: `The object is larger than ${limits.maxObjectBytes} bytes as JSON (limits.maxObjectBytes); the Kubernetes API server refuses objects over about 1.5 MiB, so it could never be applied.` };
+  }
+  const yaml = raw.yaml;
+  const cycle = yaml ? aliasPosition(yaml.doc, yaml.lines, (_, target, ancestors) => target !== undefined && ancestors.includes(target)) : {};
+  if (cycle.line !== undefined) {
+    return { ...raw.base, document: raw.document, ...cycle, code: 'GW_MANIFEST_YAML', severity: 'error', object, message: 'An alias is used inside its own anchor, so the value would contain itself; Kubernetes refuses that. Write the value out instead.' };
+  }
+  return { ...located(raw, []), code: 'GW_MANIFEST_TOO_DEEP', severity: 'error', object, message: `The object is nested more than ${limits.maxDepth} levels deep (limits.maxDepth)${yaml ? '' : ', or refers to itself'}.` };
+}
+
+function toIssues(zi: z.core.$ZodIssue, raw: RawDoc, object: Issue['object']): Issue[] {
   const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
   const mk = (code: IssueCode, message: string, at: (string | number)[] = path, extra: Partial<Issue> = {}): Issue => ({
-    ...base,
     ...located(raw, at, code === 'GW_MANIFEST_UNKNOWN_FIELD'),
     code,
     severity: 'error',
@@ -353,7 +338,7 @@ function limitMessage(zi: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): st
 
 /** Line and column of `path` inside the raw document, when it came from YAML text. */
 function located(raw: RawDoc, path: (string | number)[], preferKey = false): Partial<Issue> {
-  return { document: raw.document, ...positionOf(raw, path, preferKey) };
+  return { ...raw.base, document: raw.document, ...positionOf(raw, path, preferKey) };
 }
 
 function positionOf(raw: RawDoc, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
@@ -382,9 +367,7 @@ function positionOf(raw: RawDoc, path: (string | number)[], preferKey = false): 
     }
   }
   const offset = best?.range?.[0];
-  if (offset === undefined) return {};
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
+  return offset === undefined ? {} : linePos(lines, offset);
 }
 
 function isNode(n: unknown): n is Node {
@@ -412,10 +395,6 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   return `${typeof v} ${String(v)}`;
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
 }
 
 function endWithPeriod(s: string): string {

@@ -16,6 +16,7 @@ import {
   ObjectName,
   Patterns,
   PortNumber,
+  PreciseHostname,
   SectionName,
   metadata,
   str,
@@ -345,4 +346,44 @@ export const ConfigMapSchema = z.strictObject({
   immutable: z.boolean().optional(),
 });
 export type ConfigMap = z.infer<typeof ConfigMapSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// BackendTLSPolicy (standard, `apis/v1/backendtlspolicy_types.go`)
+
+const SubjectAltName = z
+  .strictObject({
+    type: z.enum(['Hostname', 'URI']),
+    hostname: Hostname.optional(),
+    uri: z.string().min(1).max(253).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === 'Hostname' && !s.hostname) violate(ctx, 'SubjectAltName element must contain Hostname, if Type is set to Hostname');
+    if (s.type !== 'Hostname' && s.hostname) violate(ctx, 'SubjectAltName element must not contain Hostname, if Type is not set to Hostname');
+    if (s.type === 'URI' && !s.uri) violate(ctx, 'SubjectAltName element must contain URI, if Type is set to URI');
+    if (s.type !== 'URI' && s.uri) violate(ctx, 'SubjectAltName element must not contain URI, if Type is not set to URI');
+  });
+
+export const BackendTLSPolicySchema = z.strictObject({
+  apiVersion: z.string(),
+  kind: z.literal('BackendTLSPolicy'),
+  metadata: metadata(),
+  spec: z.strictObject({
+    targetRefs: z.array(z.strictObject({ group: Group, kind: Kind, name: ObjectName, sectionName: SectionName.optional() })).min(1).max(16),
+    validation: z
+      .strictObject({
+        caCertificateRefs: z.array(z.strictObject({ group: Group, kind: Kind, name: ObjectName })).max(8).optional(),
+        wellKnownCACertificates: z.enum(['System']).optional(),
+        hostname: PreciseHostname,
+        subjectAltNames: z.array(SubjectAltName).max(5).optional(),
+      })
+      .superRefine((v, ctx) => {
+        const refs = (v.caCertificateRefs ?? []).length > 0;
+        if (refs && v.wellKnownCACertificates) violate(ctx, 'must not contain both CACertificateRefs and WellKnownCACertificates');
+        if (!refs && !v.wellKnownCACertificates) violate(ctx, 'must specify either CACertificateRefs or WellKnownCACertificates');
+      }),
+    options: z.record(z.string(), z.string().max(4096)).optional(),
+  }),
+  status: AnyStatus,
+});
+export type BackendTLSPolicy = z.infer<typeof BackendTLSPolicySchema>;
 

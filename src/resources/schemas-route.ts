@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { violate } from './schemas-gateway.js';
-import { compileFullMatch } from './regex.js';
 import {
   AnyStatus,
+  compileFullMatch,
   BackendObjectReference,
   backendReference,
   Duration,
@@ -29,10 +29,41 @@ import {
   str,
 } from './schemas-shared.js';
 
-/** Rejects a RegularExpression value RE2 cannot compile, naming the pattern and the reason. */
-function checkRegex(ctx: z.RefinementCtx, pattern: string, path: (string | number)[]): void {
-  const r = compileFullMatch(pattern);
-  if (!r.ok) ctx.addIssue({ code: 'custom', message: `Regular expression ${JSON.stringify(pattern)} is refused: ${r.reason}`, path, params: { code: 'GW_MANIFEST_REGEX' } });
+/** A RegularExpression value RE2 refuses, where it is in the route, and why. */
+export interface RefusedRegex {
+  /** Index of the rule that holds it. */
+  rule: number;
+  /** Field path from the object root, e.g. `spec.rules[1].matches[0].path.value` as segments. */
+  path: (string | number)[];
+  pattern: string;
+  reason: string;
+}
+
+/**
+ * The RegularExpression values of a route that RE2 cannot run. The CRD admits any string there,
+ * so the API server accepts the route; the controller drops the rules that hold them and marks
+ * the route PartiallyInvalid (spec digest 10.5). The one home of this rule: loadManifests turns
+ * the result into warnings, the model into dropped rules.
+ */
+export function refusedRegexes(route: HTTPRoute | GRPCRoute): RefusedRegex[] {
+  let out: RefusedRegex[] | undefined;
+  const test = (rule: number, path: (string | number)[], pattern: string) => {
+    const r = compileFullMatch(pattern);
+    if (!r.ok) (out ??= []).push({ rule, path: ['spec', 'rules', rule, ...path], pattern, reason: r.reason });
+  };
+  (route.spec.rules ?? []).forEach((rule, i) => {
+    for (const [j, m] of (rule.matches ?? []).entries()) {
+      const at = ['matches', j];
+      if ('path' in m && m.path?.type === 'RegularExpression') test(i, [...at, 'path', 'value'], m.path.value);
+      if ('method' in m && typeof m.method === 'object' && m.method.type === 'RegularExpression') {
+        if (m.method.service !== undefined) test(i, [...at, 'method', 'service'], m.method.service);
+        if (m.method.method !== undefined) test(i, [...at, 'method', 'method'], m.method.method);
+      }
+      for (const [k, h] of (m.headers ?? []).entries()) if (h.type === 'RegularExpression') test(i, [...at, 'headers', k, 'value'], h.value);
+      if ('queryParams' in m) for (const [k, q] of (m.queryParams ?? []).entries()) if (q.type === 'RegularExpression') test(i, [...at, 'queryParams', k, 'value'], q.value);
+    }
+  });
+  return out ?? [];
 }
 
 const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
@@ -41,8 +72,12 @@ const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS
 // Shared route pieces
 
 /**
- * parentRefs CEL (standard channel): several refs to one parent must all set, or all omit,
- * sectionName and port, and each (sectionName, port) pair must be unique.
+ * parentRefs CEL, standard channel (`CommonRouteSpec.ParentRefs` in apis/v1/shared_types.go;
+ * digest 2.1). Refs name the same parent when group, kind, name and namespace are equal (an
+ * empty or absent namespace being one value). Among them: (1) either all set a sectionName or
+ * none does; (2) each sectionName (absent counting as one value) appears once. `port` takes no
+ * part: the experimental channel's variant over (sectionName, port) is not applied, so refs
+ * `a` and `b` with a port are valid and two refs that differ only by port are not.
  */
 function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.RefinementCtx): void {
   if (refs.length < 2) return; // the usual single parentRef has nothing to clash with
@@ -50,12 +85,12 @@ function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.Refinem
   refs.forEach((p1, i) => {
     for (const [j, p2] of refs.entries()) {
       if (j === i || parentKey(p1) !== parentKey(p2)) continue;
-      if ((p1.sectionName === undefined) !== (p2.sectionName === undefined) || (p1.port === undefined) !== (p2.port === undefined)) {
-        violate(ctx, 'sectionName or port must be specified when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
+      if ((p1.sectionName === undefined) !== (p2.sectionName === undefined)) {
+        violate(ctx, 'sectionName must be specified when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
         return;
       }
-      if (j < i && p1.sectionName === p2.sectionName && p1.port === p2.port) {
-        violate(ctx, 'sectionName or port must be unique when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
+      if (j < i && p1.sectionName === p2.sectionName) {
+        violate(ctx, 'sectionName must be unique when parentRefs includes 2 or more references to the same parent', ['parentRefs', i]);
         return;
       }
     }
@@ -72,15 +107,11 @@ function checkRuleNames(rules: { name?: string | undefined }[], ctx: z.Refinemen
   });
 }
 
-const HeaderMatch = z
-  .strictObject({
-    type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
-    name: HeaderName,
-    value: HeaderValue,
-  })
-  .superRefine((h, ctx) => {
-    if (h.type === 'RegularExpression') checkRegex(ctx, h.value, ['value']);
-  });
+const HeaderMatch = z.strictObject({
+  type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+  name: HeaderName,
+  value: HeaderValue,
+});
 
 /** Header modifier (`HTTPHeaderFilter`): set, add, remove. */
 const HTTPHeader = z.strictObject({ name: HeaderName, value: HeaderValue });
@@ -244,10 +275,7 @@ const PathMatch = z
     value: z.string().max(1024).default('/'),
   })
   .superRefine((p, ctx) => {
-    if (p.type === 'RegularExpression') {
-      checkRegex(ctx, p.value, ['value']);
-      return;
-    }
+    if (p.type === 'RegularExpression') return; // any string: RE2 refusals drop the rule (refusedRegexes)
     // Path-value CEL for Exact and PathPrefix (spec digest section 1.4).
     const v = p.value;
     const types = "when type one of ['Exact', 'PathPrefix']";
@@ -271,10 +299,7 @@ export const HTTPRouteMatchSchema = z.strictObject({
   queryParams: z
     .array(
       z
-        .strictObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: HeaderName, value: str(1, 1024) })
-        .superRefine((q, ctx) => {
-          if (q.type === 'RegularExpression') checkRegex(ctx, q.value, ['value']);
-        }),
+        .strictObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: HeaderName, value: str(1, 1024) }),
     )
     .max(16)
     .superRefine((l, ctx) => checkUnique(l, ctx, (q) => q.name))
@@ -447,10 +472,6 @@ const GRPCMethodMatch = z
     }
     if (m.type === 'Exact' && m.method !== undefined && !/^[A-Za-z_][A-Za-z_0-9]*$/.test(m.method)) {
       violate(ctx, 'method must only contain valid characters (matching ^[A-Za-z_][A-Za-z_0-9]*$)', ['method']);
-    }
-    if (m.type === 'RegularExpression') {
-      if (m.service !== undefined) checkRegex(ctx, m.service, ['service']);
-      if (m.method !== undefined) checkRegex(ctx, m.method, ['method']);
     }
   });
 

@@ -5,6 +5,7 @@
  * v1.6.1; the spec digest section 1.1 lists them.
  */
 import { z } from 'zod';
+import { RE2JS } from 're2js';
 
 // Patterns are copied as facts from the CRD OpenAPI schemas.
 const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
@@ -157,3 +158,62 @@ export function checkUnique<T>(list: readonly T[] | undefined, ctx: z.Refinement
 
 /** The `status` a user may paste from `kubectl get -o yaml`: accepted and ignored. */
 export const AnyStatus = z.unknown().optional();
+
+// ---------------------------------------------------------------------------------------------
+// RegularExpression values (path, header, query and gRPC method matches)
+//
+// The dialect is RE2's, the engine Envoy uses, and patterns run on re2js, a port of RE2 that
+// matches in time linear in the input. No pattern can backtrack catastrophically, so none is
+// rejected for its shape; what RE2 cannot run in linear time (backreferences, lookaround) is
+// rejected when the manifests load, with the reason. Matching is full-match (the whole path,
+// header value or query value), as Envoy's `safe_regex` does. See docs/routing.md.
+
+/** A compiled full-match regular expression. */
+export interface FullMatcher {
+  (input: string): boolean;
+}
+
+/**
+ * Compiled patterns, shared by validation, the compiled table and explain(). Bounded: manifests
+ * reloaded with ever new patterns must not grow it without end. A Map keeps insertion order, so
+ * the first key is the least recently used one.
+ */
+const regexCache = new Map<string, FullMatcher>();
+
+/** How many compiled patterns {@link compileFullMatch} keeps. */
+export const REGEX_CACHE_SIZE = 1024;
+
+/** Compiles `pattern` for full matching, or explains why it is refused. */
+export function compileFullMatch(pattern: string): { ok: true; test: FullMatcher } | { ok: false; reason: string } {
+  const cached = regexCache.get(pattern);
+  if (cached) {
+    regexCache.delete(pattern); // most recently used goes last
+    regexCache.set(pattern, cached);
+    return { ok: true, test: cached };
+  }
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (e) {
+    return { ok: false, reason: explainRE2Error(pattern, (e as Error).message) };
+  }
+  const test: FullMatcher = (input) => re.matches(input);
+  regexCache.set(pattern, test);
+  if (regexCache.size > REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value!);
+  return { ok: true, test };
+}
+
+/** How many compiled patterns are cached now (for tests of the bound). */
+export function regexCacheSize(): number {
+  return regexCache.size;
+}
+
+function explainRE2Error(pattern: string, message: string): string {
+  if (/\\[1-9]|\\k</.test(pattern) && /escape/.test(message)) {
+    return 'backreferences are not supported: they cannot run in linear time (RE2 dialect)';
+  }
+  if (/\(\?<?[=!]/.test(pattern)) {
+    return 'lookahead and lookbehind are not supported: they cannot run in linear time (RE2 dialect)';
+  }
+  return message.replace(/^error parsing regexp: /, 'not valid RE2 syntax: ');
+}

@@ -6,7 +6,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createHandler, socketListenerPorts, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
@@ -14,6 +14,7 @@ import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
 import { GatewayError } from '../errors.js';
 import { PortContexts } from './tls-context.js';
+import { createTLSPortServer, type StreamBackend } from './tls-route.js';
 
 /** Options of {@link listen}, on top of createHandler's. */
 export interface ListenOptions {
@@ -26,6 +27,13 @@ export interface ListenOptions {
   host?: string;
   /** How long close() and a removed port wait for requests in flight before cutting connections, in ms. Default 30,000. */
   drainTimeout?: number;
+  /**
+   * Backends of TLSRoutes, keyed like `backends`: `'tcp://host:port'` (the TLS stream is piped
+   * there unopened) or an in-process `net.Server`/`tls.Server` (handed the connection). Default: none.
+   */
+  streams?: Record<string, StreamBackend>;
+  /** How long a TLS port waits for a client's complete ClientHello, in ms. Default 10,000. */
+  helloTimeout?: number;
 }
 
 /** Options of {@link listen}: createHandler's options plus {@link ListenOptions}. */
@@ -48,7 +56,7 @@ export interface ListeningGateway {
 }
 
 /** Protocols a port server is opened for. TLS listeners (TLSRoute) are served by tls-route.ts. */
-type PortProtocol = 'HTTP' | 'HTTPS';
+type PortProtocol = 'HTTP' | 'HTTPS' | 'TLS';
 
 interface PortServer {
   protocol: PortProtocol;
@@ -67,9 +75,12 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
     throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ports must map listener ports to bind ports (0 for an ephemeral port), e.g. { 443: 8443 }; got ${JSON.stringify(options.ports)}.`);
   }
+  const streams = validateStreams(options.streams);
   const userOnReload = options.onReload;
   let refresh: () => Promise<void> = async () => {};
   const handler = createHandler({
+    // listen() serves the listeners itself: status says their TLS settings are enforced.
+    ...('router' in options && options.router ? {} : { tlsTermination: 'listen' as const }),
     ...options,
     onReload: (r) => {
       userOnReload?.(r);
@@ -77,6 +88,9 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
     },
   } as HandlerOptions);
   const router = handler.router;
+  // TLSRoute backends count as registered too (status: ResolvedRefs), alongside the HTTP ones.
+  if (Object.keys(streams).length > 0) router.setBackends([...Object.keys(options.backends ?? {}), ...Object.keys(streams)]);
+  const tlsOptions = { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
   let applied: ServingPlan | null = null;
@@ -85,7 +99,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const apply = async (plan: ServingPlan): Promise<void> => {
     const wanted = new Map<number, ServedListener[]>();
     for (const l of plan.listeners) {
-      if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') continue;
+      if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS' && l.protocol !== 'TLS') continue;
       const list = wanted.get(l.port);
       if (list) list.push(l);
       else wanted.set(l.port, [l]);
@@ -106,7 +120,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
       if (servers.has(port)) continue;
       if (closing.length > 0) await Promise.all(closing);
       const bind = options.ports?.[port] ?? port;
-      const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, handler, follow);
+      const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, handler, follow, tlsOptions);
       servers.set(port, s);
       ports[port] = s.boundPort;
     }
@@ -161,7 +175,9 @@ async function openPort(
   listeners: ServedListener[],
   handler: GatewayHandler,
   current: () => readonly ServedListener[],
+  tlsOptions: Omit<Parameters<typeof createTLSPortServer>[1], never>,
 ): Promise<PortServer> {
+  if (protocol === 'TLS') return openTLSPort(listenerPort, bind, host, current, tlsOptions);
   let server: HttpServer | HttpsServer;
   let update: (l: ServedListener[]) => void;
   if (protocol === 'HTTP') {
@@ -200,6 +216,39 @@ async function openPort(
     server = https;
   }
   const drain = trackRequests(server);
+  await bindPort(server, listenerPort, bind, host);
+  return { protocol, boundPort: (server.address() as AddressInfo).port, update, close: drain };
+}
+
+/** A TLS port: the ClientHello chooses listener and TLSRoute; the stream is passed through. */
+async function openTLSPort(listenerPort: number, bind: number, host: string | undefined, current: () => readonly ServedListener[], tlsOptions: Parameters<typeof createTLSPortServer>[1]): Promise<PortServer> {
+  const server = createTLSPortServer(() => current().filter((l) => l.port === listenerPort && l.protocol === 'TLS'), tlsOptions);
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await bindPort(server, listenerPort, bind, host);
+  return {
+    protocol: 'TLS',
+    boundPort: (server.address() as AddressInfo).port,
+    update: () => {},
+    // Streams have no request boundary: new connections stop at once, open ones get drainMs to finish.
+    close: (drainMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, drainMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+async function bindPort(server: NetServer, listenerPort: number, bind: number, host: string | undefined): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error) => reject(new GatewayError('GW_ERR_LISTEN_FAILED', `Cannot open listener port ${listenerPort} on ${host ?? '*'}:${bind}: ${e.message}. Free the port or map it elsewhere with the option ports: { ${listenerPort}: otherPort }.`, { cause: e }));
     server.once('error', onError);
@@ -209,7 +258,13 @@ async function openPort(
     });
   });
   server.on('error', () => {});
-  return { protocol, boundPort: (server.address() as AddressInfo).port, update, close: drain };
+}
+
+function validateStreams(streams: ListenOptions['streams']): Record<string, StreamBackend> {
+  if (streams === undefined) return {};
+  const ok = typeof streams === 'object' && streams !== null && Object.values(streams).every((v) => (typeof v === 'string' && /^tcp:\/\/[^/]+:\d{1,5}$/.test(v)) || (typeof v === 'object' && v !== null && typeof (v as NetServer).emit === 'function'));
+  if (!ok) throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option streams must map backend references to 'tcp://host:port' or a net.Server, e.g. { 'echo:443': 'tcp://127.0.0.1:8443' }; got ${JSON.stringify(streams)}.`);
+  return streams;
 }
 
 /** The client-certificate validation of a port: every HTTPS listener on it shares it (GEP-91 is per port). */

@@ -7,4 +7,5 @@ export { createHandler, readManifestPath, toRouteRequest, watchManifests } from 
 export type { AdapterOptions, BackendHandler, BackendSpec, GatewayHandler, HandlerOptions, UpstreamOptions } from '../adapters/node.js';
 export { listen } from './listen.js';
 export type { ListenGatewayOptions, ListenOptions, ListeningGateway } from './listen.js';
-export type { Certificate, ServedListener, ServingPlan } from '../gateway/serving.js';
+export type { BackendTLS, Certificate, FrontendValidation, ServedListener, ServedTLSRoute, ServingPlan } from '../gateway/serving.js';
+export type { StreamBackend } from './tls-route.js';

@@ -6,22 +6,8 @@
  * One SecureContext per certificate, built once per serving plan.
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Certificate, ServedListener } from '../gateway/serving.js';
-import { certificateNameRank, hostnameRank } from '../model/hostnames.js';
-
-/** The most specific listener for a server name (undefined: the client sent no SNI), or null. */
-export function chooseListener(listeners: readonly ServedListener[], serverName: string | undefined): ServedListener | null {
-  let best: ServedListener | null = null;
-  let rank = Infinity;
-  for (const l of listeners) {
-    const r = hostnameRank(l.hostname, serverName);
-    if (r !== null && r < rank) {
-      best = l;
-      rank = r;
-    }
-  }
-  return best;
-}
+import { chooseListener, type Certificate, type ServedListener } from '../gateway/serving.js';
+import { certificateNameRank } from '../model/hostnames.js';
 
 /** The certificate of a listener that names the server name most precisely; else its first. */
 export function chooseCertificate(l: ServedListener, serverName: string | undefined): Certificate | null {

@@ -105,6 +105,15 @@ describe('check', () => {
     expect(cli(['check', '--strict', fx('duplicate.yaml')]).code).toBe(1);
   });
 
+  it('a parentRef to a Gateway that does not exist is a warning at the parentRef, with the closest name', () => {
+    const r = cli(['check', fx('parent-typo.yaml')]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('test/cli/fixtures/parent-typo.yaml:17:11 warning parentRef default/my-gatway names a Gateway that is not in the manifests, so the route is not attached there; did you mean my-gateway?');
+    expect(r.stdout).toContain('> 17 |   - name: my-gatway');
+    expect(cli(['check', '--strict', fx('parent-typo.yaml')]).code).toBe(1);
+    expect(cli(['check', '--format', 'github', fx('parent-typo.yaml')]).stdout).toContain('::warning file=test/cli/fixtures/parent-typo.yaml,line=17,col=11,title=GW_MANIFEST_PARENT_NOT_FOUND::');
+  });
+
   it('status problems are errors, located at the spec field (a backend with no Service)', () => {
     const r = cli(['check', 'examples/basic-http.yaml']);
     expect(r.code).toBe(1);

@@ -8,6 +8,8 @@ import type { Condition, GatewayRouter, StatusObject } from '../../src/index.js'
 import { checkDecision, gatewayFor, loadCases, statuses, toRequest, type ConformanceCase, type RequestExpectation, type StatusExpectation } from './runner.js';
 
 const cases = loadCases();
+/** Cases written for this project in the same format (not upstream tests: not in docs/conformance.md). */
+const localCases = loadCases('local-cases');
 
 function findStatus(gw: GatewayRouter, e: StatusExpectation, c: ConformanceCase): StatusObject | undefined {
   const ns = e.namespace ?? c.gateway.split('/')[0]!;
@@ -20,6 +22,7 @@ function expectConditions(actual: Condition[], expected: NonNullable<StatusExpec
     expect(got, `${where}: condition ${want.type} missing`).toBeDefined();
     expect(got!.status, `${where}: ${want.type} status (${got!.reason}: ${got!.message})`).toBe(want.status);
     if (want.reason !== undefined) expect(got!.reason, `${where}: ${want.type} reason (${got!.message})`).toBe(want.reason);
+    if (want.message !== undefined) expect(got!.message.startsWith(want.message), `${where}: ${want.type} message ${JSON.stringify(got!.message)} starts with ${JSON.stringify(want.message)}`).toBe(true);
   }
 }
 
@@ -36,7 +39,7 @@ function requestLabel(i: number, r: RequestExpectation): string {
   return `request ${i}: ${q.method ?? 'GET'} ${where} -> ${status}${r.expect.backend ? ` ${r.expect.backend}` : ''}${r.why ? ` (${r.why})` : ''}`;
 }
 
-describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+describe.each([...cases, ...localCases].map((c) => [c.name, c] as const))('%s', (_name, c) => {
   if (c.skip !== undefined) {
     it.skip(`not passing: ${c.skip}`, () => {});
     return;
@@ -73,7 +76,7 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
           if (wl.supportedKinds && wl.supportedKinds.length === 0) expect(l!.supportedKinds).toEqual([]);
           if (wl.conditions) expectConditions(l!.conditions, wl.conditions as never, `listener ${wl.name}`);
         }
-      } else if (s!.kind !== 'GatewayClass') {
+      } else if (s!.kind !== 'GatewayClass' && s!.kind !== 'BackendTLSPolicy') {
         const parents = s!.status.parents.filter(
           (p) =>
             e.parent === undefined ||
@@ -89,6 +92,7 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
         }
         expect(parents.length, `${e.name} status entries for ${JSON.stringify(e.parent)}`).toBeGreaterThan(0);
         for (const p of parents) expectConditions(p.conditions, e.conditions ?? [], `${e.kind} ${e.name}`);
+        for (const p of parents) for (const type of e.absentConditions ?? []) expect(p.conditions.map((x) => x.type), `${e.kind} ${e.name}: ${type} must be absent`).not.toContain(type);
       }
     });
   }

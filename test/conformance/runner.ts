@@ -22,8 +22,10 @@ export interface StatusExpectation {
   attachedListenerSets?: number;
   /** For Gateways and ListenerSets: `listeners` are all the status lists, no more (upstream's ListenerSetStatusMustHaveListeners). */
   allListeners?: boolean;
-  /** Conditions that must be present; `reason` omitted = any reason. */
-  conditions?: { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string }[];
+  /** Conditions that must be present; `reason` omitted = any reason; `message` = the prefix the message must start with. */
+  conditions?: { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string }[];
+  /** Condition types that must be absent (e.g. PartiallyInvalid on a fully valid route). */
+  absentConditions?: string[];
   /** For routes: true when the route must have no status entry for `parent` (or none at all). */
   noParent?: boolean;
   /** For Gateways and ListenerSets: listeners that must be present with these fields. */
@@ -149,8 +151,9 @@ export interface ConformanceCase {
 
 const here = new URL('.', import.meta.url);
 
-export function loadCases(): ConformanceCase[] {
-  const dir = new URL('./cases/', here);
+/** The cases of `cases/` (ported upstream tests) or `local-cases/` (ours, same format). */
+export function loadCases(folder: 'cases' | 'local-cases' = 'cases'): ConformanceCase[] {
+  const dir = new URL(`./${folder}/`, here);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()

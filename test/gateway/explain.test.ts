@@ -86,3 +86,39 @@ describe('explain()', () => {
     expect(JSON.parse(JSON.stringify(e))).toEqual(e);
   });
 });
+
+describe('the weighted hot path (a split inlined beside its candidate)', () => {
+  const seeded = () => {
+    let a = 42;
+    return () => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    };
+  };
+  const split = [
+    ...manifests.filter((m) => m.kind !== 'HTTPRoute'),
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'c' }, spec: { ports: [{ port: 80 }] } },
+    {
+      apiVersion: G,
+      kind: 'HTTPRoute',
+      metadata: { name: 'split' },
+      spec: { parentRefs: [{ name: 'gw', sectionName: 'example' }], rules: [{ backendRefs: [{ name: 'a', port: 80, weight: 5 }, { name: 'b', port: 80, weight: 3 }, { name: 'c', port: 80, weight: 2 }] }] },
+    },
+  ];
+
+  it('maps each random draw to the same backend as the general path that explain() takes', () => {
+    const fast = createGateway({ manifests: split, random: seeded() });
+    const general = createGateway({ manifests: split, random: seeded() });
+    const req = { method: 'GET', path: '/x', host: 'a.example.com', port: 80 };
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      const d = fast.route(req);
+      const e = general.explain(req);
+      expect(d.type).toBe('forward');
+      expect(e.decision).toEqual(d);
+      const name = d.type === 'forward' ? d.backend.name : '';
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    expect(Object.keys(counts).sort()).toEqual(['a', 'b', 'c']);
+  });
+});

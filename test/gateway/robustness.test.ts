@@ -2,7 +2,7 @@
 // cannot run in linear time (backreferences, lookaround), with an issue naming pattern and reason.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createGateway, GatewayConfigError, loadManifests } from '../../src/index.js';
+import { createGateway, loadManifests } from '../../src/index.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const route = (match: Record<string, unknown>) => ({
@@ -23,13 +23,19 @@ describe('regular expressions (RE2 dialect, linear time)', () => {
     ['lookbehind in a header', { headers: [{ name: 'x', type: 'RegularExpression', value: '(?<!a)b' }] }, 'lookahead and lookbehind are not supported'],
     ['named backreference in a query param', { queryParams: [{ name: 'q', type: 'RegularExpression', value: '(?P<x>a)\\k<x>' }] }, 'backreferences are not supported'],
     ['repeat count over 1000', { path: { type: 'RegularExpression', value: '/a{1001}' } }, 'not valid RE2 syntax'],
-  ])('refuses a %s at load with GW_MANIFEST_REGEX naming the pattern and the reason', (_what, match, reason) => {
+  ])('refuses a %s at load with a GW_MANIFEST_REGEX warning naming the pattern and the reason, and drops its rule (digest 10.5)', (_what, match, reason) => {
     const { issues } = loadManifests([...base, route(match)]);
     const regex = issues.filter((i) => i.code === 'GW_MANIFEST_REGEX');
     expect(regex).toHaveLength(1);
+    expect(regex[0]!.severity).toBe('warning');
     expect(regex[0]!.message).toContain(reason);
     expect(regex[0]!.message).toContain(JSON.stringify(Object.values(match)[0] instanceof Array ? (Object.values(match)[0] as { value: string }[])[0]!.value : (match as { path: { value: string } }).path.value));
-    expect(() => createGateway({ manifests: [...base, route(match)] })).toThrow(GatewayConfigError);
+    // The CRD admits any string, so this is no API-server error: the only rule is dropped and the route is not Accepted.
+    const gw = createGateway({ manifests: [...base, route(match)] });
+    const accepted = gw.statusOf('HTTPRoute', 'r')!.status.parents[0]!.conditions.find((c) => c.type === 'Accepted');
+    expect(accepted).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
+    expect(accepted!.message).toContain(reason);
+    expect(gw.issues).toContainEqual(regex[0]);
   });
 
   it('accepts nested quantifiers and runs them in linear time (a pathological input for backtracking engines)', () => {

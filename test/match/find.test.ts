@@ -5,6 +5,7 @@ import { createGateway } from '../../src/index.js';
 import { candidatesFor, compileMatcher } from '../../src/match/compile.js';
 import { find, isMiss, newTrace } from '../../src/match/find.js';
 import { RequestView } from '../../src/match/request.js';
+import { compileFullMatch } from '../../src/resources/schemas-shared.js';
 import type { RouteRequest } from '../../src/types.js';
 
 const G = 'gateway.networking.k8s.io/v1';
@@ -39,7 +40,10 @@ const requests: RouteRequest[] = [
 
 describe('find(): one lookup for route() and explain()', () => {
   const gw = createGateway({ manifests, now: () => new Date(0) });
-  const matcher = compileMatcher(gw.ir);
+  const matcher = compileMatcher(gw.ir, (p) => {
+    const r = compileFullMatch(p);
+    return r.ok ? r.test : null;
+  });
 
   it.each(requests)('the trace tests the compiled candidates in their compiled order: %j', (request) => {
     const req = new RequestView(request);

@@ -55,4 +55,25 @@ describe('layering', () => {
     }
     for (const [dir, n] of counts) expect(n, `${dir} has ${n} files`).toBeLessThanOrEqual(LIMITS[dir] ?? 5);
   });
+
+  // Issue 13: the IR is lowered, so request-time code never reaches into the manifests' layer.
+  const requestTime = all.filter((f) => /^(match|pick|filters)\//.test(f));
+  it.each(requestTime)('%s never imports from resources/ (request-time code reads the lowered IR)', (file) => {
+    const text = readFileSync(join(src, file), 'utf8');
+    for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+      expect(relative(src, join(src, file, '..', m[1]!)), `${file} imports ${m[1]}`).not.toMatch(/^resources\//);
+    }
+  });
+
+  it('ir/types.ts carries no spec types: it imports nothing from resources/ or model/', () => {
+    const text = readFileSync(join(src, 'ir/types.ts'), 'utf8');
+    expect(text).not.toMatch(/from '\.\.\/(resources|model)\//);
+  });
+
+  it.each([...requestTime, ...all.filter((f) => f.startsWith('gateway/'))])('%s never parses a duration or normalises header operations (the IR holds them lowered)', (file) => {
+    const text = readFileSync(join(src, file), 'utf8');
+    expect(text).not.toMatch(/\bdurationMs\(/);
+    expect(text).not.toMatch(/\bheaderOps\(/);
+    expect(text).not.toMatch(/sessionPersistence as/);
+  });
 });

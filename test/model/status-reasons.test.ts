@@ -90,6 +90,8 @@ function allConditions(item: StatusObject): Condition[] {
     case 'Gateway':
     case 'ListenerSet':
       return [...item.status.conditions, ...item.status.listeners.flatMap((l) => l.conditions)];
+    case 'BackendTLSPolicy':
+      return item.status.ancestors.flatMap((a) => a.conditions);
     default:
       return item.status.parents.flatMap((p) => p.conditions);
   }
@@ -465,7 +467,7 @@ describe('status shape (digest 10.1)', () => {
     const gw = make(manifests());
     for (const item of gw.status.items) {
       const lists: Condition[][] =
-        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' || item.kind === 'ListenerSet' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : item.status.parents.map((p) => p.conditions);
+        item.kind === 'GatewayClass' ? [item.status.conditions] : item.kind === 'Gateway' || item.kind === 'ListenerSet' ? [item.status.conditions, ...item.status.listeners.map((l) => l.conditions)] : 'parents' in item.status ? item.status.parents.map((p) => p.conditions) : item.status.ancestors.map((a) => a.conditions);
       for (const list of lists) expect(new Set(list.map((c) => c.type)).size).toBe(list.length);
     }
   });

@@ -106,3 +106,23 @@ describe('client-certificate validation status (GEP-91, digest 10.3, 10.4)', () 
     expect(gw.serving.listeners[0]!.tls!.frontend).toBeNull();
   });
 });
+
+describe('gateway-api-router.dev/TLSEnforced: who enforces a listener TLS settings (docs/listeners.md)', () => {
+  const manifests = (): Obj[] => [gateway([httpsListener('https', 443, undefined, ['cert']), { name: 'http', port: 80, protocol: 'HTTP' }]), tlsSecret('cert', pair)];
+  const enforced = (gw: GatewayRouter, l = 'https') => listenerStatus(gw, l).conditions.find((c) => c.type === 'gateway-api-router.dev/TLSEnforced');
+
+  it('undeclared (createGateway, createHandler, Express, Fastify): False NotEnforced on HTTPS listeners, Programmed unchanged', () => {
+    const gw = createGateway({ manifests: manifests() });
+    expect(enforced(gw)).toMatchObject({ status: 'False', reason: 'NotEnforced', message: expect.stringContaining('listen()') });
+    expect(cond(listenerStatus(gw, 'https').conditions, 'Programmed').status).toBe('True');
+    expect(enforced(gw, 'http')).toBeUndefined();
+  });
+
+  it("tlsTermination: 'external' declares TLS terminated in front: True TerminatedExternally", () => {
+    expect(enforced(createGateway({ manifests: manifests(), tlsTermination: 'external' }))).toMatchObject({ status: 'True', reason: 'TerminatedExternally' });
+  });
+
+  it('a bad tlsTermination is GW_ERR_OPTIONS_INVALID', () => {
+    expect(() => createGateway({ manifests: manifests(), tlsTermination: 'yes' as never })).toThrow(expect.objectContaining({ code: 'GW_ERR_OPTIONS_INVALID' }));
+  });
+});

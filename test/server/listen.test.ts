@@ -86,6 +86,12 @@ describe('listen(): one server per listener port', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('says in status that it enforces the HTTPS listeners: TLSEnforced True ServedByListen', () => {
+    const s = gw.router.statusOf('Gateway', 'gw');
+    const l = s?.kind === 'Gateway' ? s.status.listeners.find((x) => x.name === 'exact') : undefined;
+    expect(l?.conditions.find((c) => c.type === 'gateway-api-router.dev/TLSEnforced')).toMatchObject({ status: 'True', reason: 'ServedByListen' });
+  });
+
   it('negotiates http/1.1 by ALPN (HTTP/2 is not served yet)', async () => {
     const r = await httpsGet(gw.ports[443]!, { servername: 'a.example.com', ca: ca.cert, alpn: ['h2', 'http/1.1'] });
     expect(r.alpn).toBe('http/1.1');

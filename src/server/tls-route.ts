@@ -1,0 +1,140 @@
+/**
+ * TLS listeners (TLSRoute, spec digest 1.6, 5.4, 9.2): a TCP front end reads the server name
+ * from the ClientHello without terminating TLS, chooses the listener and the TLSRoute by it, and
+ * pipes the raw stream to the chosen backend (Passthrough), or terminates TLS with the
+ * listener's certificate and pipes the cleartext (Terminate; the stream is plain TCP, no HTTP
+ * assumptions: spec digest 1.6). Listeners of both modes may share a port. Hostile clients are bounded: at most
+ * MAX_CLIENT_HELLO_BYTES are read and `helloTimeout` ms waited before the ClientHello is
+ * complete; anything else closes the connection.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { routeTLS, type ServedListener } from '../gateway/serving.js';
+import { parseClientHello } from './client-hello.js';
+import { PortContexts } from './tls-context.js';
+
+/** The most reads a ClientHello may take (a real one takes one to three). */
+const MAX_HELLO_CHUNKS = 256;
+
+/** A TLSRoute backend: `'tcp://host:port'` (the stream is piped there) or an in-process `net.Server`/`tls.Server` (handed the connection). */
+export type StreamBackend = string | Server;
+
+/** Options of a TLS port. */
+export interface TLSPortOptions {
+  /** The stream backends, keyed like `backends`. */
+  streams: Readonly<Record<string, StreamBackend>>;
+  /** ms to wait for a complete ClientHello. */
+  helloTimeout: number;
+  /** Weighted pick in [0, 1). */
+  random: () => number;
+}
+
+/** A net.Server for one TLS listener port. `current()` gives the port's listeners at each connection. */
+export function createTLSPortServer(current: () => readonly ServedListener[], options: TLSPortOptions): Server {
+  return createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => socket.destroy(), options.helloTimeout);
+    timer.unref();
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      // Each chunk re-reads what came before: a client dribbling bytes is cut off, not served.
+      if (chunks.length > MAX_HELLO_CHUNKS) {
+        socket.destroy();
+        return;
+      }
+      const buffered = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
+      const hello = parseClientHello(buffered);
+      if (hello.status === 'incomplete') return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      if (hello.status === 'invalid') {
+        socket.destroy();
+        return;
+      }
+      const chosen = routeTLS(current(), hello.serverName, options.random);
+      const target = chosen?.backend ? options.streams[chosen.backend] : undefined;
+      if (target === undefined) {
+        socket.destroy();
+        return;
+      }
+      if (chosen!.listener.tls?.mode === 'Terminate') {
+        const ctx = contextsOf(chosen!.listener).contextFor(hello.serverName ?? undefined);
+        if (ctx === null) {
+          socket.destroy();
+          return;
+        }
+        const clear = new TLSSocket(bridge(socket, buffered) as unknown as Socket, { isServer: true, secureContext: ctx });
+        clear.on('error', () => clear.destroy());
+        pipeTo(target, clear, Buffer.alloc(0));
+        return;
+      }
+      pipeTo(target, socket, buffered);
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** SecureContexts per listener object (a reload makes new listener objects). */
+const listenerContexts = new WeakMap<ServedListener, PortContexts>();
+function contextsOf(l: ServedListener): PortContexts {
+  let c = listenerContexts.get(l);
+  if (!c) listenerContexts.set(l, (c = new PortContexts([l], {})));
+  return c;
+}
+
+/** Hands the client stream (whose first bytes were read as `head`) to a backend. */
+function pipeTo(target: StreamBackend, client: Socket, head: Buffer): void {
+  if (typeof target !== 'string') {
+    target.emit('connection', bridge(client, head));
+    return;
+  }
+  const url = new URL(target);
+  const upstream = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) });
+  const fail = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  upstream.on('error', fail);
+  client.on('error', fail);
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+  upstream.write(head);
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
+/**
+ * The client connection as a plain Duplex that replays `head` first. An in-process tls.Server
+ * reads a net.Socket's native handle directly, which would skip bytes already read; a Duplex is
+ * read through JavaScript.
+ */
+function bridge(client: Socket, head: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      client.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      client.write(chunk, cb);
+    },
+    final(cb) {
+      client.end();
+      cb();
+    },
+    destroy(err, cb) {
+      client.destroy();
+      cb(err);
+    },
+  });
+  d.push(head);
+  client.on('data', (c: Buffer) => {
+    if (!d.push(c)) client.pause();
+  });
+  client.on('end', () => d.push(null));
+  client.on('close', () => d.destroy());
+  return d;
+}

@@ -1,0 +1,149 @@
+// BackendTLSPolicy (standard): the gateway proxies to an https upstream with a private CA, sends
+// the policy's hostname as SNI and verifies the certificate against the ConfigMap's CA bundle and
+// the hostname (or subjectAltNames). A name mismatch is refused (502). Spec: apis/v1/backendtlspolicy_types.go.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
+import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
+import { G, gateway, httpGet, type Obj } from './helpers.js';
+
+let ca: TestCA;
+let upstream: Server;
+let upstreamUrl: string;
+const sniSeen: (string | false | null)[] = [];
+
+beforeAll(async () => {
+  ca = makeCA('backend CA');
+  upstream = createHttpsServer(ca.server(['backend.internal', 'alt.internal']), (req, res) => {
+    sniSeen.push((req.socket as TLSSocket).servername);
+    res.end(`secure ${req.url}`);
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+function policy(name: string, service: string, validation: Obj): Obj {
+  return { apiVersion: G, kind: 'BackendTLSPolicy', metadata: { name, namespace: 'default' }, spec: { targetRefs: [{ group: '', kind: 'Service', name: service }], validation } };
+}
+
+function manifests(policies: Obj[]): Obj[] {
+  const route = (name: string, path: string, svc: string): Obj => ({
+    apiVersion: G,
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: path } }], backendRefs: [{ name: svc, port: 443 }] }] },
+  });
+  return [
+    gateway([{ name: 'http', port: 80, protocol: 'HTTP' }]),
+    route('good', '/good', 'good'),
+    route('mismatch', '/mismatch', 'mismatch'),
+    route('sans', '/sans', 'sans'),
+    route('none', '/none', 'none'),
+    caConfigMap('backend-ca', ca.cert),
+    ...policies,
+  ];
+}
+
+const policies = (): Obj[] => [
+  policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'backend.internal' }),
+  policy('mismatch', 'mismatch', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'other.internal' }),
+  policy('sans', 'sans', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'backend.internal', subjectAltNames: [{ type: 'Hostname', hostname: 'alt.internal' }] }),
+];
+
+let gw: ListeningGateway;
+beforeAll(async () => {
+  const b = { 'good:443': upstreamUrl, 'mismatch:443': upstreamUrl, 'sans:443': upstreamUrl, 'none:443': upstreamUrl };
+  gw = await listen({ manifests: manifests(policies()), backends: b, host: '127.0.0.1', ports: { 80: 0 } });
+});
+afterAll(() => gw.close());
+
+describe('BackendTLSPolicy', () => {
+  it('verifies the upstream against the CA of the ConfigMap and sends the policy hostname as SNI', async () => {
+    sniSeen.length = 0;
+    expect(await httpGet(gw.ports[80]!, 'x.test', '/good/1')).toEqual({ status: 200, body: 'secure /good/1' });
+    expect(sniSeen).toEqual(['backend.internal']);
+  });
+
+  it('refuses an upstream whose certificate does not name the policy hostname (SAN mismatch): 502', async () => {
+    sniSeen.length = 0;
+    const r = await httpGet(gw.ports[80]!, 'x.test', '/mismatch');
+    expect(r.status).toBe(502);
+    expect(sniSeen).toEqual([]);
+  });
+
+  it('with subjectAltNames, the certificate must carry one of them', async () => {
+    expect((await httpGet(gw.ports[80]!, 'x.test', '/sans')).status).toBe(200);
+  });
+
+  it('without a policy, the private CA is not trusted: 502', async () => {
+    expect((await httpGet(gw.ports[80]!, 'x.test', '/none')).status).toBe(502);
+  });
+
+  it('writes the policy status: Accepted and ResolvedRefs on the Gateway ancestor', () => {
+    const s = gw.router.statusOf('BackendTLSPolicy', 'good');
+    expect(s?.kind === 'BackendTLSPolicy' && s.status.ancestors.map((a) => [a.ancestorRef.name, a.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`)])).toEqual([['gw', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]]);
+  });
+
+  it('a missing CA ConfigMap: Accepted False NoValidCACertificate, ResolvedRefs False InvalidCACertificateRef; wrong kind: InvalidKind', async () => {
+    const r = await gw.reload(
+      manifests([
+        policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'nope' }], hostname: 'backend.internal' }),
+        policy('kind', 'mismatch', { caCertificateRefs: [{ group: '', kind: 'Secret', name: 'backend-ca' }], hostname: 'backend.internal' }),
+        policy('target', 'no-such-service', { wellKnownCACertificates: 'System', hostname: 'backend.internal' }),
+      ]),
+    );
+    expect(r.ok).toBe(true);
+    const conds = (name: string) => {
+      const s = gw.router.statusOf('BackendTLSPolicy', name);
+      return s?.kind === 'BackendTLSPolicy' ? s.status.ancestors[0]!.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`) : [];
+    };
+    expect(conds('good')).toEqual(['Accepted=False/NoValidCACertificate', 'ResolvedRefs=False/InvalidCACertificateRef']);
+    expect(conds('kind')).toEqual(['Accepted=False/NoValidCACertificate', 'ResolvedRefs=False/InvalidKind']);
+    expect(conds('target')).toEqual(['Accepted=False/TargetNotFound', 'ResolvedRefs=True/ResolvedRefs']);
+    // A policy that cannot be applied does not make the upstream trusted.
+    expect((await httpGet(gw.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
+    await gw.reload(manifests(policies()));
+  });
+});
+
+describe('the Gateway client certificate for backends (GEP-3155, spec.tls.backend.clientCertificateRef)', () => {
+  it('is presented to an upstream that requires one; without it the upstream refuses (502)', async () => {
+    const clientCA = makeCA('gateway client CA');
+    const mtls = createHttpsServer({ ...ca.server(['backend.internal']), requestCert: true, rejectUnauthorized: true, ca: clientCA.cert }, (req, res) => {
+      res.end(`hello ${(req.socket as TLSSocket).getPeerCertificate().subject.CN}`);
+    });
+    await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(mtls.address() as AddressInfo).port}`;
+    const m = (withCert: boolean): Obj[] => {
+      const [gwObj, ...rest] = manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'backend.internal' })]);
+      const spec = (gwObj as { spec: Obj }).spec;
+      return [{ ...gwObj, spec: { ...spec, ...(withCert ? { tls: { backend: { clientCertificateRef: { name: 'gw-client' } } } } : {}) } }, ...rest, tlsSecret('gw-client', clientCA.client('the-gateway'))];
+    };
+    const g = await listen({ manifests: m(true), backends: { 'good:443': url }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect(await httpGet(g.ports[80]!, 'x.test', '/good')).toEqual({ status: 200, body: 'hello the-gateway' });
+      const s = g.router.statusOf('Gateway', 'gw');
+      expect(s?.kind === 'Gateway' && s.status.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'True' });
+      await g.reload(m(false));
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good')).status).toBe(502);
+    } finally {
+      await g.close();
+      await new Promise<void>((r) => mtls.close(() => r()));
+    }
+  });
+
+  it('a reference to a missing Secret: Gateway ResolvedRefs False InvalidClientCertificateRef', async () => {
+    const [gwObj, ...rest] = manifests([]);
+    const spec = (gwObj as { spec: Obj }).spec;
+    const g = await listen({ manifests: [{ ...gwObj, spec: { ...spec, tls: { backend: { clientCertificateRef: { name: 'nope' } } } } }, ...rest], backends: {}, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      const s = g.router.statusOf('Gateway', 'gw');
+      expect(s?.kind === 'Gateway' && s.status.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'InvalidClientCertificateRef' });
+    } finally {
+      await g.close();
+    }
+  });
+});
