@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup/fail-on-console.ts'],
+    setupFiles: ['test/setup/fail-on-console.ts', 'test/setup/seed-properties.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },

@@ -185,7 +185,9 @@ export function adapterSuite(label: string, mount: Mount): void {
         const r = await c.send('/mirror-stuck/echo', { method: 'POST', headers: host, body: generatedBody(128 * 1024) });
         expect(r.status).toBe(200);
         expect(r.body.length).toBe(128 * 1024);
-        expect(Date.now() - start).toBeLessThan(5_000);
+        // A mirror that held the main response up would hold it forever; the bound only has to be
+        // finite, and is wide so that a loaded machine cannot fail it.
+        expect(Date.now() - start).toBeLessThan(20_000);
         await waitFor(() => s.stuckMirror.requests.length > 0, 5_000, 'the stuck mirror to be reached');
       });
 
@@ -209,7 +211,7 @@ export function adapterSuite(label: string, mount: Mount): void {
           const start = Date.now();
           const r = await c.send(`/mirror-hang/${i}`, { headers: host });
           expect(r.status).toBe(200);
-          expect(Date.now() - start).toBeLessThan(1_000);
+          expect(Date.now() - start).toBeLessThan(10_000); // the hanging mirror never answers: any finite bound shows it did not wait
         }
         await waitFor(() => s.hangMirror.requests.length === before + 2, 3_000, 'two mirrors in flight');
         await sleep(200);
@@ -225,21 +227,19 @@ export function adapterSuite(label: string, mount: Mount): void {
 
     describe('timeouts and upstream failures', () => {
       it('answers 504 when the rule timeouts.request elapses, and aborts the upstream request', async () => {
-        const start = Date.now();
+        // /slow answers 200 after 3 s: a 504 proves the rule's timer fired first, with no clock here.
         const r = await c.send('/t-request/slow?a=1', { headers: host });
         expect(r.status).toBe(504);
         expect(firstLine(r.body)).toBe('504 Gateway Timeout: request-timeout');
-        expect(Date.now() - start).toBeLessThan(2_000);
         await waitFor(() => s.up.closedEarly.includes('/t-request/slow?a=1'), 3_000, 'the upstream request to close');
         expect(errors).toMatchObject([{ status: 504, reason: 'request-timeout' }]);
       });
 
       it('answers 504 when the rule timeouts.backendRequest elapses, and aborts the upstream request', async () => {
-        const start = Date.now();
+        // /slow answers 200 after 3 s: a 504 proves the rule's timer fired first, with no clock here.
         const r = await c.send('/t-backend/slow?b=1', { headers: host });
         expect(r.status).toBe(504);
         expect(firstLine(r.body)).toBe('504 Gateway Timeout: upstream-timeout');
-        expect(Date.now() - start).toBeLessThan(2_000);
         await waitFor(() => s.up.closedEarly.includes('/t-backend/slow?b=1'), 3_000, 'the upstream request to close');
         expect(errors).toMatchObject([{ status: 504, reason: 'upstream-timeout' }]);
       });

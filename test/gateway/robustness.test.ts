@@ -42,7 +42,7 @@ describe('regular expressions (RE2 dialect, linear time)', () => {
     const gw = createGateway({ manifests: [...base, route({ path: { type: 'RegularExpression', value: '/(a+)+b' } })] });
     const start = performance.now();
     const d = gw.route({ method: 'GET', path: `/${'a'.repeat(50_000)}` });
-    expect(performance.now() - start).toBeLessThan(2000); // a backtracking engine would not finish
+    expect(performance.now() - start).toBeLessThan(20_000); // a backtracking engine would not finish in hours; the bound is wide for loaded machines
     expect(d).toMatchObject({ type: 'respond', status: 404 });
     expect(gw.route({ method: 'GET', path: '/aaab' })).toMatchObject({ type: 'forward' });
   });
