@@ -105,7 +105,8 @@ export interface CompiledMatcher {
 export type RegexCompiler = (pattern: string) => ((input: string) => boolean) | null;
 
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  // Patterns were validated at load; a pattern that still fails to compile never matches.
+  // A pattern RE2 refuses has its rule dropped at build (PartiallyInvalid); should one still fail
+  // to compile here, it never matches.
   const re = (pattern: string) => regex(pattern) ?? NEVER;
   return {
     gateway: gw,
