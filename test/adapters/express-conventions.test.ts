@@ -7,15 +7,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayMiddleware } from '../../src/adapters/express.js';
 import type { BackendHandler } from '../../src/adapters/node.js';
+import { HTTP_GATEWAY } from '../support/manifests.js';
 
-const MANIFESTS = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  gatewayClassName: x
-  listeners: [{ name: http, protocol: HTTP, port: 80 }]
----
+const MANIFESTS = `${HTTP_GATEWAY}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: r }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/index.js';
 import { backendOf, gatewayMatchers, sampleSplit, toRouteRequest, type GatewayMatchers } from '../../src/testing/matchers.js';
 import { createHandler } from '../../src/adapters/node.js';
+import { HTTP_GATEWAY } from '../support/manifests.js';
 
 declare module 'vitest' {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,14 +17,7 @@ expect.extend(gatewayMatchers);
 const read = (f: string) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), 'utf8');
 const bookinfo = () => createGateway({ manifests: [read('basic-http.yaml'), read('bookinfo-services.yaml')] });
 
-const FILTERS = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  gatewayClassName: x
-  listeners: [{ name: http, protocol: HTTP, port: 80 }]
----
+const FILTERS = `${HTTP_GATEWAY}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: r }
