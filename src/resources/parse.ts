@@ -11,7 +11,7 @@ import type { Issue } from '../types.js';
 
 /** Bounds on what loadManifests accepts. Each has a documented default; see docs/routing.md, "Security". */
 export interface ManifestLimits {
-  /** Largest YAML text per input, in bytes (UTF-8). A larger input is not parsed. Default 16 MiB (16,777,216). */
+  /** Largest YAML text per input, in bytes (UTF-8). A larger input is not parsed. Default 64 MiB (67,108,864). */
   maxInputBytes?: number;
   /**
    * Largest object, in bytes of its JSON form. The API server refuses objects over about 1.5 MiB
@@ -20,9 +20,9 @@ export interface ManifestLimits {
   maxObjectBytes?: number;
   /** Deepest nesting of mappings and sequences in one document or object. Default 64. */
   maxDepth?: number;
-  /** Most documents (and `kind: List` items) over all inputs; the rest are not loaded. Default 10,000. */
+  /** Most documents (and `kind: List` items) over all inputs; the rest are not loaded. Default 200,000. */
   maxDocuments?: number;
-  /** Most routes (HTTPRoute, GRPCRoute, TLSRoute) over all inputs; the rest are not loaded. Default 5,000. */
+  /** Most routes (HTTPRoute, GRPCRoute, TLSRoute) over all inputs; the rest are not loaded. Default 100,000. */
   maxRoutes?: number;
   /**
    * Budget for YAML alias expansion per document (the `yaml` parser's `maxAliasCount`: aliases
@@ -33,11 +33,11 @@ export interface ManifestLimits {
 
 /** The defaults of {@link ManifestLimits}. */
 export const DEFAULT_LIMITS: Readonly<Required<ManifestLimits>> = Object.freeze({
-  maxInputBytes: 16 * 1024 * 1024,
+  maxInputBytes: 64 * 1024 * 1024,
   maxObjectBytes: 1.5 * 1024 * 1024,
   maxDepth: 64,
-  maxDocuments: 10_000,
-  maxRoutes: 5_000,
+  maxDocuments: 200_000,
+  maxRoutes: 100_000,
   maxAliases: 100,
 });
 
