@@ -8,11 +8,12 @@
  * Every one drains on close (connections.ts).
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createSecureServer, createServer as createH2Server, type Http2SecureServer } from 'node:http2';
+import { createServer as createH2Server, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { socketListenerPorts, type GatewayHandler } from '../adapters/node.js';
+import type { GatewayHandler } from '../adapters/node.js';
+import { createSecureHttp2Server, socketListenerPorts } from '../adapters/serving/http2.js';
 import type { ServedListener } from '../gateway/serving.js';
 import { GatewayError } from '../errors.js';
 import { closeWithin, serveH2cToo, trackConnections } from './connections.js';
@@ -62,13 +63,13 @@ function createHTTPPort(listenerPort: number, o: PortOptions): PortParts {
   const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS }, o.handler) : null;
   const tracker = trackConnections(h2 ? [server, h2] : [server], server);
   if (h2) {
-    // A request on an HTTP/2 stream has its own socket object (a proxy to the session's).
-    h2.prependListener('request', (req) => socketListenerPorts.set(req.socket, listenerPort));
+    h2.on('session', (session) => socketListenerPorts.set(session, listenerPort));
     serveH2cToo(server, h2, o.tls.helloTimeout, tracker.http1);
   } else {
     server.on('connection', tracker.http1);
   }
   server.prependListener('connection', (s: Socket) => socketListenerPorts.set(s, listenerPort));
+  server.on('upgrade', o.handler.upgrade);
   return { server, update: () => {}, close: tracker.close };
 }
 
@@ -89,17 +90,16 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
     },
     ...contexts.defaultContextOptions(),
   };
-  // node:http2 offers ALPN h2 first (the server's preference wins), then http/1.1 (allowHTTP1).
-  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureServer({ ...options, allowHTTP1: true, settings: H2_SETTINGS }, o.handler) : createHttpsServer({ ...options, ALPNProtocols: ['http/1.1'] }, o.handler);
+  // ALPN h2 first (the server's preference wins), then http/1.1; every connection (socket and
+  // HTTP/2 session) routes on this listener port; HTTP/1.1 upgrades go to the handler's.
+  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ALPNProtocols: ['http/1.1'] }, o.handler);
   const tracker = trackConnections([server], server);
   server.on('secureConnection', (s: TLSSocket) => {
-    socketListenerPorts.set(s, listenerPort);
-    if (s.alpnProtocol !== 'h2') tracker.http1(s);
+    if (s.alpnProtocol === 'h2') return;
+    tracker.http1(s);
+    if (!o.http2) socketListenerPorts.set(s, listenerPort);
   });
-  // A request on an HTTP/2 stream has its own socket object (a proxy to the session's).
-  server.prependListener('request', (req) => {
-    if (req.httpVersionMajor === 2) socketListenerPorts.set(req.socket, listenerPort);
-  });
+  if (!o.http2) server.on('upgrade', o.handler.upgrade);
   // A failed handshake (unknown server name, plain HTTP on a TLS port) only closes that socket.
   server.on('tlsClientError', () => {});
   update = (l) => {

@@ -6,7 +6,8 @@
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { createServer, type Server } from 'node:http';
 import { connect as netConnect, type AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
 import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
@@ -149,6 +150,45 @@ describe('listen(): HTTP/2 on HTTPS and HTTP ports', () => {
       expect(JSON.parse(r.body)).toEqual({ path: '/up', version: '1.1', xff: '127.0.0.1' });
     } finally {
       s.close();
+    }
+  });
+});
+
+/** Sends an HTTP/1.1 upgrade request on `socket` and resolves with all it receives until `want` appears. */
+function upgradeOver(socket: Duplex, want: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      got += c;
+      if (got.includes(want)) {
+        socket.destroy();
+        resolve(got);
+      }
+    });
+    socket.on('error', reject);
+    socket.write('GET /chat HTTP/1.1\r\nHost: a.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nping');
+  });
+}
+
+describe('listen(): HTTP/1.1 upgrades beside HTTP/2', () => {
+  it('hands upgrade requests to the backend on HTTP ports (after the h2c sniff) and on HTTPS ports (ALPN http/1.1)', async () => {
+    // An in-process backend with an upgrade hook (docs/adapters.md, "WebSocket"): answers 101, then echoes.
+    const echo = Object.assign(named('echo'), {
+      upgrade: (_req: unknown, socket: Duplex, head: Buffer) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+        if (head.length > 0) socket.write(head);
+        socket.pipe(socket);
+      },
+    });
+    const gw = await listen({ manifests: manifests(), backends: { ...backends(), plain: echo, exact: echo }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 } });
+    try {
+      const plain = await upgradeOver(netConnect(gw.ports[80]!, '127.0.0.1'), 'ping');
+      expect(plain).toMatch(/^HTTP\/1\.1 101 /);
+      const secure = await upgradeOver(tlsConnect({ host: '127.0.0.1', port: gw.ports[443]!, servername: 'a.example.com', ca: ca.cert, ALPNProtocols: ['http/1.1'] }), 'ping');
+      expect(secure).toMatch(/^HTTP\/1\.1 101 /);
+    } finally {
+      await gw.close();
     }
   });
 });
