@@ -6,7 +6,7 @@ import type { RouteModel } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { check } from '../model/conditions.js';
 import { hostMatches, hostnameRank } from '../model/hostnames.js';
-import type { FrontendValidation, ListenerModel } from '../model/listeners.js';
+import type { FrontendValidation, ListenerModel, TLSVersions } from '../model/listeners.js';
 import type { BackendTLS, BackendTLSPolicyModel, Certificate } from '../model/references.js';
 
 export type { BackendTLS, Certificate, FrontendValidation };
@@ -22,9 +22,10 @@ export interface ServedListener {
   listenerSet?: string;
   /**
    * TLS settings (HTTPS and TLS listeners): the mode, the certificates of every certificateRef,
-   * and the client-certificate validation of the listener's port (GEP-91), if any.
+   * the client-certificate validation of the listener's port (GEP-91), if any, and the TLS
+   * versions its `tls.options` allow.
    */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null; versions: TLSVersions } | null;
   /** TLSRoutes attached to a TLS listener, in precedence order (digest 5.4); empty for other protocols. */
   tlsRoutes: ServedTLSRoute[];
 }
