@@ -57,6 +57,10 @@ function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerRes
   const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
   // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
   const tls = backendTLSFor(f.router.serving, d.backend);
+  if (tls?.refused !== undefined) {
+    sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but cannot verify it: ${tls.refused}`, out);
+    return { cancel: () => {} };
+  }
   if (tls !== undefined && !spec.url.startsWith('https:')) {
     sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
     return { cancel: () => {} };
