@@ -45,4 +45,6 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'ListenerSet',
   'ReferenceGrant',
   'TLSRoute',
+  'TLSRouteModeMixed',
+  'TLSRouteModeTerminate',
 ];
