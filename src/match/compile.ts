@@ -14,15 +14,9 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
+import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
 
-/**
- * One compiled condition of a match, naming itself: `test` is what route() runs, `why` says
- * (for explain()) how a request that failed `test` failed it.
- */
-export interface Check {
-  test: (req: RequestView) => boolean;
-  why: (req: RequestView) => string;
-}
+export type { Check, RegexCompiler } from './checks.js';
 
 /** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
 export interface Candidate {
@@ -166,23 +160,15 @@ export interface CompiledMatcher {
   listeners: CompiledListener[];
 }
 
+
 /**
  * Compiles the IR. Pure; throws only on a broken invariant (a bug). `payloadFor` attaches the
  * caller's per-match data to each candidate, so that a hit reaches everything it needs in one hop.
  * It is called once per candidate (a match listed in several vhosts is asked for each), right as
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
-/**
- * Compiles a RegularExpression value (RE2 dialect, full match) to a test, or null when it does
- * not compile. The composition root passes resources/schemas-shared.ts's compileFullMatch: request-time code never
- * imports from resources/.
- */
-export type RegexCompiler = (pattern: string) => ((input: string) => boolean) | null;
-
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  // A pattern RE2 refuses has its rule dropped at build (PartiallyInvalid); should one still fail
-  // to compile here, it never matches.
-  const re = (pattern: string) => regex(pattern) ?? NEVER;
+  const re = regexOrNever(regex);
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
@@ -259,8 +245,6 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, en
     start = i + 1;
   }
 }
-
-type Regex = (pattern: string) => (input: string) => boolean;
 
 function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
   return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
@@ -369,68 +353,3 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
   out.length = k;
   return out;
 }
-
-/**
- * The per-candidate checks for everything the path index did not decide: a regex path, the
- * method, headers and query parameters. Built once; only the conditions present are checked.
- */
-function compileChecks(m: IR.Match, regexOrNever: Regex): readonly Check[] {
-  // Most matches check nothing beyond the path, or only the method: those share their checks.
-  const regexPath = m.path.type === 'RegularExpression';
-  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NO_CHECKS : [methodCheck(m.method)];
-  const checks: Check[] = [];
-  if (regexPath) {
-    const pattern = m.path.value;
-    const re = regexOrNever(pattern);
-    checks.push({ test: (req) => re(req.path), why: (req) => `path ${req.path} does not fully match regular expression ${pattern}` });
-  }
-  if (m.method !== null) checks.push(methodCheck(m.method));
-  for (const h of m.headers) checks.push(valueCheck(h, 'header', '', (req, n) => req.header(n), regexOrNever));
-  for (const q of m.query) checks.push(valueCheck(q, 'query parameter', ' (names are case-sensitive)', (req, n) => req.query(n), regexOrNever));
-  return checks;
-}
-
-const NO_CHECKS: readonly Check[] = Object.freeze([]);
-const ALWAYS = (): boolean => true;
-
-/** The checks as one test; one check is its own test, none is ALWAYS. */
-function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
-  if (checks.length === 0) return ALWAYS;
-  if (checks.length === 1) return checks[0]!.test;
-  const tests = checks.map((c) => c.test);
-  return (req) => {
-    for (const t of tests) if (!t(req)) return false;
-    return true;
-  };
-}
-
-/** A header or query condition: the value read by `read` must equal, or fully match, the condition's. */
-function valueCheck(c: IR.Condition, what: string, absentNote: string, read: (req: RequestView, name: string) => string | undefined, regexOrNever: Regex): Check {
-  const name = c.name;
-  const value = c.value;
-  const why = (req: RequestView) => {
-    const v = read(req, name);
-    if (v === undefined) return `${what} ${name} is absent${absentNote}`;
-    return `${what} ${name}: ${JSON.stringify(v)} does not ${c.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(value)}`;
-  };
-  if (c.type === 'Exact') return { test: (req) => read(req, name) === value, why };
-  const re = regexOrNever(value);
-  return {
-    test: (req) => {
-      const v = read(req, name);
-      return v !== undefined && re(v);
-    },
-    why,
-  };
-}
-
-/** One check per HTTP method, shared by every match on it. */
-const methodChecks = new Map<string, Check>();
-
-function methodCheck(method: string): Check {
-  let c = methodChecks.get(method);
-  if (c === undefined) methodChecks.set(method, (c = Object.freeze({ test: (req: RequestView) => req.method === method, why: (req: RequestView) => `method ${req.method} is not ${method}` })));
-  return c;
-}
-
-const NEVER = (): boolean => false;

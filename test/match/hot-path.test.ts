@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, type RouteRequest } from '../../src/index.js';
 import { normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, type PathOptions } from '../../src/match/normalize.js';
 import { RequestView } from '../../src/match/request.js';
+import { literalAlternatives, regexOrNever } from '../../src/match/checks.js';
+import { compileFullMatch } from '../../src/resources/schemas-shared.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const gateway = { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
@@ -73,6 +75,39 @@ describe('normalPathEnd: the normal-form scan agrees with the full normaliser', 
 
   it.each(['/a/./b', '/a/../b', '/.', '/a%2eb', '/a\\b', '/a b', '/a\u0000', '/é', '/a//b'])('sends %j to the slow path (with mergeSlashes for "//")', (p) => {
     expect(normalPathEnd(p, true)).toBe(-1);
+  });
+});
+
+describe('literal alternations: a Set probe answers what RE2 answers', () => {
+  const re2 = (p: string) => {
+    const r = compileFullMatch(p);
+    return r.ok ? r.test : null;
+  };
+  const lowered = regexOrNever(() => {
+    throw new Error('not lowered');
+  });
+
+  it('property: on patterns of literals, "|" and escapes, the lowered test equals the RE2 full match', () => {
+    const patternPiece = fc.constantFrom('a', 'b', 'ab', '|', '-', '/', ' ', '_', '\\.', '\\-', '\\/', '.', '*', '(', ')', '^', '$', '[a]', '\\d', 'é');
+    const inputPiece = fc.constantFrom('a', 'b', '.', '-', '/', ' ', '_', '|', '\\', 'x', 'é', '');
+    let literal = 0;
+    fc.assert(
+      fc.property(fc.array(patternPiece, { maxLength: 6 }), fc.array(fc.array(inputPiece, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), (pp, inputs) => {
+        const pattern = pp.join('');
+        const full = re2(pattern);
+        if (full === null || literalAlternatives(pattern) === null) return;
+        literal++;
+        const test = lowered(pattern);
+        const lits = literalAlternatives(pattern)!;
+        for (const input of [...inputs.map((i) => i.join('')), ...lits]) expect(test(input), `${JSON.stringify(pattern)} on ${JSON.stringify(input)}`).toBe(full(input));
+      }),
+      { seed: 16, numRuns: 5000 },
+    );
+    expect(literal).toBeGreaterThan(500);
+  });
+
+  it.each(['a.b', 'a*', '(a|b)', '^a$', '[ab]', 'a\\d', 'é', 'a{2}'])('leaves %j to RE2', (p) => {
+    expect(literalAlternatives(p)).toBeNull();
   });
 });
 
