@@ -59,6 +59,23 @@ export function resolveLimits(given: ManifestLimits | undefined): Required<Manif
   return out;
 }
 
+/** A YAML document with node ranges, and the line and column of an offset in it. */
+export interface YamlTree {
+  doc: Document;
+  pos(offset: number): { line: number; column: number };
+}
+
+/** What locates paths inside a raw document that came from YAML text. */
+export interface YamlSource {
+  /**
+   * The document's node tree. Documents parsed by `yaml` have it at hand; documents taken by the
+   * fast path (parse-fast.ts) parse it on first use, so only documents with issues pay for it.
+   */
+  tree: () => YamlTree | undefined;
+  /** The path of this object inside the document (for `kind: List` items). */
+  prefix: (string | number)[];
+}
+
 /** A raw document: its value, where it came from, and what is needed to locate paths inside it. */
 export interface RawDoc {
   value: unknown;
@@ -66,8 +83,13 @@ export interface RawDoc {
   base: Partial<Issue>;
   /** 1-based document (or array element) number within its input. */
   document: number;
-  /** The YAML document and the path of this object inside it (for `kind: List` items). */
-  yaml?: { doc: Document; lines: LineCounter; prefix: (string | number)[] };
+  yaml?: YamlSource;
+}
+
+/** Where a slice of a YAML text starts: documents and lines before it. */
+export interface TextOffset {
+  document: number;
+  line: number;
 }
 
 /** State shared by every input of one load: the limits and the documents counted so far. */
@@ -84,32 +106,43 @@ export function tooManyDocuments(budget: ParseBudget, at: Partial<Issue>): Issue
   return { ...at, code: 'GW_MANIFEST_TOO_MANY', severity: 'error', message: `More than ${budget.limits.maxDocuments} documents (limits.maxDocuments); this one and the rest are not loaded.` };
 }
 
-/**
- * Parses one YAML text into raw documents, within `budget`. Never throws: a syntax error, a
- * limit exceeded or even an exception inside the parser becomes an issue.
- */
-export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[]): RawDoc[] {
-  const { limits } = budget;
+/** Whether `text` is within `limits.maxInputBytes`; if not, says so in an issue. */
+export function isWithinInputLimit(text: string, base: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): boolean {
   const bytes = text.length * 3 <= limits.maxInputBytes ? text.length : Buffer.byteLength(text, 'utf8'); // UTF-8 is at most 3 bytes per UTF-16 unit
-  if (bytes > limits.maxInputBytes) {
-    issues.push({ ...base, code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', message: `The input is ${bytes} bytes, over limits.maxInputBytes (${limits.maxInputBytes}); it is not parsed. Split it into several files or raise the limit.` });
-    return [];
-  }
+  if (bytes <= limits.maxInputBytes) return true;
+  issues.push({ ...base, code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', message: `The input is ${bytes} bytes, over limits.maxInputBytes (${limits.maxInputBytes}); it is not parsed. Split it into several files or raise the limit.` });
+  return false;
+}
+
+/**
+ * Parses YAML text into raw documents with the `yaml` package, within `budget`: the exact path,
+ * which every document the fast path (parse-fast.ts) does not take goes through. `from` says
+ * where `text` starts inside its input, so that documents and lines are numbered as in the whole
+ * input. Never throws: a syntax error, a limit exceeded or even an exception inside the parser
+ * becomes an issue.
+ */
+export function parseYamlExact(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[], from: TextOffset = { document: 0, line: 0 }): RawDoc[] {
+  const { limits } = budget;
+  if (!isWithinInputLimit(text, base, limits, issues)) return [];
   const lines = new LineCounter();
+  const pos = (offset: number) => {
+    const p = lines.linePos(offset);
+    return { line: p.line + from.line, column: p.col };
+  };
   const out: RawDoc[] = [];
-  let document = 0;
+  let document = from.document;
   try {
     // The lexer and parser are iterative; the composer and toJS recurse. Lexing ourselves lets the
     // depth be checked after every token, before any recursion could run deep.
     const parser = new Parser(lines.addNewLine);
     const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true });
     const docs: Document[] = [];
-    let started = 0; // documents the parser has begun
+    let started = from.document; // documents the parser has begun
     lines.addNewLine(0);
     const take = (tokens: Iterable<Parameters<Composer['next']>[0]>): boolean => {
       for (const token of tokens) {
         if (token.type === 'document' && (++started, ++budget.documents > limits.maxDocuments)) {
-          issues.push(tooManyDocuments(budget, { ...base, document: started, ...linePos(lines, token.offset) }));
+          issues.push(tooManyDocuments(budget, { ...base, document: started, ...pos(token.offset) }));
           return false;
         }
         for (const doc of composer.next(token)) docs.push(doc as Document);
@@ -124,7 +157,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
       }
       // The parser's stack holds the document and every open collection, plus at most a few scalars.
       if (parser.stack.length > limits.maxDepth + 2) {
-        issues.push({ ...base, code: 'GW_MANIFEST_TOO_DEEP', severity: 'error', document: started + 1, ...linePos(lines, tokenOffset(parser)), message: `Mappings and sequences are nested more than ${limits.maxDepth} levels deep (limits.maxDepth); this document and the rest of the input are not loaded.` });
+        issues.push({ ...base, code: 'GW_MANIFEST_TOO_DEEP', severity: 'error', document: started + 1, ...pos(tokenOffset(parser)), message: `Mappings and sequences are nested more than ${limits.maxDepth} levels deep (limits.maxDepth); this document and the rest of the input are not loaded.` });
         open = false;
         break;
       }
@@ -133,8 +166,9 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
     for (const doc of composer.end()) docs.push(doc as Document); // the document the composer still holds
     for (const doc of docs) {
       document++;
-      const value = toValue(doc, lines, { ...base, document }, limits, issues);
-      if (value !== undefined) out.push({ value, base, document, yaml: { doc, lines, prefix: [] } });
+      const tree: YamlTree = { doc, pos };
+      const value = toValue(tree, { ...base, document }, limits, issues);
+      if (value !== undefined) out.push({ value, base, document, yaml: { tree: () => tree, prefix: [] } });
     }
   } catch (e) {
     // The parser is third-party code: whatever it throws is a problem with this input, not a crash.
@@ -149,9 +183,10 @@ function tokenOffset(parser: Parser): number {
 }
 
 /** The document's value, or undefined (with issues) when it has errors or is empty. */
-function toValue(doc: Document, lines: LineCounter, at: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): unknown {
+function toValue(tree: YamlTree, at: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): unknown {
+  const { doc } = tree;
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...linePos(lines, e.pos[0]), message: yamlMessage(e) });
+    for (const e of doc.errors) issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...tree.pos(e.pos[0]), message: yamlMessage(e) });
     return undefined;
   }
   let value: unknown;
@@ -162,7 +197,7 @@ function toValue(doc: Document, lines: LineCounter, at: Partial<Issue>, limits: 
     const plain = /alias count|resource exhaustion/i.test(message)
       ? `Aliases expand to more data than limits.maxAliases (${limits.maxAliases}) allows, as in a "billion laughs" attack. Write the values out instead.`
       : `An alias refers to an anchor that is not defined before it in this document.`;
-    issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...aliasPosition(doc, lines, (_, target) => target === undefined), message: `${plain} (YAML parser: ${message})` });
+    issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...aliasPosition(tree, (_, target) => target === undefined), message: `${plain} (YAML parser: ${message})` });
     return undefined;
   }
   return value ?? undefined; // null: an empty document, e.g. after a trailing `---`
@@ -172,7 +207,7 @@ function toValue(doc: Document, lines: LineCounter, at: Partial<Issue>, limits: 
  * Where the first alias for which `pick(alias, target, ancestors)` holds is. Used only to
  * locate errors, so the walk's cost is paid on the error path alone.
  */
-export function aliasPosition(doc: Document, lines: LineCounter, pick: (alias: unknown, target: unknown, ancestors: readonly unknown[]) => boolean): { line?: number; column?: number } {
+export function aliasPosition({ doc, pos }: YamlTree, pick: (alias: unknown, target: unknown, ancestors: readonly unknown[]) => boolean): { line?: number; column?: number } {
   let offset: number | undefined;
   visit(doc, {
     Alias(_, node, path) {
@@ -183,7 +218,7 @@ export function aliasPosition(doc: Document, lines: LineCounter, pick: (alias: u
       return undefined;
     },
   });
-  return offset === undefined ? {} : linePos(lines, offset);
+  return offset === undefined ? {} : pos(offset);
 }
 
 /** Plain words for the parser's error codes, shown before the parser's own message. */
@@ -210,11 +245,6 @@ function yamlMessage(e: YAMLError): string {
   if (/call stack/i.test(parser)) return `The document is nested too deeply for the YAML parser. (YAML parser: ${parser})`;
   const plain = e.code === 'BAD_INDENT' && /^Flow (sequence|map)/.test(parser) ? 'A `[` or `{` is never closed, or a line inside it is not indented more than its key.' : PLAIN[e.code];
   return plain ? `Invalid YAML. ${plain} (YAML parser: ${parser})` : `Invalid YAML: ${parser}`;
-}
-
-export function linePos(lines: LineCounter, offset: number): { line: number; column: number } {
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
 }
 
 /** What {@link measureValue} found about one object. */
