@@ -64,13 +64,12 @@ export function needsExactPath(text: string): boolean {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x3f) {
-      if (c === 0x5d || c === 0x7d) {
-        if (isKeyIndicator(text, skipBlanks(text, i + 1))) return true; // `]:` `}:`
-      }
-      continue;
-    }
+    if (c >= 0x80 || SCANNED[c] === 0) continue; // most characters: letters, digits, blanks, `/`, `.`
     switch (c) {
+      case 0x5d: // ]
+      case 0x7d: // }
+        if (isKeyIndicator(text, skipBlanks(text, i + 1))) return true; // `]:` `}:`
+        break;
       case 0x22: // "
       case 0x27: // '
         if (isNodeStart(text, i)) {
@@ -120,6 +119,9 @@ function quotedEnd(text: string, i: number): number {
   }
   return -1;
 }
+
+const SCANNED = new Uint8Array(0x80);
+for (const ch of '"\'*!?:<%-]}') SCANNED[ch.charCodeAt(0)] = 1;
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
