@@ -7,29 +7,21 @@
  * A decision is applied to the real request: forwarded to an in-process handler or proxied to
  * an upstream URL, redirected, or answered by the gateway itself (404, 500, 503...).
  */
-import { readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { dirname, join } from 'node:path';
 import { createGateway, kWrapperOptions, type GatewayOptions, type GatewayRouter } from '../gateway/create.js';
 import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
-import type { ManifestFile } from '../resources/load.js';
-import { backendTLSFor } from '../gateway/serving.js';
-import { proxy, requestHasBody, withBackendTLS, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './proxy.js';
-import { interceptHead, sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
-import { isH2cBackend, proxyH2 } from './protocols/h2.js';
+import { sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
-import { DEFAULT_RETRY_BODY_BYTES, proxyWithRetries, type AttemptBody, type AttemptHooks } from './protocols/retry.js';
-import { answerUpgradeDecision, failUpgrade, proxyUpgrade, type UpgradeHook, type UpgradeOptions } from './protocols/upgrade.js';
-
-/**
- * An in-process backend: a plain node request handler (Express apps work too). To accept
- * upgrades (WebSocket), give it an `upgrade(req, socket, head)` method: upgrade requests routed
- * to it are handed there, after the decision's filters (docs/adapters.md, "WebSocket").
- */
-export type BackendHandler = ((req: IncomingMessage, res: ServerResponse) => unknown) & { upgrade?: UpgradeHook };
+import { DEFAULT_RETRY_BODY_BYTES } from './protocols/retry.js';
+import { routeUpgrade, type UpgradeOptions, type UpgradeRouter } from './protocols/upgrade.js';
+import { hostOf, listenerPortOf } from './serving/http2.js';
+import { serveInProcess, type BackendHandler } from './serving/in-process.js';
+import { watchManifests, type OnReload } from './serving/manifest-watch.js';
+import { forwardUpstream, type UpstreamForwarder } from './upstream/forward.js';
+import { Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './upstream/pool.js';
 
 /** A backend: an in-process handler, an upstream URL, or upstream options. */
 export type BackendSpec = BackendHandler | string | UpstreamOptions;
@@ -74,7 +66,7 @@ export interface AdapterOptions {
    */
   exposeErrors?: boolean;
   /** Called after each reload triggered by `watch`. */
-  onReload?: (result: { ok: true } | { ok: false; error: Error }) => void;
+  onReload?: OnReload;
 }
 
 /** Every adapter option, known to createGateway's unknown-option check (TypeScript keeps the list complete). */
@@ -133,11 +125,14 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const mirrors = createMirrors(backends, (spec) => upstreams.prepare(spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
-  const maxRetryBody = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
+  const maxRetry = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
+  const route = (req: IncomingMessage): Decision => router.route(toRouteRequest(req, options.port));
+  const backendOf = (d: ForwardDecision): BackendHandler | UpstreamOptions | undefined => (d.registered !== undefined ? backends[d.registered] : undefined);
+  const upstream: UpstreamForwarder = { router, upstreams, backendOf, route, maxRetryBodyBytes: maxRetry };
 
   const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision => {
-    const d = router.route(toRouteRequest(req, options.port));
+    const d = route(req);
     const out = onError ? { ...baseOut, onError } : baseOut;
     if (d.type === 'forward') {
       forward(req, res, d, out, next);
@@ -159,115 +154,18 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       else sendError(res, 500, 'body-consumed', e.message, out, {}, e);
       return;
     }
-    const spec = d.registered !== undefined ? backends[d.registered] : undefined;
+    const spec = backendOf(d);
     if (spec === undefined) {
       sendError(res, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}; add it to the option backends`, out);
       return;
     }
-    const requestTimeout = d.timeouts?.request;
     mirrors.send(req, d.mirrors);
-    if (typeof spec !== 'function') {
-      // Upstream URL: the exchange handles the client abort and the request timeout itself.
-      if (d.retry !== undefined) {
-        const rr = toRouteRequest(req, options.port);
-        proxyWithRetries(req, res, d, {
-          hasBody: requestHasBody(req),
-          maxBodyBytes: maxRetryBody,
-          out,
-          // A retry routes the request again: a weighted rule may pick another of its backends.
-          repick: () => {
-            const again = router.route(rr);
-            return again.type === 'forward' && again.route === d.route && again.rule.index === d.rule.index ? again : d;
-          },
-          run: (dn, body, hooks) => {
-            const sn = dn.registered !== undefined ? backends[dn.registered] : undefined;
-            return sn === undefined || typeof sn === 'function' ? null : sendUpstream(req, res, dn, sn, out, undefined, body, hooks);
-          },
-        });
-        return;
-      }
-      sendUpstream(req, res, d, spec, out, requestTimeout, undefined, undefined);
-      return;
-    }
-    if (requestTimeout) {
-      const timer = setTimeout(() => {
-        if (!res.headersSent) {
-          sendError(res, 504, 'request-timeout', `no complete response within the route's request timeout of ${requestTimeout} ms`, out);
-          ignoreLateWrites(res);
-        }
-      }, requestTimeout);
-      timer.unref();
-      res.once('close', () => clearTimeout(timer));
-    }
-    applyRequest(req, d);
-    interceptHead(res, d, out);
-    const backendTimeout = d.timeouts?.backendRequest;
-    if (backendTimeout) {
-      const t = setTimeout(() => {
-        if (!res.headersSent) {
-          sendError(res, 504, 'backend-timeout', `the backend did not answer within the route's backendRequest timeout of ${backendTimeout} ms`, out);
-          ignoreLateWrites(res);
-        }
-      }, backendTimeout);
-      t.unref();
-      res.once('close', () => clearTimeout(t));
-    }
-    try {
-      const r = spec(req, res) as unknown;
-      if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => (next && !res.headersSent ? next(e) : sendError(res, 500, 'backend-error', `in-process backend ${d.registered} failed: ${(e as Error)?.message ?? String(e)}`, out, {}, e)));
-      }
-    } catch (e) {
-      if (next && !res.headersSent) next(e);
-      else sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
-    }
+    if (typeof spec === 'function') serveInProcess(req, res, d, spec, out, next);
+    else forwardUpstream(upstream, req, res, d, spec, out);
   };
 
-  /** One try to an upstream URL, over HTTP/2 with prior knowledge for h2c backends, else HTTP/1.1. */
-  const sendUpstream = (req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined) => {
-    const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
-    // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
-    const tls = backendTLSFor(router.serving, d.backend);
-    if (tls !== undefined && !spec.url.startsWith('https:')) {
-      sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
-      return { cancel: () => {} };
-    }
-    const target = upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, router.serving.backendClientCertificate) : spec);
-    if (isH2cBackend(d, spec)) {
-      return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
-    }
-    return proxy(req, res, d, target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
-  };
-
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // A socket error after the gateway gave up on it must never crash the process.
-    socket.on('error', ignore);
-    const out = baseOut;
-    const d = router.route(toRouteRequest(req, options.port));
-    if (d.type !== 'forward') {
-      answerUpgradeDecision(socket, d, out);
-      return;
-    }
-    const spec = d.registered !== undefined ? backends[d.registered] : undefined;
-    if (spec === undefined) {
-      failUpgrade(socket, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}`, out);
-      return;
-    }
-    if (typeof spec === 'function') {
-      if (typeof spec.upgrade !== 'function') {
-        failUpgrade(socket, 501, 'upgrade-unsupported', `in-process backend ${d.registered} has no upgrade hook`, out);
-        return;
-      }
-      applyRequest(req, d);
-      try {
-        spec.upgrade(req, socket, head);
-      } catch (e) {
-        failUpgrade(socket, 500, 'backend-error', `in-process backend ${d.registered} threw on upgrade: ${(e as Error)?.message ?? String(e)}`, out);
-      }
-      return;
-    }
-    proxyUpgrade(req, socket, head, d, upstreams.prepare(spec), out, options.upgrade);
-  };
+  const upgrader: UpgradeRouter = { route, backendOf, prepare: (spec) => upstreams.prepare(spec), out: baseOut, options: options.upgrade };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => routeUpgrade(upgrader, req, socket, head);
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     handle(req, res);
@@ -310,61 +208,17 @@ export function asWrapperOptions<T extends object>(options: T, fn: string, names
   return Object.assign({ ...options }, { [kWrapperOptions]: { fn, names } });
 }
 
-/**
- * The listener port of each socket `listen()` accepted: a request on such a socket routes on
- * that port when the handler has no `port` option.
- */
-export const socketListenerPorts = new WeakMap<object, number>();
-
 /** The RouteRequest for a node request: method, url, Host, headers, scheme, port, SNI. */
 export function toRouteRequest(req: IncomingMessage, port?: number): RouteRequest {
   const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean; servername?: string | false }) | null;
-  if (port === undefined && socket) port = socketListenerPorts.get(socket);
+  if (port === undefined) port = listenerPortOf(req);
   const encrypted = socket?.encrypted === true;
-  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  const host = hostOf(req);
   const rr: RouteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, scheme: encrypted ? 'https' : 'http' };
   if (host !== undefined) rr.host = host;
   if (port !== undefined) rr.port = port;
   if (encrypted && typeof socket?.servername === 'string') rr.sni = socket.servername;
   return rr;
-}
-
-/**
- * Once the gateway answered 504 for a slow in-process handler, the handler's late answer is
- * dropped: writeHead and setHeader would otherwise throw ERR_HTTP_HEADERS_SENT from the
- * handler's own callback and crash the process.
- */
-function ignoreLateWrites(res: ServerResponse): void {
-  Object.assign(res, {
-    writeHead: () => res,
-    setHeader: () => res,
-    appendHeader: () => res,
-    removeHeader: () => undefined,
-    write: () => true,
-    end: () => res,
-  });
-}
-
-/** Presents the request as the backend must receive it (filters applied) to an in-process handler. */
-function applyRequest(req: IncomingMessage, d: ForwardDecision): void {
-  req.method = d.request.method;
-  req.url = d.request.path;
-  // Express keeps the first originalUrl it sees: an Express app as the backend must not find the
-  // raw path there (what is matched is what is forwarded).
-  const r = req as IncomingMessage & { originalUrl?: string };
-  if (r.originalUrl !== undefined) r.originalUrl = d.request.path;
-  const src = d.request.headers;
-  const h2 = req.httpVersionMajor === 2;
-  // Unfiltered headers with the Host unchanged are the request's own object: nothing to copy.
-  if (src === req.headers && (d.request.host === undefined || (h2 ? src[':authority'] : src.host) === d.request.host)) return;
-  const headers: Record<string, string | string[]> = { ...src };
-  if (d.request.host !== undefined) {
-    if (h2) headers[':authority'] = d.request.host;
-    else headers.host = d.request.host;
-  }
-  // node:http2's compatibility request has a read-only `headers` getter: shadow it on the object.
-  if (h2) Object.defineProperty(req, 'headers', { value: headers, writable: true, configurable: true, enumerable: true });
-  else req.headers = headers;
 }
 
 const failOption = (msg: string): never => {
@@ -393,79 +247,6 @@ function validateBackends(backends: AdapterOptions['backends']): Record<string, 
   return backends;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Watching manifests
-
-/**
-/**
- * The manifest files a path stands for: the file itself, or every .yaml/.yml/.json file of a
- * directory, sorted, not recursing, ignoring dot entries (`..data`) and route-test files
- * (`*.test.yaml`, docs/testing.md).
- */
-export function manifestFilesOf(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path)
-    .filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f) && !/\.test\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => join(path, f));
-}
-
-/** Reads a manifest file, or every manifest file of a directory (see manifestFilesOf), each named by its path so that issues point at the right file. */
-export function readManifestPath(path: string): ManifestFile[] {
-  return manifestFilesOf(path).map((f) => ({ filename: f, text: readFileSync(f, 'utf8') }));
-}
-
-/**
- * Reloads `router` whenever `path` changes. The directory is watched, not the file, so that the
- * atomic `..data` symlink swap of a Kubernetes ConfigMap volume is seen too. A failed reload
- * keeps the running table; `onReload` says why.
- */
-export function watchManifests(router: GatewayRouter, path: string, onReload?: AdapterOptions['onReload']): { close(): void } {
-  const dir = statSync(path).isDirectory() ? path : dirname(path);
-  let last = JSON.stringify(safeRead(path));
-  let timer: NodeJS.Timeout | undefined;
-  // Runs in a timer: nothing may escape it, or the process would die on a bad file.
-  const check = () => {
-    const files = safeRead(path);
-    if (files === null) return; // mid-swap or deleted: keep the running table, try on the next event
-    const now = JSON.stringify(files);
-    if (now === last) return;
-    let result: Parameters<NonNullable<AdapterOptions['onReload']>>[0];
-    try {
-      const r = router.reload(files);
-      if (r.ok) last = now;
-      result = r.ok ? { ok: true } : { ok: false, error: r.error };
-    } catch (e) {
-      result = { ok: false, error: e instanceof GatewayError ? e : new GatewayError('GW_ERR_INTERNAL', `Reloading ${path} failed unexpectedly: ${String(e)}.`, { cause: e }) };
-    }
-    try {
-      onReload?.(result);
-    } catch {
-      // a throwing onReload callback must not take the server down; the reload itself is done
-    }
-  };
-  // Any event in the directory triggers a debounced re-read; unchanged content is ignored.
-  let w: FSWatcher | null = watch(dir, { persistent: false }, () => {
-    clearTimeout(timer);
-    timer = setTimeout(check, 50);
-    timer.unref();
-  });
-  w.on('error', () => {});
-  return {
-    close() {
-      clearTimeout(timer);
-      w?.close();
-      w = null;
-    },
-  };
-}
-
-function safeRead(path: string): ManifestFile[] | null {
-  try {
-    return readManifestPath(path);
-  } catch {
-    return null;
-  }
-}
-
-export type { ErrorInfo, UpstreamLimits, UpstreamOptions };
+export { socketListenerPorts } from './serving/http2.js';
+export { manifestFilesOf, readManifestPath, watchManifests } from './serving/manifest-watch.js';
+export type { BackendHandler, ErrorInfo, UpstreamLimits, UpstreamOptions };

@@ -6,73 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { Agent, Pool, buildConnector, type Dispatcher } from 'undici';
-import type { BackendTLS, Certificate } from '../gateway/serving.js';
+import type { Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
 import type { AttemptHooks, ExchangeHandle } from './protocols/retry.js';
-
-/**
- * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
- * connection. The adapter option `upstream` sets them for every URL backend; a backend given as
- * `{ url, ... }` overrides them. `connections` and `maxQueued` belong to the origin's pool: the
- * first backend seen for an origin sets them.
- */
-export interface UpstreamLimits {
-  /** Connections per upstream origin. Default 128. */
-  connections?: number;
-  /** Requests per origin that may wait for a connection; beyond that a request gets 503 (`upstream-overloaded`) at once. Default 256. */
-  maxQueued?: number;
-  /** Milliseconds to wait for the response headers. 0 disables. Default 15,000 (Envoy's default route timeout). The rule's `timeouts` replace it when set. */
-  headersTimeout?: number;
-  /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
-  bodyTimeout?: number;
-  /** Milliseconds a client may stall (not sending its request body, not reading the response) before the exchange is cut and the upstream connection freed. 0 disables. Default 30,000. */
-  clientTimeout?: number;
-  /** Bytes of response held for a client that reads slowly, so a response up to this size frees its upstream connection at once. Default 256 KiB. */
-  responseBuffer?: number;
-}
-
-/** A backend reached over HTTP. */
-export interface UpstreamOptions extends UpstreamLimits {
-  /** Base URL, e.g. `http://127.0.0.1:9080`. A path in it prefixes the request path. */
-  url: string;
-  /** The undici dispatcher to use (connection pool). Default: one pool per origin, shared by the handler's backends. */
-  dispatcher?: Dispatcher;
-  /**
-   * How to speak to it: `'http1'` (HTTP/1.1, undici) or `'h2c'` (HTTP/2 with prior knowledge,
-   * node:http2, one session per origin). Default: `'h2c'` when the Service port's appProtocol is
-   * `kubernetes.io/h2c` (or `h2c`, `http2`, `grpc`) and the URL is `http:`, else `'http1'`.
-   */
-  protocol?: 'http1' | 'h2c';
-}
-
-/** The defaults of {@link UpstreamLimits}. */
-export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 };
-
-/** Hop-by-hop headers (RFC 9110 section 7.6.1), never forwarded in either direction. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
-
-export function stripHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const listed = new Set<string>();
-  const conn = headers.connection;
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) for (const t of v.split(',')) listed.add(t.trim().toLowerCase());
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    const key = k.toLowerCase();
-    if (HOP_BY_HOP.has(key) || listed.has(key)) continue;
-    out[key] = v;
-  }
-  return out;
-}
-
-/** True for a header never forwarded: hop-by-hop, or named by the message's own Connection header. */
-export function isHopByHop(name: string, connection: string | string[] | undefined): boolean {
-  if (HOP_BY_HOP.has(name)) return true;
-  return connection !== undefined && (connectionTokens(connection)?.includes(name) ?? false);
-}
+import { responseHeaders, upstreamHeaders } from './upstream/headers.js';
+import type { PreparedUpstream } from './upstream/pool.js';
 
 /**
  * True when the request has a body to send on. HTTP/1.1 says so with Content-Length or
@@ -309,123 +248,6 @@ export function upstreamPath(target: PreparedUpstream, path: string): string {
   return target.basePath + path;
 }
 
-/** The upstream response headers without hop-by-hop ones (keys are lower-case, as undici parses them). */
-function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const conn = headers.connection;
-  const listed = conn === undefined ? null : connectionTokens(conn);
-  const out: Record<string, string | string[]> = {};
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined || HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k))) continue;
-    out[k] = v;
-  }
-  return out;
-}
-
-/** The header names a Connection header lists beyond the standard hop-by-hop ones; null when none. */
-function connectionTokens(conn: string | string[]): string[] | null {
-  let listed: string[] | null = null;
-  for (const t of (Array.isArray(conn) ? conn.join(',') : conn).split(',')) {
-    const k = t.trim().toLowerCase();
-    if (k !== '' && !HOP_BY_HOP.has(k)) (listed ??= []).push(k);
-  }
-  return listed;
-}
-
-/** The shared state of one upstream origin: its pool and the requests in flight or queued on it. */
-interface OriginState {
-  pool: Pool;
-  active: number;
-  /** connections + maxQueued: more requests in flight get 503 at once. */
-  limit: number;
-}
-
-/** An upstream as requests use it: origin, base path, pool and limits, resolved once. */
-export interface PreparedUpstream {
-  origin: string;
-  basePath: string;
-  dispatcher: Dispatcher;
-  headersTimeout: number;
-  bodyTimeout: number;
-  clientTimeout: number;
-  responseBuffer: number;
-  state: OriginState;
-}
-
-/** The upstreams of one adapter instance: one pool per origin, with the limits applied. */
-export class Upstreams {
-  private readonly origins = new Map<string, OriginState>();
-  private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
-  constructor(private readonly defaults: UpstreamLimits = {}) {}
-
-  /** The parsed form of an upstream, computed once per options object. */
-  prepare(upstream: UpstreamOptions): PreparedUpstream {
-    let p = this.cache.get(upstream);
-    if (p) return p;
-    const limit = <K extends keyof UpstreamLimits>(k: K): number => upstream[k] ?? this.defaults[k] ?? UPSTREAM_DEFAULTS[k];
-    const base = new URL(upstream.url);
-    let state = this.origins.get(base.origin);
-    if (!state) {
-      const connections = limit('connections');
-      state = { pool: new Pool(base.origin, { keepAliveTimeout: 10_000, connections }), active: 0, limit: connections + limit('maxQueued') };
-      this.origins.set(base.origin, state);
-    }
-    p = {
-      origin: base.origin,
-      basePath: base.pathname === '/' ? '' : base.pathname.replace(/\/$/, ''),
-      dispatcher: upstream.dispatcher ?? state.pool,
-      headersTimeout: limit('headersTimeout'),
-      bodyTimeout: limit('bodyTimeout'),
-      clientTimeout: limit('clientTimeout'),
-      responseBuffer: limit('responseBuffer'),
-      state,
-    };
-    this.cache.set(upstream, p);
-    return p;
-  }
-
-  /** Closes the pools (idle connections at once, busy ones when their request ends). */
-  close(): void {
-    for (const o of this.origins.values()) o.pool.close().catch(() => {});
-    this.origins.clear();
-  }
-}
-
-/** Checks limit options: each a non-negative integer (connections at least 1). */
-export function validateLimits(where: string, limits: UpstreamLimits, fail: (msg: string) => never): void {
-  for (const k of Object.keys(UPSTREAM_DEFAULTS) as (keyof UpstreamLimits)[]) {
-    const v = limits[k];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < (k === 'connections' ? 1 : 0)) fail(`The option ${where}.${k} must be ${k === 'connections' ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}.`);
-  }
-}
-
-/**
- * The headers sent upstream, in one pass, as a flat [name, value, ...] list: hop-by-hop headers
- * dropped, X-Forwarded-For appended, X-Forwarded-Proto and -Host set, and Host as the decision
- * says (unmodified unless URLRewrite set a hostname, HTTPURLRewriteFilter.Hostname).
- */
-export function upstreamHeaders(d: ForwardDecision, req: IncomingMessage): (string | string[])[] {
-  const src = d.request.headers;
-  const conn = src.connection;
-  const listed = conn === undefined ? null : connectionTokens(conn);
-  const out: (string | string[])[] = [];
-  for (const k in src) {
-    // HTTP/2 pseudo-headers (':path'...) of an HTTP/2 client's request never go to an HTTP/1.1 upstream.
-    if (HOP_BY_HOP.has(k) || (listed !== null && listed.includes(k)) || k === 'host' || k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host' || k.charCodeAt(0) === 58 /* : */) continue;
-    out.push(k, src[k]!);
-  }
-  const prior = src['x-forwarded-for'];
-  const client = req.socket?.remoteAddress ?? '';
-  out.push('x-forwarded-for', prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`);
-  out.push('x-forwarded-proto', d.request.scheme);
-  const original = req.headers.host ?? (req.headers[':authority'] as string | undefined);
-  if (original !== undefined) out.push('x-forwarded-host', original);
-  else if (src['x-forwarded-host'] !== undefined) out.push('x-forwarded-host', src['x-forwarded-host']);
-  if (d.request.host !== undefined) out.push('host', d.request.host);
-  return out;
-}
-
 /** An AbortSignal that fires after `ms` with a reason whose code marks a gateway timeout. */
 export function timeoutSignal(ms: number): AbortSignal {
   const ac = new AbortController();
@@ -437,45 +259,4 @@ export function timeoutSignal(ms: number): AbortSignal {
 function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   return e?.cause?.code ?? e?.code ?? e?.message ?? String(err);
-}
-
-// ---------------------------------------------------------------------------------------------
-// BackendTLSPolicy: TLS to the backend, verified as the policy says
-
-const tlsUpstreams = new WeakMap<BackendTLS, WeakMap<UpstreamOptions, UpstreamOptions>>();
-
-/**
- * The upstream options for a backend under a BackendTLSPolicy: its own options with a
- * dispatcher that sends the policy's hostname as SNI and verifies the certificate against the
- * policy's CA bundle (or the system CAs) and its hostname or subjectAltNames, presenting the
- * Gateway's client certificate when it has one. Built once per policy object and upstream (a
- * reload makes new policy objects, so new dispatchers).
- */
-export function withBackendTLS(spec: UpstreamOptions, tls: BackendTLS, clientCertificate: Certificate | null): UpstreamOptions {
-  let byUpstream = tlsUpstreams.get(tls);
-  if (!byUpstream) tlsUpstreams.set(tls, (byUpstream = new WeakMap()));
-  let out = byUpstream.get(spec);
-  if (!out) {
-    const connector = buildConnector({
-      ...(tls.ca !== null ? { ca: tls.ca } : {}),
-      // GEP-3155: the Gateway's client certificate, for backends that ask for one.
-      ...(clientCertificate !== null ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}),
-      rejectUnauthorized: true,
-      checkServerIdentity: (_host: string, cert: PeerCertificate) => verifyBackendIdentity(tls, cert),
-    } as buildConnector.BuildOptions);
-    const dispatcher = new Agent({ connections: spec.connections ?? UPSTREAM_DEFAULTS.connections, connect: (opts, cb) => connector({ ...opts, servername: tls.hostname }, cb) });
-    byUpstream.set(spec, (out = { ...spec, dispatcher }));
-  }
-  return out;
-}
-
-/** The certificate must name the policy's hostname, or one of its subjectAltNames when it lists any. */
-function verifyBackendIdentity(tls: BackendTLS, cert: PeerCertificate): Error | undefined {
-  if (tls.subjectAltNames.length === 0) return checkServerIdentity(tls.hostname, cert);
-  const sans = (cert.subjectaltname ?? '').split(', ');
-  for (const san of tls.subjectAltNames) {
-    if (san.type === 'Hostname' && checkServerIdentity(san.value, cert) === undefined) return undefined;
-    if (san.type === 'URI' && sans.includes(`URI:${san.value}`)) return undefined;
-  }
-  return new Error(`the backend certificate names none of the subjectAltNames of BackendTLSPolicy ${tls.policy}`);
 }

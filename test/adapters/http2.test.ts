@@ -4,11 +4,14 @@
 // header routing, weighted split, UNIMPLEMENTED, UNAVAILABLE, DEADLINE_EXCEEDED).
 import { connect, createSecureServer, createServer as createH2Server, type Http2SecureServer, type Http2Server, type IncomingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type HandlerOptions } from '../../src/adapters/node.js';
 import { fastifyGateway } from '../../src/adapters/fastify.js';
+import { ALPN_H2_AND_HTTP1, createSecureHttp2Server } from '../../src/adapters/serving/http2.js';
 import { seeded } from '../support/random.js';
 import { callUnary, echoClient, grpc, SERVICE, startEchoServer, type EchoReply, type EchoServer } from '../support/grpc-echo.js';
 import { G, refusedUrl, startUpstream, type Obj, type Upstream } from './helpers.js';
@@ -252,5 +255,92 @@ describe('node:http2 with TLS (allowHTTP1) and a certificate made in the test', 
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).url).toBe('/web/h1');
     expect((await get('other.example.com')).status).toBe(404);
+  });
+});
+
+// listen() serves HTTPS ports through createSecureHttp2Server (ALPN h2 and http/1.1): each
+// connection routes on its listener port, whether it speaks HTTP/2 (the session is the key) or
+// HTTP/1.1 (the socket is), and HTTP/1.1 upgrades reach handler.upgrade.
+describe('createSecureHttp2Server: ALPN h2 and http/1.1, listener port per connection, upgrades', () => {
+  const { key, cert } = selfSignedCert();
+  const servers: { server: Http2SecureServer; sessions: Set<{ destroy(): void }>; address: string }[] = [];
+  const listenerOn = (port: number): Obj => ({ name: `https-${port}`, port, hostname: 'app.example.com', protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'cert' }] } });
+  const routeTo = (name: string, section: string): Obj => ({ apiVersion: G, kind: 'HTTPRoute', metadata: { name, namespace: 'default' }, spec: { parentRefs: [{ name: 'gw', sectionName: section }], rules: [{ backendRefs: [{ name, port: 80 }] }] } });
+  const manifests: Obj[] = [
+    { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'router', listeners: [listenerOn(443), listenerOn(8443)] } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cert', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } },
+    routeTo('on-443', 'https-443'),
+    routeTo('on-8443', 'https-8443'),
+  ];
+  const answer = (name: string) =>
+    Object.assign((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => res.end(`${name} over HTTP/${req.httpVersion}`), {
+      upgrade: (_req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => socket.end(`HTTP/1.1 400 Bad Request\r\nx-backend: ${name}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`),
+    });
+  const handler = createHandler({ manifests, backends: { 'on-443': answer('on-443'), 'on-8443': answer('on-8443') } });
+
+  beforeAll(async () => {
+    for (const port of [443, 8443]) {
+      const server = createSecureHttp2Server(handler, { key, cert }, port);
+      const sessions = track(server);
+      servers.push({ server, sessions, address: await listenH2(server) });
+    }
+  });
+  afterAll(async () => {
+    for (const s of servers) await closeH2(s.server, s.sessions);
+    handler.close();
+  });
+
+  const h2Get = (address: string) => {
+    const session = connect(`https://${address}`, { ca: cert, servername: 'app.example.com' });
+    return new Promise<string>((resolve, reject) => {
+      const s = session.request({ ':path': '/', ':authority': 'app.example.com' });
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      s.on('error', reject);
+    }).finally(() => session.close());
+  };
+  const h1Get = (address: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(`https://${address}/`, { ca: cert, servername: 'app.example.com', headers: { host: 'app.example.com' }, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('offers h2 first, then http/1.1', async () => {
+    expect(ALPN_H2_AND_HTTP1).toEqual(['h2', 'http/1.1']);
+    const alpn = await new Promise<string | false>((resolve, reject) => {
+      const [host, port] = servers[0]!.address.split(':');
+      const s = tlsConnect({ host, port: Number(port), ca: cert, servername: 'app.example.com', ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+        resolve(s.alpnProtocol ?? false);
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    expect(alpn).toBe('h2');
+  });
+
+  it('routes an HTTP/2 request on the listener port of its connection (the session carries it)', async () => {
+    expect(await h2Get(servers[0]!.address)).toBe('on-443 over HTTP/2.0');
+    expect(await h2Get(servers[1]!.address)).toBe('on-8443 over HTTP/2.0');
+  });
+
+  it('routes an HTTP/1.1 request on the listener port of its connection', async () => {
+    expect(await h1Get(servers[0]!.address)).toBe('on-443 over HTTP/1.1');
+    expect(await h1Get(servers[1]!.address)).toBe('on-8443 over HTTP/1.1');
+  });
+
+  it('hands an HTTP/1.1 upgrade to handler.upgrade, routed on the listener port', async () => {
+    const backend = await new Promise<string | undefined>((resolve) => {
+      // servername is a TLS option ws passes on to https.request.
+      const ws = new WebSocket(`wss://${servers[1]!.address}/`, { ca: cert, servername: 'app.example.com', headers: { host: 'app.example.com' } } as import('ws').ClientOptions);
+      ws.on('unexpected-response', (_req, res) => resolve(res.headers['x-backend'] as string | undefined));
+      ws.on('error', () => resolve(undefined));
+    });
+    expect(backend).toBe('on-8443');
   });
 });

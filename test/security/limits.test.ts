@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UPSTREAM_DEFAULTS } from '../../src/adapters/proxy.js';
+import { UPSTREAM_DEFAULTS } from '../../src/adapters/upstream/pool.js';
 import type { UpstreamLimits } from '../../src/adapters/node.js';
 import { ADAPTERS, gatewayManifest, httpRoute, mount, prefix, sendRaw, sleep, startRecorder, waitFor, type Mounted, type Recorder } from './harness.js';
 

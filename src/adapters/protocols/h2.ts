@@ -10,7 +10,9 @@ import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders a
 import type { Readable } from 'node:stream';
 import type { ForwardDecision } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
-import { isHopByHop, upstreamFailure, type UpstreamOptions } from '../proxy.js';
+import { upstreamFailure } from '../proxy.js';
+import { isHopByHop } from '../upstream/headers.js';
+import type { UpstreamOptions } from '../upstream/pool.js';
 import { sendHeadersOnly } from './grpc.js';
 import type { AttemptHooks, ExchangeHandle } from './retry.js';
 

@@ -12,7 +12,9 @@ import { ServerResponse as NodeServerResponse, type IncomingMessage, type Server
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
-import { requestHasBody, stripHopByHop, timeoutSignal, upstreamPath, type PreparedUpstream, type UpstreamOptions } from '../proxy.js';
+import { requestHasBody, timeoutSignal, upstreamPath } from '../proxy.js';
+import { stripHopByHop } from '../upstream/headers.js';
+import type { PreparedUpstream, UpstreamOptions } from '../upstream/pool.js';
 import { isH2cBackend, sendH2AndForget } from './h2.js';
 
 /** Default for `maxMirrorBodyBytes`. */

@@ -12,7 +12,10 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Decision, ForwardDecision } from '../../types.js';
 import type { Outgoing } from '../respond.js';
-import { upstreamFailure, upstreamHeaders } from '../proxy.js';
+import { upstreamFailure } from '../proxy.js';
+import { applyRequest, type BackendHandler } from '../serving/in-process.js';
+import { upstreamHeaders } from '../upstream/headers.js';
+import type { PreparedUpstream, UpstreamOptions } from '../upstream/pool.js';
 
 /** The hook an in-process backend offers to accept upgrades: a function property `upgrade` on the handler. */
 export type UpgradeHook = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
@@ -26,6 +29,54 @@ export interface UpgradeOptions {
   /** Express and Fastify: listen to the server's `upgrade` event for you. Default true. */
   wire?: boolean;
 }
+
+/** What routing an upgrade needs from its adapter. */
+export interface UpgradeRouter {
+  /** Routes the request (the same decision as any request). */
+  route(req: IncomingMessage): Decision;
+  /** The backend registered for a decision: a handler, an upstream, or undefined. */
+  backendOf(d: ForwardDecision): BackendHandler | UpstreamOptions | undefined;
+  /** The parsed form of an upstream. */
+  prepare(spec: UpstreamOptions): PreparedUpstream;
+  out: Outgoing;
+  options?: UpgradeOptions | undefined;
+}
+
+/**
+ * Routes an HTTP/1.1 upgrade request through the same decision as every request: proxied to an
+ * upstream URL, handed to an in-process backend's upgrade hook, or answered on the socket.
+ */
+export function routeUpgrade(u: UpgradeRouter, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  // A socket error after the gateway gave up on it must never crash the process.
+  socket.on('error', ignore);
+  const out = u.out;
+  const d = u.route(req);
+  if (d.type !== 'forward') {
+    answerUpgradeDecision(socket, d, out);
+    return;
+  }
+  const spec = u.backendOf(d);
+  if (spec === undefined) {
+    failUpgrade(socket, 503, 'no-endpoints', `no backend is registered for ${d.backend.namespace}/${d.backend.name}:${d.backend.port ?? ''}`, out);
+    return;
+  }
+  if (typeof spec === 'function') {
+    if (typeof spec.upgrade !== 'function') {
+      failUpgrade(socket, 501, 'upgrade-unsupported', `in-process backend ${d.registered} has no upgrade hook`, out);
+      return;
+    }
+    applyRequest(req, d);
+    try {
+      spec.upgrade(req, socket, head);
+    } catch (e) {
+      failUpgrade(socket, 500, 'backend-error', `in-process backend ${d.registered} threw on upgrade: ${(e as Error)?.message ?? String(e)}`, out);
+    }
+    return;
+  }
+  proxyUpgrade(req, socket, head, d, u.prepare(spec), out, u.options);
+}
+
+function ignore(): void {}
 
 /** Writes a whole HTTP/1.1 response on a raw socket and closes it. */
 export function answerOnSocket(socket: Duplex, status: number, headers: Record<string, string | number | string[]>, body = ''): void {

@@ -1,0 +1,112 @@
+/**
+ * The upstreams of one adapter instance: the limits on proxied traffic, and one undici pool per
+ * origin with those limits applied, resolved once per backend.
+ */
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+
+/**
+ * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
+ * connection. The adapter option `upstream` sets them for every URL backend; a backend given as
+ * `{ url, ... }` overrides them. `connections` and `maxQueued` belong to the origin's pool: the
+ * first backend seen for an origin sets them.
+ */
+export interface UpstreamLimits {
+  /** Connections per upstream origin. Default 128. */
+  connections?: number;
+  /** Requests per origin that may wait for a connection; beyond that a request gets 503 (`upstream-overloaded`) at once. Default 256. */
+  maxQueued?: number;
+  /** Milliseconds to wait for the response headers. 0 disables. Default 15,000 (Envoy's default route timeout). The rule's `timeouts` replace it when set. */
+  headersTimeout?: number;
+  /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
+  bodyTimeout?: number;
+  /** Milliseconds a client may stall (not sending its request body, not reading the response) before the exchange is cut and the upstream connection freed. 0 disables. Default 30,000. */
+  clientTimeout?: number;
+  /** Bytes of response held for a client that reads slowly, so a response up to this size frees its upstream connection at once. Default 256 KiB. */
+  responseBuffer?: number;
+}
+
+/** A backend reached over HTTP. */
+export interface UpstreamOptions extends UpstreamLimits {
+  /** Base URL, e.g. `http://127.0.0.1:9080`. A path in it prefixes the request path. */
+  url: string;
+  /** The undici dispatcher to use (connection pool). Default: one pool per origin, shared by the handler's backends. */
+  dispatcher?: Dispatcher;
+  /**
+   * How to speak to it: `'http1'` (HTTP/1.1, undici) or `'h2c'` (HTTP/2 with prior knowledge,
+   * node:http2, one session per origin). Default: `'h2c'` when the Service port's appProtocol is
+   * `kubernetes.io/h2c` (or `h2c`, `http2`, `grpc`) and the URL is `http:`, else `'http1'`.
+   */
+  protocol?: 'http1' | 'h2c';
+}
+
+/** The defaults of {@link UpstreamLimits}. */
+export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 };
+
+/** The shared state of one upstream origin: its pool and the requests in flight or queued on it. */
+interface OriginState {
+  pool: Pool;
+  active: number;
+  /** connections + maxQueued: more requests in flight get 503 at once. */
+  limit: number;
+}
+
+/** An upstream as requests use it: origin, base path, pool and limits, resolved once. */
+export interface PreparedUpstream {
+  origin: string;
+  basePath: string;
+  dispatcher: Dispatcher;
+  headersTimeout: number;
+  bodyTimeout: number;
+  clientTimeout: number;
+  responseBuffer: number;
+  state: OriginState;
+}
+
+/** The upstreams of one adapter instance: one pool per origin, with the limits applied. */
+export class Upstreams {
+  private readonly origins = new Map<string, OriginState>();
+  private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
+  constructor(private readonly defaults: UpstreamLimits = {}) {}
+
+  /** The parsed form of an upstream, computed once per options object. */
+  prepare(upstream: UpstreamOptions): PreparedUpstream {
+    let p = this.cache.get(upstream);
+    if (p) return p;
+    const limit = <K extends keyof UpstreamLimits>(k: K): number => upstream[k] ?? this.defaults[k] ?? UPSTREAM_DEFAULTS[k];
+    const base = new URL(upstream.url);
+    let state = this.origins.get(base.origin);
+    if (!state) {
+      const connections = limit('connections');
+      state = { pool: new Pool(base.origin, { keepAliveTimeout: 10_000, connections }), active: 0, limit: connections + limit('maxQueued') };
+      this.origins.set(base.origin, state);
+    }
+    p = {
+      origin: base.origin,
+      basePath: base.pathname === '/' ? '' : base.pathname.replace(/\/$/, ''),
+      dispatcher: upstream.dispatcher ?? state.pool,
+      headersTimeout: limit('headersTimeout'),
+      bodyTimeout: limit('bodyTimeout'),
+      clientTimeout: limit('clientTimeout'),
+      responseBuffer: limit('responseBuffer'),
+      state,
+    };
+    this.cache.set(upstream, p);
+    return p;
+  }
+
+  /** Closes the pools (idle connections at once, busy ones when their request ends). */
+  close(): void {
+    for (const o of this.origins.values()) o.pool.close().catch(() => {});
+    this.origins.clear();
+  }
+}
+
+/** Checks limit options: each a non-negative integer (connections at least 1). */
+export function validateLimits(where: string, limits: UpstreamLimits, fail: (msg: string) => never): void {
+  for (const k of Object.keys(UPSTREAM_DEFAULTS) as (keyof UpstreamLimits)[]) {
+    const v = limits[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < (k === 'connections' ? 1 : 0)) fail(`The option ${where}.${k} must be ${k === 'connections' ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}.`);
+  }
+}
