@@ -109,7 +109,7 @@ export interface GatewayHandler {
   handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision;
   /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes) so far. */
   readonly mirrorStats: MirrorStats;
-  /** Stops watching files and closes the upstream connection pools. */
+  /** Stops watching files and closes the upstream connection pools and HTTP/2 sessions this handler owns. */
   close(): void;
 }
 

@@ -23,15 +23,20 @@ export function requestHasBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Maps an upstream failure to the answer: 504 timeouts, 503 refused, 502 otherwise. */
-export function upstreamFailure(err: unknown): { status: number; reason: string } {
+/**
+ * Maps an upstream failure to the answer: 504 timeouts, 503 refused, 502 otherwise. `retried`:
+ * the failure ends a retry series (GEP-1731) whose tries are used up; a failed connection (reset,
+ * protocol error) is then 503 `upstream-unavailable`, the answer conformance's
+ * HTTPRouteRetryConnectionError expects (500 or 503) and Envoy gives (docs/adapters.md, "Retries").
+ */
+export function upstreamFailure(err: unknown, retried = false): { status: number; reason: string } {
   const e = err as { code?: string; name?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? e?.name;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'TimeoutError' || code === 'GW_TIMEOUT') {
     return { status: 504, reason: 'upstream-timeout' };
   }
   if (code === 'ECONNREFUSED') return { status: 503, reason: 'upstream-refused' };
-  return { status: 502, reason: 'upstream-failure' };
+  return retried ? { status: 503, reason: 'upstream-unavailable' } : { status: 502, reason: 'upstream-failure' };
 }
 
 /**
@@ -233,7 +238,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       res.destroy(err);
       return;
     }
-    const f = upstreamFailure(this.cancelled ?? err);
+    const f = upstreamFailure(this.cancelled ?? err, this.hooks !== undefined);
     sendError(res, f.status, f.reason, `upstream ${this.target.origin} for ${this.d.backend.namespace}/${this.d.backend.name}: ${describeError(err)}`, this.out, {}, err);
   }
 }

@@ -25,6 +25,34 @@ export interface Outgoing {
   exposeErrors?: boolean;
 }
 
+/** An answer the gateway gives itself, as data: what an adapter hands to its framework's reply. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | number>;
+  /** The body; empty for redirects and preflights. */
+  body: string;
+}
+
+/**
+ * Responses whose framework has its own reply pipeline (Fastify: `reply.send`, so that `onSend`
+ * and `onResponse` hooks run): the gateway's own answers to them (404, redirects, preflights,
+ * 5xx before a backend answered) are handed to the sink as data instead of being written. gRPC
+ * answers (one header block ending an HTTP/2 stream) are always written directly.
+ */
+export const answerSinks = new WeakMap<object, (answer: Answer) => void>();
+
+/** Writes an answer, or hands it to the response's sink when its adapter registered one. */
+function writeAnswer(res: ServerResponse, answer: Answer): void {
+  const sink = answerSinks.get(res);
+  if (sink !== undefined) {
+    answerSinks.delete(res);
+    sink(answer);
+    return;
+  }
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
+
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 421: 'Misdirected Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /**
@@ -43,8 +71,7 @@ export function sendError(res: ServerResponse, status: number, reason: string, m
     return;
   }
   const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n${out.exposeErrors === true ? `${message}\n` : ''}`;
-  res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  writeAnswer(res, { status, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) }, body });
 }
 
 /** Applies header operations to a lower-case header map (set, add, remove, in order). */
@@ -101,19 +128,15 @@ export function interceptHead(res: ServerResponse, d: ForwardDecision, out: Outg
 /** Writes a decision the gateway answers itself: respond or redirect. */
 export function sendAnswer(res: ServerResponse, d: RespondDecision | RedirectDecision, out: Outgoing): void {
   if (d.type === 'redirect') {
-    const headers = applyOps({ location: d.location, 'content-length': 0 }, d.responseHeaders);
-    res.writeHead(d.status, headers as Record<string, string>);
-    res.end();
+    writeAnswer(res, { status: d.status, headers: applyOps({ location: d.location, 'content-length': 0 }, d.responseHeaders), body: '' });
     return;
   }
   if (d.reason === 'cors-preflight') {
-    res.writeHead(d.status, { ...(d.headers ?? {}), 'content-length': 0 });
-    res.end();
+    writeAnswer(res, { status: d.status, headers: { ...(d.headers ?? {}), 'content-length': 0 }, body: '' });
     return;
   }
   if (d.body !== undefined) {
-    res.writeHead(d.status, { 'content-length': Buffer.byteLength(d.body), ...(d.headers ?? {}) });
-    res.end(d.body);
+    writeAnswer(res, { status: d.status, headers: { 'content-length': Buffer.byteLength(d.body), ...(d.headers ?? {}) }, body: d.body });
     return;
   }
   sendError(res, d.status, d.reason, d.message, out, d.headers ?? {});

@@ -50,6 +50,8 @@ export interface GatewayFlags {
   controllerName?: string | undefined;
   picker?: 'random' | 'smooth';
   backends?: Record<string, unknown>;
+  /** Who enforces the listeners' TLS settings (createGateway's option); `serve` opens them itself. */
+  tlsTermination?: GatewayOptions['tlsTermination'];
 }
 
 /** `name` or `namespace/name`. */
@@ -87,11 +89,12 @@ export function buildGateway(files: readonly ManifestFile[], flags: GatewayFlags
   const all = gatewaysIn(resources);
   const gateway = flags.gateway !== undefined ? parseGatewayName(flags.gateway) : anyGateway && all.length > 1 ? parseGatewayName(all[0]!) : undefined;
   const options: GatewayOptions = {
-    manifests: files.map((f) => f.text),
+    manifests: files,
     ...(gateway ? { gateway } : {}),
     ...(controllerName !== undefined ? { controllerName } : {}),
     ...(flags.picker ? { picker: flags.picker } : {}),
     ...(flags.backends ? { backends: flags.backends } : {}),
+    ...(flags.tlsTermination !== undefined ? { tlsTermination: flags.tlsTermination } : {}),
   };
   try {
     return createGateway(options);

@@ -39,8 +39,10 @@ explain: -X, --request METHOD  -H, --header 'name: value' (repeatable)  --port N
          e.g. explain -f app.yaml -X POST -H 'magic: foo' 'http://host/path?q=1'
 routes:  --json
 status:  -o, --output table|yaml|json
-serve:   --backend name:port=URL (repeatable)  --port N (default 8080)  --host ADDR (default 127.0.0.1)
-         --listener-port N  --log-level error|info|debug (default info; debug logs every decision)
+serve:   --backend name:port=URL (repeatable; tcp://host:port for TLSRoute backends)
+         --port LISTENER=BIND (repeatable; BIND 0 picks a free port) or --port BIND for a Gateway with one
+         listener port (default 8080 then)  --host ADDR (default 127.0.0.1)
+         --log-level error|info|debug (default info; debug logs every decision)
 `;
 
 const COMMANDS = ['check', 'explain', 'routes', 'status', 'test', 'serve'] as const;
@@ -58,7 +60,7 @@ const OPTIONS = {
   format: { type: 'string' },
   request: { type: 'string', short: 'X' },
   header: { type: 'string', short: 'H', multiple: true },
-  port: { type: 'string' },
+  port: { type: 'string', multiple: true },
   sni: { type: 'string' },
   json: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
@@ -175,7 +177,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         url: args[0]!,
         ...(v.request !== undefined ? { method: v.request } : {}),
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
-        ...(v.port !== undefined ? { port: portOf(v.port, '--port') } : {}),
+        ...(v.port !== undefined ? { port: portOf(onlyOne(v.port, '--port'), '--port') } : {}),
         ...(v.sni !== undefined ? { sni: v.sni } : {}),
       });
       if (request.host === undefined && typeof headers.host === 'string') request.host = headers.host;
@@ -215,18 +217,18 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       const level = v['log-level'] ?? 'info';
       if (level !== 'error' && level !== 'info' && level !== 'debug') throw new UsageError(`--log-level must be error, info or debug, got ${JSON.stringify(level)}`);
       manifests();
-      const server = await serve({
+      if (v['listener-port'] !== undefined) throw new UsageError(`--listener-port is gone: serve opens every listener port of the Gateway; bind one where you want with --port ${v['listener-port']}=BIND`);
+      const serving = await serve({
         ...flags,
         filenames,
         backend: v.backend ?? [],
-        port: v.port !== undefined ? portOf(v.port, '--port', true) : 8080,
+        port: v.port ?? [],
         host: v.host ?? '127.0.0.1',
-        listenerPort: v['listener-port'] !== undefined ? portOf(v['listener-port'], '--listener-port') : undefined,
         logLevel: level,
         log: (line) => io.stderr.write(`${line}\n`),
       });
       await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
+        const stop = () => void serving.close().then(resolve, resolve);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
@@ -235,9 +237,15 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-function portOf(s: string, flag: string, allowZero = false): number {
+/** The value of a flag given at most once. */
+function onlyOne(values: readonly string[], flag: string): string {
+  if (values.length > 1) throw new UsageError(`${flag} is given once here, got ${values.length} values`);
+  return values[0]!;
+}
+
+function portOf(s: string, flag: string): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) throw new UsageError(`${flag} must be a port number, got ${JSON.stringify(s)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${flag} must be a port number, got ${JSON.stringify(s)}`);
   return n;
 }
 

@@ -10,11 +10,18 @@ import type { HeaderOps } from '../types.js';
 export type Headers = Record<string, string | string[]>;
 
 /**
- * Returns a new header map with `ops` applied; `headers` is not modified. Order: set, add,
+ * Returns a new header map with `ops` applied; `headers` is not modified and shares no array
+ * with the result. Order: set, add,
  * remove (one name may appear in only one action, so the order never changes the result).
  */
 export function applyHeaderOps(headers: Headers, ops: HeaderOps): Headers {
-  const out: Headers = { ...headers };
+  // Repeated headers' arrays are copied too: the decision must never alias the caller's request
+  // (a backend or filter appending to a value would change the caller's headers).
+  const out: Headers = {};
+  for (const k in headers) {
+    const v = headers[k]!;
+    out[k] = Array.isArray(v) ? v.slice() : v;
+  }
   for (const [name, value] of ops.set) out[name] = value;
   for (const [name, value] of ops.add) {
     const prev = out[name];

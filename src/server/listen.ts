@@ -1,20 +1,18 @@
 /**
  * listen(): the Gateway opens its own listeners. One server per distinct listener port of the
- * served Gateway: node:http for HTTP listeners, node:https with certificates chosen by SNI for
- * HTTPS listeners. Reloads open and close ports and swap certificates without dropping
- * connections in flight; close() drains. See docs/listeners.md.
+ * served Gateway (ports.ts): HTTP/1.1 and h2c for HTTP listeners, HTTP/2 and HTTP/1.1 by ALPN
+ * with certificates chosen by SNI for HTTPS listeners, TLSRoute passthrough for TLS listeners.
+ * Reloads open and close ports and swap certificates without dropping connections in flight;
+ * close() drains. See docs/listeners.md.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Server as NetServer } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { createHandler, socketListenerPorts, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
+import type { Server as NetServer } from 'node:net';
+import { createHandler, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
 import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
 import { GatewayError } from '../errors.js';
-import { PortContexts } from './tls-context.js';
-import { createTLSPortServer, type StreamBackend } from './tls-route.js';
+import { openPort, type PortOptions, type PortProtocol, type PortServer } from './ports.js';
+import type { StreamBackend } from './tls/tls-route.js';
 
 /** Options of {@link listen}, on top of createHandler's. */
 export interface ListenOptions {
@@ -32,8 +30,16 @@ export interface ListenOptions {
    * there unopened) or an in-process `net.Server`/`tls.Server` (handed the connection). Default: none.
    */
   streams?: Record<string, StreamBackend>;
-  /** How long a TLS port waits for a client's complete ClientHello, in ms. Default 10,000. */
+  /**
+   * How long a port waits for a client's first bytes, in ms: the complete ClientHello on TLS
+   * ports, the bytes that tell HTTP/1.1 from h2c on HTTP ports. Default 10,000.
+   */
   helloTimeout?: number;
+  /**
+   * Serve HTTP/2: ALPN `h2` (preferred to `http/1.1`) on HTTPS ports, and h2c with prior
+   * knowledge (RFC 9113 section 3.3) beside HTTP/1.1 on HTTP ports. Default true.
+   */
+  http2?: boolean;
 }
 
 /** Options of {@link listen}: createHandler's options plus {@link ListenOptions}. */
@@ -53,16 +59,6 @@ export interface ListeningGateway {
   refresh(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `drainTimeout`), and closes every port. */
   close(): Promise<void>;
-}
-
-/** Protocols a port server is opened for. TLS listeners (TLSRoute) are served by tls-route.ts. */
-type PortProtocol = 'HTTP' | 'HTTPS' | 'TLS';
-
-interface PortServer {
-  protocol: PortProtocol;
-  boundPort: number;
-  update(listeners: ServedListener[]): void;
-  close(drainMs: number): Promise<void>;
 }
 
 /**
@@ -90,7 +86,13 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const router = handler.router;
   // TLSRoute backends count as registered too (status: ResolvedRefs), alongside the HTTP ones.
   if (Object.keys(streams).length > 0) router.setBackends([...Object.keys(options.backends ?? {}), ...Object.keys(streams)]);
-  const tlsOptions = { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random };
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option http2 must be true or false; got ${JSON.stringify(options.http2)}.`);
+  const portOptions: PortOptions = {
+    handler,
+    current: () => follow(),
+    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random },
+    http2: options.http2 ?? true,
+  };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
   let applied: ServingPlan | null = null;
@@ -120,7 +122,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
       if (servers.has(port)) continue;
       if (closing.length > 0) await Promise.all(closing);
       const bind = options.ports?.[port] ?? port;
-      const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, handler, follow, tlsOptions);
+      const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, portOptions);
       servers.set(port, s);
       ports[port] = s.boundPort;
     }
@@ -167,99 +169,6 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   };
 }
 
-async function openPort(
-  protocol: PortProtocol,
-  listenerPort: number,
-  bind: number,
-  host: string | undefined,
-  listeners: ServedListener[],
-  handler: GatewayHandler,
-  current: () => readonly ServedListener[],
-  tlsOptions: Omit<Parameters<typeof createTLSPortServer>[1], never>,
-): Promise<PortServer> {
-  if (protocol === 'TLS') return openTLSPort(listenerPort, bind, host, current, tlsOptions);
-  let server: HttpServer | HttpsServer;
-  let update: (l: ServedListener[]) => void;
-  if (protocol === 'HTTP') {
-    server = createHttpServer(handler);
-    server.on('connection', (s) => socketListenerPorts.set(s, listenerPort));
-    update = () => {};
-  } else {
-    let contexts = new PortContexts(listeners, frontendOf(listeners));
-    let seen = current();
-    const https = createHttpsServer(
-      {
-        // HTTP/2 over ALPN is not served yet: HTTPS ports speak HTTP/1.1 (docs/listeners.md).
-        ALPNProtocols: ['http/1.1'],
-        ...clientCertificateOptions(listeners),
-        SNICallback: (name, cb) => {
-          const now = current();
-          if (now !== seen) update(now.filter((l) => l.port === listenerPort && l.protocol === 'HTTPS'));
-          seen = now;
-          const ctx = contexts.contextFor(name);
-          if (ctx) cb(null, ctx);
-          else cb(new Error(`no listener on port ${listenerPort} serves the server name`), undefined);
-        },
-        ...contexts.defaultContextOptions(),
-      },
-      handler,
-    );
-    https.on('secureConnection', (s: TLSSocket) => socketListenerPorts.set(s, listenerPort));
-    // A failed handshake (unknown server name, plain HTTP on a TLS port) only closes that socket.
-    https.on('tlsClientError', () => {});
-    update = (l) => {
-      contexts = new PortContexts(l, frontendOf(l));
-      // The server reads these per connection: a changed validation applies to new connections.
-      Object.assign(https, clientCertificateOptions(l));
-      https.setSecureContext(contexts.defaultContextOptions());
-    };
-    server = https;
-  }
-  const drain = trackRequests(server);
-  await bindPort(server, listenerPort, bind, host);
-  return { protocol, boundPort: (server.address() as AddressInfo).port, update, close: drain };
-}
-
-/** A TLS port: the ClientHello chooses listener and TLSRoute; the stream is passed through. */
-async function openTLSPort(listenerPort: number, bind: number, host: string | undefined, current: () => readonly ServedListener[], tlsOptions: Parameters<typeof createTLSPortServer>[1]): Promise<PortServer> {
-  const server = createTLSPortServer(() => current().filter((l) => l.port === listenerPort && l.protocol === 'TLS'), tlsOptions);
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await bindPort(server, listenerPort, bind, host);
-  return {
-    protocol: 'TLS',
-    boundPort: (server.address() as AddressInfo).port,
-    update: () => {},
-    // Streams have no request boundary: new connections stop at once, open ones get drainMs to finish.
-    close: (drainMs) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, drainMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
-}
-
-async function bindPort(server: NetServer, listenerPort: number, bind: number, host: string | undefined): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: Error) => reject(new GatewayError('GW_ERR_LISTEN_FAILED', `Cannot open listener port ${listenerPort} on ${host ?? '*'}:${bind}: ${e.message}. Free the port or map it elsewhere with the option ports: { ${listenerPort}: otherPort }.`, { cause: e }));
-    server.once('error', onError);
-    server.listen(bind, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  server.on('error', () => {});
-}
-
 function validateStreams(streams: ListenOptions['streams']): Record<string, StreamBackend> {
   if (streams === undefined) return {};
   const ok = typeof streams === 'object' && streams !== null && Object.values(streams).every((v) => (typeof v === 'string' && /^tcp:\/\/[^/]+:\d{1,5}$/.test(v)) || (typeof v === 'object' && v !== null && typeof (v as NetServer).emit === 'function'));
@@ -267,44 +176,3 @@ function validateStreams(streams: ListenOptions['streams']): Record<string, Stre
   return streams;
 }
 
-/** The client-certificate validation of a port: every HTTPS listener on it shares it (GEP-91 is per port). */
-function frontendOf(listeners: readonly ServedListener[]): { ca?: string } {
-  const fe = listeners[0]?.tls?.frontend;
-  return fe ? { ca: fe.ca } : {};
-}
-
-/**
- * Server options for client certificates (GEP-91): ask for one when validation is configured;
- * AllowValidOnly refuses the handshake without a certificate that chains to the CA bundle,
- * AllowInsecureFallback accepts the connection either way.
- */
-function clientCertificateOptions(listeners: readonly ServedListener[]): { requestCert: boolean; rejectUnauthorized: boolean } {
-  const fe = listeners[0]?.tls?.frontend;
-  return { requestCert: fe !== undefined && fe !== null, rejectUnauthorized: fe?.mode === 'AllowValidOnly' };
-}
-
-/**
- * Counts requests in flight so that close() drains: it stops accepting, answers requests that
- * arrive on kept-alive connections with `Connection: close`, closes connections as they become
- * idle, and cuts whatever is left after `drainMs`.
- */
-function trackRequests(server: HttpServer | HttpsServer): (drainMs: number) => Promise<void> {
-  let closing = false;
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    if (closing && !res.headersSent) res.setHeader('connection', 'close');
-    res.once('close', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
-  });
-  return (drainMs) =>
-    new Promise<void>((resolve) => {
-      closing = true;
-      const timer = setTimeout(() => server.closeAllConnections(), drainMs);
-      timer.unref();
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
-}

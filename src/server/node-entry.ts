@@ -8,4 +8,4 @@ export type { AdapterOptions, BackendHandler, BackendSpec, GatewayHandler, Handl
 export { listen } from './listen.js';
 export type { ListenGatewayOptions, ListenOptions, ListeningGateway } from './listen.js';
 export type { BackendTLS, Certificate, FrontendValidation, ServedListener, ServedTLSRoute, ServingPlan } from '../gateway/serving.js';
-export type { StreamBackend } from './tls-route.js';
+export type { StreamBackend } from './tls/tls-route.js';

@@ -7,20 +7,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayMiddleware } from '../../src/adapters/express.js';
 import type { BackendHandler } from '../../src/adapters/node.js';
-import { HTTP_GATEWAY } from '../support/manifests.js';
+import { httpRouteYaml } from '../support/manifests.js';
 
-const MANIFESTS = `${HTTP_GATEWAY}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: r }
-spec:
-  parentRefs: [{ name: gw }]
-  rules:
-  - matches: [{ path: { type: PathPrefix, value: /api/details } }]
+const MANIFESTS = httpRouteYaml(`  - matches: [{ path: { type: PathPrefix, value: /api/details } }]
     backendRefs: [{ name: details, port: 80 }]
   - matches: [{ path: { type: PathPrefix, value: /api/boom } }]
-    backendRefs: [{ name: boom, port: 80 }]
-`;
+    backendRefs: [{ name: boom, port: 80 }]`);
 
 const backends: Record<string, BackendHandler> = {
   'details:80': (req, res) => res.end(`details saw ${req.method} ${req.url}`),

@@ -122,6 +122,8 @@ export interface H2cUpstream {
   url: string;
   /** Requests seen: HTTP version, headers, body. */
   seen: { httpVersion: string; headers: IncomingHttpHeaders; body: string }[];
+  /** HTTP/2 sessions (client connections) open now. */
+  readonly open: number;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,9 @@ export async function startH2cUpstream(): Promise<H2cUpstream> {
   return {
     url,
     seen,
+    get open() {
+      return open.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

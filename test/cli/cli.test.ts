@@ -19,6 +19,11 @@ function cli(args: string[], input?: string, env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Asserts that `text` contains each part (one assertion per part, so a failure names it). */
+function expectToContainAll(text: string, parts: readonly string[]): void {
+  for (const p of parts) expect(text).toContain(p);
+}
+
 beforeAll(() => {
   expect(existsSync(bin), 'run `npm run build` first (npm test does)').toBe(true);
 });
@@ -67,14 +72,16 @@ describe('check', () => {
   it('errors exit 1, located file:line:col with a code frame and "did you mean" for fields, enum values and kinds', () => {
     const r = cli(['check', fx('typos.yaml'), '-f', fx('kind-typo.yaml')]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('test/cli/fixtures/typos.yaml:20:5 error Unknown field "matchs"');
-    expect(r.stdout).toContain('did you mean "matches"?');
-    expect(r.stdout).toContain('> 20 |   - matchs:\n     |     ^');
-    expect(r.stdout).toContain('test/cli/fixtures/typos.yaml:24:15 error Unsupported value "PathPrefx"');
-    expect(r.stdout).toContain('did you mean "PathPrefix"?');
-    expect(r.stdout).toContain('test/cli/fixtures/kind-typo.yaml:2:7 error');
-    expect(r.stdout).toContain('did you mean HTTPRoute?');
-    expect(r.stdout).toContain('3 errors, 0 warnings in 2 files');
+    expectToContainAll(r.stdout, [
+      'test/cli/fixtures/typos.yaml:20:5 error Unknown field "matchs"',
+      'did you mean "matches"?',
+      '> 20 |   - matchs:\n     |     ^',
+      'test/cli/fixtures/typos.yaml:24:15 error Unsupported value "PathPrefx"',
+      'did you mean "PathPrefix"?',
+      'test/cli/fixtures/kind-typo.yaml:2:7 error',
+      'did you mean HTTPRoute?',
+      '3 errors, 0 warnings in 2 files',
+    ]);
   });
 
   it('--format github prints workflow commands', () => {
@@ -216,11 +223,7 @@ describe('test', () => {
   it('failures exit 1 with the reason and the explain table', () => {
     const r = cli(['test', fx('failing.test.yaml')]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('✗ details goes to productpage (wrong)');
-    expect(r.stdout).toContain('- reaches details:9080, expected productpage:9080');
-    expect(r.stdout).toContain('- the backend sees header x-a: "b", expected "c"');
-    expect(r.stdout).toContain('Candidates (precedence order):');
-    expect(r.stdout).toContain('1 passed, 2 failed');
+    expectToContainAll(r.stdout, ['✗ details goes to productpage (wrong)', '- reaches details:9080, expected productpage:9080', '- the backend sees header x-a: "b", expected "c"', 'Candidates (precedence order):', '1 passed, 2 failed']);
   });
 
   it('a malformed test file fails with its reason', () => {
@@ -237,11 +240,32 @@ describe('test', () => {
   });
 });
 
+/** Spawns `serve` with `args`; `waitFor` resolves with the first match of a pattern in its log (stderr). */
+function spawnServe(args: string[]) {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+  let log = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    async waitFor(re: RegExp): Promise<RegExpExecArray> {
+      for (let i = 0; i < 600 && !re.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+      const m = re.exec(log);
+      if (!m) throw new Error(`no ${re} in log:\n${log}`);
+      return m;
+    },
+    /** SIGTERM, then the exit code (0 once every port drained). */
+    async stop(): Promise<number | null> {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 describe('serve', () => {
   let upstream: Server;
   let url: string;
   beforeAll(async () => {
-    upstream = createServer((req, res) => res.end(`details saw ${req.url}`));
+    upstream = createServer((req, res) => res.end(`upstream saw ${req.url}`));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   });
@@ -252,28 +276,44 @@ describe('serve', () => {
     const file = join(dir, 'app.yaml');
     const basic = readFileSync(join(root, 'examples/basic-http.yaml'), 'utf8');
     writeFileSync(file, basic);
-    const child = spawn(process.execPath, [bin, 'serve', '-f', file, '--backend', `details:9080=${url}`, '--port', '0', '--log-level', 'debug'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
-    let log = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
-    const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 600 && !re.test(log); i++) await new Promise((r) => setTimeout(r, 50));
-      const m = re.exec(log);
-      if (!m) throw new Error(`no ${re} in log:\n${log}`);
-      return m;
-    };
+    const s = spawnServe(['-f', file, '--backend', `details:9080=${url}`, '--port', '0', '--log-level', 'debug']);
     try {
-      const base = (await waitFor(/serving Gateway default\/my-gateway on (http:\/\/[\d.]+:\d+)/))[1]!;
+      const base = (await s.waitFor(/serving Gateway default\/my-gateway on (http:\/\/[\d.]+:\d+) \(listener port 80\)/))[1]!;
       const r = await fetch(`${base}/details/1`);
       expect(r.status).toBe(200);
-      expect(await r.text()).toBe('details saw /details/1');
-      await waitFor(/debug: GET [\d.:]+\/details\/1 -> forward to default\/details:9080/);
+      expect(await r.text()).toBe('upstream saw /details/1');
+      await s.waitFor(/debug: GET [\d.:]+\/details\/1 -> forward to default\/details:9080/);
       writeFileSync(file, basic.replace('value: /details', 'value: /info'));
-      await waitFor(/manifests reloaded/);
+      await s.waitFor(/manifests reloaded/);
       expect((await fetch(`${base}/details/1`)).status).toBe(404);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      expect(await s.stop()).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('opens every listener port with listen(), each where --port LISTENER=BIND maps it', async () => {
+    const s = spawnServe(['-f', fx('two-ports.yaml'), '--backend', `site:80=${url}`, '--backend', `admin:80=${url}/internal`, '--port', '80=0', '--port', '9000=0', '--log-level', 'debug']);
+    try {
+      const publicBase = (await s.waitFor(/on (http:\/\/127\.0\.0\.1:\d+) \(listener port 80\)/))[1]!;
+      const adminBase = (await s.waitFor(/on (http:\/\/127\.0\.0\.1:\d+) \(listener port 9000\)/))[1]!;
+      expect(publicBase).not.toBe(adminBase);
+      // Each server routes on its own listener: /admin is attached to port 9000 only.
+      expect(await (await fetch(`${publicBase}/page`)).text()).toBe('upstream saw /page');
+      expect(await (await fetch(`${adminBase}/admin/x`)).text()).toBe('upstream saw /internal/admin/x');
+      expect((await fetch(`${adminBase}/page`)).status).toBe(404);
+      await s.waitFor(/debug: GET [\d.:]+\/admin\/x -> forward to default\/admin:80/);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  it('refuses a plain --port for a Gateway with several listener ports, and the retired --listener-port', () => {
+    const plain = cli(['serve', '-f', fx('two-ports.yaml'), '--port', '8080']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('the Gateway listens on ports 80, 9000; map each with --port LISTENER=BIND');
+    const retired = cli(['serve', '-f', fx('app.yaml'), '--listener-port', '80']);
+    expect(retired.code).toBe(2);
+    expect(retired.stderr).toContain('--port 80=BIND');
   });
 });

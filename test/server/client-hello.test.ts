@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
-import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../../src/server/client-hello.js';
+import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../../src/server/tls/client-hello.js';
 import { seeded } from '../support/random.js';
 
 /** The first bytes a node:tls client sends: its ClientHello, in one record. */

@@ -92,11 +92,6 @@ describe('listen(): one server per listener port', () => {
     expect(l?.conditions.find((c) => c.type === 'gateway-api-router.dev/TLSEnforced')).toMatchObject({ status: 'True', reason: 'ServedByListen' });
   });
 
-  it('negotiates http/1.1 by ALPN (HTTP/2 is not served yet)', async () => {
-    const r = await httpsGet(gw.ports[443]!, { servername: 'a.example.com', ca: ca.cert, alpn: ['h2', 'http/1.1'] });
-    expect(r.alpn).toBe('http/1.1');
-  });
-
   it('a plain-text request on the HTTPS port does not crash the server', async () => {
     await new Promise<void>((resolve) => {
       const s = connect(gw.ports[443]!, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));

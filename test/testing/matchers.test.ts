@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/index.js';
 import { backendOf, gatewayMatchers, sampleSplit, toRouteRequest, type GatewayMatchers } from '../../src/testing/matchers.js';
 import { createHandler } from '../../src/adapters/node.js';
-import { HTTP_GATEWAY } from '../support/manifests.js';
+import { httpRouteYaml } from '../support/manifests.js';
 
 declare module 'vitest' {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,14 +17,7 @@ expect.extend(gatewayMatchers);
 const read = (f: string) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), 'utf8');
 const bookinfo = () => createGateway({ manifests: [read('basic-http.yaml'), read('bookinfo-services.yaml')] });
 
-const FILTERS = `${HTTP_GATEWAY}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: r }
-spec:
-  parentRefs: [{ name: gw }]
-  rules:
-  - matches: [{ path: { type: PathPrefix, value: /old } }]
+const FILTERS = `${httpRouteYaml(`  - matches: [{ path: { type: PathPrefix, value: /old } }]
     filters:
     - type: RequestHeaderModifier
       requestHeaderModifier:
@@ -36,8 +29,7 @@ spec:
   - matches: [{ path: { type: PathPrefix, value: /moved } }]
     filters:
     - type: RequestRedirect
-      requestRedirect: { hostname: example.org, statusCode: 301 }
----
+      requestRedirect: { hostname: example.org, statusCode: 301 }`)}---
 apiVersion: v1
 kind: Service
 metadata: { name: svc }

@@ -1,17 +1,18 @@
 /**
  * HTTP/2 to backends with prior knowledge (h2c): Services whose port has `appProtocol:
  * kubernetes.io/h2c` (GEP-1911), gRPC backends, or upstreams given `{ url, protocol: 'h2c' }`.
- * One `node:http2` session per origin carries every request to it (HTTP/2 multiplexes streams,
- * so the session is the pool). Bodies stream both ways and trailers (gRPC's `grpc-status`) pass
+ * One `node:http2` session per origin and handler carries every request to it (HTTP/2
+ * multiplexes streams, so the session is the pool; upstream/h2-sessions.ts). Bodies stream both ways and trailers (gRPC's `grpc-status`) pass
  * through.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ForwardDecision } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
 import { upstreamFailure } from '../proxy.js';
 import { isHopByHop } from '../upstream/headers.js';
+import type { H2Sessions } from '../upstream/h2-sessions.js';
 import type { UpstreamOptions } from '../upstream/pool.js';
 import { sendHeadersOnly } from './grpc.js';
 import type { AttemptHooks, ExchangeHandle } from './retry.js';
@@ -25,35 +26,14 @@ export function isH2cBackend(d: Pick<ForwardDecision, 'backend'>, upstream: Upst
   return d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol) && upstream.url.startsWith('http:');
 }
 
-const sessions = new Map<string, ClientHttp2Session>();
-
-/** The session to `origin` (`http://host:port`), connected on first use and replaced once it closes or is told to go away. */
-function sessionFor(origin: string): ClientHttp2Session {
-  const s = sessions.get(origin);
-  if (s !== undefined && !s.closed && !s.destroyed) return s;
-  const next = connect(origin);
-  const drop = () => {
-    if (sessions.get(origin) === next) sessions.delete(origin);
-  };
-  // Errors reach the streams too (each answers its own request); the session just leaves the pool.
-  next.on('error', drop);
-  next.on('close', drop);
-  next.on('goaway', drop);
-  // An idle session is closed after a minute and never keeps the process alive.
-  next.setTimeout(60_000, () => next.close());
-  next.unref();
-  sessions.set(origin, next);
-  return next;
-}
-
 /**
  * Sends a request over h2c and discards the answer (mirrors). Resolves when the exchange is over,
  * whatever its outcome; `timeoutMs` bounds it.
  */
-export function sendH2AndForget(origin: string, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
+export function sendH2AndForget(sessions: H2Sessions, origin: string, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     try {
-      const stream = sessionFor(origin).request(headers, { endStream: body.length === 0 });
+      const stream = sessions.sessionFor(origin).request(headers, { endStream: body.length === 0 });
       const t = setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), timeoutMs);
       t.unref();
       stream.on('error', () => {});
@@ -69,16 +49,12 @@ export function sendH2AndForget(origin: string, headers: OutgoingHttpHeaders, bo
   });
 }
 
-/** Closes every pooled HTTP/2 session (tests, graceful shutdown). */
-export function closeH2Sessions(): void {
-  for (const s of sessions.values()) s.close();
-  sessions.clear();
-}
-
 /** The upstream of an h2c exchange, parsed once per backend. */
 export interface H2Upstream {
   origin: string;
   basePath: string;
+  /** The sessions of the handler the exchange belongs to. */
+  h2: H2Sessions;
 }
 
 /**
@@ -154,7 +130,7 @@ export function proxyH2(
     }
     const reason = cancelled ?? err;
     if (opts.attempt?.retryError(reason)) return;
-    const f = upstreamFailure(reason);
+    const f = upstreamFailure(reason, opts.attempt !== undefined);
     sendError(res, f.status, f.reason, `upstream ${up.origin} (h2c) for ${d.backend.namespace}/${d.backend.name}: ${(reason as Error)?.message ?? String(reason)}`, out);
   };
   const cancel = (reason: Error) => {
@@ -164,7 +140,7 @@ export function proxyH2(
     fail(reason);
   };
   try {
-    const session = sessionFor(up.origin);
+    const session = up.h2.sessionFor(up.origin);
     const path = up.basePath + d.request.path;
     const endStream = opts.body === null || (opts.body === undefined && !opts.hasBody);
     stream = session.request(h2RequestHeaders(d, req, up, path), { endStream });

@@ -111,7 +111,7 @@ export function createMirrors(backends: Record<string, Backend>, prepare: (spec:
       delete headers.host;
       delete headers['content-length'];
       const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': 'http', ':authority': m.request.host ?? new URL(target.origin).host };
-      sendH2AndForget(target.origin, h2, body, 30_000).then(finish);
+      sendH2AndForget(target.h2, target.origin, h2, body, 30_000).then(finish);
       return;
     }
     if (m.request.host !== undefined) headers.host = m.request.host;

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import { H2Sessions } from './h2-sessions.js';
 
 /**
  * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
@@ -61,12 +62,16 @@ export interface PreparedUpstream {
   clientTimeout: number;
   responseBuffer: number;
   state: OriginState;
+  /** The handler's HTTP/2 sessions (h2c backends). */
+  h2: H2Sessions;
 }
 
 /** The upstreams of one adapter instance: one pool per origin, with the limits applied. */
 export class Upstreams {
   private readonly origins = new Map<string, OriginState>();
   private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
+  /** The HTTP/2 sessions of h2c backends, owned like the pools: close() closes them. */
+  readonly h2 = new H2Sessions();
   constructor(private readonly defaults: UpstreamLimits = {}) {}
 
   /** The parsed form of an upstream, computed once per options object. */
@@ -90,15 +95,17 @@ export class Upstreams {
       clientTimeout: limit('clientTimeout'),
       responseBuffer: limit('responseBuffer'),
       state,
+      h2: this.h2,
     };
     this.cache.set(upstream, p);
     return p;
   }
 
-  /** Closes the pools (idle connections at once, busy ones when their request ends). */
+  /** Closes the pools and the HTTP/2 sessions (idle connections at once, busy ones when their request ends). */
   close(): void {
     for (const o of this.origins.values()) o.pool.close().catch(() => {});
     this.origins.clear();
+    this.h2.close();
   }
 }
 

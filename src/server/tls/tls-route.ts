@@ -8,11 +8,11 @@
  * complete; anything else closes the connection.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import { routeTLS, type ServedListener } from '../gateway/serving.js';
+import { routeTLS, type ServedListener } from '../../gateway/serving.js';
 import { parseClientHello } from './client-hello.js';
-import { PortContexts } from './tls-context.js';
+import { bridge } from '../connections.js';
+import { PortContexts } from '../tls-context.js';
 
 /** The most reads a ClientHello may take (a real one takes one to three). */
 const MAX_HELLO_CHUNKS = 256;
@@ -106,35 +106,4 @@ function pipeTo(target: StreamBackend, client: Socket, head: Buffer): void {
   upstream.write(head);
   client.pipe(upstream);
   upstream.pipe(client);
-}
-
-/**
- * The client connection as a plain Duplex that replays `head` first. An in-process tls.Server
- * reads a net.Socket's native handle directly, which would skip bytes already read; a Duplex is
- * read through JavaScript.
- */
-function bridge(client: Socket, head: Buffer): Duplex {
-  const d = new Duplex({
-    read() {
-      client.resume();
-    },
-    write(chunk: Buffer, _enc, cb) {
-      client.write(chunk, cb);
-    },
-    final(cb) {
-      client.end();
-      cb();
-    },
-    destroy(err, cb) {
-      client.destroy();
-      cb(err);
-    },
-  });
-  d.push(head);
-  client.on('data', (c: Buffer) => {
-    if (!d.push(c)) client.pause();
-  });
-  client.on('end', () => d.push(null));
-  client.on('close', () => d.destroy());
-  return d;
 }

@@ -1,0 +1,161 @@
+/**
+ * The servers of listen()'s ports, one per distinct listener port:
+ * - HTTP: node:http for HTTP/1.1, and h2c (HTTP/2 with prior knowledge) on the same port when
+ *   `http2` is on, told apart by the connection preface;
+ * - HTTPS: node:http2's secure server with `allowHTTP1`, ALPN `h2` then `http/1.1`, the
+ *   certificate chosen by SNI, client certificates as the port's frontend validation says;
+ * - TLS: the ClientHello front end of TLSRoutes (tls-route.ts).
+ * Every one drains on close (connections.ts).
+ */
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createH2Server, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { GatewayHandler } from '../adapters/node.js';
+import { createSecureHttp2Server, socketListenerPorts } from '../adapters/serving/http2.js';
+import type { ServedListener } from '../gateway/serving.js';
+import { GatewayError } from '../errors.js';
+import { closeWithin, serveH2cToo, trackConnections } from './connections.js';
+import { PortContexts } from './tls-context.js';
+import { createTLSPortServer, type TLSPortOptions } from './tls/tls-route.js';
+
+/** Protocols a port server is opened for. TLS listeners (TLSRoute) are served by tls-route.ts. */
+export type PortProtocol = 'HTTP' | 'HTTPS' | 'TLS';
+
+/** One open port. */
+export interface PortServer {
+  protocol: PortProtocol;
+  boundPort: number;
+  update(listeners: ServedListener[]): void;
+  close(drainMs: number): Promise<void>;
+}
+
+/**
+ * HTTP/2 settings of every port: Node's default allows 2^32-1 concurrent streams per session;
+ * 100 is RFC 9113's recommended minimum and bounds what one client can hold open.
+ */
+const H2_SETTINGS = { maxConcurrentStreams: 100 };
+
+/** What every port of one listen() shares. */
+export interface PortOptions {
+  handler: GatewayHandler;
+  /** The port's listeners now (a router.reload made elsewhere is seen at the next TLS handshake). */
+  current: () => readonly ServedListener[];
+  tls: TLSPortOptions;
+  /** Offer HTTP/2: ALPN h2 on HTTPS ports, h2c on HTTP ports. */
+  http2: boolean;
+}
+
+/** Opens the server of one listener port and binds it. @throws GatewayError GW_ERR_LISTEN_FAILED when it cannot bind. */
+export async function openPort(protocol: PortProtocol, listenerPort: number, bind: number, host: string | undefined, listeners: ServedListener[], o: PortOptions): Promise<PortServer> {
+  if (protocol === 'TLS') return openTLSPort(listenerPort, bind, host, o);
+  const { server, update, close } = protocol === 'HTTP' ? createHTTPPort(listenerPort, o) : createHTTPSPort(listenerPort, listeners, o);
+  await bindPort(server, listenerPort, bind, host);
+  return { protocol, boundPort: (server.address() as AddressInfo).port, update, close };
+}
+
+type PortParts = { server: NetServer; update: (l: ServedListener[]) => void; close: (drainMs: number) => Promise<void> };
+
+/** HTTP/1.1, plus h2c on the same port (RFC 9113 section 3.3, prior knowledge) when http2 is on. */
+function createHTTPPort(listenerPort: number, o: PortOptions): PortParts {
+  const server = createHttpServer(o.handler);
+  const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS }, o.handler) : null;
+  const tracker = trackConnections(h2 ? [server, h2] : [server], server);
+  if (h2) {
+    h2.on('session', (session) => socketListenerPorts.set(session, listenerPort));
+    serveH2cToo(server, h2, o.tls.helloTimeout, tracker.http1);
+  } else {
+    server.on('connection', tracker.http1);
+  }
+  server.prependListener('connection', (s: Socket) => socketListenerPorts.set(s, listenerPort));
+  server.on('upgrade', o.handler.upgrade);
+  return { server, update: () => {}, close: tracker.close };
+}
+
+/** HTTPS: HTTP/2 by ALPN (`h2`), else HTTP/1.1; certificates by SNI; client certificates per GEP-91. */
+function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: PortOptions): PortParts {
+  let contexts = new PortContexts(listeners, frontendOf(listeners));
+  let seen = o.current();
+  let update: (l: ServedListener[]) => void = () => {};
+  const options = {
+    ...clientCertificateOptions(listeners),
+    SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
+      const now = o.current();
+      if (now !== seen) update(now.filter((l) => l.port === listenerPort && l.protocol === 'HTTPS'));
+      seen = now;
+      const ctx = contexts.contextFor(name);
+      if (ctx) cb(null, ctx);
+      else cb(new Error(`no listener on port ${listenerPort} serves the server name`), undefined);
+    },
+    ...contexts.defaultContextOptions(),
+  };
+  // ALPN h2 first (the server's preference wins), then http/1.1; every connection (socket and
+  // HTTP/2 session) routes on this listener port; HTTP/1.1 upgrades go to the handler's.
+  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ALPNProtocols: ['http/1.1'] }, o.handler);
+  const tracker = trackConnections([server], server);
+  server.on('secureConnection', (s: TLSSocket) => {
+    if (s.alpnProtocol === 'h2') return;
+    tracker.http1(s);
+    if (!o.http2) socketListenerPorts.set(s, listenerPort);
+  });
+  if (!o.http2) server.on('upgrade', o.handler.upgrade);
+  // A failed handshake (unknown server name, plain HTTP on a TLS port) only closes that socket.
+  server.on('tlsClientError', () => {});
+  update = (l) => {
+    contexts = new PortContexts(l, frontendOf(l));
+    // The server reads these per connection: a changed validation applies to new connections.
+    Object.assign(server, clientCertificateOptions(l));
+    server.setSecureContext(contexts.defaultContextOptions());
+  };
+  return { server, update: (l) => update(l), close: tracker.close };
+}
+
+/** A TLS port: the ClientHello chooses listener and TLSRoute; the stream is passed through. */
+async function openTLSPort(listenerPort: number, bind: number, host: string | undefined, o: PortOptions): Promise<PortServer> {
+  const server = createTLSPortServer(() => o.current().filter((l) => l.port === listenerPort && l.protocol === 'TLS'), o.tls);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await bindPort(server, listenerPort, bind, host);
+  return {
+    protocol: 'TLS',
+    boundPort: (server.address() as AddressInfo).port,
+    update: () => {},
+    // Streams have no request boundary: new connections stop at once, open ones get drainMs to finish.
+    close: (drainMs) =>
+      closeWithin(server, drainMs, () => {
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+async function bindPort(server: NetServer, listenerPort: number, bind: number, host: string | undefined): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => reject(new GatewayError('GW_ERR_LISTEN_FAILED', `Cannot open listener port ${listenerPort} on ${host ?? '*'}:${bind}: ${e.message}. Free the port or map it elsewhere with the option ports: { ${listenerPort}: otherPort }.`, { cause: e }));
+    server.once('error', onError);
+    server.listen(bind, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', () => {});
+}
+
+/** The client-certificate validation of a port: every HTTPS listener on it shares it (GEP-91 is per port). */
+function frontendOf(listeners: readonly ServedListener[]): { ca?: string } {
+  const fe = listeners[0]?.tls?.frontend;
+  return fe ? { ca: fe.ca } : {};
+}
+
+/**
+ * Server options for client certificates (GEP-91): ask for one when validation is configured;
+ * AllowValidOnly refuses the handshake without a certificate that chains to the CA bundle,
+ * AllowInsecureFallback accepts the connection either way.
+ */
+function clientCertificateOptions(listeners: readonly ServedListener[]): { requestCert: boolean; rejectUnauthorized: boolean } {
+  const fe = listeners[0]?.tls?.frontend;
+  return { requestCert: fe !== undefined && fe !== null, rejectUnauthorized: fe?.mode === 'AllowValidOnly' };
+}

@@ -1,0 +1,283 @@
+// listen() speaks HTTP/2 over real sockets with node:http2 clients: ALPN h2 (and the http/1.1
+// fallback) on HTTPS ports with certificates made in the test and chosen by SNI, 421 over h2
+// (spec digest 3.6, GatewayHTTPSListenerDetectMisdirectedRequests), h2c with prior knowledge
+// beside HTTP/1.1 on HTTP ports (RFC 9113 section 3.3; GRPCRoute needs it on HTTP listeners,
+// digest 1.5), and the drain of close() with an open HTTP/2 session.
+import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { createServer, type Server } from 'node:http';
+import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
+import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
+import { gateway, httpGet, httpsGet, httpsListener, named, route, type Obj } from './helpers.js';
+
+let ca: TestCA;
+let certs: Record<string, { cert: string; key: string }>;
+let upstream: Server;
+let upstreamUrl: string;
+
+beforeAll(async () => {
+  ca = makeCA();
+  certs = { exact: ca.server(['a.example.com']), wild: ca.server(['*.example.com']) };
+  // An HTTP/1.1 upstream that answers what it received: the gateway proxies h2 requests to it.
+  upstream = createServer((req, res) => res.end(JSON.stringify({ path: req.url, version: req.httpVersion, xff: req.headers['x-forwarded-for'] ?? null })));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+function manifests(): Obj[] {
+  return [
+    gateway([
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'http-8080', port: 8080, protocol: 'HTTP' },
+      httpsListener('exact', 443, 'a.example.com', ['exact']),
+      httpsListener('wild', 443, '*.example.com', ['wild']),
+    ]),
+    tlsSecret('exact', certs.exact!),
+    tlsSecret('wild', certs.wild!),
+    route('r-http', 'http', 'plain'),
+    route('r-8080', 'http-8080', 'upstream'),
+    route('r-exact', 'exact', 'exact'),
+    route('r-wild', 'wild', 'wild'),
+  ];
+}
+
+const backends = () => ({ plain: named('plain'), exact: named('exact'), wild: named('wild'), upstream: upstreamUrl });
+
+interface H2Answer {
+  status: number;
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+function h2get(session: ClientHttp2Session, path: string, authority?: string): Promise<H2Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':path': path, ...(authority ? { ':authority': authority } : {}) });
+    let headers: IncomingHttpHeaders = {};
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => (headers = h));
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => resolve({ status: Number(headers[':status']), body, headers }));
+    stream.on('error', reject);
+    stream.end();
+  });
+}
+
+/** An HTTP/2 session over TLS to 127.0.0.1 with this SNI, trusting the test CA. */
+function tlsSession(port: number, servername: string): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = h2connect(`https://${servername}:${port}`, { host: '127.0.0.1', servername, ca: ca.cert, checkServerIdentity: () => undefined } as never);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function h2cSession(port: number): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = h2connect(`http://127.0.0.1:${port}`);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+describe('listen(): HTTP/2 on HTTPS and HTTP ports', () => {
+  let gw: ListeningGateway;
+  beforeAll(async () => {
+    gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 } });
+  });
+  afterAll(() => gw.close());
+
+  it('negotiates h2 by ALPN on an HTTPS port, the certificate and listener chosen by SNI (digest 1.3, 3.6)', async () => {
+    for (const [sni, san, body] of [
+      ['a.example.com', 'DNS:a.example.com', 'exact /p'],
+      ['b.example.com', 'DNS:*.example.com', 'wild /p'],
+    ] as const) {
+      const s = await tlsSession(gw.ports[443]!, sni);
+      try {
+        expect(s.alpnProtocol).toBe('h2');
+        expect((s.socket as TLSSocket).getPeerCertificate().subjectaltname).toBe(san);
+        const r = await h2get(s, '/p');
+        expect(r.status).toBe(200);
+        expect(r.body).toBe(body);
+        expect(r.headers['x-backend']).toBe(body.split(' ')[0]);
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  it('falls back to http/1.1 for clients that do not offer h2 (ALPN, or none)', async () => {
+    const offered = await httpsGet(gw.ports[443]!, { servername: 'a.example.com', ca: ca.cert, alpn: ['http/1.1'] });
+    expect(offered).toMatchObject({ status: 200, body: 'exact /', alpn: 'http/1.1' });
+    const none = await httpsGet(gw.ports[443]!, { servername: 'a.example.com', ca: ca.cert });
+    expect(none).toMatchObject({ status: 200, body: 'exact /', alpn: false });
+  });
+
+  it('answers 421 on an h2 stream whose :authority another listener serves than the SNI chose (digest 3.6)', async () => {
+    // HTTP/2 clients reuse a connection for every name its certificate covers (connection
+    // coalescing): the SNI chose a.example.com, so b.example.com on this connection is misdirected.
+    const s = await tlsSession(gw.ports[443]!, 'a.example.com');
+    try {
+      expect((await h2get(s, '/', 'b.example.com')).status).toBe(421);
+      // The same session still serves its own name.
+      expect(await h2get(s, '/', 'a.example.com')).toMatchObject({ status: 200, body: 'exact /' });
+    } finally {
+      s.close();
+    }
+  });
+
+  it('serves h2c with prior knowledge and HTTP/1.1 on the same HTTP port', async () => {
+    const s = await h2cSession(gw.ports[80]!);
+    try {
+      const r = await h2get(s, '/x', 'anything.test');
+      expect(r).toMatchObject({ status: 200, body: 'plain /x' });
+      expect(await h2get(s, '/y', 'anything.test')).toMatchObject({ status: 200, body: 'plain /y' });
+    } finally {
+      s.close();
+    }
+    expect(await httpGet(gw.ports[80]!, 'anything.test', '/z')).toEqual({ status: 200, body: 'plain /z' });
+  });
+
+  it('routes h2c requests on the listener port they arrived on, and proxies them with the client address', async () => {
+    const s = await h2cSession(gw.ports[8080]!);
+    try {
+      const r = await h2get(s, '/up', 'anything.test');
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ path: '/up', version: '1.1', xff: '127.0.0.1' });
+    } finally {
+      s.close();
+    }
+  });
+});
+
+/** Sends an HTTP/1.1 upgrade request on `socket` and resolves with all it receives until `want` appears. */
+function upgradeOver(socket: Duplex, want: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      got += c;
+      if (got.includes(want)) {
+        socket.destroy();
+        resolve(got);
+      }
+    });
+    socket.on('error', reject);
+    socket.write('GET /chat HTTP/1.1\r\nHost: a.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nping');
+  });
+}
+
+describe('listen(): HTTP/1.1 upgrades beside HTTP/2', () => {
+  it('hands upgrade requests to the backend on HTTP ports (after the h2c sniff) and on HTTPS ports (ALPN http/1.1)', async () => {
+    // An in-process backend with an upgrade hook (docs/adapters.md, "WebSocket"): answers 101, then echoes.
+    const echo = Object.assign(named('echo'), {
+      upgrade: (_req: unknown, socket: Duplex, head: Buffer) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+        if (head.length > 0) socket.write(head);
+        socket.pipe(socket);
+      },
+    });
+    const gw = await listen({ manifests: manifests(), backends: { ...backends(), plain: echo, exact: echo }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 } });
+    try {
+      const plain = await upgradeOver(netConnect(gw.ports[80]!, '127.0.0.1'), 'ping');
+      expect(plain).toMatch(/^HTTP\/1\.1 101 /);
+      const secure = await upgradeOver(tlsConnect({ host: '127.0.0.1', port: gw.ports[443]!, servername: 'a.example.com', ca: ca.cert, ALPNProtocols: ['http/1.1'] }), 'ping');
+      expect(secure).toMatch(/^HTTP\/1\.1 101 /);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('listen(): http2: false and bounds', () => {
+  it('with http2: false, offers only http/1.1 and refuses the h2c preface', async () => {
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2: false });
+    try {
+      const r = await httpsGet(gw.ports[443]!, { servername: 'a.example.com', ca: ca.cert, alpn: ['h2', 'http/1.1'] });
+      expect(r).toMatchObject({ status: 200, alpn: 'http/1.1' });
+      const s = h2connect(`http://127.0.0.1:${gw.ports[80]!}`);
+      s.on('error', () => {});
+      const failed = await new Promise<boolean>((resolve) => {
+        const st = s.request({ ':path': '/' });
+        st.on('response', () => resolve(false));
+        st.on('error', () => resolve(true));
+        st.on('close', () => resolve(true));
+        st.end();
+      });
+      s.destroy();
+      expect(failed).toBe(true);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('rejects a bad http2 option with GW_ERR_OPTIONS_INVALID', async () => {
+    await expect(listen({ manifests: manifests(), backends: backends(), http2: 'yes' as never })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
+  });
+
+  it('closes an HTTP connection whose first bytes stop short of telling HTTP/1.1 from h2c within helloTimeout', async () => {
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 200 });
+    try {
+      const closed = await new Promise<boolean>((resolve) => {
+        const c = netConnect(gw.ports[80]!, '127.0.0.1', () => c.write('PRI * HTTP/2'));
+        c.on('error', () => {});
+        c.on('close', () => resolve(true));
+        c.resume();
+      });
+      expect(closed).toBe(true);
+      // The port still serves.
+      expect((await httpGet(gw.ports[80]!, 'x.test')).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('listen(): close() with open HTTP/2 sessions', () => {
+  it('lets a stream in flight finish, sends GOAWAY, closes idle sessions at once, and stops accepting', async () => {
+    let release!: () => void;
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => (started = r));
+    const gate = new Promise<void>((r) => (release = r));
+    const gw = await listen({
+      manifests: manifests(),
+      backends: {
+        ...backends(),
+        exact: async (_req, res) => {
+          started();
+          await gate;
+          res.end('late');
+        },
+      },
+      host: '127.0.0.1',
+      ports: { 80: 0, 8080: 0, 443: 0 },
+      // Long enough that a test passing proves the drain did not wait for the timeout.
+      drainTimeout: 60_000,
+    });
+    const port = gw.ports[443]!;
+    const busy = await tlsSession(port, 'a.example.com');
+    const idle = await h2cSession(gw.ports[80]!);
+    const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
+    const goaway = new Promise<void>((r) => busy.once('goaway', () => r()));
+    busy.on('error', () => {});
+    idle.on('error', () => {});
+    const pending = h2get(busy, '/slow');
+    await inFlight;
+    let done = false;
+    const closed = gw.close().then(() => (done = true));
+    await goaway;
+    await idleClosed;
+    // New connections are refused while the stream is still in flight.
+    await expect(tlsSession(port, 'a.example.com')).rejects.toThrow();
+    expect(done).toBe(false);
+    release();
+    expect(await pending).toMatchObject({ status: 200, body: 'late' });
+    await closed;
+    expect(done).toBe(true);
+    busy.destroy();
+  });
+});
