@@ -10,8 +10,9 @@ import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schem
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
-import { aliasPosition, measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type YamlSource } from './parse.js';
-import { parseYaml } from './parse-fast.js';
+import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type YamlSource } from './parse.js';
+import { aliasPosition } from './yaml/exact.js';
+import { parseYaml } from './yaml/fast.js';
 
 export type { ManifestLimits } from './parse.js';
 

@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/index.js';
 import { loadManifestsWith } from '../../src/resources/load.js';
-import { needsExactPath, parseYaml } from '../../src/resources/parse-fast.js';
-import { parseYamlExact, resolveLimits, type ManifestLimits, type ParseBudget } from '../../src/resources/parse.js';
+import { resolveLimits, type ManifestLimits, type ParseBudget } from '../../src/resources/parse.js';
+import { parseYamlExact } from '../../src/resources/yaml/exact.js';
+import { needsExactPath, parseYaml } from '../../src/resources/yaml/fast.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const exact = (text: string, options: { limits?: ManifestLimits } = {}) => loadManifestsWith(parseYamlExact, text, options);

@@ -6,7 +6,7 @@
  * an issue about it needs a line (see {@link YamlSource}).
  *
  * The fast path takes only documents whose values are certain to be what the exact path
- * (parse.ts) would give; from the first document it cannot take, the rest of the input goes
+ * (exact.ts) would give; from the first document it cannot take, the rest of the input goes
  * through the exact path, so every error, limit and position there is exactly the exact
  * path's. It does not take:
  * - text with a directive (`%YAML`, `%TAG`), an alias, a tag, an explicit key (`? `), a merge key
@@ -18,12 +18,13 @@
  *   by token depth check decides every case near the limit;
  * - a document that would go over `limits.maxDocuments`.
  * js-yaml stops at `maxDepth` levels before its recursion could run deep, and a document
- * without aliases cannot expand, so every limit of parse.ts still holds on this path.
+ * without aliases cannot expand, so every limit of exact.ts still holds on this path.
  */
 import { FAILSAFE_SCHEMA, loadAll, Type, type LoadOptions } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import type { Issue } from '../types.js';
-import { isWithinInputLimit, parseYamlExact, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from './parse.js';
+import type { Issue } from '../../types.js';
+import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
+import { parseYamlExact } from './exact.js';
 
 /**
  * js-yaml resolving plain scalars exactly as the `yaml` package's YAML 1.2 core schema does
