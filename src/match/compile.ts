@@ -14,15 +14,9 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
+import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
 
-/**
- * One compiled condition of a match, naming itself: `test` is what route() runs, `why` says
- * (for explain()) how a request that failed `test` failed it.
- */
-export interface Check {
-  test: (req: RequestView) => boolean;
-  why: (req: RequestView) => string;
-}
+export type { Check, RegexCompiler } from './checks.js';
 
 /** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
 export interface Candidate {
@@ -50,8 +44,20 @@ export interface CandidateList {
   all: Candidate[];
 }
 
+/**
+ * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
+ * stride 3 (`[hash, segment, node, ...]`, a power of two of slots, at most half full), probed
+ * with a hash computed while the path is scanned: a lookup slices no segment and allocates
+ * nothing. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
+ */
 interface TrieNode {
-  children: ReadonlyMap<string, TrieNode>;
+  slots: Slot[];
+  mask: number;
+  /** How many children the table holds (for growing it while building). */
+  count: number;
+  /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
+  one: string | null;
+  oneNode: TrieNode | null;
   /** Candidates for paths that go on below this node (or end here with no Exact match of their own). */
   candidates: CandidateList;
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
@@ -60,11 +66,72 @@ interface TrieNode {
 
 const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as CandidateList;
 
-/**
- * The children of every leaf (most nodes are leaves): one shared empty Map, never written to.
- * nodeFor gives a node its own Map when it gets its first child.
- */
-const NO_CHILDREN: ReadonlyMap<string, TrieNode> = new Map();
+/** The slots of every leaf: one shared empty array, never written to. */
+const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
+
+/** A slot's hash, segment (null when the slot is free) or child. */
+type Slot = number | string | TrieNode | null;
+
+function newNode(): TrieNode {
+  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, candidates: EMPTY, exact: null };
+}
+
+/** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+function segmentHash(s: string, from: number, to: number): number {
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h & 0x3fffffff;
+}
+
+/** The child of `node` for the segment `path[from, to)` with hash `h`, or null. */
+function childOf(node: TrieNode, path: string, from: number, to: number, h: number): TrieNode | null {
+  const slots = node.slots;
+  const mask = node.mask;
+  const len = to - from;
+  for (let i = h & mask; ; i = (i + 1) & mask) {
+    const k = i * 3;
+    const seg = slots[k + 1] as string | null;
+    if (seg === null) return null;
+    if (slots[k] === h && seg.length === len && path.startsWith(seg, from)) return slots[k + 2] as TrieNode;
+  }
+}
+
+/** Adds a child to a node's table, growing it (to keep it at most half full) as needed. */
+function addChild(node: TrieNode, seg: string, child: TrieNode): void {
+  if ((node.count + 1) * 2 > node.mask + 1) {
+    const old = node.slots;
+    const size = Math.max(2, (node.mask + 1) * 2);
+    // Filled with push, so that the array has no holes (a holey array is slower to read).
+    const slots: Slot[] = [];
+    for (let i = 0; i < size; i++) slots.push(0, null, null);
+    node.slots = slots;
+    node.mask = size - 1;
+    for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
+  }
+  place(node, segmentHash(seg, 0, seg.length), seg, child);
+  node.count++;
+  node.one = node.count === 1 ? seg : null;
+  node.oneNode = node.count === 1 ? child : null;
+}
+
+function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
+  const slots = node.slots;
+  let i = h & node.mask;
+  while (slots[i * 3 + 1] !== null) i = (i + 1) & node.mask;
+  slots[i * 3] = h;
+  slots[i * 3 + 1] = seg;
+  slots[i * 3 + 2] = child;
+}
+
+/** The children of a node, for building. */
+function childrenOf(node: TrieNode): TrieNode[] {
+  const out: TrieNode[] = [];
+  for (let k = 2; k < node.slots.length; k += 3) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
+  return out;
+}
 
 function list(all: Candidate[]): CandidateList {
   return all.length === 0 ? EMPTY : { first: all[0]!, all };
@@ -84,6 +151,8 @@ export interface CompiledListener {
   /** Keyed by the suffix after `*` (".example.com"). */
   wildcardHosts: Map<string, CompiledVHost>;
   anyHost: CompiledVHost | null;
+  /** Hosts already resolved to their wildcard or any-host vhost (find.ts fills it; bounded). */
+  hostMemo: Map<string, CompiledVHost | null>;
 }
 
 export interface CompiledMatcher {
@@ -91,30 +160,22 @@ export interface CompiledMatcher {
   listeners: CompiledListener[];
 }
 
+
 /**
  * Compiles the IR. Pure; throws only on a broken invariant (a bug). `payloadFor` attaches the
  * caller's per-match data to each candidate, so that a hit reaches everything it needs in one hop.
  * It is called once per candidate (a match listed in several vhosts is asked for each), right as
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
-/**
- * Compiles a RegularExpression value (RE2 dialect, full match) to a test, or null when it does
- * not compile. The composition root passes resources/schemas-shared.ts's compileFullMatch: request-time code never
- * imports from resources/.
- */
-export type RegexCompiler = (pattern: string) => ((input: string) => boolean) | null;
-
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  // A pattern RE2 refuses has its rule dropped at build (PartiallyInvalid); should one still fail
-  // to compile here, it never matches.
-  const re = (pattern: string) => regex(pattern) ?? NEVER;
+  const re = regexOrNever(regex);
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
       const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
       if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
       const ref = Object.freeze(r);
-      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null };
+      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map() };
       for (const vh of l.vhosts) {
         const compiled = compileVHost(vh, ref, re, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;
@@ -148,25 +209,42 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
   return out;
 }
 
-/** Candidates for `path` in a vhost, winner-first. Never throws. */
-export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean): CandidateList {
-  // Hot path: walk the trie segment by segment; the deepest node reached holds the merged
-  // list, and a path that ends exactly at a node with Exact matches gets that node's exact list.
+/**
+ * Candidates for the path `path[0, end)` (`end` defaults to the whole string) in a vhost,
+ * winner-first. Never throws.
+ */
+export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, end: number = path.length): CandidateList {
+  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; the
+  // deepest node reached holds the merged list, and a path that ends exactly at a node with
+  // Exact matches gets that node's exact list. A leaf ends the walk without scanning the rest.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
   let start = 1;
-  const len = path.length;
   for (;;) {
-    let end = path.indexOf('/', start);
-    if (end < 0) end = len;
-    const child = node.children.get(path.slice(start, end));
-    if (child === undefined) return node.candidates;
+    if (node.mask < 0) return node.candidates;
+    const one = node.one;
+    if (one !== null) {
+      // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
+      const stop = start + one.length;
+      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node.candidates;
+      node = node.oneNode!;
+      if (stop >= end) return node.exact ?? node.candidates;
+      start = stop + 1;
+      continue;
+    }
+    let h = FNV_OFFSET;
+    let i = start;
+    for (; i < end; i++) {
+      const c = path.charCodeAt(i);
+      if (c === 47 /* / */) break;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    const child = childOf(node, path, start, i, h & 0x3fffffff);
+    if (child === null) return node.candidates;
     node = child;
-    if (end === len) return node.exact ?? node.candidates;
-    start = end + 1;
+    if (i >= end) return node.exact ?? node.candidates;
+    start = i + 1;
   }
 }
-
-type Regex = (pattern: string) => (input: string) => boolean;
 
 function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
   return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
@@ -179,7 +257,7 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payl
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
 function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): TrieNode {
-  const root: TrieNode = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
+  const root = newNode();
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
@@ -210,7 +288,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
 function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
   const own = prefixOwn.get(node);
   const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
-  if (node.children.size > 0) for (const child of node.children.values()) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
+  if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
   node.candidates = all;
   const exact = exactOwn.get(node);
@@ -238,12 +316,11 @@ function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
   for (;;) {
     let slash = path.indexOf('/', start);
     if (slash < 0 || slash > end) slash = end;
-    const s = path.slice(start, slash);
-    let child = node.children.get(s);
-    if (!child) {
-      child = { children: NO_CHILDREN, candidates: EMPTY, exact: null };
-      const children = node.children === NO_CHILDREN ? (node.children = new Map()) : (node.children as Map<string, TrieNode>);
-      children.set(s, child);
+    const h = segmentHash(path, start, slash);
+    let child = node.mask < 0 ? null : childOf(node, path, start, slash, h);
+    if (child === null) {
+      child = newNode();
+      addChild(node, path.slice(start, slash), child);
     }
     node = child;
     if (slash === end) return node;
@@ -276,68 +353,3 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
   out.length = k;
   return out;
 }
-
-/**
- * The per-candidate checks for everything the path index did not decide: a regex path, the
- * method, headers and query parameters. Built once; only the conditions present are checked.
- */
-function compileChecks(m: IR.Match, regexOrNever: Regex): readonly Check[] {
-  // Most matches check nothing beyond the path, or only the method: those share their checks.
-  const regexPath = m.path.type === 'RegularExpression';
-  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NO_CHECKS : [methodCheck(m.method)];
-  const checks: Check[] = [];
-  if (regexPath) {
-    const pattern = m.path.value;
-    const re = regexOrNever(pattern);
-    checks.push({ test: (req) => re(req.path), why: (req) => `path ${req.path} does not fully match regular expression ${pattern}` });
-  }
-  if (m.method !== null) checks.push(methodCheck(m.method));
-  for (const h of m.headers) checks.push(valueCheck(h, 'header', '', (req, n) => req.header(n), regexOrNever));
-  for (const q of m.query) checks.push(valueCheck(q, 'query parameter', ' (names are case-sensitive)', (req, n) => req.query(n), regexOrNever));
-  return checks;
-}
-
-const NO_CHECKS: readonly Check[] = Object.freeze([]);
-const ALWAYS = (): boolean => true;
-
-/** The checks as one test; one check is its own test, none is ALWAYS. */
-function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
-  if (checks.length === 0) return ALWAYS;
-  if (checks.length === 1) return checks[0]!.test;
-  const tests = checks.map((c) => c.test);
-  return (req) => {
-    for (const t of tests) if (!t(req)) return false;
-    return true;
-  };
-}
-
-/** A header or query condition: the value read by `read` must equal, or fully match, the condition's. */
-function valueCheck(c: IR.Condition, what: string, absentNote: string, read: (req: RequestView, name: string) => string | undefined, regexOrNever: Regex): Check {
-  const name = c.name;
-  const value = c.value;
-  const why = (req: RequestView) => {
-    const v = read(req, name);
-    if (v === undefined) return `${what} ${name} is absent${absentNote}`;
-    return `${what} ${name}: ${JSON.stringify(v)} does not ${c.type === 'Exact' ? 'equal' : 'fully match'} ${JSON.stringify(value)}`;
-  };
-  if (c.type === 'Exact') return { test: (req) => read(req, name) === value, why };
-  const re = regexOrNever(value);
-  return {
-    test: (req) => {
-      const v = read(req, name);
-      return v !== undefined && re(v);
-    },
-    why,
-  };
-}
-
-/** One check per HTTP method, shared by every match on it. */
-const methodChecks = new Map<string, Check>();
-
-function methodCheck(method: string): Check {
-  let c = methodChecks.get(method);
-  if (c === undefined) methodChecks.set(method, (c = Object.freeze({ test: (req: RequestView) => req.method === method, why: (req: RequestView) => `method ${req.method} is not ${method}` })));
-  return c;
-}
-
-const NEVER = (): boolean => false;

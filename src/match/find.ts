@@ -96,7 +96,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
     const vh = firstVhost(listener, req.host);
     if (vh !== null) {
-      const c = firstPassing(candidatesFor(vh, req.path, grpc && vh.grpc !== null), req);
+      const c = firstPassing(candidatesFor(vh, req.pathSource, grpc && vh.grpc !== null, req.pathEnd), req);
       if (c !== null) return c;
     }
     return missOf(listener, 'no-route');
@@ -110,7 +110,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     const vt: VHostTrace | null = trace === null ? null : { vhost: vh, searched, list: null, tested: [], grpc: useGrpc };
     if (vt !== null) trace!.vhosts.push(vt);
     if (!searched || (winner !== null && trace === null)) continue;
-    const list = candidatesFor(vh, req.path, useGrpc);
+    const list = candidatesFor(vh, req.pathSource, useGrpc, req.pathEnd);
     if (vt === null) {
       winner = firstPassing(list, req);
       continue;
@@ -157,14 +157,29 @@ export function isGrpc(req: RequestView): boolean {
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = cl.exactHosts.get(host);
-    if (exact) return exact;
+    if (exact !== undefined) return exact;
     if (cl.wildcardHosts.size > 0) {
-      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-        if (dot === 0) continue;
-        const vh = cl.wildcardHosts.get(host.slice(dot));
-        if (vh) return vh;
-      }
+      // Hot path: a host seen before is one Map probe; wildcard suffixes are probed (one slice
+      // per label) only for a host not in the memo.
+      const known = cl.hostMemo.get(host);
+      if (known !== undefined) return known;
+      const vh = wildcardVhost(cl, host);
+      if (cl.hostMemo.size >= HOST_MEMO_LIMIT) cl.hostMemo.clear();
+      cl.hostMemo.set(host, vh);
+      return vh;
     }
+  }
+  return cl.anyHost;
+}
+
+/** Hosts per listener whose virtual host the memo keeps; cleared when full, so hostile Hosts never cost memory. */
+const HOST_MEMO_LIMIT = 4096;
+
+function wildcardVhost(cl: CompiledListener, host: string): CompiledVHost | null {
+  for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+    if (dot === 0) continue;
+    const vh = cl.wildcardHosts.get(host.slice(dot));
+    if (vh) return vh;
   }
   return cl.anyHost;
 }

@@ -66,22 +66,49 @@ export function normalizePath(path: string, options: PathOptions = {}): Normaliz
 }
 
 /**
+ * The full normaliser, without the fast path: what normalizePath computes for a path that is not
+ * already normal. Exported so that tests can hold the fast path to it.
+ */
+export function normalizePathFully(path: string, options: PathOptions = {}): NormalizedPath {
+  if (path.charCodeAt(0) !== 47 /* / */) return { ok: false, message: `The request path ${JSON.stringify(path)} does not start with "/".` };
+  return normalizeSlow(path, options.escapedSlashes ?? 'keep', options.mergeSlashes === true);
+}
+
+/**
  * True when `path` is already in normal form: it starts with `/`, has plain characters only,
- * and no dot segment or (with `mergeSlashes`) "//" to act on. The hot path of every request:
- * no allocation.
+ * and no dot segment or (with `mergeSlashes`) "//" to act on. No allocation.
  */
 export function isNormalPath(path: string, mergeSlashes: boolean): boolean {
-  // One native regex scan: measured faster than a charCodeAt loop over a lookup table.
-  // "/.well-known" also fails it and takes the slow path, to the same result.
-  return (mergeSlashes ? PLAIN_MERGED : PLAIN_PATH).test(path);
+  return normalPathEnd(path, mergeSlashes) === path.length && path.length > 0;
+}
+
+/**
+ * The hot path of every request: where the path part of a request target ends (at its `?`, its
+ * `#`, or the end) when that path is already in normal form, else -1 (the slow path then
+ * decides). One scan, no allocation: a sticky native regex over the path characters, then one
+ * look at the character that stopped it. Measured 1.2 to 2.4 times faster than a charCodeAt
+ * loop over a class table, and it also replaces the searches for `?` and `#`.
+ * Anything the scan does not accept (a `%`, a `\`, a control or non-ASCII character, a space, a
+ * segment starting with `.` such as "/.well-known", and with merging an empty segment) takes the
+ * slow path, which returns the same path when there was nothing to change.
+ */
+export function normalPathEnd(target: string, mergeSlashes: boolean): number {
+  const re = mergeSlashes ? HEAD_MERGED : HEAD;
+  re.lastIndex = 0;
+  if (!re.test(target)) return -1;
+  const end = re.lastIndex;
+  if (end === target.length) return end;
+  const c = target.charCodeAt(end);
+  return c === 63 /* ? */ || c === 35 /* # */ ? end : -1;
 }
 
 /**
  * Segments of RFC 3986 path characters other than "%" (unreserved, sub-delims, ":" and "@"),
  * none starting with "." (so no dot segment); with merging, none empty either except the last.
+ * Sticky, so that a test matches from index 0 and leaves `lastIndex` where the normal path stops.
  */
-const PLAIN_PATH = /^(?:\/(?!\.)[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+$/;
-const PLAIN_MERGED = /^(?:\/(?![./])[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+$/;
+const HEAD = /(?:\/(?!\.)[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+/y;
+const HEAD_MERGED = /(?:\/(?![./])[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+/y;
 
 function normalizeSlow(path: string, escapedSlashes: 'keep' | 'decode' | 'reject', mergeSlashes: boolean): NormalizedPath {
   const fail = (why: string): NormalizedPath => ({ ok: false, message: `The request path ${JSON.stringify(path)} ${why}.` });
@@ -153,9 +180,9 @@ function removeDotSegments(path: string, mergeSlashes: boolean): string {
   return `/${out.join('/')}`;
 }
 
-/** True when the query string has only printable ASCII other than space (the common case). */
-export function isPlainQuery(query: string): boolean {
-  for (let i = 0; i < query.length; i++) {
+/** True when the query string (or its part from `from` to `to`) has only printable ASCII other than space (the common case). */
+export function isPlainQuery(query: string, from = 0, to = query.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = query.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) return false;
   }

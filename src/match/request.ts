@@ -5,38 +5,58 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
-import { isNormalPath, isPlainQuery, normalizePath, normalizeQuery, type PathOptions } from './normalize.js';
+import { isPlainQuery, normalizePath, normalPathEnd, normalizeQuery, type PathOptions } from './normalize.js';
 
 export class RequestView {
-  readonly method: string;
-  /** The normalised path (see normalize.ts), without query string or fragment: what is matched. */
-  readonly path: string;
-  /** Raw query string without `?`, or ''. */
-  readonly rawQuery: string;
+  method = '';
+  /**
+   * The string whose first `pathEnd` characters are the normalised path: the request's own path
+   * string when it was already in normal form (most are), so that no path is sliced or copied.
+   */
+  pathSource = '';
+  pathEnd = 0;
   /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
-  readonly target: string;
+  target = '';
   /** Why the request cannot be routed (bad path, Host or method): it gets 400. Null when fine. */
-  readonly invalid: string | null = null;
+  invalid: string | null = null;
   /** Host lower-cased, port and trailing dot stripped; undefined when absent. */
-  readonly host: string | undefined;
+  host: string | undefined = undefined;
   /** The Host as sent (validated), for the forwarded request; undefined when absent. */
-  readonly rawHost: string | undefined;
-  readonly scheme: 'http' | 'https';
+  rawHost: string | undefined = undefined;
+  scheme: 'http' | 'https' = 'http';
   /** The request as given when it is an object, else an empty one: never throws on access. */
-  readonly request: RouteRequest;
+  request: RouteRequest = NO_REQUEST;
+  /** `path`, once sliced; null until something other than the lookup asks for it. */
+  private pathText: string | null = null;
+  /** The raw query (without `?`), once sliced or normalised; null: `querySource` from `queryStart` to `queryEnd`. */
+  private queryText: string | null = '';
+  private querySource = '';
+  private queryStart = 0;
+  private queryEnd = 0;
   /** The request's headers when every name is already lower-case (node's req.headers): read directly. */
-  private direct: HeaderMap | undefined;
+  private direct: HeaderMap | undefined = undefined;
   /** True when `direct` holds only strings and string arrays (so it can be forwarded as is). */
   private directClean = false;
-  private headerMap: Map<string, string> | undefined;
-  private queryMap: Record<string, unknown> | undefined;
+  private headerMap: Map<string, string> | undefined = undefined;
+  private queryMap: Record<string, unknown> | undefined = undefined;
 
-  constructor(request: RouteRequest, paths?: PathOptions) {
+  constructor(request?: RouteRequest, paths?: PathOptions) {
+    if (request !== undefined) this.reset(request, paths);
+    else this.invalid = 'The request is not an object.';
+  }
+
+  /**
+   * Reads `request` into this view, replacing what it held. route() keeps one view and resets it
+   * per call (see gateway/route.ts), so that a decision allocates only what the caller keeps.
+   */
+  reset(request: RouteRequest, paths?: PathOptions): void {
     // route() never throws: a request that is not an object, or has fields of the wrong type,
     // is read as far as it goes and then answered 400.
-    const r: RouteRequest = typeof request === 'object' && request !== null ? request : ({} as RouteRequest);
+    const isObject = typeof request === 'object' && request !== null;
+    const r: RouteRequest = isObject ? request : NO_REQUEST;
+    this.release();
     this.request = r;
-    let invalid: string | null = typeof request === 'object' && request !== null ? null : 'The request is not an object.';
+    let invalid: string | null = isObject ? null : 'The request is not an object.';
     const m: unknown = r.method;
     if (typeof m === 'string' && m !== '') this.method = isUpper(m) ? m : m.toUpperCase();
     else {
@@ -44,13 +64,81 @@ export class RequestView {
       invalid ??= 'The request has no method.';
     }
     const raw: unknown = r.path;
+    const mergeSlashes = paths !== undefined && paths.mergeSlashes === true;
+    // Hot path: a path already in normal form (most are) is found by one scan, which also finds
+    // where the query starts; nothing is sliced, and the target is the request's own string.
+    const end = typeof raw === 'string' ? normalPathEnd(raw, mergeSlashes) : -1;
+    if (end >= 0 && (end === (raw as string).length || (raw as string).charCodeAt(end) === 63 /* ? */)) {
+      const text = raw as string;
+      this.pathSource = text;
+      this.pathEnd = end;
+      if (end === text.length) {
+        this.queryText = '';
+        this.target = text;
+      } else {
+        // A fragment is never matched nor forwarded (spec digest 11).
+        let qEnd = text.indexOf('#', end + 1);
+        if (qEnd < 0) qEnd = text.length;
+        this.queryStart = end + 1;
+        this.queryEnd = qEnd;
+        this.querySource = text;
+        this.queryText = null;
+        if (isPlainQuery(text, end + 1, qEnd)) this.target = qEnd === text.length ? text : text.slice(0, qEnd);
+        else invalid = this.slowQuery(text.slice(end + 1, qEnd), text.slice(0, end), invalid);
+      }
+    } else {
+      invalid = this.slowPath(raw, paths, invalid);
+    }
+    let hostHeader: unknown = r.host;
+    if (hostHeader === undefined || hostHeader === null) hostHeader = this.header('host') ?? this.header(':authority');
+    if (hostHeader === '') hostHeader = undefined;
+    let host: string | undefined;
+    if (hostHeader !== undefined) {
+      host = typeof hostHeader === 'string' ? hostOf(hostHeader) : undefined;
+      if (host === undefined) {
+        invalid ??= `The Host ${JSON.stringify(String(hostHeader)).slice(0, 200)} is not a valid host[:port] (no userinfo, whitespace or other characters).`;
+        hostHeader = undefined;
+      }
+    }
+    this.rawHost = hostHeader as string | undefined;
+    this.host = host;
+    this.scheme = r.scheme === 'https' || (r.scheme !== 'http' && typeof r.sni === 'string') ? 'https' : 'http';
+    this.invalid = invalid;
+  }
+
+  /** Lets go of the request (its headers may be large), once a decision is made. */
+  release(): void {
+    this.request = NO_REQUEST;
+    this.pathSource = '';
+    this.querySource = '';
+    this.target = '';
+    this.rawHost = undefined;
+    this.host = undefined;
+    this.direct = undefined;
+    this.directClean = false;
+    this.headerMap = undefined;
+    this.queryMap = undefined;
+    this.pathText = null;
+    this.queryText = '';
+  }
+
+  /** The normalised path (see normalize.ts), without query string or fragment: what is matched. */
+  get path(): string {
+    return (this.pathText ??= this.pathEnd === this.pathSource.length ? this.pathSource : this.pathSource.slice(0, this.pathEnd));
+  }
+
+  /** Raw query string without `?`, or ''. */
+  get rawQuery(): string {
+    return (this.queryText ??= this.querySource.slice(this.queryStart, this.queryEnd));
+  }
+
+  /** The path that is not in normal form (or not a string): split, normalised or refused. */
+  private slowPath(raw: unknown, paths: PathOptions | undefined, invalid: string | null): string | null {
     let path = '';
     let query = '';
     let hasQuery = false;
     if (typeof raw !== 'string') invalid ??= 'The request path is not a string.';
     else {
-      // Hot path: most paths have neither query nor fragment; slice only when needed. A
-      // fragment is never matched nor forwarded (spec digest 11).
       let end = raw.indexOf('#');
       if (end < 0) end = raw.length;
       const q = raw.indexOf('?');
@@ -61,36 +149,31 @@ export class RequestView {
       } else {
         path = end === raw.length ? raw : raw.slice(0, end);
       }
-    }
-    // Hot path: a path already in normal form (most are) is checked without allocating.
-    let same = true;
-    if (!isNormalPath(path, paths?.mergeSlashes === true)) {
       const np = normalizePath(path, paths);
-      same = false;
       if (np.ok) path = np.path;
-      else if (invalid === null && typeof raw === 'string') invalid = np.message;
+      else invalid ??= np.message;
     }
-    if (hasQuery && !isPlainQuery(query)) {
+    this.pathSource = path;
+    this.pathEnd = path.length;
+    this.pathText = path;
+    if (!hasQuery) {
+      this.queryText = '';
+      this.target = path;
+      return invalid;
+    }
+    return this.slowQuery(query, path, invalid);
+  }
+
+  /** A query that is not plain: normalised (or refused); the target is rebuilt from both parts. */
+  private slowQuery(query: string, path: string, invalid: string | null): string | null {
+    if (!isPlainQuery(query, 0, query.length)) {
       const nq = normalizeQuery(query);
-      same = false;
       if (nq.ok) query = nq.query;
       else invalid ??= nq.message;
     }
-    this.path = path;
-    this.rawQuery = query;
-    // Without a fragment and with nothing normalised, the target is the request's own string.
-    this.target = same && typeof raw === 'string' && raw.length === path.length + (hasQuery ? query.length + 1 : 0) ? raw : hasQuery ? `${path}?${query}` : path;
-    let hostHeader: unknown = r.host;
-    if (hostHeader === undefined || hostHeader === null) hostHeader = this.header('host') ?? this.header(':authority');
-    if (hostHeader === '') hostHeader = undefined;
-    if (hostHeader !== undefined && hostHeader !== lastValidHost && !(typeof hostHeader === 'string' && isValidHost(hostHeader))) {
-      invalid ??= `The Host ${JSON.stringify(String(hostHeader)).slice(0, 200)} is not a valid host[:port] (no userinfo, whitespace or other characters).`;
-      hostHeader = undefined;
-    }
-    this.rawHost = hostHeader as string | undefined;
-    this.host = normalizeRequestHost(hostHeader as string | undefined);
-    this.scheme = r.scheme === 'https' || (r.scheme !== 'http' && typeof r.sni === 'string') ? 'https' : 'http';
-    this.invalid = invalid;
+    this.queryText = query;
+    this.target = `${path}?${query}`;
+    return invalid;
   }
 
   /** The listener port the request arrived on, when given as an integer. */
@@ -162,7 +245,7 @@ export class RequestView {
     // node's req.headers are already lower-case: read them in place, no copy.
     let clean = true;
     for (const name in headers) {
-      if (!isLower(name)) {
+      if (!isLowerName(name)) {
         this.headerMap = buildHeaderMap(headers);
         return;
       }
@@ -175,6 +258,7 @@ export class RequestView {
 }
 
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
+const NO_REQUEST: RouteRequest = Object.freeze({}) as RouteRequest;
 const NO_QUERY: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -186,19 +270,49 @@ const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnPropert
  */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~]+)(?::[0-9]{0,5})?$/;
 
-/** The last Host found valid: most requests repeat it, and then no regex runs. */
-let lastValidHost: string | undefined;
+/**
+ * Hosts already validated and normalised, raw => normalised: most requests repeat a few Hosts,
+ * and then neither the regex nor the normaliser runs. Bounded: cleared when full, so hostile
+ * Hosts cost the slow path but never memory.
+ */
+const hostCache = new Map<string, string>();
+const HOST_CACHE_LIMIT = 1024;
 
-function isValidHost(host: string): boolean {
-  if (host.length > 1024 || !VALID_HOST.test(host)) return false;
-  lastValidHost = host;
-  return true;
+/** The normalised host of a valid Host value, or undefined when it is invalid. */
+function hostOf(raw: string): string | undefined {
+  const known = hostCache.get(raw);
+  if (known !== undefined) return known;
+  if (raw.length > 1024 || !VALID_HOST.test(raw)) return undefined;
+  const host = normalizeRequestHost(raw);
+  if (host === undefined) return undefined;
+  if (hostCache.size >= HOST_CACHE_LIMIT) hostCache.clear();
+  hostCache.set(raw, host);
+  return host;
 }
 
 function isUpper(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 97 && c <= 122) return false;
+  }
+  return true;
+}
+
+/**
+ * Header names already seen to be lower-case. Checking a name character by character cost as
+ * much as the rest of a header scan; most requests repeat the same few names, and a Set probe
+ * answers for them. Bounded: names longer than 64 characters are not kept, and the Set is
+ * cleared when full, so hostile names cost the slow check but never memory.
+ */
+const lowerNames = new Set<string>();
+const LOWER_NAMES_LIMIT = 4096;
+
+function isLowerName(name: string): boolean {
+  if (lowerNames.has(name)) return true;
+  if (!isLower(name)) return false;
+  if (name.length <= 64) {
+    if (lowerNames.size >= LOWER_NAMES_LIMIT) lowerNames.clear();
+    lowerNames.add(name);
   }
   return true;
 }

@@ -63,13 +63,6 @@ export interface Referents {
   configMaps: readonly ConfigMap[];
 }
 
-/**
- * Service appProtocols the adapters cannot speak to (GEP-1911): WebSocket over TLS to a backend.
- * `kubernetes.io/h2c` is proxied over HTTP/2 with prior knowledge and `kubernetes.io/ws` over
- * HTTP/1.1 with upgrades (docs/adapters.md).
- */
-const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/wss']);
-
 interface GrantFrom { group: string; kind: string; namespace: string }
 interface GrantTo { group: string; kind: string; namespace: string; name: string }
 
@@ -212,7 +205,7 @@ export class References {
     if (registered !== undefined) {
       // A registered backend needs no Service; when one is there, its appProtocol still says how to speak to it.
       const appProtocol = svc?.spec.ports?.find((p) => p.port === ref.port)?.appProtocol;
-      return appProtocol !== undefined && !UNSUPPORTED_APP_PROTOCOLS.has(appProtocol) ? { ...b, registered, appProtocol } : { ...b, registered };
+      return appProtocol !== undefined ? { ...b, registered, appProtocol } : { ...b, registered };
     }
     if (!svc) {
       return failed(b, 'invalid', 'BackendNotFound', `Service ${backendLabel(b)} is not in the manifests${this.registeredBackends ? ' and no backend is registered for it' : ''}; add the Service${this.registeredBackends ? ' or register a backend' : ''}`);
@@ -231,10 +224,10 @@ export class References {
       const ports = (svc.spec.ports ?? []).map((p) => p.port).join(', ') || 'none';
       return failed(b, 'invalid', 'BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port} (ports: ${ports})`);
     }
-    if (port.appProtocol !== undefined) {
-      if (UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) return failed(b, 'invalid', 'UnsupportedProtocol', `Service ${backendLabel(b)} has appProtocol ${port.appProtocol}, which gateway-api-router cannot proxy`);
-      b.appProtocol = port.appProtocol;
-    }
+    // Every appProtocol is carried to the adapters (GEP-1911): kubernetes.io/h2c is proxied over
+    // HTTP/2 with prior knowledge, kubernetes.io/ws and kubernetes.io/wss with HTTP/1.1 upgrades
+    // (wss over TLS), anything else as HTTP/1.1 (docs/adapters.md).
+    if (port.appProtocol !== undefined) b.appProtocol = port.appProtocol;
     if (this.registeredBackends) {
       const label = backendLabel(b);
       return failed(b, 'unavailable', 'BackendNotFound', `Service ${label} has no endpoints: no backend is registered for it; register one as backends['${label}']`);

@@ -1,0 +1,228 @@
+// The request hot path (issue 13 item 4) takes shortcuts that must never change a decision:
+// - the normal-form scan (normalPathEnd) stands in for the full normaliser on paths it accepts;
+// - RequestView splits path, query and fragment without slicing on that path;
+// - the segment trie probes a hash table by character codes instead of slicing segments;
+// - route() reuses one request view between calls;
+// - Hosts, their virtual hosts and lower-case header names are memoised (bounded).
+// Each shortcut is held to the slow computation it replaces.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createGateway, type RouteRequest } from '../../src/index.js';
+import { normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, type PathOptions } from '../../src/match/normalize.js';
+import { RequestView } from '../../src/match/request.js';
+import { literalAlternatives, regexOrNever } from '../../src/match/checks.js';
+import { compileFullMatch } from '../../src/resources/schemas-shared.js';
+
+const G = 'gateway.networking.k8s.io/v1';
+const gateway = { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
+const service = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
+const httpRoute = (name: string, spec: Record<string, unknown>) => ({ apiVersion: G, kind: 'HTTPRoute', metadata: { name, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { parentRefs: [{ name: 'gw' }], ...spec } });
+
+// Pieces of request targets: escapes (valid, invalid, encoded dots and slashes), dot segments,
+// empty segments, backslashes, control and non-ASCII characters, query and fragment markers.
+const piece = fc.constantFrom(
+  '/', '//', '.', '..', '/.', '/..', '.a', 'a', 'B', 'z9', '-', '_', '~', ':', '@', '!', '$', '&', "'", '(', '*', '+', ',', ';', '=',
+  '%', '%2', '%2e', '%2E', '%2f', '%2F', '%5c', '%7e', '%25', '%41', '%zz', '%00', '%C0%AE', '\\', ' ', '"', '<', '|', '^', '`', '{',
+  '\u0000', '\u0001', '\u007f', 'é', '\ud800', '?', '?', '#', '&x=1', 'q=%20', '[', ']',
+);
+const target = fc.array(piece, { maxLength: 14 }).map((ps) => `/${ps.join('')}`);
+const pathOptions = fc.record({ mergeSlashes: fc.boolean(), escapedSlashes: fc.constantFrom('keep' as const, 'decode' as const, 'reject' as const) });
+
+/** What RequestView must compute, the slow way: split, normalise path and query, rebuild the target. */
+function slowView(raw: string, o: PathOptions): { path: string; query: string; target: string; invalid: boolean } {
+  let end = raw.indexOf('#');
+  if (end < 0) end = raw.length;
+  const q = raw.indexOf('?');
+  const hasQuery = q >= 0 && q < end;
+  const rawPath = hasQuery ? raw.slice(0, q) : raw.slice(0, end);
+  const np = normalizePathFully(rawPath, o);
+  const path = np.ok ? np.path : rawPath;
+  const nq = hasQuery ? normalizeQuery(raw.slice(q + 1, end)) : { ok: true as const, query: '' };
+  const query = nq.ok ? nq.query : raw.slice(q + 1, end);
+  return { path, query, target: hasQuery ? `${path}?${query}` : path, invalid: !np.ok || !nq.ok };
+}
+
+describe('normalPathEnd: the normal-form scan agrees with the full normaliser', () => {
+  it('property: a path the scan accepts is one the full normaliser leaves unchanged, and the scan stops exactly at "?" or "#"', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(target, pathOptions, (raw, o) => {
+        const end = normalPathEnd(raw, o.mergeSlashes);
+        if (end < 0) return;
+        accepted++;
+        const cut = raw.search(/[?#]/);
+        expect(end).toBe(cut < 0 ? raw.length : cut);
+        const path = raw.slice(0, end);
+        expect(normalizePathFully(path, o)).toEqual({ ok: true, path });
+        expect(normalizePath(path, o)).toEqual({ ok: true, path });
+      }),
+      { seed: 13, numRuns: 20_000 },
+    );
+    // The property is not vacuous: the generator reaches the fast path often.
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('property: every path the full normaliser leaves unchanged without escapes, dots or backslashes is accepted by the scan', () => {
+    const plain = fc.array(fc.constantFrom('/', 'a', 'b', '-', '~', ':', '@', '!', '=', '.x', 'x.'), { maxLength: 12 }).map((ps) => `/${ps.join('')}`);
+    fc.assert(
+      fc.property(plain, fc.boolean(), (p, mergeSlashes) => {
+        const full = normalizePathFully(p, { mergeSlashes });
+        if (full.ok && full.path === p && !/\/\./.test(p)) expect(normalPathEnd(p, mergeSlashes)).toBe(p.length);
+      }),
+      { seed: 14, numRuns: 5000 },
+    );
+  });
+
+  it.each(['/a/./b', '/a/../b', '/.', '/a%2eb', '/a\\b', '/a b', '/a\u0000', '/é', '/a//b'])('sends %j to the slow path (with mergeSlashes for "//")', (p) => {
+    expect(normalPathEnd(p, true)).toBe(-1);
+  });
+});
+
+describe('literal alternations: a Set probe answers what RE2 answers', () => {
+  const re2 = (p: string) => {
+    const r = compileFullMatch(p);
+    return r.ok ? r.test : null;
+  };
+  const lowered = regexOrNever(() => {
+    throw new Error('not lowered');
+  });
+
+  it('property: on patterns of literals, "|" and escapes, the lowered test equals the RE2 full match', () => {
+    const patternPiece = fc.constantFrom('a', 'b', 'ab', '|', '-', '/', ' ', '_', '\\.', '\\-', '\\/', '.', '*', '(', ')', '^', '$', '[a]', '\\d', 'é');
+    const inputPiece = fc.constantFrom('a', 'b', '.', '-', '/', ' ', '_', '|', '\\', 'x', 'é', '');
+    let literal = 0;
+    fc.assert(
+      fc.property(fc.array(patternPiece, { maxLength: 6 }), fc.array(fc.array(inputPiece, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), (pp, inputs) => {
+        const pattern = pp.join('');
+        const full = re2(pattern);
+        if (full === null || literalAlternatives(pattern) === null) return;
+        literal++;
+        const test = lowered(pattern);
+        const lits = literalAlternatives(pattern)!;
+        for (const input of [...inputs.map((i) => i.join('')), ...lits]) expect(test(input), `${JSON.stringify(pattern)} on ${JSON.stringify(input)}`).toBe(full(input));
+      }),
+      { seed: 16, numRuns: 5000 },
+    );
+    expect(literal).toBeGreaterThan(500);
+  });
+
+  it.each(['a.b', 'a*', '(a|b)', '^a$', '[ab]', 'a\\d', 'é', 'a{2}'])('leaves %j to RE2', (p) => {
+    expect(literalAlternatives(p)).toBeNull();
+  });
+});
+
+describe('RequestView: the hot path computes what the slow path computes', () => {
+  it('property: path, query, target and validity equal the split-then-normalise result, for fresh and reused views', () => {
+    const reused = new RequestView();
+    fc.assert(
+      fc.property(target, pathOptions, (raw, o) => {
+        const want = slowView(raw, o);
+        for (const v of [new RequestView({ method: 'GET', path: raw }, o), reused]) {
+          if (v === reused) v.reset({ method: 'GET', path: raw }, o);
+          expect(v.invalid !== null).toBe(want.invalid);
+          if (want.invalid) continue;
+          expect(v.path).toBe(want.path);
+          expect(v.pathSource.slice(0, v.pathEnd)).toBe(want.path);
+          expect(v.rawQuery).toBe(want.query);
+          expect(v.target).toBe(want.target);
+        }
+      }),
+      { seed: 15, numRuns: 10_000 },
+    );
+  });
+});
+
+describe('route(): shortcuts that never change a decision', () => {
+  it('the segment trie finds each of 3,000 sibling segments, and no near miss (hash-table children, no slicing)', () => {
+    const n = 3000;
+    const routes: Record<string, unknown>[] = [];
+    for (let i = 0; i < n; i += 50) {
+      const matches = Array.from({ length: 50 }, (_, k) => ({ path: { type: k % 2 ? 'PathPrefix' : 'Exact', value: `/svc/s-${i + k}` } }));
+      routes.push(httpRoute(`r-${i}`, { rules: [{ matches, backendRefs: [{ name: `b-${i % 3}`, port: 80 }] }] }));
+    }
+    const gw = createGateway({ manifests: [gateway, service('b-0'), service('b-1'), service('b-2'), ...routes], now: () => new Date(0) });
+    for (let i = 0; i < n; i++) {
+      const d = gw.route({ method: 'GET', path: `/svc/s-${i}` });
+      expect(d.type === 'forward' && d.route.name === `r-${i - (i % 50)}` && d.match === i % 50, `/svc/s-${i}`).toBe(true);
+      const below = gw.route({ method: 'GET', path: `/svc/s-${i}/x` });
+      expect(below.type, `/svc/s-${i}/x`).toBe(i % 2 ? 'forward' : 'respond');
+      for (const near of [`/svc/s-${i}0${n}`, `/svc/s${i}`, `/svc/s-${i}x`, `/svc/S-${i}`, `/svc/s-${i}%2Fx`]) expect(gw.route({ method: 'GET', path: near }).type, near).toBe('respond');
+    }
+  });
+
+  it('a decision is not changed by later calls (the reused request view is not part of it)', () => {
+    const gw = createGateway({
+      manifests: [gateway, service('a'), service('b'), httpRoute('r', { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/a' } }], backendRefs: [{ name: 'a', port: 80 }] }, { matches: [{ path: { type: 'PathPrefix', value: '/b' } }], backendRefs: [{ name: 'b', port: 80 }] }] })],
+      now: () => new Date(0),
+    });
+    const first = gw.route({ method: 'GET', path: '/a/1?x=1#f', headers: { host: 'one.example', 'x-a': '1' } });
+    const snapshot = JSON.parse(JSON.stringify(first));
+    gw.route({ method: 'POST', path: '/b/2?y=2', headers: { Host: 'two.example', 'X-B': '2' } });
+    gw.route({ method: 'GET', path: '/../b/%2e/3' });
+    expect(JSON.parse(JSON.stringify(first))).toEqual(snapshot);
+    expect(snapshot.request).toEqual({ method: 'GET', path: '/a/1?x=1', host: 'one.example', scheme: 'http', headers: { host: 'one.example', 'x-a': '1' } });
+  });
+
+  it('route() called from inside route() (a sticky key function) decides both requests correctly', () => {
+    let inner: ReturnType<typeof gw.route> | undefined;
+    const gw = createGateway({
+      manifests: [gateway, service('a'), service('b'), httpRoute('r', { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/a' } }], backendRefs: [{ name: 'a', port: 80, weight: 1 }, { name: 'b', port: 80, weight: 1 }] }, { matches: [{ path: { type: 'PathPrefix', value: '/b' } }], backendRefs: [{ name: 'b', port: 80 }] }] })],
+      now: () => new Date(0),
+      sticky: (r: RouteRequest) => {
+        if (r.path.startsWith('/a')) inner = gw.route({ method: 'GET', path: '/b/inner?q=1', headers: { 'x-inner': '1' } });
+        return 'key';
+      },
+    });
+    const outer = gw.route({ method: 'GET', path: '/a/outer?p=2', headers: { 'x-outer': '1' } });
+    expect(outer.type === 'forward' && outer.request.path).toBe('/a/outer?p=2');
+    expect(outer.type === 'forward' && outer.request.headers).toEqual({ 'x-outer': '1' });
+    expect(inner?.type === 'forward' && inner.request.path).toBe('/b/inner?q=1');
+    expect(inner?.type === 'forward' && inner.backend.name).toBe('b');
+  });
+
+  it('memoised Hosts and virtual hosts stay right past the memo limits, including wildcard hosts and hosts with ports', () => {
+    const gw = createGateway({
+      manifests: [
+        gateway,
+        service('exact'),
+        service('wild'),
+        service('any'),
+        httpRoute('exact', { hostnames: ['a.example.com'], rules: [{ backendRefs: [{ name: 'exact', port: 80 }] }] }),
+        httpRoute('wild', { hostnames: ['*.example.com'], rules: [{ backendRefs: [{ name: 'wild', port: 80 }] }] }),
+        httpRoute('any', { rules: [{ backendRefs: [{ name: 'any', port: 80 }] }] }),
+      ],
+      now: () => new Date(0),
+    });
+    const backend = (host: string) => {
+      const d = gw.route({ method: 'GET', path: '/', host });
+      return d.type === 'forward' ? d.backend.name : d.status;
+    };
+    for (let i = 0; i < 6000; i++) {
+      const k = i % 3;
+      const host = k === 0 ? `h${i}.example.com` : k === 1 ? `h${i}.example.org:8080` : `H${i}.Example.COM.`;
+      expect(backend(host), host).toBe(k === 1 ? 'any' : 'wild');
+      if (i % 500 === 0) {
+        expect(backend('a.example.com')).toBe('exact');
+        expect(backend('A.example.com:80')).toBe('exact');
+        expect(backend('example.com')).toBe('any');
+        expect(backend('10.0.0.1')).toBe('any');
+        expect(backend('a b')).toBe(400);
+      }
+    }
+  });
+
+  it('header names memoised as lower-case never hide an upper-case name of another request', () => {
+    const gw = createGateway({
+      manifests: [gateway, service('a'), service('b'), httpRoute('r', { rules: [{ matches: [{ headers: [{ name: 'x-team', value: 'b' }] }], backendRefs: [{ name: 'b', port: 80 }] }, { backendRefs: [{ name: 'a', port: 80 }] }] })],
+      now: () => new Date(0),
+    });
+    const pick = (headers: Record<string, string>) => {
+      const d = gw.route({ method: 'GET', path: '/', headers });
+      return d.type === 'forward' ? [d.backend.name, d.request.headers] : [];
+    };
+    expect(pick({ 'x-team': 'b' })).toEqual(['b', { 'x-team': 'b' }]);
+    expect(pick({ 'X-Team': 'b', accept: '*/*' })).toEqual(['b', { 'x-team': 'b', accept: '*/*' }]);
+    expect(pick({ 'x-team': 'c', 'X-TEAM': 'b' })).toEqual(['a', { 'x-team': ['c', 'b'] }]);
+    expect(pick({ 'x-team': 'b' })).toEqual(['b', { 'x-team': 'b' }]);
+  });
+});
