@@ -81,6 +81,16 @@ describe('BackendTLSPolicy', () => {
     expect((await httpGet(gw.ports[80]!, 'x.test', '/sans')).status).toBe(200);
   });
 
+  it('refuses an upstream whose certificate the policy CA did not sign: 502', async () => {
+    const other = makeCA('another CA');
+    const g = await listen({ manifests: [...manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'other-ca' }], hostname: 'backend.internal' })]), caConfigMap('other-ca', other.cert)], backends: { 'good:443': upstreamUrl }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('without a policy, the private CA is not trusted: 502', async () => {
     expect((await httpGet(gw.ports[80]!, 'x.test', '/none')).status).toBe(502);
   });
@@ -150,6 +160,30 @@ describe('the Gateway client certificate for backends (GEP-3155, spec.tls.backen
       expect(s?.kind === 'Gateway' && s.status.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'InvalidClientCertificateRef' });
     } finally {
       await g.close();
+    }
+  });
+});
+
+describe('subjectAltNames (Extended BackendTLSPolicySANValidation; upstream backendtlspolicy-san)', () => {
+  it.each([
+    ['a Hostname SAN the certificate names', [{ type: 'Hostname', hostname: 'abc.example.com' }], 200],
+    ['a Hostname SAN it does not name', [{ type: 'Hostname', hostname: 'dce.example.com' }], 502],
+    ['a URI SAN the certificate names', [{ type: 'URI', uri: 'spiffe://abc.example.com/test-identity' }], 200],
+    ['a URI SAN it does not name', [{ type: 'URI', uri: 'spiffe://def.example.com/test-identity' }], 502],
+    ['several SANs, one named', [{ type: 'URI', uri: 'spiffe://abc.example.com/test-identity' }, { type: 'Hostname', hostname: 'abc.example.com' }], 200],
+    ['several SANs, none named', [{ type: 'URI', uri: 'spiffe://def.example.com/test-identity' }, { type: 'Hostname', hostname: 'def.example.com' }], 502],
+  ])('%s: %s', async (_label, subjectAltNames, status) => {
+    // The backend's certificate, as upstream's TLS echo backend has: a DNS and a URI SAN.
+    const server = createHttpsServer(ca.server(['abc.example.com', 'spiffe://abc.example.com/test-identity']), (_req, res) => res.end('san ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const g = await listen({ manifests: manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'abc.example.com', subjectAltNames })]), backends: { 'good:443': url }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good')).status).toBe(status);
+    } finally {
+      await g.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });
