@@ -95,7 +95,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const portOptions: PortOptions = {
     handler,
     current: () => follow(),
-    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random },
+    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random, plan: () => router.serving },
     http2: options.http2 ?? true,
   };
   const servers = new Map<number, PortServer>();
