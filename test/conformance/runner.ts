@@ -19,6 +19,8 @@ export interface StatusExpectation {
   parent?: { name: string; kind?: 'Gateway' | 'ListenerSet'; namespace?: string; sectionName?: string };
   /** For BackendTLSPolicy: the Gateway (`status.ancestors[].ancestorRef` name) the conditions are under. */
   ancestor?: string;
+  /** For BackendTLSPolicy: every condition's observedGeneration equals the object's metadata.generation (upstream's BackendTLSPolicyMustHaveLatestConditions). */
+  latestConditions?: boolean;
   /** For routes: how many status.parents entries there must be in all (upstream's HTTPRouteMustHaveParents). */
   parentCount?: number;
   /** For Gateways: status.attachedListenerSets, absent counting as 0 (upstream's GatewayMustHaveAttachedListeners). */
