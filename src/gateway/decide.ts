@@ -7,6 +7,7 @@ import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, Listen
 import { find, isMiss, type FindTrace } from '../match/find.js';
 import type { RequestView } from '../match/request.js';
 import { sessionId } from '../pick/session.js';
+import { drawAlias } from '../pick/weighted.js';
 import { applyFilters, type FilterContext, type FilterState } from '../filters/apply.js';
 import { NONE, type Choice, type MatchPayload, type RuleRuntime, type Runtime } from './runtime.js';
 
@@ -52,6 +53,13 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     if (fast !== null) {
       const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
       return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+    }
+    const alias = p.alias;
+    if (alias !== null) {
+      const i = 2 * drawAlias(alias, rt.options.random);
+      const t = p.aliasTargets!;
+      const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, t[i] as BackendTarget, t[i + 1] as string | undefined, request, NONE, NONE, p.timeouts, p.retry, undefined);
     }
     const split = p.split;
     if (split !== null) {
