@@ -52,7 +52,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     // Hot paths: no filters, no session, valid backends. Two allocations: request and Decision.
     if (fast !== null) {
       const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
-      return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast, p.fastRegistered, request, NONE, NONE, p.timeouts, p.retry, undefined);
     }
     const alias = p.alias;
     if (alias !== null) {

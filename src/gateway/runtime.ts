@@ -80,7 +80,9 @@ export interface Choice {
 export interface MatchPayload {
   rr: RuleRuntime;
   /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
-  fast: { target: BackendTarget; registered: string | undefined } | null;
+  fast: BackendTarget | null;
+  /** With `fast`: the backend's registered name, if any (in the payload itself: one object read fewer). */
+  fastRegistered: string | undefined;
   /**
    * Set when the rule has no filters, no session and two or more live backendRefs, all valid:
    * the picker's own function and the choices, beside the candidate, so a weighted hit reads
@@ -158,12 +160,12 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
     const rr = rules[m.rule]!;
     const c = rr.singleChoice;
-    const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? { target: c.target, registered: c.registered } : null;
+    const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? c.target : null;
     const plain = !rr.hasFilters && rr.session === null;
     const split = plain && c === null && rr.picker !== null && rr.choices.every((b, i) => b.state === 'ok' || rr.rule.backends[i]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
     const alias = split !== null && rr.picker!.table !== undefined ? rr.picker!.table : null;
     const aliasTargets = alias === null ? null : rr.choices.flatMap((b) => [b.target, b.registered]);
-    return { rr, fast, split, alias, aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    return { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
     ir,
