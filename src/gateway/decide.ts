@@ -37,11 +37,9 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   // A request that cannot be normalised (path, query, Host, method) is never routed (digest 11).
   if (req.invalid !== null) return respond(null, 400, 'bad-request', req.invalid);
   const hit = find(rt.matcher, req, rt.options.hostFallthrough, trace === null ? null : trace.find);
-  if (isMiss(hit)) {
-    // The messages are made once (per listener): a miss costs no more than a hit. explain() says why.
-    if (hit.listener === null) return respond(null, 404, 'no-listener', hit.message);
-    return respond(hit.listener.ref, hit.miss === 'misdirected' ? 421 : 404, hit.miss === 'misdirected' ? 'misdirected-request' : 'no-route', hit.message);
-  }
+  // A miss answers with its Decision made once per listener (frozen, shared): it costs less than
+  // a hit and allocates nothing. explain() says why.
+  if (isMiss(hit)) return hit.decision;
   const lref = hit.listener;
   const p = hit.payload as MatchPayload;
   const matchIndex = hit.index;

@@ -248,4 +248,16 @@ describe('route(): shortcuts that never change a decision', () => {
     // Every one of the n·total draws is owned by exactly one backend: n·weight each.
     expect(counts).toEqual({ a: live * 7, b: live * 2, d: live * 3 });
   });
+
+  it('a 404 or 421 is one frozen Decision per listener, shared by every miss (a miss allocates nothing)', () => {
+    const gw = createGateway({ manifests: [gateway, service('a'), httpRoute('r', { rules: [{ matches: [{ path: { type: 'Exact', value: '/a' } }], backendRefs: [{ name: 'a', port: 80 }] }] })], now: () => new Date(0) });
+    const one = gw.route({ method: 'GET', path: '/nope' });
+    const two = gw.route({ method: 'POST', path: '/other?x=1', headers: { 'x-a': '1' } });
+    expect(one).toBe(two);
+    expect(Object.isFrozen(one)).toBe(true);
+    expect(one).toEqual({ type: 'respond', listener: expect.objectContaining({ name: 'http', port: 80 }), status: 404, reason: 'no-route', message: expect.stringContaining('No route on listener http') });
+    const none = gw.route({ method: 'GET', path: '/a', port: 81 });
+    expect(none).toMatchObject({ type: 'respond', listener: null, status: 404, reason: 'no-listener' });
+    expect(gw.route({ method: 'GET', path: '/b', port: 81 })).toBe(none);
+  });
 });
