@@ -158,6 +158,9 @@ export interface CompiledListener {
   anyHost: CompiledVHost | null;
   /** Hosts already resolved to their wildcard or any-host vhost (find.ts fills it; bounded). */
   hostMemo: Map<string, CompiledVHost | null>;
+  /** The host of the previous request on this listener and its vhost (find.ts; `lastHost` null: none yet). */
+  lastHost: string | undefined | null;
+  lastVhost: CompiledVHost | null;
 }
 
 export interface CompiledMatcher {
@@ -180,7 +183,7 @@ export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor:
       const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
       if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
       const ref = Object.freeze(r);
-      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map() };
+      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map(), lastHost: null, lastVhost: null };
       for (const vh of l.vhosts) {
         const compiled = compileVHost(vh, ref, re, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;

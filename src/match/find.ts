@@ -170,6 +170,15 @@ export function isGrpc(req: RequestView): boolean {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
+  // Hot path: most requests repeat the previous one's host; a string compare answers.
+  if (host === cl.lastHost) return cl.lastVhost;
+  const vh = vhostOf(cl, host);
+  cl.lastHost = host;
+  cl.lastVhost = vh;
+  return vh;
+}
+
+function vhostOf(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = cl.exactHosts.get(host);
     if (exact !== undefined) return exact;
