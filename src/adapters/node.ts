@@ -164,7 +164,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     else forwardUpstream(upstream, req, res, d, spec, out);
   };
 
-  const upgrader: UpgradeRouter = { route, backendOf, prepare: (spec) => upstreams.prepare(spec), out: baseOut, options: options.upgrade };
+  const upgrader: UpgradeRouter = { route, backendOf, prepare: (spec) => upstreams.prepare(spec), serving: () => router.serving, out: baseOut, options: options.upgrade };
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => routeUpgrade(upgrader, req, socket, head);
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {

@@ -1,6 +1,6 @@
 /**
  * `check`: every problem of a set of manifests, located. Validation issues come from
- * loadManifests (per file), status problems from the computed status (a route not Accepted, a
+ * loadManifests (each located in its file), status problems from the computed status (a route not Accepted, a
  * backend not resolved...), warnings from the gateway (item 5 of docs/cli.md). Each finding gets
  * `file:line:col`, a code frame and, for typos, a "did you mean".
  */
@@ -31,7 +31,7 @@ const SCHEMAS = [GatewayClassSchema, GatewaySchema, HTTPRouteSchema, GRPCRouteSc
 const KIND_SCHEMAS = new Map<string, unknown>(SCHEMAS.map((s) => [(s.shape.kind as unknown as { value: string }).value, s]));
 
 /** Every finding for the files: validation issues, then (when the manifests load) status problems and warnings. */
-export function checkManifests(files: readonly ManifestFile[], flags: GatewayFlags, onFile?: (i: number, name: string) => void): Finding[] {
+export function checkManifests(files: readonly ManifestFile[], flags: GatewayFlags): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const add = (f: Finding) => {
@@ -40,27 +40,22 @@ export function checkManifests(files: readonly ManifestFile[], flags: GatewayFla
     seen.add(key);
     findings.push(f);
   };
-  const resources: Resource[] = [];
-  files.forEach((f, i) => {
-    onFile?.(i, f.filename);
-    const r = loadManifests(f.text, { filename: f.filename });
-    resources.push(...r.resources);
-    for (const issue of r.issues) add({ ...issue, ...hintFor(issue) });
-  });
+  // `{ filename, text }` items: the loader locates each issue in its own file (file:line:col).
+  const loaded = loadManifests(files);
+  for (const issue of loaded.issues) add(toFinding(issue));
   if (findings.some((f) => f.severity === 'error')) return locateAll(findings, files);
-  if (gatewaysIn(resources).length === 0) {
-    if (resources.length > 0) add({ code: 'GW_CHECK_NO_GATEWAY', severity: 'info', message: 'The manifests hold no Gateway, so attachment and status were not checked.' });
+  if (gatewaysIn(loaded.resources).length === 0) {
+    if (loaded.resources.length > 0) add({ code: 'GW_CHECK_NO_GATEWAY', severity: 'info', message: 'The manifests hold no Gateway, so attachment and status were not checked.' });
     return locateAll(findings, files);
   }
   try {
     const gw = buildGateway(files, flags, true);
-    // Issues of the combined load carry no file yet: they are located again by object and path.
     for (const issue of gw.issues) {
       // A backendRef that does not resolve is also a status error (ResolvedRefs False), shown once.
       if (issue.code === 'GW_MANIFEST_BACKEND_NOT_FOUND') continue;
-      add(issue.file === undefined ? withoutPosition(issue) : issue);
+      add(toFinding(issue));
     }
-    for (const item of gw.status.items) for (const f of statusFindings(item, resources)) add(f);
+    for (const item of gw.status.items) for (const f of statusFindings(item, loaded.resources)) add(f);
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
     add({ code: 'GW_CHECK_GATEWAY', severity: 'error', message: e.message });
@@ -68,9 +63,10 @@ export function checkManifests(files: readonly ManifestFile[], flags: GatewayFla
   return locateAll(findings, files);
 }
 
-function withoutPosition(issue: Issue): Finding {
-  const { line: _l, column: _c, document: _d, ...rest } = issue;
-  return rest;
+/** An issue as a finding, with its "did you mean". The input index is left out: the file names the input. */
+function toFinding(issue: Issue): Finding {
+  const { input: _input, ...rest } = issue;
+  return { ...rest, ...hintFor(issue) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,24 +24,28 @@ export class CommandError extends Error {
   override name = 'CommandError';
 }
 
-/** Reads `-f` arguments: files, directories (their manifest files, see manifestFilesOf) and `-` for stdin. */
-export function readManifestArgs(paths: readonly string[], readStdin: () => string): ManifestFile[] {
-  const out: ManifestFile[] = [];
+/**
+ * Reads `-f` arguments: files, directories (their manifest files, see manifestFilesOf) and `-`
+ * for stdin. `onFile` is told of each file before it is read (a progress line for long runs).
+ */
+export function readManifestArgs(paths: readonly string[], readStdin: () => string, onFile?: (i: number, total: number, name: string) => void): ManifestFile[] {
+  const names: string[] = [];
   for (const p of paths) {
     if (p === '-') {
-      out.push({ filename: '<stdin>', text: readStdin() });
+      names.push('-');
       continue;
     }
-    let files: string[];
     try {
       statSync(p);
-      files = manifestFilesOf(p);
+      names.push(...manifestFilesOf(p));
     } catch {
       throw new UsageError(`cannot read ${p}: no such file or directory`);
     }
-    for (const f of files) out.push({ filename: f, text: readFileSync(f, 'utf8') });
   }
-  return out;
+  return names.map((f, i) => {
+    onFile?.(i, names.length, f === '-' ? '<stdin>' : f);
+    return f === '-' ? { filename: '<stdin>', text: readStdin() } : { filename: f, text: readFileSync(f, 'utf8') };
+  });
 }
 
 /** Options that choose and configure the gateway a command works on. */
@@ -81,10 +85,11 @@ export function gatewaysIn(resources: readonly Resource[]): string[] {
  * problems become a CommandError with every error located.
  */
 export function buildGateway(files: readonly ManifestFile[], flags: GatewayFlags, anyGateway = false): GatewayRouter {
-  const loaded = files.map((f) => loadManifests(f.text, { filename: f.filename }));
-  const errors = loaded.flatMap((l) => l.issues).filter((i) => i.severity === 'error');
+  // `{ filename, text }` items: the loader locates each issue in its own file.
+  const loaded = loadManifests(files);
+  const errors = loaded.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) throw new CommandError(new GatewayConfigError(errors).message + '\nRun `gateway-api-router check` for the details.');
-  const resources = loaded.flatMap((l) => l.resources);
+  const resources = loaded.resources;
   const controllerName = controllerNameFor(resources, flags.controllerName);
   const all = gatewaysIn(resources);
   const gateway = flags.gateway !== undefined ? parseGatewayName(flags.gateway) : anyGateway && all.length > 1 ? parseGatewayName(all[0]!) : undefined;

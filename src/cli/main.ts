@@ -139,7 +139,10 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   const filenames = [...(v.filename ?? [])];
   const manifests = () => {
     if (filenames.length === 0) throw new UsageError(`${cmd} needs manifests: -f FILE, -f DIR or -f - (stdin)`);
-    return readManifestArgs(filenames, io.readStdin);
+    let bar: ReturnType<typeof progress> | undefined;
+    const files = readManifestArgs(filenames, io.readStdin, (i, total, name) => (bar ??= progress(io.stderr, total)).step(i, name));
+    bar?.done();
+    return files;
   };
   const noPositionals = () => {
     if (args.length > 0) throw new UsageError(`${cmd} takes no arguments besides options, got ${JSON.stringify(args[0])}; manifests are given with -f`);
@@ -151,9 +154,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       const format = v.format ?? 'text';
       if (!['text', 'json', 'github'].includes(format)) throw new UsageError(`--format must be text, json or github, got ${JSON.stringify(format)}`);
       const files = manifests();
-      const bar = progress(io.stderr, files.length);
-      const findings = checkManifests(files, flags, (i, name) => bar.step(i, name));
-      bar.done();
+      const findings = checkManifests(files, flags);
       if (format === 'json') io.stdout.write(`${JSON.stringify({ files: files.map((f) => f.filename), findings }, null, 2)}\n`);
       else if (format === 'github') io.stdout.write(findings.length > 0 ? `${formatGithub(findings)}\n` : '');
       else io.stdout.write(`${formatText(findings, files, style)}\n`);

@@ -1,5 +1,5 @@
 // HTTP/2 serving and gRPC end to end over real sockets: createHandler on node:http2 (h2c, and TLS
-// with allowHTTP1 and a certificate made in the test), Fastify with `http2: true`; gRPC calls
+// with allowHTTP1 and a certificate made in the test), Fastify with `http2: true` (h2c, and over TLS with `https`); gRPC calls
 // with @grpc/grpc-js as client and server through GRPCRoutes (unary, server streaming, bidi,
 // header routing, weighted split, UNIMPLEMENTED, UNAVAILABLE, DEADLINE_EXCEEDED).
 import { connect, createSecureServer, createServer as createH2Server, type Http2SecureServer, type Http2Server, type IncomingHttpHeaders } from 'node:http2';
@@ -13,7 +13,8 @@ import { createHandler, type HandlerOptions } from '../../src/adapters/node.js';
 import { fastifyGateway } from '../../src/adapters/fastify.js';
 import { ALPN_H2_AND_HTTP1, createSecureHttp2Server } from '../../src/adapters/serving/http2.js';
 import { seeded } from '../support/random.js';
-import { callUnary, echoClient, grpc, SERVICE, startEchoServer, type EchoReply, type EchoServer } from '../support/grpc-echo.js';
+import { makeCA, tlsSecret } from '../support/certs.js';
+import { callUnary, EchoClient, echoClient, grpc, SERVICE, startEchoServer, type EchoReply, type EchoServer } from '../support/grpc-echo.js';
 import { G, refusedUrl, startUpstream, type Obj, type Upstream } from './helpers.js';
 import { selfSignedCert } from './protocol-helpers.js';
 
@@ -342,5 +343,69 @@ describe('createSecureHttp2Server: ALPN h2 and http/1.1, listener port per conne
       ws.on('error', () => resolve(undefined));
     });
     expect(backend).toBe('on-8443');
+  });
+});
+
+// The Fastify plugin on Fastify's own HTTP/2 over TLS server (`http2: true, https: {...}`), with a
+// certificate from a CA made in the test: a plain h2 request and a gRPC call through GRPCRoutes.
+describe('Fastify with http2: true and https (a certificate made in the test)', () => {
+  const ca = makeCA('fastify h2 CA');
+  const pair = ca.server(['grpc.example.com', 'app.example.com']);
+  let app: FastifyInstance;
+  let address: string;
+  let up: Upstream;
+  let v1: EchoServer;
+  let v2: EchoServer;
+
+  beforeAll(async () => {
+    [up, v1, v2] = await Promise.all([startUpstream(), startEchoServer('echo-v1', 'default'), startEchoServer('echo-v2', 'default')]);
+    const web: Obj = { apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'web', namespace: 'default' }, spec: { parentRefs: [{ name: 'gw' }], hostnames: ['app.example.com'], rules: [{ backendRefs: [{ name: 'up', port: 80 }] }] } };
+    app = Fastify({ logger: false, http2: true, https: { key: pair.key, cert: pair.cert }, forceCloseConnections: true }) as unknown as FastifyInstance;
+    // The same routes on an HTTPS listener: a request over TLS is routed on HTTPS listeners only.
+    const manifests = grpcManifests().map((m) => (m.kind === 'Gateway' ? { ...m, spec: { gatewayClassName: 'router', listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'cert' }] } }] } } : m));
+    await app.register(fastifyGateway, { manifests: [...manifests, tlsSecret('cert', pair), web], random: seeded(3), backends: { up: up.url, 'echo-v1': v1.url, 'echo-v2': v2.url, 'echo-dead': await refusedUrl() } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    address = `127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await Promise.all([up?.close(), v1?.close(), v2?.close()]);
+  });
+
+  it('serves an h2 request over TLS (ALPN h2): :authority is the host, the HTTP/1.1 upstream sees no pseudo-header', async () => {
+    const session = connect(`https://${address}`, { ca: ca.cert, servername: 'app.example.com' });
+    try {
+      const { headers, body, alpn } = await new Promise<{ headers: IncomingHttpHeaders; body: string; alpn: string | undefined }>((resolve, reject) => {
+        const s = session.request({ ':path': '/over/fastify?x=1', ':authority': 'app.example.com' });
+        const chunks: Buffer[] = [];
+        let h: IncomingHttpHeaders = {};
+        s.on('response', (rh) => (h = rh));
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.on('end', () => resolve({ headers: h, body: Buffer.concat(chunks).toString(), alpn: session.alpnProtocol }));
+        s.on('error', reject);
+      });
+      expect(alpn).toBe('h2');
+      expect(headers[':status']).toBe(200);
+      const seen = JSON.parse(body);
+      expect(seen).toMatchObject({ method: 'GET', url: '/over/fastify?x=1' });
+      expect(seen.headers.host).toBe('app.example.com');
+      expect(seen.headers['x-forwarded-proto']).toBe('https');
+      expect(Object.keys(seen.headers).filter((k) => k.startsWith(':'))).toEqual([]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('carries a gRPC call over TLS through a GRPCRoute (digest 9.1), and answers an unmatched method UNIMPLEMENTED', async () => {
+    const c = new EchoClient(address, grpc.credentials.createSsl(Buffer.from(ca.cert)), { 'grpc.default_authority': 'grpc.example.com', 'grpc.ssl_target_name_override': 'grpc.example.com' }) as unknown as grpc.Client & Record<string, Function>;
+    try {
+      const r = await callUnary(c, 'Echo', {}, 'over tls');
+      expect(r.code).toBe(0);
+      expect(r.reply).toMatchObject({ backend: 'echo-v1', method: `/${SERVICE}/Echo` });
+      expect(r.reply!.headers['x-through']).toBe('gateway');
+      expect((await callUnary(c, 'Slow')).code).toBe(grpc.status.UNIMPLEMENTED);
+    } finally {
+      c.close();
+    }
   });
 });

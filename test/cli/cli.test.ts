@@ -112,6 +112,15 @@ describe('check', () => {
     expect(cli(['check', '--strict', fx('duplicate.yaml')]).code).toBe(1);
   });
 
+  it('finds what spans files (one load of { filename, text } items), each finding in its own file, in document order', () => {
+    // parent-typo.yaml defines Service s too: duplicate.yaml redefines it in document 2, then again in 3.
+    const r = cli(['check', '--format', 'github', fx('parent-typo.yaml'), fx('duplicate.yaml')]);
+    expect(r.code).toBe(0);
+    const duplicates = r.stdout.split('\n').filter((l) => l.includes('GW_MANIFEST_DUPLICATE'));
+    expect(duplicates.map((l) => /file=([^,]+),line=(\d+)/.exec(l)!.slice(1).join(':'))).toEqual(['test/cli/fixtures/duplicate.yaml:14', 'test/cli/fixtures/duplicate.yaml:21']);
+    expect(r.stdout).toContain('file=test/cli/fixtures/parent-typo.yaml,line=17,col=11,title=GW_MANIFEST_PARENT_NOT_FOUND');
+  });
+
   it('a parentRef to a Gateway that does not exist is a warning at the parentRef, with the closest name', () => {
     const r = cli(['check', fx('parent-typo.yaml')]);
     expect(r.code, r.stdout).toBe(0);

@@ -272,12 +272,7 @@ describe('route parent status: ResolvedRefs (digest 6, 1.7, 10.5)', () => {
     expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound', message: expect.stringContaining('9090') });
   });
 
-  it('route ResolvedRefs=False UnsupportedProtocol for a Service port with appProtocol kubernetes.io/wss (digest 6, GEP-1911)', () => {
-    const gw = make([gatewayClass(), service('web', [{ port: 8080, appProtocol: 'kubernetes.io/wss' }]), gateway([httpListener()]), httpRoute('web')]);
-    expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'UnsupportedProtocol', message: expect.stringContaining('kubernetes.io/wss') });
-  });
-
-  it.each(['kubernetes.io/h2c', 'kubernetes.io/ws'])('a Service port with appProtocol %s resolves, and the decision names the protocol (digest 6, GEP-1911)', (appProtocol) => {
+  it.each(['kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss'])('a Service port with appProtocol %s resolves, and the decision names the protocol (digest 6, GEP-1911)', (appProtocol) => {
     const gw = make([gatewayClass(), service('web', [{ port: 8080, appProtocol }]), gateway([httpListener()]), httpRoute('web')]);
     expect(cond(onlyParent(gw, 'web').conditions, 'ResolvedRefs')).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
     const d = gw.route({ method: 'GET', path: '/' });

@@ -3,17 +3,23 @@
  * same decision as every request: the upgrade request is routed, filtered (header modifiers,
  * rewrites, host rewrite) and then
  * - proxied to an upstream URL: the upstream's `101 Switching Protocols` is relayed and the two
- *   sockets are piped until either side closes;
+ *   sockets are piped until either side closes. An `https:` upstream (`kubernetes.io/wss`,
+ *   WebSocket over TLS) is verified as every https upstream is: by its BackendTLSPolicy when one
+ *   applies (upstream/backend-tls.ts), else against the system CAs and the URL's host name;
  * - handed to an in-process backend's `upgrade(req, socket, head)` hook;
  * - or, when the gateway answers itself (404, redirect, 500, 503...), answered with that status.
  */
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
+import type { ServingPlan } from '../../gateway/serving.js';
 import type { Decision, ForwardDecision } from '../../types.js';
 import type { Outgoing } from '../respond.js';
 import { upstreamFailure } from '../proxy.js';
 import { applyRequest, type BackendHandler } from '../serving/in-process.js';
+import { backendTLSOf, backendTLSOptions } from '../upstream/backend-tls.js';
 import { upstreamHeaders } from '../upstream/headers.js';
 import type { PreparedUpstream, UpstreamOptions } from '../upstream/pool.js';
 
@@ -38,6 +44,8 @@ export interface UpgradeRouter {
   backendOf(d: ForwardDecision): BackendHandler | UpstreamOptions | undefined;
   /** The parsed form of an upstream. */
   prepare(spec: UpstreamOptions): PreparedUpstream;
+  /** The serving plan now (BackendTLSPolicies, the Gateway's client certificate). */
+  serving(): ServingPlan;
   out: Outgoing;
   options?: UpgradeOptions | undefined;
 }
@@ -73,7 +81,13 @@ export function routeUpgrade(u: UpgradeRouter, req: IncomingMessage, socket: Dup
     }
     return;
   }
-  proxyUpgrade(req, socket, head, d, u.prepare(spec), out, u.options);
+  const plan = u.serving();
+  const tls = backendTLSOf(plan, d, spec.url);
+  if (tls.refused !== undefined) {
+    failUpgrade(socket, 502, 'backend-tls', tls.refused, out);
+    return;
+  }
+  proxyUpgrade(req, socket, head, d, u.prepare(spec), out, u.options, tls.policy !== undefined ? backendTLSOptions(tls.policy, plan.backendClientCertificate) : undefined);
 }
 
 function ignore(): void {}
@@ -118,7 +132,7 @@ function head(status: number, message: string, raw: string[]): string {
  * client's `Upgrade` value; a 101 is relayed and the sockets piped, any other answer is relayed
  * and the connection closed. Closing or failing either side tears down the other.
  */
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Buffer, d: ForwardDecision, target: { origin: string; basePath: string }, out: Outgoing, o: UpgradeOptions = {}): void {
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Buffer, d: ForwardDecision, target: { origin: string; basePath: string }, out: Outgoing, o: UpgradeOptions = {}, tlsOptions?: ConnectionOptions): void {
   const url = new URL(target.origin);
   const flat = upstreamHeaders(d, req);
   const headers: [string, string][] = [];
@@ -127,7 +141,13 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Bu
   if (!headers.some(([k]) => k === 'host')) headers.push(['host', url.host]);
   const timeout = d.timeouts?.backendRequest || d.timeouts?.request || o.handshakeTimeout || 30_000;
   let settled = false;
-  const up = httpRequest({ host: url.hostname, port: url.port || 80, method: d.request.method, path: target.basePath + d.request.path, headers: headers.flat() as unknown as Record<string, string>, setHost: false });
+  const options = { host: url.hostname, method: d.request.method, path: target.basePath + d.request.path, headers: headers.flat() as unknown as Record<string, string>, setHost: false };
+  // wss: the certificate must name the URL's host (no SNI for an IP address), unless a
+  // BackendTLSPolicy says otherwise; no pooled agent, whose sockets were verified for another policy.
+  const up =
+    url.protocol === 'https:'
+      ? httpsRequest({ ...options, port: url.port || 443, agent: false, ...(tlsOptions ?? { servername: isIP(url.hostname) ? '' : url.hostname }) })
+      : httpRequest({ ...options, port: url.port || 80 });
   const timer = setTimeout(() => {
     if (settled) return;
     settled = true;

@@ -1,12 +1,54 @@
 /**
- * BackendTLSPolicy (GEP-1897): TLS to the backend, verified as the policy says: the policy's
- * hostname as SNI, its CA bundle (or the system CAs), its hostname or subjectAltNames, and the
- * Gateway's client certificate when it has one (GEP-3155).
+ * TLS to backends: BackendTLSPolicy (GEP-1897), verified as the policy says (the policy's
+ * hostname as SNI, its CA bundle or the system CAs, its hostname or subjectAltNames, and the
+ * Gateway's client certificate when it has one, GEP-3155), and the backends that need TLS.
  */
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
-import type { BackendTLS, Certificate } from '../../gateway/serving.js';
+import { backendTLSFor, type BackendTLS, type Certificate, type ServingPlan } from '../../gateway/serving.js';
+import type { ForwardDecision } from '../../types.js';
 import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './pool.js';
+
+/** The Service appProtocol of WebSocket over TLS (GEP-1911): the upstream is reached with `wss`. */
+const WSS_APP_PROTOCOL = 'kubernetes.io/wss';
+
+/** How a forward reaches its backend: under a BackendTLSPolicy (`policy`), or refused. */
+export type BackendTLSChoice = { refused?: undefined; policy: BackendTLS | undefined } | { refused: string };
+
+/**
+ * The TLS a forward to its registered `url` must use: the BackendTLSPolicy that applies to the
+ * backend, if any. A policy that cannot verify the backend (no caCertificateRef resolves) refuses
+ * it. A backend that needs TLS (a policy applies, or its Service port's appProtocol
+ * is `kubernetes.io/wss`) registered with a URL that is not `https:` is refused: sending in
+ * clear what the manifests say is encrypted would ignore them. Every protocol (HTTP/1.1 requests,
+ * upgrades) asks here.
+ */
+export function backendTLSOf(serving: ServingPlan, d: Pick<ForwardDecision, 'backend'>, url: string): BackendTLSChoice {
+  const policy = backendTLSFor(serving, d.backend);
+  const b = d.backend;
+  // A policy that cannot verify its backend (no CA resolves) fails the request, never sends it unverified.
+  if (policy?.refused !== undefined) return { refused: `BackendTLSPolicy ${policy.policy} applies to ${b.namespace}/${b.name} but cannot verify it: ${policy.refused}` };
+  if (url.startsWith('https:')) return { policy };
+  if (policy !== undefined) return { refused: `BackendTLSPolicy ${policy.policy} applies to ${b.namespace}/${b.name} but its registered URL is not https` };
+  if (b.appProtocol === WSS_APP_PROTOCOL) return { refused: `${b.namespace}/${b.name} has appProtocol ${WSS_APP_PROTOCOL} (WebSocket over TLS) but its registered URL is not https` };
+  return { policy };
+}
+
+/**
+ * TLS client options for a backend under a BackendTLSPolicy: the policy's hostname as SNI, its CA
+ * bundle (or the system CAs), its hostname or subjectAltNames checked, and the Gateway's client
+ * certificate when it has one (GEP-3155).
+ */
+export function backendTLSOptions(tls: BackendTLS, clientCertificate: Certificate | null): ConnectionOptions & { servername: string } {
+  return {
+    ...(tls.ca !== null ? { ca: tls.ca } : {}),
+    // GEP-3155: the Gateway's client certificate, for backends that ask for one.
+    ...(clientCertificate !== null ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}),
+    rejectUnauthorized: true,
+    servername: tls.hostname,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => verifyBackendIdentity(tls, cert),
+  };
+}
 
 const tlsUpstreams = new WeakMap<BackendTLS, WeakMap<UpstreamOptions, UpstreamOptions>>();
 
@@ -22,14 +64,9 @@ export function withBackendTLS(spec: UpstreamOptions, tls: BackendTLS, clientCer
   if (!byUpstream) tlsUpstreams.set(tls, (byUpstream = new WeakMap()));
   let out = byUpstream.get(spec);
   if (!out) {
-    const connector = buildConnector({
-      ...(tls.ca !== null ? { ca: tls.ca } : {}),
-      // GEP-3155: the Gateway's client certificate, for backends that ask for one.
-      ...(clientCertificate !== null ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}),
-      rejectUnauthorized: true,
-      checkServerIdentity: (_host: string, cert: PeerCertificate) => verifyBackendIdentity(tls, cert),
-    } as buildConnector.BuildOptions);
-    const dispatcher = new Agent({ connections: spec.connections ?? UPSTREAM_DEFAULTS.connections, connect: (opts, cb) => connector({ ...opts, servername: tls.hostname }, cb) });
+    const { servername, ...options } = backendTLSOptions(tls, clientCertificate);
+    const connector = buildConnector(options as buildConnector.BuildOptions);
+    const dispatcher = new Agent({ connections: spec.connections ?? UPSTREAM_DEFAULTS.connections, connect: (opts, cb) => connector({ ...opts, servername }, cb) });
     byUpstream.set(spec, (out = { ...spec, dispatcher }));
   }
   return out;

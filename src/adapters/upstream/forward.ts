@@ -5,14 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayRouter } from '../../gateway/create.js';
-import { backendTLSFor } from '../../gateway/serving.js';
 import type { Decision, ForwardDecision } from '../../types.js';
 import { proxy, requestHasBody } from '../proxy.js';
 import { isH2cBackend, proxyH2 } from '../protocols/h2.js';
 import { proxyWithRetries, type AttemptBody, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
 import { sendError, type Outgoing } from '../respond.js';
 import type { BackendHandler } from '../serving/in-process.js';
-import { withBackendTLS } from './backend-tls.js';
+import { backendTLSOf, withBackendTLS } from './backend-tls.js';
 import type { Upstreams, UpstreamOptions } from './pool.js';
 
 /** What forwarding to upstreams needs from its adapter. */
@@ -56,12 +55,12 @@ export function forwardUpstream(f: UpstreamForwarder, req: IncomingMessage, res:
 function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined): ExchangeHandle {
   const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
   // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
-  const tls = backendTLSFor(f.router.serving, d.backend);
-  if (tls !== undefined && !spec.url.startsWith('https:')) {
-    sendError(res, 502, 'backend-tls', `BackendTLSPolicy ${tls.policy} applies to ${d.backend.namespace}/${d.backend.name} but its registered URL is not https`, out);
+  const tls = backendTLSOf(f.router.serving, d, spec.url);
+  if (tls.refused !== undefined) {
+    sendError(res, 502, 'backend-tls', tls.refused, out);
     return { cancel: () => {} };
   }
-  const target = f.upstreams.prepare(tls !== undefined ? withBackendTLS(spec, tls, f.router.serving.backendClientCertificate) : spec);
+  const target = f.upstreams.prepare(tls.policy !== undefined ? withBackendTLS(spec, tls.policy, f.router.serving.backendClientCertificate) : spec);
   if (isH2cBackend(d, spec)) {
     return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
   }
