@@ -42,11 +42,15 @@ describe('Fastify: registered with a prefix (docs/adapters.md, "Fastify")', () =
     const a = app();
     a.get('/other', async (request) => ({ from: 'fastify', decision: request.gatewayDecision }));
     a.get('/apix', async () => 'fastify /apix');
-    await a.register(fastifyGateway, { prefix: '/api', manifests: manifests(['/api/users', 'users']), backends: { users: echo('users') } });
+    await a.register(fastifyGateway, { prefix: '/api', manifests: manifests(['/api/users', 'users'], ['/users', 'users']), backends: { users: echo('users') } });
     await a.ready();
     // What is matched is what is forwarded: the manifests describe the paths clients send.
     expect((await a.inject('/api/users/1?x=1')).body).toBe('users saw GET /api/users/1?x=1');
     expect((await a.inject('/api/users/../users/2')).body).toBe('users saw GET /api/users/2');
+    // The prefix is judged on the normalised path, the one routed: /api/../users/3 is /users/3.
+    const escaped = await a.inject('/api/../users/3');
+    expect(escaped.statusCode).toBe(404);
+    expect(escaped.json()).toMatchObject({ error: 'Not Found' });
     const unmatched = await a.inject('/api/nothing');
     expect(unmatched.statusCode).toBe(404);
     expect(unmatched.body).toBe('404 Not Found: no-route\n');
