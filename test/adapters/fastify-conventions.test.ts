@@ -110,6 +110,16 @@ describe('Fastify: several gateways in one app', () => {
     expect(gamma.route({ method: 'GET', path: '/c/1' })).toMatchObject({ type: 'forward', registered: 'gamma' });
   });
 
+  it('decorates nothing with decorator: false, and refuses a decorator name that is not a string', async () => {
+    const a = app();
+    await a.register(fastifyGateway, { decorator: false, manifests: manifests(['/a', 'alpha']), backends: { alpha: echo('alpha') } });
+    await a.ready();
+    expect(a.hasDecorator('gateway')).toBe(false);
+    expect((await a.inject('/a/1')).body).toBe('alpha saw GET /a/1');
+    const b = app();
+    await expect(b.register(fastifyGateway, { decorator: '' as string, manifests: manifests(), backends: {} })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
+  });
+
   it('serves one gateway per encapsulated child, each decorated in its own context', async () => {
     const a = app();
     for (const [name, backend] of [
