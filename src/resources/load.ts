@@ -10,15 +10,17 @@ import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schem
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
-import { aliasPosition, linePos, measureValue, parseYaml, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
+import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type YamlSource } from './parse.js';
+import { aliasPosition } from './yaml/exact.js';
+import { parseYaml } from './yaml/fast.js';
 
 export type { ManifestLimits } from './parse.js';
 
-/** Where an object came from. */
+/** Where an object came from; its line is looked up only if a later object duplicates it. */
 interface Source {
   /** 1-based document (or array element) number within its input. */
   document: number;
-  line?: number;
+  yaml?: YamlSource | undefined;
 }
 
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
@@ -109,6 +111,11 @@ const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendLBPolicy', 'XList
  * @throws GatewayError `GW_ERR_OPTIONS_INVALID` for a bad `limits` option.
  */
 export function loadManifests(input: Manifests, options: LoadOptions = {}): LoadResult {
+  return loadManifestsWith(parseYaml, input, options);
+}
+
+/** loadManifests with the YAML parser as a parameter, so that tests can hold the fast path to the exact one. */
+export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, options: LoadOptions = {}): LoadResult {
   const limits = resolveLimits(options.limits);
   const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
@@ -119,7 +126,7 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
     const file = isManifestFile(item) && typeof item.filename === 'string' ? item.filename : options.filename;
     const base: Partial<Issue> = { ...(file !== undefined ? { file } : {}), ...(inputs.length > 1 ? { input: i + 1 } : {}) };
     if (typeof item === 'string' || isManifestFile(item)) {
-      for (const d of parseYaml(typeof item === 'string' ? item : item.text, base, budget, issues)) docs.push(d);
+      for (const d of parse(typeof item === 'string' ? item : item.text, base, budget, issues)) docs.push(d);
     } else if (++budget.documents > limits.maxDocuments) {
       issues.push(tooManyDocuments(budget, { ...base, document: 1 }));
     } else if (typeof item === 'object' && item !== null) {
@@ -140,16 +147,17 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
       continue;
     }
     const key = resourceKey(resource);
-    const source: Source = { document: raw.document, ...positionOf(raw, []) };
+    const source: Source = { document: raw.document, yaml: raw.yaml }; // not raw itself: its value need not stay alive
     const previous = sources.get(key);
     if (previous) {
+      const { line } = positionOf(previous, []);
       issues.push({
         ...located(raw, ['metadata', 'name']),
         code: 'GW_MANIFEST_DUPLICATE',
         severity: 'warning',
         object: objectRef(resource),
         path: 'metadata.name',
-        message: `${key} is defined again (first in document ${previous.document}${previous.line ? `, line ${previous.line}` : ''}); the later definition wins.`,
+        message: `${key} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}); the later definition wins.`,
       });
       byKey.delete(key);
     }
@@ -283,7 +291,8 @@ function limitIssue(raw: RawDoc, exceeded: 'depth' | 'bytes', limits: Required<M
     return { ...located(raw, []), code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', object, message: `The object is larger than ${limits.maxObjectBytes} bytes as JSON (limits.maxObjectBytes); the Kubernetes API server refuses objects over about 1.5 MiB, so it could never be applied.` };
   }
   const yaml = raw.yaml;
-  const cycle = yaml ? aliasPosition(yaml.doc, yaml.lines, (_, target, ancestors) => target !== undefined && ancestors.includes(target)) : {};
+  const tree = yaml?.tree();
+  const cycle = tree ? aliasPosition(tree, (_, target, ancestors) => target !== undefined && ancestors.includes(target)) : {};
   if (cycle.line !== undefined) {
     return { ...raw.base, document: raw.document, ...cycle, code: 'GW_MANIFEST_YAML', severity: 'error', object, message: 'An alias is used inside its own anchor, so the value would contain itself; Kubernetes refuses that. Write the value out instead.' };
   }
@@ -341,9 +350,11 @@ function located(raw: RawDoc, path: (string | number)[], preferKey = false): Par
   return { ...raw.base, document: raw.document, ...positionOf(raw, path, preferKey) };
 }
 
-function positionOf(raw: RawDoc, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
-  if (!raw.yaml) return {};
-  const { doc, lines, prefix } = raw.yaml;
+function positionOf(raw: Source, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
+  const tree = raw.yaml?.tree();
+  if (!tree) return {};
+  const { doc, pos } = tree;
+  const prefix = raw.yaml!.prefix;
   let node: unknown = doc.contents;
   let best: Node | null = isNode(node) ? node : null;
   for (const [i, seg] of [...prefix, ...path].entries()) {
@@ -367,7 +378,7 @@ function positionOf(raw: RawDoc, path: (string | number)[], preferKey = false): 
     }
   }
   const offset = best?.range?.[0];
-  return offset === undefined ? {} : linePos(lines, offset);
+  return offset === undefined ? {} : pos(offset);
 }
 
 function isNode(n: unknown): n is Node {

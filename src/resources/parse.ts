@@ -1,11 +1,13 @@
 /**
- * YAML text to raw documents, within limits. Manifests can come from anyone who can write a file
- * or a ConfigMap, so every resource the parser could spend is bounded before it is spent: bytes
- * per input, nesting depth (the composer and `toJS` recurse, and a deep enough input would
- * exhaust the stack), documents, alias expansion and the size of each object. Nothing here
- * throws on content: every problem becomes an issue with its location.
+ * What the two ways from YAML text to raw documents share (yaml/exact.ts and yaml/fast.ts): the
+ * limits, the raw document and what locates paths in it, the budget of one load, and the
+ * measure of one object. Manifests can come from anyone who can write a file or a ConfigMap, so
+ * every resource the parser could spend is bounded before it is spent: bytes per input, nesting
+ * depth (parsers recurse, and a deep enough input would exhaust the stack), documents, alias
+ * expansion and the size of each object. Nothing here throws on content: every problem becomes
+ * an issue with its location.
  */
-import { Composer, isAlias, LineCounter, Lexer, Parser, visit, type Document, type YAMLError } from 'yaml';
+import type { Document } from 'yaml';
 import { GatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 
@@ -59,6 +61,23 @@ export function resolveLimits(given: ManifestLimits | undefined): Required<Manif
   return out;
 }
 
+/** A YAML document with node ranges, and the line and column of an offset in it. */
+export interface YamlTree {
+  doc: Document;
+  pos(offset: number): { line: number; column: number };
+}
+
+/** What locates paths inside a raw document that came from YAML text. */
+export interface YamlSource {
+  /**
+   * The document's node tree. Documents parsed by `yaml` have it at hand; documents taken by the
+   * fast path (yaml/fast.ts) parse it on first use, so only documents with issues pay for it.
+   */
+  tree: () => YamlTree | undefined;
+  /** The path of this object inside the document (for `kind: List` items). */
+  prefix: (string | number)[];
+}
+
 /** A raw document: its value, where it came from, and what is needed to locate paths inside it. */
 export interface RawDoc {
   value: unknown;
@@ -66,8 +85,13 @@ export interface RawDoc {
   base: Partial<Issue>;
   /** 1-based document (or array element) number within its input. */
   document: number;
-  /** The YAML document and the path of this object inside it (for `kind: List` items). */
-  yaml?: { doc: Document; lines: LineCounter; prefix: (string | number)[] };
+  yaml?: YamlSource;
+}
+
+/** Where a slice of a YAML text starts: documents and lines before it. */
+export interface TextOffset {
+  document: number;
+  line: number;
 }
 
 /** State shared by every input of one load: the limits and the documents counted so far. */
@@ -84,140 +108,14 @@ export function tooManyDocuments(budget: ParseBudget, at: Partial<Issue>): Issue
   return { ...at, code: 'GW_MANIFEST_TOO_MANY', severity: 'error', message: `More than ${budget.limits.maxDocuments} documents (limits.maxDocuments); this one and the rest are not loaded.` };
 }
 
-/**
- * Parses one YAML text into raw documents, within `budget`. Never throws: a syntax error, a
- * limit exceeded or even an exception inside the parser becomes an issue.
- */
-export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[]): RawDoc[] {
-  const { limits } = budget;
+/** Whether `text` is within `limits.maxInputBytes`; if not, says so in an issue. */
+export function isWithinInputLimit(text: string, base: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): boolean {
   const bytes = text.length * 3 <= limits.maxInputBytes ? text.length : Buffer.byteLength(text, 'utf8'); // UTF-8 is at most 3 bytes per UTF-16 unit
-  if (bytes > limits.maxInputBytes) {
-    issues.push({ ...base, code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', message: `The input is ${bytes} bytes, over limits.maxInputBytes (${limits.maxInputBytes}); it is not parsed. Split it into several files or raise the limit.` });
-    return [];
-  }
-  const lines = new LineCounter();
-  const out: RawDoc[] = [];
-  let document = 0;
-  try {
-    // The lexer and parser are iterative; the composer and toJS recurse. Lexing ourselves lets the
-    // depth be checked after every token, before any recursion could run deep.
-    const parser = new Parser(lines.addNewLine);
-    const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true });
-    const docs: Document[] = [];
-    let started = 0; // documents the parser has begun
-    lines.addNewLine(0);
-    const take = (tokens: Iterable<Parameters<Composer['next']>[0]>): boolean => {
-      for (const token of tokens) {
-        if (token.type === 'document' && (++started, ++budget.documents > limits.maxDocuments)) {
-          issues.push(tooManyDocuments(budget, { ...base, document: started, ...linePos(lines, token.offset) }));
-          return false;
-        }
-        for (const doc of composer.next(token)) docs.push(doc as Document);
-      }
-      return true;
-    };
-    let open = true;
-    for (const lexeme of new Lexer().lex(text)) {
-      if (!take(parser.next(lexeme))) {
-        open = false;
-        break;
-      }
-      // The parser's stack holds the document and every open collection, plus at most a few scalars.
-      if (parser.stack.length > limits.maxDepth + 2) {
-        issues.push({ ...base, code: 'GW_MANIFEST_TOO_DEEP', severity: 'error', document: started + 1, ...linePos(lines, tokenOffset(parser)), message: `Mappings and sequences are nested more than ${limits.maxDepth} levels deep (limits.maxDepth); this document and the rest of the input are not loaded.` });
-        open = false;
-        break;
-      }
-    }
-    if (open) take(parser.end());
-    for (const doc of composer.end()) docs.push(doc as Document); // the document the composer still holds
-    for (const doc of docs) {
-      document++;
-      const value = toValue(doc, lines, { ...base, document }, limits, issues);
-      if (value !== undefined) out.push({ value, base, document, yaml: { doc, lines, prefix: [] } });
-    }
-  } catch (e) {
-    // The parser is third-party code: whatever it throws is a problem with this input, not a crash.
-    issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document: document + 1, message: `The YAML parser failed on this input: ${firstLine(e instanceof Error ? e.message : String(e))}.` });
-  }
-  return out;
+  if (bytes <= limits.maxInputBytes) return true;
+  issues.push({ ...base, code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', message: `The input is ${bytes} bytes, over limits.maxInputBytes (${limits.maxInputBytes}); it is not parsed. Split it into several files or raise the limit.` });
+  return false;
 }
 
-function tokenOffset(parser: Parser): number {
-  const top = parser.stack[parser.stack.length - 1];
-  return top && 'offset' in top ? top.offset : 0;
-}
-
-/** The document's value, or undefined (with issues) when it has errors or is empty. */
-function toValue(doc: Document, lines: LineCounter, at: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): unknown {
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...linePos(lines, e.pos[0]), message: yamlMessage(e) });
-    return undefined;
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: limits.maxAliases });
-  } catch (e) {
-    const message = firstLine((e as Error).message);
-    const plain = /alias count|resource exhaustion/i.test(message)
-      ? `Aliases expand to more data than limits.maxAliases (${limits.maxAliases}) allows, as in a "billion laughs" attack. Write the values out instead.`
-      : `An alias refers to an anchor that is not defined before it in this document.`;
-    issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...aliasPosition(doc, lines, (_, target) => target === undefined), message: `${plain} (YAML parser: ${message})` });
-    return undefined;
-  }
-  return value ?? undefined; // null: an empty document, e.g. after a trailing `---`
-}
-
-/**
- * Where the first alias for which `pick(alias, target, ancestors)` holds is. Used only to
- * locate errors, so the walk's cost is paid on the error path alone.
- */
-export function aliasPosition(doc: Document, lines: LineCounter, pick: (alias: unknown, target: unknown, ancestors: readonly unknown[]) => boolean): { line?: number; column?: number } {
-  let offset: number | undefined;
-  visit(doc, {
-    Alias(_, node, path) {
-      if (isAlias(node) && pick(node, node.resolve(doc), path) && node.range) {
-        offset = node.range[0];
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return offset === undefined ? {} : linePos(lines, offset);
-}
-
-/** Plain words for the parser's error codes, shown before the parser's own message. */
-const PLAIN: Partial<Record<YAMLError['code'], string>> = {
-  BAD_INDENT: 'The indentation is wrong here: a key or list item is indented more or less than its siblings.',
-  TAB_AS_INDENT: 'A tab is used for indentation; YAML allows only spaces.',
-  DUPLICATE_KEY: 'This key appears twice in the same mapping; Kubernetes refuses that ("mapping key already defined").',
-  MISSING_CHAR: 'A closing character is missing: a `]`, `}` or quote is never closed.',
-  MULTILINE_IMPLICIT_KEY: 'A key spans several lines; usually a line above is indented too deep or a `:` is missing.',
-  BLOCK_AS_IMPLICIT_KEY: 'A block value is used as a key; usually a `:` is misplaced or a line is indented wrongly.',
-  UNEXPECTED_TOKEN: 'Unexpected text here; check the indentation and the `:` and `-` around it.',
-  BAD_ALIAS: 'An alias (`*name`) is invalid or refers to no anchor.',
-  BAD_DQ_ESCAPE: 'A double-quoted string contains an invalid escape; use single quotes or escape the backslash.',
-  BAD_SCALAR_START: 'A plain value cannot start with this character; quote the value.',
-  BLOCK_IN_FLOW: 'A block value is inside a flow collection (`[...]` or `{...}`).',
-  KEY_OVER_1024_CHARS: 'An implicit key is longer than 1024 characters.',
-  MULTIPLE_ANCHORS: 'A node has more than one anchor.',
-  MULTIPLE_TAGS: 'A node has more than one tag.',
-  TAG_RESOLVE_FAILED: 'A tag (`!name`) is unknown or its value does not fit it.',
-};
-
-function yamlMessage(e: YAMLError): string {
-  const parser = firstLine(e.message);
-  if (/call stack/i.test(parser)) return `The document is nested too deeply for the YAML parser. (YAML parser: ${parser})`;
-  const plain = e.code === 'BAD_INDENT' && /^Flow (sequence|map)/.test(parser) ? 'A `[` or `{` is never closed, or a line inside it is not indented more than its key.' : PLAIN[e.code];
-  return plain ? `Invalid YAML. ${plain} (YAML parser: ${parser})` : `Invalid YAML: ${parser}`;
-}
-
-export function linePos(lines: LineCounter, offset: number): { line: number; column: number } {
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
-}
-
-/** What {@link measureValue} found about one object. */
 export interface Measured {
   /** Some mapping inside has a field set to null. */
   hasNullField: boolean;

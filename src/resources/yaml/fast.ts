@@ -1,0 +1,264 @@
+/**
+ * The fast way from YAML text to raw documents. The `yaml` package builds a node tree with
+ * ranges for every document (exact positions, but about ten times the time and memory of a
+ * plain parse), and positions are needed only for documents that have issues. So each
+ * document is parsed with `js-yaml` into plain values, and its `yaml` tree is made only when
+ * an issue about it needs a line (see {@link YamlSource}).
+ *
+ * The fast path takes only documents whose values are certain to be what the exact path
+ * (exact.ts) would give; from the first document it cannot take, the rest of the input goes
+ * through the exact path, so every error, limit and position there is exactly the exact
+ * path's. It does not take:
+ * - text with a directive (`%YAML`, `%TAG`), an alias, a tag, an explicit key (`? `), a merge key
+ *   (`<<`), a null or empty key, a flow collection as a key or content on a `---` line: features
+ *   where js-yaml and `yaml` differ or that need the exact path's alias budget (found by a
+ *   conservative scan, see needsExactPath; false alarms only cost speed);
+ * - a document js-yaml refuses, for any reason (syntax, duplicate key, nesting);
+ * - a document nested within DEPTH_MARGIN of `limits.maxDepth`, so that the exact path's token
+ *   by token depth check decides every case near the limit;
+ * - a document that would go over `limits.maxDocuments`.
+ * js-yaml stops at `maxDepth` levels before its recursion could run deep, and a document
+ * without aliases cannot expand, so every limit of exact.ts still holds on this path.
+ */
+import { FAILSAFE_SCHEMA, loadAll, Type, type LoadOptions } from 'js-yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import type { Issue } from '../../types.js';
+import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
+import { parseYamlExact } from './exact.js';
+
+/**
+ * js-yaml resolving plain scalars exactly as the `yaml` package's YAML 1.2 core schema does
+ * (js-yaml's own core schema also reads `0b101`, `-0x1F` and `+0o7` as numbers; `yaml` keeps
+ * them strings). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml.
+ */
+const scalarType = (tag: string, resolve: (s: string) => boolean, construct: (s: string) => unknown) => new Type(`tag:yaml.org,2002:${tag}`, { kind: 'scalar', resolve: (s: unknown) => typeof s === 'string' && resolve(s), construct });
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT = /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/;
+const FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+/** Could `s` be a number: it starts with a digit, a sign or a dot (most plain scalars do not: names, paths, hosts). */
+const isNumberStart = (s: string) => {
+  const c = s.charCodeAt(0);
+  return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+};
+const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
+  implicit: [
+    scalarType('null', (s) => s.length <= 4 && NULL.test(s), () => null),
+    scalarType('bool', (s) => (s.length === 4 || s.length === 5) && BOOL.test(s), (s) => s[0] === 't' || s[0] === 'T'),
+    scalarType('int', (s) => isNumberStart(s) && INT.test(s), (s) => (s[1] === 'o' ? parseInt(s.slice(2), 8) : s[1] === 'x' ? parseInt(s.slice(2), 16) : parseInt(s, 10))),
+    scalarType('float', (s) => isNumberStart(s) && (FLOAT_SPECIAL.test(s) || FLOAT.test(s)), (s) => (FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity) : parseFloat(s))),
+  ],
+});
+
+/**
+ * Whether `text` has something the fast path leaves to the exact path. At the start of a node
+ * (line start, or after `-`, `:`, `?`, `[`, `{` or `,` and blanks): an alias `*`, a tag `!` or an
+ * explicit key `?`. A key that is null or empty (`~:`, `null:`, `: x`), which `yaml` names ""
+ * and js-yaml "null". A merge key `<<`, a flow collection used as a key (`]:`, `}:`), a
+ * directive (`%` at a line start) or content after `---` on its line (`yaml` refuses
+ * `--- a: 1`, js-yaml reads it). A quoted scalar over several lines. Deliberately coarse: a match inside a string or a comment
+ * sends a valid document to the exact path, which is only slower. One pass of char codes (a
+ * regular expression with these alternatives costs several times more on megabytes).
+ */
+export function needsExactPath(text: string): boolean {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || SCANNED[c] === 0) continue; // most characters: letters, digits, blanks, `/`, `.`
+    switch (c) {
+      case 0x5d: // ]
+      case 0x7d: // }
+        if (isKeyIndicator(text, skipBlanks(text, i + 1))) return true; // `]:` `}:`
+        break;
+      case 0x22: // "
+      case 0x27: // '
+        if (isNodeStart(text, i)) {
+          const end = quotedEnd(text, i);
+          if (end < 0) return true;
+          i = end;
+        }
+        break;
+      case 0x2a: // *
+      case 0x21: // !
+      case 0x3f: // ?
+        if (isNodeStart(text, i)) return true;
+        break;
+      case 0x3a: // :
+        if (isKeyIndicator(text, i) && isNullKeyBefore(text, i)) return true;
+        break;
+      case 0x3c: // <
+        if (text.charCodeAt(i + 1) === 0x3c) return true;
+        break;
+      case 0x25: // %
+        if (i === 0 || text.charCodeAt(i - 1) === 0x0a) return true;
+        break;
+      case 0x2d: // -
+        if ((i === 0 || text.charCodeAt(i - 1) === 0x0a) && text.startsWith('--', i + 1) && hasContentAfterMarker(text, i + 3)) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+/**
+ * Where the quoted scalar opening at `i` closes, or -1 when it spans lines or never closes: the
+ * indentation of continuation lines is a rule js-yaml does not enforce and `yaml` does.
+ */
+function quotedEnd(text: string, i: number): number {
+  const q = text.charCodeAt(i);
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x0a || c === 0x0d) return -1;
+    if (q === 0x22 && c === 0x5c) {
+      const next = text.charCodeAt(++j); // an escape in "…"
+      if (next === 0x0a || next === 0x0d) return -1;
+    } else if (c === q) {
+      if (q === 0x27 && text.charCodeAt(j + 1) === 0x27) j++; // '' in '…'
+      else return j;
+    }
+  }
+  return -1;
+}
+
+const SCANNED = new Uint8Array(0x80);
+for (const ch of '"\'*!?:<%-]}') SCANNED[ch.charCodeAt(0)] = 1;
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+function skipBlanks(text: string, i: number): number {
+  while (isBlank(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Whether the first non-blank character before `i` on its line is a line start or one of `-:?[{,`. */
+function isNodeStart(text: string, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && isBlank(text.charCodeAt(j))) j--;
+  if (j < 0) return true;
+  const p = text.charCodeAt(j);
+  return p === 0x0a || p === 0x0d || p === 0x2d || p === 0x3a || p === 0x3f || p === 0x5b || p === 0x7b || p === 0x2c;
+}
+
+/** A `:` at `i` followed by a blank, a line break, a flow indicator or the end: a key ends here. */
+function isKeyIndicator(text: string, i: number): boolean {
+  if (text.charCodeAt(i) !== 0x3a) return false;
+  const c = text.charCodeAt(i + 1);
+  return Number.isNaN(c) || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2c || c === 0x5d || c === 0x7d;
+}
+
+const NULL_KEY_CHARS = [...'~nulNUL'].map((ch) => ch.charCodeAt(0));
+
+/** The key before the `:` at `i` is empty, `~`, `null`, `Null` or `NULL`. */
+function isNullKeyBefore(text: string, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && isBlank(text.charCodeAt(j))) j--;
+  let k = j;
+  while (k >= 0 && j - k < 4 && NULL_KEY_CHARS.includes(text.charCodeAt(k))) k--;
+  const word = text.slice(k + 1, j + 1);
+  return (word === '' || word === '~' || word === 'null' || word === 'Null' || word === 'NULL') && isNodeStart(text, k + 1);
+}
+
+/** Content other than a comment after a `---` marker ending at `i`. */
+function hasContentAfterMarker(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (!isBlank(c)) return false; // `---` then a line break or the end, or `---x` (a plain scalar)
+  const j = skipBlanks(text, i);
+  const d = text.charCodeAt(j);
+  return !(Number.isNaN(d) || d === 0x0a || d === 0x0d || d === 0x23);
+}
+
+/** A first chunk of blank and comment lines only: `yaml` counts no document there, js-yaml an empty one. */
+const COMMENTS_ONLY = /^\uFEFF?(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|$))*$/;
+
+/** Documents nested this close to `limits.maxDepth` go through the exact path's depth check. */
+const DEPTH_MARGIN = 3;
+
+/**
+ * Parses one YAML text into raw documents, within `budget`, with the same documents, values,
+ * issues and positions as {@link parseYamlExact}, faster. Never throws on content.
+ */
+export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[]): RawDoc[] {
+  const { limits } = budget;
+  if (!isWithinInputLimit(text, base, limits, issues)) return [];
+  const maxDepth = limits.maxDepth - DEPTH_MARGIN;
+  const out: RawDoc[] = [];
+  let document = 0;
+  let line = 0; // lines before `start`
+  let counted = 0; // where `line` was counted to
+  // Documents start at a `---` line; the first one also at the start of the text.
+  for (let start = 0; start < text.length; ) {
+    const end = nextDocumentStart(text, start + 1);
+    line += countLines(text, counted, start);
+    counted = start;
+    const values = maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
+    if (values === undefined || budget.documents + values.length > limits.maxDocuments) {
+      for (const d of parseYamlExact(start === 0 ? text : text.slice(start), base, budget, issues, { document, line })) out.push(d);
+      return out;
+    }
+    for (const value of values) {
+      document++;
+      budget.documents++;
+      // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
+      if (value !== null && value !== undefined) out.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
+    }
+    start = end;
+  }
+  return out;
+}
+
+/** The values of the documents in one chunk, or undefined when the exact path must take it. */
+function fastValues(chunk: string, first: boolean, maxDepth: number): unknown[] | undefined {
+  if (needsExactPath(chunk)) return undefined;
+  let values: unknown[];
+  try {
+    values = loadAll(chunk, null, { schema: CORE_AS_YAML, maxDepth } as LoadOptions);
+  } catch {
+    return undefined; // a syntax error, a duplicate key, nesting over maxDepth, a stack overflow: the exact path says which
+  }
+  if (values.length === 1) return first && values[0] === null && COMMENTS_ONLY.test(chunk) ? [] : values;
+  return values.length === 0 && first ? values : undefined; // several documents in a chunk (after `...`): leave them to the exact path
+}
+
+/** Offset of the next line that starts with a `---` marker at or after `from`, or the text's length. */
+function nextDocumentStart(text: string, from: number): number {
+  for (let i = text.indexOf('\n---', from - 1); i !== -1; i = text.indexOf('\n---', i + 1)) {
+    const c = text.charCodeAt(i + 4);
+    if (Number.isNaN(c) || c === 32 || c === 9 || c === 10 || c === 13) return i + 1;
+  }
+  return text.length;
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The `yaml` tree of the chunk `text[start, end)` whose first line is line `line + 1` of the
+ * input, parsed on first use. js-yaml has already read the chunk within the depth limit and
+ * without aliases, so the `yaml` composer's recursion is bounded.
+ */
+function lazyTree(text: string, start: number, end: number, line: number): YamlSource['tree'] {
+  let tree: YamlTree | null | undefined;
+  return () => {
+    if (tree === undefined) {
+      const lines = new LineCounter();
+      const docs = parseAllDocuments(text.slice(start, end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
+      const doc = Array.isArray(docs) && docs.length === 1 ? docs[0]! : undefined;
+      tree = doc
+        ? {
+            doc,
+            pos: (offset) => {
+              const p = lines.linePos(offset);
+              return { line: p.line + line, column: p.col };
+            },
+          }
+        : null;
+    }
+    return tree ?? undefined;
+  };
+}
