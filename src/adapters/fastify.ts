@@ -19,6 +19,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
+import { normalizePath } from '../match/normalize.js';
 import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
 import { answerSinks, type Answer } from './respond.js';
 
@@ -67,6 +68,10 @@ const decorators = new WeakSet<object>();
 const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: FastifyInstance, options: FastifyGatewayOptions) => {
   const own = prefixOf(options.prefix);
   const scope = prefixOf(fastify.prefix) + own;
+  // The gateway's own path options (with a `router` given, its defaults: only dot segments matter here).
+  const gateway = options as { escapedSlashes?: 'keep' | 'decode' | 'reject'; mergeSlashes?: boolean };
+  const paths = { ...(gateway.escapedSlashes !== undefined ? { escapedSlashes: gateway.escapedSlashes } : {}), ...(gateway.mergeSlashes !== undefined ? { mergeSlashes: gateway.mergeSlashes } : {}) };
+  const inScope = (url: string) => isUnder(url, scope, paths);
   const handler = createHandler({
     ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'decorator', ...REGISTRATION_OPTIONS]),
     onReload:
@@ -79,11 +84,11 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
   fastify.addHook('onClose', async () => handler.close());
   // HTTP/1.1 upgrades (WebSocket) go through the same decision; `upgrade: { wire: false }` leaves them to the app.
   if (options.upgrade?.wire !== false) {
-    const unwire = wireUpgrades(fastify.server, scope, handler.upgrade);
+    const unwire = wireUpgrades(fastify.server, scope, inScope, handler.upgrade);
     fastify.addHook('onClose', async () => unwire());
   }
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!isUnder(request.raw.url ?? '/', scope)) {
+    if (!inScope(request.raw.url ?? '/')) {
       done(); // another gateway's prefix, or the application's
       return;
     }
@@ -152,35 +157,38 @@ function prefixOf(prefix: string | undefined): string {
 
 /**
  * Whether a request target is the prefix or under it, segment-wise (`/api` takes `/api`,
- * `/api/x` and `/api?q`, not `/apix`). The path as received decides, as Fastify's router does;
- * the gateway then normalises the full path once and routes and forwards that.
+ * `/api/x` and `/api?q`, not `/apix`). The normalised path decides, the one the gateway routes
+ * and forwards: `/api/../admin` is `/admin`, outside `/api`. A path that cannot be normalised is
+ * judged as received (under the prefix, the gateway answers it 400).
  */
-function isUnder(url: string, prefix: string): boolean {
+function isUnder(url: string, prefix: string, paths: Parameters<typeof normalizePath>[1]): boolean {
   if (prefix === '') return true;
-  if (!url.startsWith(prefix)) return false;
-  const next = url.charCodeAt(prefix.length);
-  return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */;
+  const end = url.search(/[?#]/);
+  const raw = end < 0 ? url : url.slice(0, end);
+  const n = normalizePath(raw, paths);
+  const path = n.ok ? n.path : raw;
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f /* / */);
 }
 
 type Upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** The gateways of each server by prefix: one `upgrade` listener per server hands each upgrade to one gateway. */
-const upgradeScopes = new WeakMap<object, { scope: string; upgrade: Upgrade }[]>();
+const upgradeScopes = new WeakMap<object, { scope: string; inScope: (url: string) => boolean; upgrade: Upgrade }[]>();
 
 /** Wires a gateway's upgrades on the server; the most specific prefix takes an upgrade. Returns the unwiring. */
-function wireUpgrades(server: FastifyInstance['server'], scope: string, upgrade: Upgrade): () => void {
+function wireUpgrades(server: FastifyInstance['server'], scope: string, inScope: (url: string) => boolean, upgrade: Upgrade): () => void {
   let list = upgradeScopes.get(server);
   if (list === undefined) {
-    const entries: { scope: string; upgrade: Upgrade }[] = [];
+    const entries: { scope: string; inScope: (url: string) => boolean; upgrade: Upgrade }[] = [];
     list = entries;
     upgradeScopes.set(server, entries);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      let best: { scope: string; upgrade: Upgrade } | undefined;
-      for (const e of entries) if (isUnder(req.url ?? '/', e.scope) && (best === undefined || e.scope.length > best.scope.length)) best = e;
+      let best: (typeof entries)[number] | undefined;
+      for (const e of entries) if (e.inScope(req.url ?? '/') && (best === undefined || e.scope.length > best.scope.length)) best = e;
       best?.upgrade(req, socket, head); // none: left to the application's own upgrade listeners
     });
   }
-  const entry = { scope, upgrade };
+  const entry = { scope, inScope, upgrade };
   list.push(entry);
   return () => {
     const i = list.indexOf(entry);
