@@ -22,7 +22,8 @@ function bothParses(text: string, limits?: ManifestLimits) {
   const run = (parse: typeof parseYaml) => {
     const budget: ParseBudget = { limits: resolveLimits(limits), documents: 0, exhausted: false };
     const issues: unknown[] = [];
-    const docs = parse(text, { file: 'f.yaml' }, budget, issues as never).map((d) => ({ document: d.document, value: d.value, at: d.yaml?.tree()?.pos(Number(d.yaml.tree()!.doc.contents?.range?.[0] ?? 0)) }));
+    const docs: unknown[] = [];
+    parse(text, { file: 'f.yaml' }, budget, issues as never, (d) => docs.push({ document: d.document, value: d.value, at: d.yaml?.tree()?.pos(Number(d.yaml.tree()!.doc.contents?.range?.[0] ?? 0)) }));
     return { docs, issues, documents: budget.documents };
   };
   return { fast: run(parseYaml), exact: run(parseYamlExact) };

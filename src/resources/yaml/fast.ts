@@ -180,11 +180,10 @@ const DEPTH_MARGIN = 3;
  * Parses one YAML text into raw documents, within `budget`, with the same documents, values,
  * issues and positions as {@link parseYamlExact}, faster. Never throws on content.
  */
-export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[]): RawDoc[] {
+export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[], emit: (doc: RawDoc) => void): void {
   const { limits } = budget;
-  if (!isWithinInputLimit(text, base, limits, issues)) return [];
+  if (!isWithinInputLimit(text, base, limits, issues)) return;
   const maxDepth = limits.maxDepth - DEPTH_MARGIN;
-  const out: RawDoc[] = [];
   let document = 0;
   let line = 0; // lines before `start`
   let counted = 0; // where `line` was counted to
@@ -195,18 +194,17 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
     counted = start;
     const values = maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
     if (values === undefined || budget.documents + values.length > limits.maxDocuments) {
-      for (const d of parseYamlExact(start === 0 ? text : text.slice(start), base, budget, issues, { document, line })) out.push(d);
-      return out;
+      parseYamlExact(start === 0 ? text : text.slice(start), base, budget, issues, emit, { document, line });
+      return;
     }
     for (const value of values) {
       document++;
       budget.documents++;
       // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
-      if (value !== null && value !== undefined) out.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
+      if (value !== null && value !== undefined) emit({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
     }
     start = end;
   }
-  return out;
 }
 
 /** The values of the documents in one chunk, or undefined when the exact path must take it. */
