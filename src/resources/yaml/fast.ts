@@ -56,16 +56,18 @@ const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
  * (line start, or after `-`, `:`, `?`, `[`, `{` or `,` and blanks): an alias `*`, a tag `!` or an
  * explicit key `?`. A key that is null or empty (`~:`, `null:`, `: x`), which `yaml` names ""
  * and js-yaml "null". A merge key `<<`, a flow collection used as a key (`]:`, `}:`), a
- * directive (`%` at a line start) or content after `---` on its line (`yaml` refuses
- * `--- a: 1`, js-yaml reads it). A quoted scalar over several lines. Deliberately coarse: a match inside a string or a comment
- * sends a valid document to the exact path, which is only slower. One pass of char codes (a
- * regular expression with these alternatives costs several times more on megabytes).
+ * directive (`%` at a line start), content after `---` on its line (`yaml` refuses `--- a: 1`,
+ * js-yaml reads it), or a quoted scalar over several lines. Deliberately coarse: a match inside
+ * a string or a comment sends a valid document to the exact path, which is only slower. One pass
+ * that jumps from one interesting character to the next (a single regular expression with all
+ * these alternatives costs several times more on megabytes).
  */
 export function needsExactPath(text: string): boolean {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
+  const next = INTERESTING;
+  next.lastIndex = 0;
+  while (next.test(text)) {
+    const i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
-    if (c >= 0x80 || SCANNED[c] === 0) continue; // most characters: letters, digits, blanks, `/`, `.`
     switch (c) {
       case 0x5d: // ]
       case 0x7d: // }
@@ -76,7 +78,7 @@ export function needsExactPath(text: string): boolean {
         if (isNodeStart(text, i)) {
           const end = quotedEnd(text, i);
           if (end < 0) return true;
-          i = end;
+          next.lastIndex = end + 1;
         }
         break;
       case 0x2a: // *
@@ -121,8 +123,8 @@ function quotedEnd(text: string, i: number): number {
   return -1;
 }
 
-const SCANNED = new Uint8Array(0x80);
-for (const ch of '"\'*!?:<%-]}') SCANNED[ch.charCodeAt(0)] = 1;
+/** The characters needsExactPath looks at; a regular expression finds the next one natively (hot: megabytes of text). */
+const INTERESTING = /["'*!?:<%\-\]}]/g;
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
