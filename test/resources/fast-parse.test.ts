@@ -72,6 +72,21 @@ describe('the fast path gives what the exact path gives', () => {
     );
   });
 
+  it('CRLF line ends, a BOM and lone CRs: same documents, issues and lines', () => {
+    const text = `${svc('a')}---\n${route('r', '  hostname: [x]\n')}---\n${svc('b', '  labels: {a: [x\n')}`;
+    for (const variant of [text.replace(/\n/g, '\r\n'), `\uFEFF${text}`, text.replace(/\n/g, '\r')]) {
+      const { fast, exact: slow } = bothParses(variant);
+      expect(fast).toEqual(slow);
+      expect(loadManifests(variant)).toEqual(exact(variant));
+    }
+    // YAML errors first (document 3, reported at its end), then the unknown field (document 2, line 12)
+    expect(loadManifests(text.replace(/\n/g, '\r\n')).issues.map((i) => [i.code, i.document, i.line])).toEqual([
+      ['GW_MANIFEST_YAML', 3, 19],
+      ['GW_MANIFEST_YAML', 3, 19],
+      ['GW_MANIFEST_UNKNOWN_FIELD', 2, 12],
+    ]);
+  });
+
   it('takes ordinary manifests (the scan sends them to js-yaml), and leaves aliases, tags and merge keys to the exact path', () => {
     expect(needsExactPath(readFileSync('examples/splitting.yaml', 'utf8'))).toBe(false);
     expect(needsExactPath(route('r', '  hostnames: ["*.example.com"]\n  rules:\n  - matches:\n    - path: {type: PathPrefix, value: /api/*}\n'))).toBe(false);
