@@ -6,7 +6,7 @@ import type { RouteModel } from '../model/attach.js';
 import type { GatewayModel } from '../model/gateways.js';
 import { check } from '../model/conditions.js';
 import { hostMatches, hostnameRank } from '../model/hostnames.js';
-import type { FrontendValidation, ListenerModel } from '../model/listeners.js';
+import type { FrontendValidation, ListenerModel, TLSVersions } from '../model/listeners.js';
 import type { BackendTLS, BackendTLSPolicyModel, Certificate } from '../model/references.js';
 
 export type { BackendTLS, Certificate, FrontendValidation };
@@ -22,9 +22,10 @@ export interface ServedListener {
   listenerSet?: string;
   /**
    * TLS settings (HTTPS and TLS listeners): the mode, the certificates of every certificateRef,
-   * and the client-certificate validation of the listener's port (GEP-91), if any.
+   * the client-certificate validation of the listener's port (GEP-91), if any, and the TLS
+   * versions its `tls.options` allow.
    */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null; versions: TLSVersions } | null;
   /** TLSRoutes attached to a TLS listener, in precedence order (digest 5.4); empty for other protocols. */
   tlsRoutes: ServedTLSRoute[];
 }
@@ -36,8 +37,11 @@ export interface ServedTLSRoute {
   namespace: string;
   name: string;
   createdAt: number;
-  /** Its backendRefs: the registered key when the ref resolved (else undefined: its share is refused) and the weight. */
-  backends: { key: string | undefined; weight: number }[];
+  /**
+   * Its backendRefs: the registered key (undefined when the ref did not resolve or nobody
+   * registered it: its share is refused), whether the ref resolved (status ResolvedRefs), and the weight.
+   */
+  backends: { key: string | undefined; resolved: boolean; weight: number }[];
 }
 
 /** What `listen()` opens for the served Gateway: its programmed listeners with their TLS material. */
@@ -68,14 +72,16 @@ export function buildServing(gw: GatewayModel, routes: readonly RouteModel[], po
     if (l.owner.kind === 'ListenerSet') served.listenerSet = l.owner.key;
     listeners.push(served);
   }
-  // The first policy (in load order) that targets a Service port wins; a policy is not
-  // applied where an earlier one already is (conflicts are not reported).
+  // Conflicting policies were resolved in the model (GEP-713: oldest, then namespace/name); the
+  // loser no longer lists the target it lost.
   const backendTLS: Record<string, BackendTLS> = {};
   for (const p of policies) {
     if (!p.tls) continue;
     for (const t of p.targets) {
       const k = t.port === undefined ? `${t.namespace}/${t.name}` : `${t.namespace}/${t.name}:${t.port}`;
-      backendTLS[k] ??= p.tls;
+      // A refused policy (no CA: requests fail) applies only where no accepted one does.
+      const prior = backendTLS[k];
+      if (prior === undefined || (prior.refused !== undefined && p.tls.refused === undefined)) backendTLS[k] = p.tls;
     }
   }
   return { gateway: gw.key, listeners, backendTLS: Object.keys(backendTLS).length > 0 ? backendTLS : null, backendClientCertificate: gw.backendClientCertificate };
@@ -96,7 +102,7 @@ function tlsRoutesOf(gatewayKey: string, listener: ListenerModel, routes: readon
   const out: ServedTLSRoute[] = [];
   for (const r of routes) {
     if (r.kind !== 'TLSRoute') continue;
-    const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, weight: b.weight }));
+    const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, resolved: b.state === 'ok', weight: b.weight }));
     for (const p of r.parents) {
       if (!p.accepted || p.gatewayKey !== gatewayKey) continue;
       for (const a of p.listeners) {

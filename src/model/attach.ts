@@ -11,7 +11,7 @@ import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { resolveGateways, type GatewayClassModel, type GatewayModel, type ListenerSetModel } from './gateways.js';
 import type { ListenerModel, RouteKind } from './listeners.js';
 import { effectiveHostnames, intersectHostnames } from './hostnames.js';
-import { References, type BackendTLSPolicyModel, selectorMatches, type BackendModel } from './references.js';
+import { References, rejectPolicyConflicts, type BackendTLSPolicyModel, selectorMatches, type BackendModel } from './references.js';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute;
 
@@ -135,6 +135,7 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
     for (const l of counted) l.attachedRoutes++;
   }
   const backendTLSPolicies = snapshot.backendTLSPolicies.map((p) => ctx.backendTLSPolicy(p));
+  rejectPolicyConflicts(backendTLSPolicies, options.createdAt);
   return { controllerName, gatewayClasses, gateways, foreignGateways, listenerSets, routes, backendTLSPolicies };
 }
 

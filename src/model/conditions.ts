@@ -46,6 +46,7 @@ export const Reason = {
   IncompatibleFilters: 'IncompatibleFilters',
   InvalidKind: 'InvalidKind',
   TargetNotFound: 'TargetNotFound',
+  Conflicted: 'Conflicted',
   ServedByListen: 'ServedByListen',
   TerminatedExternally: 'TerminatedExternally',
   NotEnforced: 'NotEnforced',

@@ -49,7 +49,56 @@ export interface ListenerModel {
    * TLS mode, the certificates of its certificateRefs that resolved (all of them when
    * programmed), and the client-certificate validation of its port (GEP-91), when configured.
    */
-  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null } | null;
+  tls: { mode: 'Terminate' | 'Passthrough'; certificates: Certificate[]; frontend: FrontendValidation | null; versions: TLSVersions } | null;
+}
+
+/** TLS protocol versions a terminating listener accepts, from its `tls.options` (absent: Node's defaults). */
+export interface TLSVersions {
+  minVersion?: TLSVersion;
+  maxVersion?: TLSVersion;
+}
+
+type TLSVersion = 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * The listener `tls.options` this library supports. The API leaves options to each
+ * implementation ("Support: Implementation-specific") and requires domain-prefixed keys for
+ * them; un-prefixed keys are reserved for keys Gateway API may define (it defines none yet).
+ */
+export const LISTENER_TLS_OPTIONS = {
+  minVersion: 'gateway-api-router.dev/min-tls-version',
+  maxVersion: 'gateway-api-router.dev/max-tls-version',
+} as const;
+
+const TLS_VERSIONS: readonly TLSVersion[] = ['TLSv1.2', 'TLSv1.3'];
+
+/**
+ * Reads a listener's `tls.options`: the versions, or why the listener is not accepted
+ * (`UnsupportedValue`, spec digest 10.4): a key this library does not support (another
+ * implementation's, or an un-prefixed one), a value it does not support, an option on a
+ * Passthrough listener (nothing is terminated to apply it to), or a Terminate listener with no
+ * certificateRefs (none of these options supplies a certificate).
+ */
+function readTLSOptions(tls: NonNullable<Listener['tls']>): TLSVersions | string {
+  const options = tls.options ?? {};
+  const keys = Object.keys(options);
+  const known: readonly string[] = Object.values(LISTENER_TLS_OPTIONS);
+  const unknown = keys.filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    const which = unknown.map((k) => (k.includes('/') ? `${k} (not an option of gateway-api-router)` : `${k} (un-prefixed keys are reserved for Gateway API, which defines none)`));
+    return `tls.options ${which.join(', ')} is not supported; supported: ${known.join(', ')}`;
+  }
+  if (keys.length > 0 && tls.mode === 'Passthrough') return 'tls.options do not apply to a Passthrough listener: it does not terminate TLS';
+  if (tls.mode === 'Terminate' && (tls.certificateRefs ?? []).length === 0) return 'A Terminate listener needs certificateRefs: no tls.options key of gateway-api-router supplies a certificate';
+  const versions: TLSVersions = {};
+  for (const [field, key] of Object.entries(LISTENER_TLS_OPTIONS) as [keyof TLSVersions, string][]) {
+    const v = options[key];
+    if (v === undefined) continue;
+    if (!(TLS_VERSIONS as readonly string[]).includes(v)) return `tls.options ${key} ${JSON.stringify(v)} is not supported; use ${TLS_VERSIONS.join(' or ')}`;
+    versions[field] = v as TLSVersion;
+  }
+  if (versions.minVersion && versions.maxVersion && versions.minVersion > versions.maxVersion) return `tls.options ${LISTENER_TLS_OPTIONS.minVersion} ${versions.minVersion} is above ${LISTENER_TLS_OPTIONS.maxVersion} ${versions.maxVersion}`;
+  return versions;
 }
 
 /** Client-certificate validation of an HTTPS listener (GEP-91, `spec.tls.frontend`). */
@@ -89,7 +138,12 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
   } else if (l.protocol === 'HTTPS' && l.tls === undefined) {
     valid = false;
     checks.push(check('Accepted', 'False', 'Invalid', 'An HTTPS listener needs tls with certificateRefs'));
-  } else {
+  }
+  const tlsOptions = l.tls && SUPPORTED_PROTOCOLS.has(l.protocol) ? readTLSOptions(l.tls) : {};
+  if (valid && typeof tlsOptions === 'string') {
+    valid = false;
+    checks.push(check('Accepted', 'False', 'UnsupportedValue', tlsOptions));
+  } else if (valid) {
     checks.push(check('Accepted', 'True', 'Accepted', 'Listener is accepted'));
   }
 
@@ -139,7 +193,7 @@ function listenerModel(owner: ListenerOwner, l: Listener, index: number, refs: R
     programmed: false,
     attachedRoutes: 0,
     allowedRoutes: l.allowedRoutes,
-    tls: l.tls ? { mode: l.tls.mode, certificates, frontend: null } : null,
+    tls: l.tls ? { mode: l.tls.mode, certificates, frontend: null, versions: typeof tlsOptions === 'string' ? {} : tlsOptions } : null,
   };
 }
 

@@ -37,6 +37,12 @@ export interface BackendTLS {
   policy: string;
   /** PEM CA bundle; null: the system's well-known CAs (WellKnownCACertificates: System). */
   ca: string | null;
+  /**
+   * Set when the policy targets the backend but cannot verify it (no caCertificateRef
+   * resolves): requests to the backend fail rather than go unverified (upstream conformance
+   * `BackendTLSPolicyInvalidCACertificateRef` expects a 5xx).
+   */
+  refused?: string;
   /** The name sent as SNI and, without subjectAltNames, verified in the certificate. */
   hostname: string;
   /** When given, the certificate must carry one of these instead of `hostname`. */
@@ -181,9 +187,10 @@ export class References {
     else if (!system && ca === null) checks.push(check('Accepted', 'False', 'NoValidCACertificate', `No caCertificateRef of BackendTLSPolicy ${key} resolves; see ResolvedRefs`));
     else checks.push(check('Accepted', 'True', 'Accepted', 'Policy is accepted'));
     checks.push(failed ?? check('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved'));
-    const usable = targets.length > 0 && (system || ca !== null);
     const sans = (v.subjectAltNames ?? []).map((s) => (s.type === 'Hostname' ? { type: 'Hostname' as const, value: s.hostname! } : { type: 'URI' as const, value: s.uri! }));
-    return { resource: p, key, checks, targets, tls: usable ? { policy: key, ca: system ? null : ca, hostname: v.hostname, subjectAltNames: sans } : null };
+    if (targets.length === 0) return { resource: p, key, checks, targets, tls: null };
+    const refused = !system && ca === null ? { refused: `no caCertificateRef of BackendTLSPolicy ${key} resolves` } : {};
+    return { resource: p, key, checks, targets, tls: { policy: key, ca: system ? null : ca, hostname: v.hostname, subjectAltNames: sans, ...refused } };
   }
 
   /**
@@ -361,4 +368,35 @@ export function readCABundle(obj: { kind: string; metadata: { namespace?: string
     }
   }
   return { pem: blocks.join('\n') };
+}
+
+/**
+ * BackendTLSPolicies that target the same Service port (the same sectionName, or neither with
+ * one) conflict. GEP-713's rule: the oldest wins, then the first by `{namespace}/{name}`; the
+ * loser is `Accepted=False, Conflicted` and not applied to that target (its other targets keep
+ * it). A policy for one port and one for the whole Service do not conflict: the port's is the
+ * more specific and applies there. Only accepted policies compete: one that is not accepted
+ * for another reason takes no target from anyone.
+ */
+export function rejectPolicyConflicts(policies: readonly BackendTLSPolicyModel[], createdAt: (r: BackendTLSPolicy) => number): void {
+  const order = policies.filter((p) => p.tls !== null && p.tls.refused === undefined).map((p) => ({ p, at: createdAt(p.resource) }));
+  order.sort((a, b) => a.at - b.at || (a.p.key < b.p.key ? -1 : a.p.key > b.p.key ? 1 : 0));
+  const owner = new Map<string, string>();
+  for (const { p } of order) {
+    const lostTo = new Set<string>();
+    p.targets = p.targets.filter((t) => {
+      const k = `${t.namespace}/${t.name}:${t.port ?? '*'}`;
+      const winner = owner.get(k);
+      if (winner !== undefined && winner !== p.key) {
+        lostTo.add(winner);
+        return false;
+      }
+      owner.set(k, p.key);
+      return true;
+    });
+    if (lostTo.size === 0) continue;
+    const i = p.checks.findIndex((c) => c.type === 'Accepted');
+    p.checks[i >= 0 ? i : 0] = check('Accepted', 'False', 'Conflicted', `BackendTLSPolicy ${[...lostTo].join(', ')} targets the same Service port and wins (older, or first by namespace/name); this policy is not applied there`);
+    if (p.targets.length === 0) p.tls = null;
+  }
 }

@@ -95,6 +95,11 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
   const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ALPNProtocols: ['http/1.1'] }, o.handler);
   const tracker = trackConnections([server], server);
   server.on('secureConnection', (s: TLSSocket) => {
+    // The listener's tls.options versions (tls-context.ts): outside them, the connection ends here.
+    if (!contexts.acceptsVersion(typeof s.servername === 'string' ? s.servername : undefined, s.getProtocol())) {
+      s.destroy();
+      return;
+    }
     if (s.alpnProtocol === 'h2') return;
     tracker.http1(s);
     if (!o.http2) socketListenerPorts.set(s, listenerPort);

@@ -7,6 +7,7 @@
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { chooseListener, type Certificate, type ServedListener } from '../gateway/serving.js';
+import type { TLSVersions } from '../model/listeners.js';
 import { certificateNameRank } from '../model/hostnames.js';
 
 /** The certificate of a listener that names the server name most precisely; else its first. */
@@ -27,6 +28,10 @@ export function chooseCertificate(l: ServedListener, serverName: string | undefi
   return best ?? certs[0] ?? null;
 }
 
+/** Node's default TLS version range; the options' versions compare as strings (TLSv1.2 < TLSv1.3). */
+const DEFAULT_MIN_VERSION = 'TLSv1.2';
+const DEFAULT_MAX_VERSION = 'TLSv1.3';
+
 /** Extra context options shared by every certificate of a port (client-certificate CAs). */
 export interface PortTLSOptions {
   /** PEM CA bundle that client certificates must chain to. */
@@ -35,7 +40,8 @@ export interface PortTLSOptions {
 
 /** The SecureContexts of one TLS port: chosen per server name. */
 export class PortContexts {
-  private readonly contexts = new Map<Certificate, SecureContext>();
+  /** Per listener (its TLS versions go into the context), per certificate. */
+  private readonly contexts = new Map<ServedListener, Map<Certificate, SecureContext>>();
 
   constructor(
     readonly listeners: readonly ServedListener[],
@@ -49,10 +55,12 @@ export class PortContexts {
     if (l === null) return null;
     const cert = chooseCertificate(l, name);
     if (cert === null) return null;
-    let ctx = this.contexts.get(cert);
+    let byCert = this.contexts.get(l);
+    if (byCert === undefined) this.contexts.set(l, (byCert = new Map()));
+    let ctx = byCert.get(cert);
     if (ctx === undefined) {
-      ctx = createSecureContext({ cert: cert.cert, key: cert.key, ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) });
-      this.contexts.set(cert, ctx);
+      ctx = createSecureContext({ cert: cert.cert, key: cert.key, ...l.tls?.versions, ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) });
+      byCert.set(cert, ctx);
     }
     return ctx;
   }
@@ -61,9 +69,30 @@ export class PortContexts {
    * Options for the server's default context: the hostname-less listener's certificate (for
    * clients without SNI), and the port's client CA bundle, which verification reads from it.
    */
-  defaultContextOptions(): { cert?: string; key?: string; ca?: string } {
+  defaultContextOptions(): { cert?: string; key?: string; ca?: string } & TLSVersions {
     const l = chooseListener(this.listeners, undefined);
     const cert = l ? chooseCertificate(l, undefined) : null;
-    return { ...(cert ? { cert: cert.cert, key: cert.key } : {}), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) };
+    return { ...(cert ? { cert: cert.cert, key: cert.key } : {}), ...this.portVersions(), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) };
+  }
+
+  /**
+   * The TLS versions the port negotiates: the widest range of its listeners. OpenSSL chooses the
+   * version before the server name selects a context, so a listener's own range is checked
+   * after the handshake ({@link acceptsVersion}).
+   */
+  private portVersions(): TLSVersions {
+    const set = this.listeners.map((l) => l.tls?.versions ?? {});
+    if (set.every((v) => v.minVersion === undefined && v.maxVersion === undefined)) return {};
+    const mins = set.map((v) => v.minVersion ?? DEFAULT_MIN_VERSION);
+    const maxes = set.map((v) => v.maxVersion ?? DEFAULT_MAX_VERSION);
+    return { minVersion: mins.reduce((a, b) => (b < a ? b : a)), maxVersion: maxes.reduce((a, b) => (b > a ? b : a)) };
+  }
+
+  /** True when the TLS version a connection negotiated is within the range of the listener its server name chooses. */
+  acceptsVersion(serverName: string | undefined, protocol: string | null): boolean {
+    const l = chooseListener(this.listeners, serverName === undefined || serverName === '' ? undefined : serverName.toLowerCase());
+    const v = l?.tls?.versions;
+    if (!v || protocol === null) return true;
+    return (v.minVersion === undefined || protocol >= v.minVersion) && (v.maxVersion === undefined || protocol <= v.maxVersion);
   }
 }

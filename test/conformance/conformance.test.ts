@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Condition, GatewayRouter, StatusObject } from '../../src/index.js';
-import { checkDecision, gatewayFor, loadCases, statuses, toRequest, type ConformanceCase, type RequestExpectation, type StatusExpectation } from './runner.js';
+import { checkDecision, checkTLSConnection, gatewayFor, loadCases, statuses, toRequest, type ConformanceCase, type RequestExpectation, type StatusExpectation } from './runner.js';
 
 const cases = loadCases();
 /** Cases written for this project in the same format (not upstream tests: not in docs/conformance.md). */
@@ -34,6 +34,7 @@ function manifestSets(c: ConformanceCase): { label: string; manifests: string }[
 
 function requestLabel(i: number, r: RequestExpectation): string {
   const q = r.request;
+  if (r.tls) return `request ${i}: TLS connection (SNI ${q.sni ?? 'none'}) on port ${q.port ?? 443} -> ${r.expect.closed ? 'refused' : `TLSRoute ${r.expect.route}`}${r.why ? ` (${r.why})` : ''}`;
   const where = `${q.scheme === 'https' || q.sni !== undefined ? 'https://' : ''}${q.host ?? ''}${q.port !== undefined ? `:${q.port}` : ''}${q.path}${q.sni !== undefined ? ` (SNI ${q.sni})` : ''}`;
   const status = r.expect.grpcStatus !== undefined ? `grpc-status ${r.expect.grpcStatus}` : statuses(r.expect).join('|');
   return `request ${i}: ${q.method ?? 'GET'} ${where} -> ${status}${r.expect.backend ? ` ${r.expect.backend}` : ''}${r.why ? ` (${r.why})` : ''}`;
@@ -76,7 +77,11 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
           if (wl.supportedKinds && wl.supportedKinds.length === 0) expect(l!.supportedKinds).toEqual([]);
           if (wl.conditions) expectConditions(l!.conditions, wl.conditions as never, `listener ${wl.name}`);
         }
-      } else if (s!.kind !== 'GatewayClass' && s!.kind !== 'BackendTLSPolicy') {
+      } else if (s!.kind === 'BackendTLSPolicy') {
+        const ancestors = s!.status.ancestors.filter((a) => e.ancestor === undefined || a.ancestorRef.name === e.ancestor);
+        expect(ancestors.length, `${e.name} status.ancestors for ${e.ancestor ?? 'any Gateway'}`).toBeGreaterThan(0);
+        for (const a of ancestors) expectConditions(a.conditions, e.conditions ?? [], `${e.kind} ${e.name}`);
+      } else if (s!.kind !== 'GatewayClass') {
         const parents = s!.status.parents.filter(
           (p) =>
             e.parent === undefined ||
@@ -100,6 +105,10 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
   for (const [i, r] of (c.requests ?? []).entries()) {
     it(requestLabel(i, r), () => {
       const g = gw(r.gateway);
+      if (r.tls) {
+        expect(checkTLSConnection(r, g.serving)).toEqual([]);
+        return;
+      }
       const req = toRequest(r.request);
       const dist = r.expect.distribution;
       if (dist) {
@@ -122,7 +131,7 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
         return;
       }
       const d = g.route(req);
-      expect(checkDecision(r, d), JSON.stringify(d)).toEqual([]);
+      expect(checkDecision(r, d, g.serving), JSON.stringify(d)).toEqual([]);
       const md = r.expect.mirrorDistribution;
       const sampled = (r.expect.mirrors ?? []).filter((m) => m.percent !== undefined);
       if (md && sampled.length > 0) {

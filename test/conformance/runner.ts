@@ -8,14 +8,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createGateway, type Decision, type GatewayRouter, type HeaderOps, type RouteRequest } from '../../src/index.js';
 import { grpcStatusOf } from '../../src/adapters/protocols/grpc.js';
+import { backendTLSFor, routeTLS, type ServingPlan } from '../../src/gateway/serving.js';
 import { seeded } from '../support/random.js';
 
 export interface StatusExpectation {
-  kind: 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+  kind: 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'BackendTLSPolicy';
   name: string;
   namespace?: string;
   /** For routes: the parentRef name (and optionally kind, namespace, sectionName) the conditions are under. */
   parent?: { name: string; kind?: 'Gateway' | 'ListenerSet'; namespace?: string; sectionName?: string };
+  /** For BackendTLSPolicy: the Gateway (`status.ancestors[].ancestorRef` name) the conditions are under. */
+  ancestor?: string;
   /** For routes: how many status.parents entries there must be in all (upstream's HTTPRouteMustHaveParents). */
   parentCount?: number;
   /** For Gateways: status.attachedListenerSets, absent counting as 0 (upstream's GatewayMustHaveAttachedListeners). */
@@ -82,6 +85,12 @@ export interface RequestExpectation {
   /** Which Gateway serves this request (`namespace/name`); default: the case's `gateway`. */
   gateway?: string;
   request: Partial<RouteRequest> & { path: string };
+  /**
+   * A TLS connection (TLSRoute) instead of an HTTP request: routed by `request.sni` on the
+   * listeners of `request.port` (default 443); `expect.route` names the TLSRoute that gets it,
+   * `expect.closed` says no listener or route does (upstream: the connection is rejected).
+   */
+  tls?: boolean;
   /** Headers the backend answers with (upstream tells its echo backend to set them); `responseHeaders` of the decision apply to these. */
   backendResponseHeaders?: Record<string, string>;
   /** The answer: an HTTP status, and for 200 the backend that must receive it. */
@@ -96,6 +105,15 @@ export interface RequestExpectation {
     retry?: { codes: number[]; attempts?: number; backoffMs?: number };
     backend?: string;
     namespace?: string;
+    /** For `tls` requests: the TLSRoute (`namespace/name`, or name) the connection is given to. */
+    route?: string;
+    /** For `tls` requests: true when the connection is refused (no listener, no route, or a backendRef that does not resolve). */
+    closed?: boolean;
+    /**
+     * For forwards: the BackendTLSPolicy in effect for the backend, by the hostname it sends as
+     * SNI (upstream's request SNI to its TLS echo backend); null: none applies.
+     */
+    backendTLS?: { hostname: string } | { refused: true } | null;
     /** false: the gateway answers itself and no backend receives the request (CORS preflight). */
     forwarded?: boolean;
     /**
@@ -349,7 +367,7 @@ export function checkTimeouts(r: RequestExpectation, d: Decision): string[] {
 }
 
 /** The checks on one decision (not the repeated ones). */
-export function checkDecision(r: RequestExpectation, d: Decision): string[] {
+export function checkDecision(r: RequestExpectation, d: Decision, plan?: ServingPlan): string[] {
   const e = r.expect;
   const errs: string[] = [];
   const status = statusOf(d);
@@ -360,8 +378,29 @@ export function checkDecision(r: RequestExpectation, d: Decision): string[] {
   if (e.backend !== undefined && (d.type !== 'forward' || d.backend.name !== e.backend)) errs.push(`backend ${d.type === 'forward' ? d.backend.name : '(none)'}, want ${e.backend}`);
   if (e.namespace !== undefined && d.type === 'forward' && d.backend.namespace !== e.namespace) errs.push(`backend namespace ${d.backend.namespace}, want ${e.namespace}`);
   if (e.appProtocol !== undefined && (d.type !== 'forward' || d.backend.appProtocol !== e.appProtocol)) errs.push(`backend appProtocol ${d.type === 'forward' ? d.backend.appProtocol : '(none)'}, want ${e.appProtocol}`);
+  if (e.backendTLS !== undefined && plan !== undefined && d.type === 'forward') {
+    const tls = backendTLSFor(plan, d.backend);
+    const got = tls === undefined ? '(no policy)' : tls.refused !== undefined ? '(refused: the adapters answer 502)' : tls.hostname;
+    const want = e.backendTLS === null ? '(no policy)' : 'refused' in e.backendTLS ? '(refused: the adapters answer 502)' : e.backendTLS.hostname;
+    if (got !== want) errs.push(`BackendTLSPolicy ${got}, want ${want}`);
+  }
   if (errs.length > 0) return errs;
   return [...checkBackendRequest(r, d), ...checkResponse(r, d), ...checkRedirect(r, d), ...checkMirrors(r, d), ...checkTimeouts(r, d), ...checkRetry(r, d)];
 }
 
 export { seeded };
+
+/** The checks on one TLS connection (`tls: true`): routed by SNI as listen()'s TLS ports route it. */
+export function checkTLSConnection(r: RequestExpectation, plan: ServingPlan): string[] {
+  const port = r.request.port ?? 443;
+  const chosen = routeTLS(plan.listeners.filter((l) => l.port === port && l.protocol === 'TLS'), r.request.sni ?? null, () => 0);
+  // The cases register no backends: a backendRef counts as served when it resolved (listen() then needs it in `streams`).
+  const refused = chosen === null || !chosen.route.backends.some((b) => b.resolved && b.weight > 0);
+  const errs: string[] = [];
+  if (r.expect.closed === true && !refused) errs.push(`connection given to TLSRoute ${chosen!.route.namespace}/${chosen!.route.name}, want it refused`);
+  if (r.expect.route !== undefined) {
+    if (chosen === null) errs.push(`connection refused, want TLSRoute ${r.expect.route}`);
+    else if (r.expect.route !== chosen.route.name && r.expect.route !== `${chosen.route.namespace}/${chosen.route.name}`) errs.push(`TLSRoute ${chosen.route.namespace}/${chosen.route.name}, want ${r.expect.route}`);
+  }
+  return errs;
+}

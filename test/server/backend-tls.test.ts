@@ -13,6 +13,8 @@ let ca: TestCA;
 let upstream: Server;
 let upstreamUrl: string;
 const sniSeen: (string | false | null)[] = [];
+/** TCP connections the upstream accepted (a refused policy must not open one). */
+let upstreamConnections = 0;
 
 beforeAll(async () => {
   ca = makeCA('backend CA');
@@ -20,6 +22,7 @@ beforeAll(async () => {
     sniSeen.push((req.socket as TLSSocket).servername);
     res.end(`secure ${req.url}`);
   });
+  upstream.on('connection', () => upstreamConnections++);
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 });
@@ -103,8 +106,11 @@ describe('BackendTLSPolicy', () => {
     expect(conds('good')).toEqual(['Accepted=False/NoValidCACertificate', 'ResolvedRefs=False/InvalidCACertificateRef']);
     expect(conds('kind')).toEqual(['Accepted=False/NoValidCACertificate', 'ResolvedRefs=False/InvalidKind']);
     expect(conds('target')).toEqual(['Accepted=False/TargetNotFound', 'ResolvedRefs=True/ResolvedRefs']);
-    // A policy that cannot be applied does not make the upstream trusted.
+    // A policy that cannot verify its backend fails its requests (502) without connecting:
+    // upstream's BackendTLSPolicyInvalidCACertificateRef expects a 5xx, never an unverified exchange.
+    const contacted = upstreamConnections;
     expect((await httpGet(gw.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
+    expect(upstreamConnections).toBe(contacted);
     await gw.reload(manifests(policies()));
   });
 });

@@ -17,15 +17,18 @@ export type BackendTLSChoice = { refused?: undefined; policy: BackendTLS | undef
 
 /**
  * The TLS a forward to its registered `url` must use: the BackendTLSPolicy that applies to the
- * backend, if any. A backend that needs TLS (a policy applies, or its Service port's appProtocol
+ * backend, if any. A policy that cannot verify the backend (no caCertificateRef resolves) refuses
+ * it. A backend that needs TLS (a policy applies, or its Service port's appProtocol
  * is `kubernetes.io/wss`) registered with a URL that is not `https:` is refused: sending in
  * clear what the manifests say is encrypted would ignore them. Every protocol (HTTP/1.1 requests,
  * upgrades) asks here.
  */
 export function backendTLSOf(serving: ServingPlan, d: Pick<ForwardDecision, 'backend'>, url: string): BackendTLSChoice {
   const policy = backendTLSFor(serving, d.backend);
-  if (url.startsWith('https:')) return { policy };
   const b = d.backend;
+  // A policy that cannot verify its backend (no CA resolves) fails the request, never sends it unverified.
+  if (policy?.refused !== undefined) return { refused: `BackendTLSPolicy ${policy.policy} applies to ${b.namespace}/${b.name} but cannot verify it: ${policy.refused}` };
+  if (url.startsWith('https:')) return { policy };
   if (policy !== undefined) return { refused: `BackendTLSPolicy ${policy.policy} applies to ${b.namespace}/${b.name} but its registered URL is not https` };
   if (b.appProtocol === WSS_APP_PROTOCOL) return { refused: `${b.namespace}/${b.name} has appProtocol ${WSS_APP_PROTOCOL} (WebSocket over TLS) but its registered URL is not https` };
   return { policy };

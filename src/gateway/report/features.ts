@@ -3,6 +3,7 @@
 
 /** The conformance features whose ported tests pass; written to GatewayClass status.supportedFeatures. */
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
   'GRPCRouteRequestHeaderModifier',
@@ -44,4 +45,6 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'ListenerSet',
   'ReferenceGrant',
   'TLSRoute',
+  'TLSRouteModeMixed',
+  'TLSRouteModeTerminate',
 ];
