@@ -6,13 +6,15 @@
  * an issue about it needs a line (see {@link YamlSource}).
  *
  * The fast path takes only documents whose values are certain to be what the exact path
- * (exact.ts) would give; from the first document it cannot take, the rest of the input goes
- * through the exact path, so every error, limit and position there is exactly the exact
- * path's. It does not take:
- * - text with a directive (`%YAML`, `%TAG`), an alias, a tag, an explicit key (`? `), a merge key
- *   (`<<`), a null or empty key, a flow collection as a key or content on a `---` line: features
- *   where js-yaml and `yaml` differ or that need the exact path's alias budget (found by a
- *   conservative scan, see needsExactPath; false alarms only cost speed);
+ * (exact.ts) would give; from the first document it cannot take (and the one before it, which
+ * `yaml` may blame for an error at the start of the next), the rest of the input goes through
+ * the exact path, so every error, limit and position there is exactly the exact path's. It does
+ * not take:
+ * - text with features where js-yaml and `yaml` differ, or that need the exact path's alias
+ *   budget: aliases, anchors, tags, directives, merge keys, explicit, null and flow keys, tabs,
+ *   scalars and flow collections over several lines, indentation the scan cannot follow (a
+ *   conservative scan, see needsExactPath; false alarms only cost speed; test/resources/
+ *   fast-parse.test.ts compares both paths on generated texts);
  * - a document js-yaml refuses, for any reason (syntax, duplicate key, nesting);
  * - a document nested within DEPTH_MARGIN of `limits.maxDepth`, so that the exact path's token
  *   by token depth check decides every case near the limit;
