@@ -19,7 +19,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
-import { normalizePath } from '../match/normalize.js';
+import { isUnder, mountPathOptions, prefixOf } from './serving/mount.js';
 import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
 import { answerSinks, type Answer } from './respond.js';
 
@@ -68,9 +68,7 @@ const decorators = new WeakSet<object>();
 const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: FastifyInstance, options: FastifyGatewayOptions) => {
   const own = prefixOf(options.prefix);
   const scope = prefixOf(fastify.prefix) + own;
-  // The gateway's own path options (with a `router` given, its defaults: only dot segments matter here).
-  const gateway = options as { escapedSlashes?: 'keep' | 'decode' | 'reject'; mergeSlashes?: boolean };
-  const paths = { ...(gateway.escapedSlashes !== undefined ? { escapedSlashes: gateway.escapedSlashes } : {}), ...(gateway.mergeSlashes !== undefined ? { mergeSlashes: gateway.mergeSlashes } : {}) };
+  const paths = mountPathOptions(options);
   const inScope = (url: string) => isUnder(url, scope, paths);
   const handler = createHandler({
     ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'decorator', ...REGISTRATION_OPTIONS]),
@@ -146,28 +144,6 @@ function decorateGateway(fastify: FastifyInstance, option: string | false | unde
   };
   decorators.add(decorator);
   fastify.decorate(name, decorator);
-}
-
-/** `/api/` and `api` become `/api`; no prefix (or `/`) is ''. */
-function prefixOf(prefix: string | undefined): string {
-  if (prefix === undefined) return '';
-  const p = prefix.replace(/\/+$/, '');
-  return p === '' ? '' : p.startsWith('/') ? p : `/${p}`;
-}
-
-/**
- * Whether a request target is the prefix or under it, segment-wise (`/api` takes `/api`,
- * `/api/x` and `/api?q`, not `/apix`). The normalised path decides, the one the gateway routes
- * and forwards: `/api/../admin` is `/admin`, outside `/api`. A path that cannot be normalised is
- * judged as received (under the prefix, the gateway answers it 400).
- */
-function isUnder(url: string, prefix: string, paths: Parameters<typeof normalizePath>[1]): boolean {
-  if (prefix === '') return true;
-  const end = url.search(/[?#]/);
-  const raw = end < 0 ? url : url.slice(0, end);
-  const n = normalizePath(raw, paths);
-  const path = n.ok ? n.path : raw;
-  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f /* / */);
 }
 
 type Upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
