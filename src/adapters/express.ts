@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../types.js';
 import { asWrapperOptions, createHandler, type GatewayHandler, type HandlerOptions } from './node.js';
+import { isUnder, mountPathOptions } from './serving/mount.js';
 
 /** Options of gatewayMiddleware: createHandler's, plus `fallthrough`. */
 export type MiddlewareOptions = HandlerOptions & {
@@ -37,9 +38,17 @@ export function gatewayMiddleware(options: MiddlewareOptions): GatewayMiddleware
   const handler = createHandler(asWrapperOptions(options, 'gatewayMiddleware', ['fallthrough', 'passErrors']));
   const fallthrough = options.fallthrough === true;
   const wire = options.upgrade?.wire !== false;
+  const paths = mountPathOptions(options);
   const mw = ((req, res, next) => {
     // Express never sees the server: upgrades (WebSocket) are wired on the first request it serves.
     if (wire) wireUpgrades((req.socket as { server?: Server } | null)?.server, handler.upgrade);
+    // Express mounts on the path as received; the gateway takes only what is under its mount path
+    // once normalised (`/api/../admin` is `/admin`, outside `/api`), as the Fastify plugin does.
+    const base = (req as { baseUrl?: string }).baseUrl;
+    if (base && req.originalUrl !== undefined && !isUnder(req.originalUrl, base, paths)) {
+      next();
+      return;
+    }
     // Mounted under a path (app.use('/api', mw)), Express strips it from req.url; routing and
     // forwarding use the full path (req.originalUrl). Whatever runs next gets req.url back as
     // Express set it, or Express would prepend the mount path again on the way out.

@@ -19,6 +19,7 @@ import type { Explanation } from '../gateway/route.js';
 import type { StatusList } from '../model/status.js';
 import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
+import { isUnder, mountPathOptions, prefixOf } from './serving/mount.js';
 import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
 import { answerSinks, type Answer } from './respond.js';
 
@@ -67,6 +68,8 @@ const decorators = new WeakSet<object>();
 const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: FastifyInstance, options: FastifyGatewayOptions) => {
   const own = prefixOf(options.prefix);
   const scope = prefixOf(fastify.prefix) + own;
+  const paths = mountPathOptions(options);
+  const inScope = (url: string) => isUnder(url, scope, paths);
   const handler = createHandler({
     ...asWrapperOptions(options, 'fastifyGateway', ['fallthrough', 'decorator', ...REGISTRATION_OPTIONS]),
     onReload:
@@ -79,11 +82,11 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
   fastify.addHook('onClose', async () => handler.close());
   // HTTP/1.1 upgrades (WebSocket) go through the same decision; `upgrade: { wire: false }` leaves them to the app.
   if (options.upgrade?.wire !== false) {
-    const unwire = wireUpgrades(fastify.server, scope, handler.upgrade);
+    const unwire = wireUpgrades(fastify.server, scope, inScope, handler.upgrade);
     fastify.addHook('onClose', async () => unwire());
   }
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!isUnder(request.raw.url ?? '/', scope)) {
+    if (!inScope(request.raw.url ?? '/')) {
       done(); // another gateway's prefix, or the application's
       return;
     }
@@ -143,44 +146,25 @@ function decorateGateway(fastify: FastifyInstance, option: string | false | unde
   fastify.decorate(name, decorator);
 }
 
-/** `/api/` and `api` become `/api`; no prefix (or `/`) is ''. */
-function prefixOf(prefix: string | undefined): string {
-  if (prefix === undefined) return '';
-  const p = prefix.replace(/\/+$/, '');
-  return p === '' ? '' : p.startsWith('/') ? p : `/${p}`;
-}
-
-/**
- * Whether a request target is the prefix or under it, segment-wise (`/api` takes `/api`,
- * `/api/x` and `/api?q`, not `/apix`). The path as received decides, as Fastify's router does;
- * the gateway then normalises the full path once and routes and forwards that.
- */
-function isUnder(url: string, prefix: string): boolean {
-  if (prefix === '') return true;
-  if (!url.startsWith(prefix)) return false;
-  const next = url.charCodeAt(prefix.length);
-  return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */;
-}
-
 type Upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** The gateways of each server by prefix: one `upgrade` listener per server hands each upgrade to one gateway. */
-const upgradeScopes = new WeakMap<object, { scope: string; upgrade: Upgrade }[]>();
+const upgradeScopes = new WeakMap<object, { scope: string; inScope: (url: string) => boolean; upgrade: Upgrade }[]>();
 
 /** Wires a gateway's upgrades on the server; the most specific prefix takes an upgrade. Returns the unwiring. */
-function wireUpgrades(server: FastifyInstance['server'], scope: string, upgrade: Upgrade): () => void {
+function wireUpgrades(server: FastifyInstance['server'], scope: string, inScope: (url: string) => boolean, upgrade: Upgrade): () => void {
   let list = upgradeScopes.get(server);
   if (list === undefined) {
-    const entries: { scope: string; upgrade: Upgrade }[] = [];
+    const entries: { scope: string; inScope: (url: string) => boolean; upgrade: Upgrade }[] = [];
     list = entries;
     upgradeScopes.set(server, entries);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      let best: { scope: string; upgrade: Upgrade } | undefined;
-      for (const e of entries) if (isUnder(req.url ?? '/', e.scope) && (best === undefined || e.scope.length > best.scope.length)) best = e;
+      let best: (typeof entries)[number] | undefined;
+      for (const e of entries) if (e.inScope(req.url ?? '/') && (best === undefined || e.scope.length > best.scope.length)) best = e;
       best?.upgrade(req, socket, head); // none: left to the application's own upgrade listeners
     });
   }
-  const entry = { scope, upgrade };
+  const entry = { scope, inScope, upgrade };
   list.push(entry);
   return () => {
     const i = list.indexOf(entry);

@@ -7,6 +7,7 @@ import type { BackendTarget, Decision, ForwardDecision, ForwardedRequest, Listen
 import { find, isMiss, type FindTrace } from '../match/find.js';
 import type { RequestView } from '../match/request.js';
 import { sessionId } from '../pick/session.js';
+import { drawAlias } from '../pick/weighted.js';
 import { applyFilters, type FilterContext, type FilterState } from '../filters/apply.js';
 import { NONE, type Choice, type MatchPayload, type RuleRuntime, type Runtime } from './runtime.js';
 
@@ -36,11 +37,9 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   // A request that cannot be normalised (path, query, Host, method) is never routed (digest 11).
   if (req.invalid !== null) return respond(null, 400, 'bad-request', req.invalid);
   const hit = find(rt.matcher, req, rt.options.hostFallthrough, trace === null ? null : trace.find);
-  if (isMiss(hit)) {
-    // The messages are made once (per listener): a miss costs no more than a hit. explain() says why.
-    if (hit.listener === null) return respond(null, 404, 'no-listener', hit.message);
-    return respond(hit.listener.ref, hit.miss === 'misdirected' ? 421 : 404, hit.miss === 'misdirected' ? 'misdirected-request' : 'no-route', hit.message);
-  }
+  // A miss answers with its Decision made once per listener (frozen, shared): it costs less than
+  // a hit and allocates nothing. explain() says why.
+  if (isMiss(hit)) return hit.decision;
   const lref = hit.listener;
   const p = hit.payload as MatchPayload;
   const matchIndex = hit.index;
@@ -51,7 +50,14 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     // Hot paths: no filters, no session, valid backends. Two allocations: request and Decision.
     if (fast !== null) {
       const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
-      return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast.target, fast.registered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, fast, p.fastRegistered, request, NONE, NONE, p.timeouts, p.retry, undefined);
+    }
+    const alias = p.alias;
+    if (alias !== null) {
+      const i = 2 * drawAlias(alias, rt.options.random);
+      const t = p.aliasTargets!;
+      const request: ForwardedRequest = { method: req.method, path: req.target, host: req.rawHost, scheme: req.scheme, headers: req.lowerCaseHeaders() };
+      return forwardDecision(lref, routeRef, ruleRef, matchIndex, t[i] as BackendTarget, t[i + 1] as string | undefined, request, NONE, NONE, p.timeouts, p.retry, undefined);
     }
     const split = p.split;
     if (split !== null) {

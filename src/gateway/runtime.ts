@@ -80,13 +80,22 @@ export interface Choice {
 export interface MatchPayload {
   rr: RuleRuntime;
   /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
-  fast: { target: BackendTarget; registered: string | undefined } | null;
+  fast: BackendTarget | null;
+  /** With `fast`: the backend's registered name, if any (in the payload itself: one object read fewer). */
+  fastRegistered: string | undefined;
   /**
    * Set when the rule has no filters, no session and two or more live backendRefs, all valid:
    * the picker's own function and the choices, beside the candidate, so a weighted hit reads
    * neither the rule nor its picker object.
    */
   split: { pick: () => number; choices: Choice[] } | null;
+  /**
+   * For a split whose picker is `random`: its alias table, and per backendRef index its target
+   * then its registered name, beside the candidate: a weighted hit reads neither the picker's
+   * closure nor the choices (measured at 10,000 routes, where each object read is a cache miss).
+   */
+  alias: readonly number[] | null;
+  aliasTargets: (BackendTarget | string | undefined)[] | null;
   routeRef: RouteRef;
   ruleRef: { index: number; name?: string };
   timeouts: ForwardDecision['timeouts'];
@@ -148,13 +157,25 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       retry: freeze(rule.retry),
     });
   }
-  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
-    const rr = rules[m.rule]!;
+  // What a rule's candidates share is computed once per rule; each candidate still gets its own
+  // payload object (see MatchPayload), which points at these.
+  const shared: (Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> | undefined)[] = [];
+  const sharedOf = (i: number): Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> => {
+    const known = shared[i];
+    if (known !== undefined) return known;
+    const rr = rules[i]!;
     const c = rr.singleChoice;
-    const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? { target: c.target, registered: c.registered } : null;
     const plain = !rr.hasFilters && rr.session === null;
-    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, i) => b.state === 'ok' || rr.rule.backends[i]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
-    return { rr, fast, split, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    const fast = plain && c !== null && c.state === 'ok' ? c.target : null;
+    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, k) => b.state === 'ok' || rr.rule.backends[k]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
+    const alias = split !== null && rr.picker!.table !== undefined ? rr.picker!.table : null;
+    const aliasTargets = alias === null ? null : rr.choices.flatMap((b) => [b.target, b.registered]);
+    return (shared[i] = { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets });
+  };
+  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
+    const s = sharedOf(m.rule);
+    const rr = s.rr;
+    return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
     ir,

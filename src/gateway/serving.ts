@@ -41,7 +41,7 @@ export interface ServedTLSRoute {
    * Its backendRefs: the registered key (undefined when the ref did not resolve or nobody
    * registered it: its share is refused), whether the ref resolved (status ResolvedRefs), and the weight.
    */
-  backends: { key: string | undefined; resolved: boolean; weight: number }[];
+  backends: { key: string | undefined; resolved: boolean; weight: number; service: { namespace: string; name: string; port: number | undefined } }[];
 }
 
 /** What `listen()` opens for the served Gateway: its programmed listeners with their TLS material. */
@@ -102,7 +102,7 @@ function tlsRoutesOf(gatewayKey: string, listener: ListenerModel, routes: readon
   const out: ServedTLSRoute[] = [];
   for (const r of routes) {
     if (r.kind !== 'TLSRoute') continue;
-    const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, resolved: b.state === 'ok', weight: b.weight }));
+    const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, resolved: b.state === 'ok', weight: b.weight, service: { namespace: b.namespace, name: b.name, port: b.port } }));
     for (const p of r.parents) {
       if (!p.accepted || p.gatewayKey !== gatewayKey) continue;
       for (const a of p.listeners) {
@@ -136,10 +136,11 @@ export function chooseListener(listeners: readonly ServedListener[], serverName:
 /**
  * Routes a TLS connection by its server name (spec digest 9.2): the most specific listener, then
  * its first TLSRoute whose hostname matches, then a weighted pick among the route's backendRefs.
- * `backend` is the registered key, undefined when the picked share cannot be served. Null when
+ * `backend` is the registered key, undefined when the picked share cannot be served; `picked`
+ * the backendRef itself (its Service, for a BackendTLSPolicy). Null when
  * no listener or route serves the name: the connection is refused.
  */
-export function routeTLS(listeners: readonly ServedListener[], serverName: string | null, random: () => number): { listener: ServedListener; route: ServedTLSRoute; backend: string | undefined } | null {
+export function routeTLS(listeners: readonly ServedListener[], serverName: string | null, random: () => number): { listener: ServedListener; route: ServedTLSRoute; backend: string | undefined; picked: ServedTLSRoute['backends'][number] | undefined } | null {
   const sni = serverName ?? undefined;
   const listener = chooseListener(listeners, sni);
   if (listener === null) return null;
@@ -147,13 +148,14 @@ export function routeTLS(listeners: readonly ServedListener[], serverName: strin
   if (route === undefined) return null;
   let total = 0;
   for (const b of route.backends) total += b.weight;
-  if (total === 0) return { listener, route, backend: undefined };
+  if (total === 0) return { listener, route, backend: undefined, picked: undefined };
   let draw = random() * total;
   for (const b of route.backends) {
     draw -= b.weight;
-    if (draw < 0) return { listener, route, backend: b.key };
+    if (draw < 0) return { listener, route, backend: b.key, picked: b };
   }
-  return { listener, route, backend: route.backends[route.backends.length - 1]!.key };
+  const last = route.backends[route.backends.length - 1]!;
+  return { listener, route, backend: last.key, picked: last };
 }
 
 /** Who terminates TLS for the Gateway's HTTPS and TLS listeners (GatewayOptions.tlsTermination). */

@@ -58,8 +58,13 @@ interface TrieNode {
   /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
   one: string | null;
   oneNode: TrieNode | null;
-  /** Candidates for paths that go on below this node (or end here with no Exact match of their own). */
-  candidates: CandidateList;
+  /**
+   * Candidates for paths that go on below this node (or end here with no Exact match of their
+   * own): the node is its own CandidateList, so that a hit reads the first candidate from the
+   * node the walk just read, one memory hop fewer at 10,000 routes.
+   */
+  first: Candidate | null;
+  all: Candidate[];
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
   exact: CandidateList | null;
 }
@@ -73,7 +78,7 @@ const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 type Slot = number | string | TrieNode | null;
 
 function newNode(): TrieNode {
-  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, candidates: EMPTY, exact: null };
+  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
 }
 
 /** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
@@ -153,6 +158,9 @@ export interface CompiledListener {
   anyHost: CompiledVHost | null;
   /** Hosts already resolved to their wildcard or any-host vhost (find.ts fills it; bounded). */
   hostMemo: Map<string, CompiledVHost | null>;
+  /** The host of the previous request on this listener and its vhost (find.ts; `lastHost` null: none yet). */
+  lastHost: string | undefined | null;
+  lastVhost: CompiledVHost | null;
 }
 
 export interface CompiledMatcher {
@@ -175,7 +183,7 @@ export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor:
       const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
       if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
       const ref = Object.freeze(r);
-      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map() };
+      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map(), lastHost: null, lastVhost: null };
       for (const vh of l.vhosts) {
         const compiled = compileVHost(vh, ref, re, payloadFor);
         if (vh.hostname === null) c.anyHost = compiled;
@@ -220,14 +228,14 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, en
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
   let start = 1;
   for (;;) {
-    if (node.mask < 0) return node.candidates;
+    if (node.mask < 0) return node;
     const one = node.one;
     if (one !== null) {
       // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
       const stop = start + one.length;
-      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node.candidates;
+      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node;
       node = node.oneNode!;
-      if (stop >= end) return node.exact ?? node.candidates;
+      if (stop >= end) return node.exact ?? node;
       start = stop + 1;
       continue;
     }
@@ -239,9 +247,9 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, en
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     const child = childOf(node, path, start, i, h & 0x3fffffff);
-    if (child === null) return node.candidates;
+    if (child === null) return node;
     node = child;
-    if (i >= end) return node.exact ?? node.candidates;
+    if (i >= end) return node.exact ?? node;
     start = i + 1;
   }
 }
@@ -290,7 +298,8 @@ function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode,
   const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
   if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
-  node.candidates = all;
+  node.first = all.first;
+  node.all = all.all;
   const exact = exactOwn.get(node);
   node.exact = exact ? list(mergeByRank(exact, all.all)) : null;
 }

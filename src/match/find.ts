@@ -6,6 +6,7 @@
 import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
 import type { RequestView } from './request.js';
+import type { RespondDecision } from '../types.js';
 
 /** Why a lookup found no candidate: no listener, a misdirected request (421), or no route. */
 export interface Miss {
@@ -13,6 +14,8 @@ export interface Miss {
   readonly listener: CompiledListener | null;
   /** The Decision's message, made once. */
   readonly message: string;
+  /** The whole answer, made once per listener and frozen: a miss allocates nothing. */
+  readonly decision: RespondDecision;
 }
 
 /** What the lookup returns: the winning candidate, or a miss. */
@@ -64,7 +67,19 @@ export function newTrace(): FindTrace {
   return { listeners: [], listener: null, vhosts: [], winner: null };
 }
 
-const NO_LISTENER: Miss = Object.freeze({ miss: 'no-listener', listener: null, message: "No listener matches the request's scheme, port and host (explain() lists every listener and why)." });
+/** A miss and its frozen 404 or 421 Decision. */
+function missFor(miss: Miss['miss'], cl: CompiledListener | null, message: string): Miss {
+  const decision: RespondDecision = Object.freeze({
+    type: 'respond',
+    listener: cl === null ? null : cl.ref,
+    status: miss === 'misdirected' ? 421 : 404,
+    reason: miss === 'misdirected' ? 'misdirected-request' : miss,
+    message,
+  });
+  return Object.freeze({ miss, listener: cl, message, decision });
+}
+
+const NO_LISTENER: Miss = missFor('no-listener', null, "No listener matches the request's scheme, port and host (explain() lists every listener and why).");
 
 /** Per listener, its two misses, made once. */
 const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
@@ -74,8 +89,8 @@ function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
   if (m === undefined) {
     const name = cl.listener.listenerSet !== undefined ? `${cl.listener.listenerSet}/${cl.listener.name}` : cl.listener.name;
     m = {
-      noRoute: Object.freeze({ miss: 'no-route', listener: cl, message: `No route on listener ${name} matches the request (explain() lists every candidate and why).` }),
-      misdirected: Object.freeze({ miss: 'misdirected', listener: cl, message: `The Host is served by another listener than ${name}, which the TLS server name selected.` }),
+      noRoute: missFor('no-route', cl, `No route on listener ${name} matches the request (explain() lists every candidate and why).`),
+      misdirected: missFor('misdirected', cl, `The Host is served by another listener than ${name}, which the TLS server name selected.`),
     };
     misses.set(cl, m);
   }
@@ -155,6 +170,15 @@ export function isGrpc(req: RequestView): boolean {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
+  // Hot path: most requests repeat the previous one's host; a string compare answers.
+  if (host === cl.lastHost) return cl.lastVhost;
+  const vh = vhostOf(cl, host);
+  cl.lastHost = host;
+  cl.lastVhost = vh;
+  return vh;
+}
+
+function vhostOf(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
     const exact = cl.exactHosts.get(host);
     if (exact !== undefined) return exact;

@@ -58,7 +58,9 @@ export class RequestView {
     this.request = r;
     let invalid: string | null = isObject ? null : 'The request is not an object.';
     const m: unknown = r.method;
-    if (typeof m === 'string' && m !== '') this.method = isUpper(m) ? m : m.toUpperCase();
+    // Hot path: node's methods are upper-case constants; the two commonest are compared first.
+    if (m === 'GET' || m === 'POST') this.method = m;
+    else if (typeof m === 'string' && m !== '') this.method = isUpper(m) ? m : m.toUpperCase();
     else {
       this.method = '';
       invalid ??= 'The request has no method.';
@@ -280,15 +282,27 @@ const HOST_CACHE_LIMIT = 1024;
 
 /** The normalised host of a valid Host value, or undefined when it is invalid. */
 function hostOf(raw: string): string | undefined {
+  // Hot path: most requests repeat the previous one's Host; a string compare answers.
+  if (raw === lastHostRaw) return lastHost;
   const known = hostCache.get(raw);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    lastHostRaw = raw;
+    lastHost = known;
+    return known;
+  }
   if (raw.length > 1024 || !VALID_HOST.test(raw)) return undefined;
   const host = normalizeRequestHost(raw);
   if (host === undefined) return undefined;
   if (hostCache.size >= HOST_CACHE_LIMIT) hostCache.clear();
   hostCache.set(raw, host);
+  lastHostRaw = raw;
+  lastHost = host;
   return host;
 }
+
+/** The last Host found valid and its normal form (see hostOf). */
+let lastHostRaw: string | undefined;
+let lastHost: string | undefined;
 
 function isUpper(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -9,6 +9,8 @@ export interface Picker {
   pick(): number;
   /** Which algorithm; for explain(). */
   readonly kind: 'random' | 'smooth' | 'single';
+  /** For `random`: the alias table `pick` draws from (see aliasTable), so a caller can draw inline. */
+  readonly table?: readonly number[];
 }
 
 /** Creates a picker, or returns null when every weight is zero (or there are none). */
@@ -47,11 +49,21 @@ const SMOOTH_TABLE_LIMIT = 16_384;
  * (n·T <= 16 · 16·10^6 for a Gateway API rule; < 2^53 for any realistic table).
  */
 function randomPicker(weights: readonly number[], live: number[], random: () => number): Picker {
+  const table = aliasTable(weights, live);
+  return { kind: 'random', pick: () => drawAlias(table, random), table };
+}
+
+/**
+ * The alias table of the live weights, flattened into one array of small integers (one object
+ * for a pick to read, so that a decision can carry it inline): `[total, n·total, then per
+ * bucket: the values it keeps (out of total), its own weight index, its alias's weight index]`.
+ */
+export function aliasTable(weights: readonly number[], live: number[]): number[] {
   const n = live.length;
   const w = live.map((i) => weights[i]!);
   const total = w.reduce((a, b) => a + b, 0);
-  const prob = new Float64Array(n); // values of the bucket kept by the bucket itself, out of `total`
-  const alias = new Int32Array(n);
+  const prob = new Array<number>(n).fill(0); // values of the bucket kept by the bucket itself, out of `total`
+  const alias = new Array<number>(n).fill(0);
   const scaled = w.map((x) => x * n);
   const small: number[] = [];
   const large: number[] = [];
@@ -68,17 +80,21 @@ function randomPicker(weights: readonly number[], live: number[], random: () => 
     prob[i] = total; // exactly full (integer arithmetic leaves no residue)
     alias[i] = i;
   }
-  const span = n * total;
-  return {
-    kind: 'random',
-    pick() {
-      // Hot path: one RNG call, one multiply, one divide, one compare.
-      let r = Math.floor(random() * span);
-      if (!(r >= 0 && r < span)) r = r >= span ? span - 1 : 0; // a misbehaving RNG must not throw
-      const bucket = Math.floor(r / total);
-      return live[r - bucket * total < prob[bucket]! ? bucket : alias[bucket]!]!;
-    },
-  };
+  const out = [total, n * total];
+  for (let b = 0; b < n; b++) out.push(prob[b]!, live[b]!, live[alias[b]!]!);
+  return out;
+}
+
+/** One draw from an alias table: the weight index picked. */
+export function drawAlias(t: readonly number[], random: () => number): number {
+  // Hot path: one RNG call, one multiply, one divide, one compare.
+  const total = t[0]!;
+  const span = t[1]!;
+  let r = Math.floor(random() * span);
+  if (!(r >= 0 && r < span)) r = r >= span ? span - 1 : 0; // a misbehaving RNG must not throw
+  const bucket = Math.floor(r / total);
+  const k = 2 + bucket * 3;
+  return r - bucket * total < t[k]! ? t[k + 1]! : t[k + 2]!;
 }
 
 /**

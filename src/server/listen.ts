@@ -53,9 +53,14 @@ export interface ListeningGateway {
   readonly router: GatewayRouter;
   /** The request handler every HTTP and HTTPS port uses. */
   readonly handler: GatewayHandler;
-  /** Reloads the manifests, then opens, closes and re-certifies ports to match. A failed reload changes nothing. */
+  /**
+   * Reloads the manifests, then opens, closes and re-certifies ports to match. Manifests that do
+   * not load change nothing (the result says why). Rejects with GW_ERR_LISTEN_FAILED when a new
+   * port cannot be bound: the new manifests are then in effect on every other port, and the next
+   * reload() or refresh() tries that port again.
+   */
   reload(manifests: Manifests): Promise<ReturnType<GatewayRouter['reload']>>;
-  /** Opens, closes and re-certifies ports to match `router.serving` (after a `router.reload` made elsewhere). */
+  /** Opens, closes and re-certifies ports to match `router.serving` (after a `router.reload` made elsewhere), and retries ports that could not be bound. Rejects with GW_ERR_LISTEN_FAILED as reload() does. */
   refresh(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `drainTimeout`), and closes every port. */
   close(): Promise<void>;
@@ -90,12 +95,14 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const portOptions: PortOptions = {
     handler,
     current: () => follow(),
-    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random },
+    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random, plan: () => router.serving },
     http2: options.http2 ?? true,
   };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
   let applied: ServingPlan | null = null;
+  /** Listener ports of `applied` that could not be bound: the next refresh() tries them again. */
+  const unbound = new Set<number>();
   let queue: Promise<void> = Promise.resolve();
 
   const apply = async (plan: ServingPlan): Promise<void> => {
@@ -118,15 +125,25 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
       closing.push(s.close(drainMs));
     }
     // Removed ports drain in the background; a protocol change on a port waits for its old server.
+    // A port that cannot be bound does not stop the others: they serve the new plan.
+    unbound.clear();
+    const failures: GatewayError[] = [];
     for (const [port, list] of wanted) {
       if (servers.has(port)) continue;
       if (closing.length > 0) await Promise.all(closing);
       const bind = options.ports?.[port] ?? port;
-      const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, portOptions);
-      servers.set(port, s);
-      ports[port] = s.boundPort;
+      try {
+        const s = await openPort(list[0]!.protocol as PortProtocol, port, bind, options.host, list, portOptions);
+        servers.set(port, s);
+        ports[port] = s.boundPort;
+      } catch (e) {
+        unbound.add(port);
+        failures.push(e as GatewayError);
+      }
     }
     applied = plan;
+    if (failures.length === 1) throw failures[0]!;
+    if (failures.length > 1) throw new GatewayError('GW_ERR_LISTEN_FAILED', `Cannot open ${failures.length} listener ports: ${failures.map((f) => f.message).join(' ')}`, { cause: failures[0] });
   };
 
   // A reload made with router.reload() directly is seen at the next TLS handshake: certificates
@@ -136,7 +153,8 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
     return router.serving.listeners;
   };
   refresh = () => {
-    queue = queue.then(() => (router.serving === applied ? undefined : apply(router.serving)));
+    // A failed refresh (a port could not be bound) must not stop the ones after it.
+    queue = queue.catch(() => undefined).then(() => (router.serving === applied && unbound.size === 0 ? undefined : apply(router.serving)));
     return queue;
   };
 

@@ -2,7 +2,7 @@
 // the decision already set, in-process backend errors to next(err), and a body parser placed
 // before the gateway detected instead of silently forwarding an empty body. Real sockets.
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayMiddleware } from '../../src/adapters/express.js';
@@ -54,6 +54,25 @@ describe('Express: mounted under a path', () => {
     const base = await serve(app);
     expect(await (await fetch(`${base}/api/mine`)).text()).toBe('router route /mine /api/mine');
     expect(await (await fetch(`${base}/api/details/7`)).text()).toBe('details saw GET /api/details/7');
+  });
+  it('takes only what is under the mount once normalised: /api/../details is /details, outside /api, and goes on untouched (as the Fastify prefix)', async () => {
+    const app = express();
+    app.use('/api', gatewayMiddleware({ manifests: MANIFESTS, backends }));
+    app.use((req: Request & { gatewayDecision?: unknown }, res: Response) => res.status(404).end(`app 404 for ${req.originalUrl}, decision ${String(req.gatewayDecision)}`));
+    const base = await serve(app);
+    // fetch would resolve the dot segments itself: send the target as written.
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const u = new URL(base);
+        request({ host: u.hostname, port: u.port, path }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject).end();
+      });
+    expect(await get('/api/../api/details/2')).toEqual({ status: 200, body: 'details saw GET /api/details/2' });
+    expect(await get('/api/../details/2')).toEqual({ status: 404, body: 'app 404 for /api/../details/2, decision undefined' });
+    expect(await get('/api/%2e%2e/details/2')).toEqual({ status: 404, body: 'app 404 for /api/%2e%2e/details/2, decision undefined' });
   });
 });
 

@@ -42,11 +42,15 @@ describe('Fastify: registered with a prefix (docs/adapters.md, "Fastify")', () =
     const a = app();
     a.get('/other', async (request) => ({ from: 'fastify', decision: request.gatewayDecision }));
     a.get('/apix', async () => 'fastify /apix');
-    await a.register(fastifyGateway, { prefix: '/api', manifests: manifests(['/api/users', 'users']), backends: { users: echo('users') } });
+    await a.register(fastifyGateway, { prefix: '/api', manifests: manifests(['/api/users', 'users'], ['/users', 'users']), backends: { users: echo('users') } });
     await a.ready();
     // What is matched is what is forwarded: the manifests describe the paths clients send.
     expect((await a.inject('/api/users/1?x=1')).body).toBe('users saw GET /api/users/1?x=1');
     expect((await a.inject('/api/users/../users/2')).body).toBe('users saw GET /api/users/2');
+    // The prefix is judged on the normalised path, the one routed: /api/../users/3 is /users/3.
+    const escaped = await a.inject('/api/../users/3');
+    expect(escaped.statusCode).toBe(404);
+    expect(escaped.json()).toMatchObject({ error: 'Not Found' });
     const unmatched = await a.inject('/api/nothing');
     expect(unmatched.statusCode).toBe(404);
     expect(unmatched.body).toBe('404 Not Found: no-route\n');
@@ -104,6 +108,16 @@ describe('Fastify: several gateways in one app', () => {
     expect(a.gateway.route({ method: 'GET', path: '/a/1' })).toMatchObject({ type: 'forward', registered: 'alpha' });
     const gamma = (a as unknown as Record<string, typeof a.gateway>).gammaGateway!;
     expect(gamma.route({ method: 'GET', path: '/c/1' })).toMatchObject({ type: 'forward', registered: 'gamma' });
+  });
+
+  it('decorates nothing with decorator: false, and refuses a decorator name that is not a string', async () => {
+    const a = app();
+    await a.register(fastifyGateway, { decorator: false, manifests: manifests(['/a', 'alpha']), backends: { alpha: echo('alpha') } });
+    await a.ready();
+    expect(a.hasDecorator('gateway')).toBe(false);
+    expect((await a.inject('/a/1')).body).toBe('alpha saw GET /a/1');
+    const b = app();
+    await expect(b.register(fastifyGateway, { decorator: '' as string, manifests: manifests(), backends: {} })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
   });
 
   it('serves one gateway per encapsulated child, each decorated in its own context', async () => {

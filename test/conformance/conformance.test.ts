@@ -81,6 +81,7 @@ function defineChecks(c: ConformanceCase, manifests: string): void {
         const ancestors = s!.status.ancestors.filter((a) => e.ancestor === undefined || a.ancestorRef.name === e.ancestor);
         expect(ancestors.length, `${e.name} status.ancestors for ${e.ancestor ?? 'any Gateway'}`).toBeGreaterThan(0);
         for (const a of ancestors) expectConditions(a.conditions, e.conditions ?? [], `${e.kind} ${e.name}`);
+        if (e.latestConditions) for (const a of ancestors) for (const c of a.conditions) expect(c.observedGeneration, `${e.name} ${c.type} observedGeneration`).toBe(s!.metadata.generation);
       } else if (s!.kind !== 'GatewayClass') {
         const parents = s!.status.parents.filter(
           (p) =>

@@ -19,6 +19,8 @@ export interface StatusExpectation {
   parent?: { name: string; kind?: 'Gateway' | 'ListenerSet'; namespace?: string; sectionName?: string };
   /** For BackendTLSPolicy: the Gateway (`status.ancestors[].ancestorRef` name) the conditions are under. */
   ancestor?: string;
+  /** For BackendTLSPolicy: every condition's observedGeneration equals the object's metadata.generation (upstream's BackendTLSPolicyMustHaveLatestConditions). */
+  latestConditions?: boolean;
   /** For routes: how many status.parents entries there must be in all (upstream's HTTPRouteMustHaveParents). */
   parentCount?: number;
   /** For Gateways: status.attachedListenerSets, absent counting as 0 (upstream's GatewayMustHaveAttachedListeners). */
@@ -110,8 +112,9 @@ export interface RequestExpectation {
     /** For `tls` requests: true when the connection is refused (no listener, no route, or a backendRef that does not resolve). */
     closed?: boolean;
     /**
-     * For forwards: the BackendTLSPolicy in effect for the backend, by the hostname it sends as
-     * SNI (upstream's request SNI to its TLS echo backend); null: none applies.
+     * For forwards (and `tls` connections to a Terminate listener): the BackendTLSPolicy in effect
+     * for the backend, by the hostname it sends as SNI (upstream's request SNI to its TLS echo
+     * backend); null: none applies.
      */
     backendTLS?: { hostname: string } | { refused: true } | null;
     /** false: the gateway answers itself and no backend receives the request (CORS preflight). */
@@ -398,6 +401,13 @@ export function checkTLSConnection(r: RequestExpectation, plan: ServingPlan): st
   const refused = chosen === null || !chosen.route.backends.some((b) => b.resolved && b.weight > 0);
   const errs: string[] = [];
   if (r.expect.closed === true && !refused) errs.push(`connection given to TLSRoute ${chosen!.route.namespace}/${chosen!.route.name}, want it refused`);
+  if (r.expect.backendTLS !== undefined && chosen !== null) {
+    // A Terminate listener re-encrypts to a backend under a BackendTLSPolicy, with its hostname as SNI.
+    const tls = chosen.picked ? backendTLSFor(plan, chosen.picked.service) : undefined;
+    const got = tls === undefined ? '(no policy)' : tls.refused !== undefined ? '(refused)' : tls.hostname;
+    const want = r.expect.backendTLS === null ? '(no policy)' : 'refused' in r.expect.backendTLS ? '(refused)' : r.expect.backendTLS.hostname;
+    if (got !== want) errs.push(`BackendTLSPolicy ${got}, want ${want}`);
+  }
   if (r.expect.route !== undefined) {
     if (chosen === null) errs.push(`connection refused, want TLSRoute ${r.expect.route}`);
     else if (r.expect.route !== chosen.route.name && r.expect.route !== `${chosen.route.namespace}/${chosen.route.name}`) errs.push(`TLSRoute ${chosen.route.namespace}/${chosen.route.name}, want ${r.expect.route}`);

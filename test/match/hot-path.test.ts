@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, type RouteRequest } from '../../src/index.js';
 import { normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, type PathOptions } from '../../src/match/normalize.js';
 import { RequestView } from '../../src/match/request.js';
+import { createPicker } from '../../src/pick/weighted.js';
 import { literalAlternatives, regexOrNever } from '../../src/match/checks.js';
 import { compileFullMatch } from '../../src/resources/schemas-shared.js';
 
@@ -224,5 +225,39 @@ describe('route(): shortcuts that never change a decision', () => {
     expect(pick({ 'X-Team': 'b', accept: '*/*' })).toEqual(['b', { 'x-team': 'b', accept: '*/*' }]);
     expect(pick({ 'x-team': 'c', 'X-TEAM': 'b' })).toEqual(['a', { 'x-team': ['c', 'b'] }]);
     expect(pick({ 'x-team': 'b' })).toEqual(['b', { 'x-team': 'b' }]);
+  });
+
+  it('a weighted hit drawn inline from the alias table picks what the picker picks, with exact shares', () => {
+    const weights = [7, 2, 0, 3];
+    let next = 0;
+    const gw = createGateway({
+      manifests: [gateway, service('a'), service('b'), service('c'), service('d'), httpRoute('r', { rules: [{ backendRefs: weights.map((weight, i) => ({ name: 'abcd'[i]!, port: 80, weight })) }] })],
+      now: () => new Date(0),
+      random: () => next,
+    });
+    const live = weights.filter((w) => w > 0).length;
+    const span = live * weights.reduce((a, b) => a + b, 0);
+    const counts: Record<string, number> = {};
+    for (let k = 0; k < span; k++) {
+      next = (k + 0.5) / span;
+      const d = gw.route({ method: 'GET', path: '/x' });
+      const name = d.type === 'forward' ? d.backend.name : String(d.type);
+      expect(name).toBe('abcd'[createPicker(weights, 'random', () => next)!.pick()]);
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    // Every one of the n·total draws is owned by exactly one backend: n·weight each.
+    expect(counts).toEqual({ a: live * 7, b: live * 2, d: live * 3 });
+  });
+
+  it('a 404 or 421 is one frozen Decision per listener, shared by every miss (a miss allocates nothing)', () => {
+    const gw = createGateway({ manifests: [gateway, service('a'), httpRoute('r', { rules: [{ matches: [{ path: { type: 'Exact', value: '/a' } }], backendRefs: [{ name: 'a', port: 80 }] }] })], now: () => new Date(0) });
+    const one = gw.route({ method: 'GET', path: '/nope' });
+    const two = gw.route({ method: 'POST', path: '/other?x=1', headers: { 'x-a': '1' } });
+    expect(one).toBe(two);
+    expect(Object.isFrozen(one)).toBe(true);
+    expect(one).toEqual({ type: 'respond', listener: expect.objectContaining({ name: 'http', port: 80 }), status: 404, reason: 'no-route', message: expect.stringContaining('No route on listener http') });
+    const none = gw.route({ method: 'GET', path: '/a', port: 81 });
+    expect(none).toMatchObject({ type: 'respond', listener: null, status: 404, reason: 'no-listener' });
+    expect(gw.route({ method: 'GET', path: '/b', port: 81 })).toBe(none);
   });
 });

@@ -81,6 +81,16 @@ describe('BackendTLSPolicy', () => {
     expect((await httpGet(gw.ports[80]!, 'x.test', '/sans')).status).toBe(200);
   });
 
+  it('refuses an upstream whose certificate the policy CA did not sign: 502', async () => {
+    const other = makeCA('another CA');
+    const g = await listen({ manifests: [...manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'other-ca' }], hostname: 'backend.internal' })]), caConfigMap('other-ca', other.cert)], backends: { 'good:443': upstreamUrl }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('without a policy, the private CA is not trusted: 502', async () => {
     expect((await httpGet(gw.ports[80]!, 'x.test', '/none')).status).toBe(502);
   });
@@ -153,3 +163,77 @@ describe('the Gateway client certificate for backends (GEP-3155, spec.tls.backen
     }
   });
 });
+
+describe('subjectAltNames (Extended BackendTLSPolicySANValidation; upstream backendtlspolicy-san)', () => {
+  it.each([
+    ['a Hostname SAN the certificate names', [{ type: 'Hostname', hostname: 'abc.example.com' }], 200],
+    ['a Hostname SAN it does not name', [{ type: 'Hostname', hostname: 'dce.example.com' }], 502],
+    ['a URI SAN the certificate names', [{ type: 'URI', uri: 'spiffe://abc.example.com/test-identity' }], 200],
+    ['a URI SAN it does not name', [{ type: 'URI', uri: 'spiffe://def.example.com/test-identity' }], 502],
+    ['several SANs, one named', [{ type: 'URI', uri: 'spiffe://abc.example.com/test-identity' }, { type: 'Hostname', hostname: 'abc.example.com' }], 200],
+    ['several SANs, none named', [{ type: 'URI', uri: 'spiffe://def.example.com/test-identity' }, { type: 'Hostname', hostname: 'def.example.com' }], 502],
+  ])('%s: %s', async (_label, subjectAltNames, status) => {
+    // The backend's certificate, as upstream's TLS echo backend has: a DNS and a URI SAN.
+    const server = createHttpsServer(ca.server(['abc.example.com', 'spiffe://abc.example.com/test-identity']), (_req, res) => res.end('san ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const g = await listen({ manifests: manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'abc.example.com', subjectAltNames })]), backends: { 'good:443': url }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      expect((await httpGet(g.ports[80]!, 'x.test', '/good')).status).toBe(status);
+    } finally {
+      await g.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe('BackendTLSPolicy connections across reloads', () => {
+  it("a reload closes the replaced policy's connections once their requests finish; handler close closes the rest", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const open = new Set<import('node:net').Socket>();
+    const server = createHttpsServer(ca.server(['backend.internal']), (req, res) => {
+      if (req.url === '/good/slow') void gate.then(() => res.end('slow done'));
+      else res.end('ok');
+    });
+    server.on('secureConnection', (s: TLSSocket) => {
+      open.add(s);
+      s.once('close', () => open.delete(s));
+    });
+    // The upstream never closes idle connections itself, and undici's own idle timeout (4 s by
+    // default) is longer than the waits below: only the gateway closing its Agents closes them.
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const g = await listen({ manifests: manifests(policies()), backends: { 'good:443': url }, host: '127.0.0.1', ports: { 80: 0 } });
+    try {
+      const port = g.ports[80]!;
+      // A request in flight on the first policy's connection, and one idle kept-alive connection.
+      const slow = httpGet(port, 'x.test', '/good/slow');
+      expect((await httpGet(port, 'x.test', '/good/1')).status).toBe(200);
+      await waitFor(() => open.size === 2);
+      const before = new Set(open);
+      // The reload makes a new policy object (a new CA bundle): its requests use a new connection.
+      expect((await g.reload(manifests([policy('good', 'good', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname: 'backend.internal', subjectAltNames: [{ type: 'Hostname', hostname: 'backend.internal' }] })]))).ok).toBe(true);
+      expect((await httpGet(port, 'x.test', '/good/2')).status).toBe(200);
+      // The old idle connection is closed at once (well before any keep-alive timeout); the busy one stays.
+      await waitFor(() => [...before].filter((s) => open.has(s)).length === 1, 2_500);
+      release();
+      expect(await slow).toEqual({ status: 200, body: 'slow done' });
+      await waitFor(() => [...before].every((s) => !open.has(s)));
+    } finally {
+      await g.close();
+      await waitFor(() => open.size === 0, 2_500);
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -98,3 +98,23 @@ export function httpGet(port: number, host: string, path = '/'): Promise<{ statu
     req.end();
   });
 }
+
+/**
+ * Asserts that `port` no longer serves the gateway once it was closed: the connection is refused
+ * or reset. On a loaded machine another process may bind the freed ephemeral port at once; an
+ * answer is then accepted as long as it does not look like the gateway's (the test backends mark
+ * theirs with `x-backend`; the gateway's own answer for an unrouted `/` is a 404), so the check
+ * does not flake on port reuse.
+ */
+export async function expectPortClosed(port: number): Promise<void> {
+  const outcome = await new Promise<string>((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false, headers: { host: 'x.test', connection: 'close' } }, (res) => {
+      res.resume();
+      const gatewayLike = res.headers['x-backend'] !== undefined || res.statusCode === 404;
+      resolve(gatewayLike ? `HTTP ${res.statusCode} ${String(res.headers['x-backend'] ?? '')}` : 'another server');
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end();
+  });
+  if (outcome !== 'ECONNREFUSED' && outcome !== 'ECONNRESET' && outcome !== 'another server') throw new Error(`port ${port} still answers: ${outcome}`);
+}

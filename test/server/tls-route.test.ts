@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
-import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
+import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
 import { G, gateway, type Obj } from './helpers.js';
 
 let ca: TestCA;
@@ -174,6 +174,35 @@ describe('TLSRoute with a Terminate listener (Extended TLSRouteModeTerminate; mi
     } finally {
       await g.close();
       plain.close();
+    }
+  });
+
+  it('re-encrypts to a backend under a BackendTLSPolicy: SNI and certificate as the policy says; a hostname the certificate does not name closes the connection (upstream backendtlspolicy-tlsroute-terminate)', async () => {
+    const backendCA = makeCA('backend CA');
+    const seen: (string | false)[] = [];
+    const secure = createServer(backendCA.server(['backend.internal']), (socket) => {
+      seen.push(socket.servername ?? false);
+      socket.write('secure:');
+      socket.pipe(socket);
+    });
+    await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+    const m = (hostname: string): Obj[] => [
+      gateway([{ name: 'term', port: 443, protocol: 'TLS', hostname: 'term.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'term' }] } }]),
+      tlsSecret('term', ca.server(['term.example.com'])),
+      tlsRoute('t', ['term.example.com'], 'secure'),
+      caConfigMap('backend-ca', backendCA.cert),
+      { apiVersion: G, kind: 'BackendTLSPolicy', metadata: { name: 'p', namespace: 'default' }, spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure' }], validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }], hostname } } },
+    ];
+    const g = await listen({ manifests: m('backend.internal'), streams: { 'secure:443': `tcp://127.0.0.1:${(secure.address() as AddressInfo).port}` }, host: '127.0.0.1', ports: { 443: 0 } });
+    try {
+      expect(await exchange(g.ports[443]!, 'term.example.com')).toEqual({ text: 'secure:ping', san: 'DNS:term.example.com' });
+      expect(seen).toEqual(['backend.internal']);
+      expect((await g.reload(m('other.internal'))).ok).toBe(true);
+      await expect(exchange(g.ports[443]!, 'term.example.com')).rejects.toThrow();
+      expect(seen).toEqual(['backend.internal']);
+    } finally {
+      await g.close();
+      secure.close();
     }
   });
 });

@@ -14,7 +14,7 @@ export interface KeyPair {
 }
 
 export interface TestCA extends KeyPair {
-  /** A server certificate for these DNS names (the first is also the CN). */
+  /** A server certificate for these names: DNS names, and URIs (`spiffe://...`) as URI SANs (the first is also the CN). */
   server(names: string[], opts?: { days?: number }): KeyPair;
   /** A client certificate with this CN. */
   client(cn: string): KeyPair;
@@ -46,7 +46,7 @@ export function makeCA(cn = 'gateway-api-router test CA'): TestCA {
   return {
     cert: readFileSync(join(dir, 'ca.crt'), 'utf8'),
     key: readFileSync(join(dir, 'ca.key'), 'utf8'),
-    server: (names, opts) => issue(names[0]!, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`, opts?.days ?? 2),
+    server: (names, opts) => issue(names[0]!, `subjectAltName=${names.map((n) => (n.includes('://') ? `URI:${n}` : `DNS:${n}`)).join(',')}\nextendedKeyUsage=serverAuth\n`, opts?.days ?? 2),
     client: (cn) => issue(cn, 'extendedKeyUsage=clientAuth\n', 2),
   };
 }

@@ -7,7 +7,7 @@ import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } fro
 import { Agent, buildConnector } from 'undici';
 import { backendTLSFor, type BackendTLS, type Certificate, type ServingPlan } from '../../gateway/serving.js';
 import type { ForwardDecision } from '../../types.js';
-import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './pool.js';
+import type { UpstreamOptions } from './pool.js';
 
 /** The Service appProtocol of WebSocket over TLS (GEP-1911): the upstream is reached with `wss`. */
 const WSS_APP_PROTOCOL = 'kubernetes.io/wss';
@@ -50,26 +50,60 @@ export function backendTLSOptions(tls: BackendTLS, clientCertificate: Certificat
   };
 }
 
-const tlsUpstreams = new WeakMap<BackendTLS, WeakMap<UpstreamOptions, UpstreamOptions>>();
+/** How long an idle connection to a backend under a BackendTLSPolicy stays open, in ms (as the pools' keep-alive). */
+const KEEP_ALIVE_MS = 10_000;
 
 /**
- * The upstream options for a backend under a BackendTLSPolicy: its own options with a
- * dispatcher that sends the policy's hostname as SNI and verifies the certificate against the
- * policy's CA bundle (or the system CAs) and its hostname or subjectAltNames, presenting the
- * Gateway's client certificate when it has one. Built once per policy object and upstream (a
- * reload makes new policy objects, so new dispatchers).
+ * The TLS dispatchers of one adapter instance for backends under a BackendTLSPolicy: one undici
+ * Agent per policy object and upstream. A reload makes new policy objects, so new Agents; the
+ * Agents of policies no longer in the serving plan are closed when the plan changes (undici's
+ * close lets their requests in flight finish, then closes their connections), and all of them
+ * by close().
  */
-export function withBackendTLS(spec: UpstreamOptions, tls: BackendTLS, clientCertificate: Certificate | null): UpstreamOptions {
-  let byUpstream = tlsUpstreams.get(tls);
-  if (!byUpstream) tlsUpstreams.set(tls, (byUpstream = new WeakMap()));
-  let out = byUpstream.get(spec);
-  if (!out) {
-    const { servername, ...options } = backendTLSOptions(tls, clientCertificate);
-    const connector = buildConnector(options as buildConnector.BuildOptions);
-    const dispatcher = new Agent({ connections: spec.connections ?? UPSTREAM_DEFAULTS.connections, connect: (opts, cb) => connector({ ...opts, servername }, cb) });
-    byUpstream.set(spec, (out = { ...spec, dispatcher }));
+export class BackendTLSAgents {
+  private readonly byPolicy = new Map<BackendTLS, Map<UpstreamOptions, UpstreamOptions & { dispatcher: Agent }>>();
+  private plan: ServingPlan | null = null;
+
+  /** @param defaultConnections connections per origin when the upstream sets none. */
+  constructor(private readonly defaultConnections: number) {}
+
+  /**
+   * The upstream options for a backend under a BackendTLSPolicy: its own options with a
+   * dispatcher that sends the policy's hostname as SNI and verifies the certificate against the
+   * policy's CA bundle (or the system CAs) and its hostname or subjectAltNames, presenting the
+   * Gateway's client certificate when it has one.
+   */
+  forBackend(plan: ServingPlan, spec: UpstreamOptions, tls: BackendTLS): UpstreamOptions {
+    if (plan !== this.plan) this.retire(plan);
+    let byUpstream = this.byPolicy.get(tls);
+    if (!byUpstream) this.byPolicy.set(tls, (byUpstream = new Map()));
+    let out = byUpstream.get(spec);
+    if (!out) {
+      const { servername, ...options } = backendTLSOptions(tls, plan.backendClientCertificate);
+      const connector = buildConnector(options as buildConnector.BuildOptions);
+      const dispatcher = new Agent({ connections: spec.connections ?? this.defaultConnections, keepAliveTimeout: KEEP_ALIVE_MS, connect: (opts, cb) => connector({ ...opts, servername }, cb) });
+      byUpstream.set(spec, (out = { ...spec, dispatcher }));
+    }
+    return out;
   }
-  return out;
+
+  /** Closes the Agents of policies that `plan` no longer holds (a reload replaced or removed them). */
+  private retire(plan: ServingPlan): void {
+    this.plan = plan;
+    const kept = new Set(Object.values(plan.backendTLS ?? {}));
+    for (const [tls, byUpstream] of this.byPolicy) {
+      if (kept.has(tls)) continue;
+      this.byPolicy.delete(tls);
+      for (const u of byUpstream.values()) u.dispatcher.close().catch(() => {});
+    }
+  }
+
+  /** Closes every Agent (idle connections at once, busy ones when their request ends). */
+  close(): void {
+    for (const byUpstream of this.byPolicy.values()) for (const u of byUpstream.values()) u.dispatcher.close().catch(() => {});
+    this.byPolicy.clear();
+    this.plan = null;
+  }
 }
 
 /** The certificate must name the policy's hostname, or one of its subjectAltNames when it lists any. */

@@ -11,7 +11,7 @@ import { isH2cBackend, proxyH2 } from '../protocols/h2.js';
 import { proxyWithRetries, type AttemptBody, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
 import { sendError, type Outgoing } from '../respond.js';
 import type { BackendHandler } from '../serving/in-process.js';
-import { backendTLSOf, withBackendTLS } from './backend-tls.js';
+import { backendTLSOf } from './backend-tls.js';
 import type { Upstreams, UpstreamOptions } from './pool.js';
 
 /** What forwarding to upstreams needs from its adapter. */
@@ -60,7 +60,7 @@ function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerRes
     sendError(res, 502, 'backend-tls', tls.refused, out);
     return { cancel: () => {} };
   }
-  const target = f.upstreams.prepare(tls.policy !== undefined ? withBackendTLS(spec, tls.policy, f.router.serving.backendClientCertificate) : spec);
+  const target = f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec);
   if (isH2cBackend(d, spec)) {
     return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
   }

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import { BackendTLSAgents } from './backend-tls.js';
 import { H2Sessions } from './h2-sessions.js';
 
 /**
@@ -72,6 +73,8 @@ export class Upstreams {
   private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
   /** The HTTP/2 sessions of h2c backends, owned like the pools: close() closes them. */
   readonly h2 = new H2Sessions();
+  /** The TLS dispatchers of backends under a BackendTLSPolicy, owned like the pools: close() closes them. */
+  readonly backendTLS = new BackendTLSAgents(UPSTREAM_DEFAULTS.connections);
   constructor(private readonly defaults: UpstreamLimits = {}) {}
 
   /** The parsed form of an upstream, computed once per options object. */
@@ -106,6 +109,7 @@ export class Upstreams {
     for (const o of this.origins.values()) o.pool.close().catch(() => {});
     this.origins.clear();
     this.h2.close();
+    this.backendTLS.close();
   }
 }
 

@@ -4,6 +4,7 @@
 /** The conformance features whose ported tests pass; written to GatewayClass status.supportedFeatures. */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
   'GRPCRouteRequestHeaderModifier',

@@ -8,8 +8,9 @@
  * complete; anything else closes the connection.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
-import { routeTLS, type ServedListener } from '../../gateway/serving.js';
+import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
+import { backendTLSOptions } from '../../adapters/upstream/backend-tls.js';
+import { backendTLSFor, routeTLS, type ServedListener, type ServingPlan } from '../../gateway/serving.js';
 import { parseClientHello } from './client-hello.js';
 import { bridge } from '../connections.js';
 import { PortContexts } from '../tls-context.js';
@@ -28,6 +29,8 @@ export interface TLSPortOptions {
   helloTimeout: number;
   /** Weighted pick in [0, 1). */
   random: () => number;
+  /** The serving plan now: the BackendTLSPolicies that re-encrypt terminated streams. */
+  plan: () => ServingPlan;
 }
 
 /** A net.Server for one TLS listener port. `current()` gives the port's listeners at each connection. */
@@ -68,9 +71,17 @@ export function createTLSPortServer(current: () => readonly ServedListener[], op
           socket.destroy();
           return;
         }
+        // A BackendTLSPolicy on the backend's Service re-encrypts the stream to it (GEP-1897).
+        const plan = options.plan();
+        const svc = chosen!.picked?.service;
+        const policy = svc !== undefined && typeof target === 'string' ? backendTLSFor(plan, svc) : undefined;
+        if (policy?.refused !== undefined) {
+          socket.destroy();
+          return;
+        }
         const clear = new TLSSocket(bridge(socket, buffered) as unknown as Socket, { isServer: true, secureContext: ctx });
         clear.on('error', () => clear.destroy());
-        pipeTo(target, clear, Buffer.alloc(0));
+        pipeTo(target, clear, Buffer.alloc(0), policy !== undefined ? backendTLSOptions(policy, plan.backendClientCertificate) : undefined);
         return;
       }
       pipeTo(target, socket, buffered);
@@ -87,14 +98,18 @@ function contextsOf(l: ServedListener): PortContexts {
   return c;
 }
 
-/** Hands the client stream (whose first bytes were read as `head`) to a backend. */
-function pipeTo(target: StreamBackend, client: Socket, head: Buffer): void {
+/**
+ * Hands the client stream (whose first bytes were read as `head`) to a backend: over TLS with
+ * `tls` (a BackendTLSPolicy's verified client options), else as is.
+ */
+function pipeTo(target: StreamBackend, client: Socket, head: Buffer, tls?: ConnectionOptions): void {
   if (typeof target !== 'string') {
     target.emit('connection', bridge(client, head));
     return;
   }
   const url = new URL(target);
-  const upstream = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) });
+  const address = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+  const upstream = tls ? tlsConnect({ ...tls, ...address }) : connect(address);
   const fail = () => {
     client.destroy();
     upstream.destroy();
