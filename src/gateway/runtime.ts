@@ -157,15 +157,25 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       retry: freeze(rule.retry),
     });
   }
-  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
-    const rr = rules[m.rule]!;
+  // What a rule's candidates share is computed once per rule; each candidate still gets its own
+  // payload object (see MatchPayload), which points at these.
+  const shared: (Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> | undefined)[] = [];
+  const sharedOf = (i: number): Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> => {
+    const known = shared[i];
+    if (known !== undefined) return known;
+    const rr = rules[i]!;
     const c = rr.singleChoice;
-    const fast = !rr.hasFilters && rr.session === null && c !== null && c.state === 'ok' ? c.target : null;
     const plain = !rr.hasFilters && rr.session === null;
-    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, i) => b.state === 'ok' || rr.rule.backends[i]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
+    const fast = plain && c !== null && c.state === 'ok' ? c.target : null;
+    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, k) => b.state === 'ok' || rr.rule.backends[k]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
     const alias = split !== null && rr.picker!.table !== undefined ? rr.picker!.table : null;
     const aliasTargets = alias === null ? null : rr.choices.flatMap((b) => [b.target, b.registered]);
-    return { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    return (shared[i] = { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets });
+  };
+  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
+    const s = sharedOf(m.rule);
+    const rr = s.rr;
+    return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
     ir,

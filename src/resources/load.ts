@@ -16,13 +16,6 @@ import { parseYaml } from './yaml/fast.js';
 
 export type { ManifestLimits } from './parse.js';
 
-/** Where an object came from; its line is looked up only if a later object duplicates it. */
-interface Source {
-  /** 1-based document (or array element) number within its input. */
-  document: number;
-  yaml?: YamlSource | undefined;
-}
-
 /** Every kind loadManifests returns, CRD defaults applied, namespace filled in. */
 export type Resource = GatewayClass | Gateway | ListenerSet | HTTPRoute | GRPCRoute | TLSRoute | ReferenceGrant | Service | NamespaceObject | Secret | ConfigMap | BackendTLSPolicy;
 
@@ -119,40 +112,45 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   const limits = resolveLimits(options.limits);
   const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
-  const docs: RawDoc[] = [];
+  // Each document is validated as soon as it is parsed, so its raw value (as large as the
+  // resource) need not outlive it. What is kept is in document order, for the second pass below.
+  const slots: (Checked | RawDoc)[] = [];
+  const take = (raw: RawDoc) => slots.push(isList(raw.value) ? raw : check(raw, options, limits));
   const inputs = Array.isArray(input) ? (input as readonly unknown[]) : [input];
   for (const [i, item] of inputs.entries()) {
     if (budget.exhausted) break;
     const file = isManifestFile(item) && typeof item.filename === 'string' ? item.filename : options.filename;
     const base: Partial<Issue> = { ...(file !== undefined ? { file } : {}), ...(inputs.length > 1 ? { input: i + 1 } : {}) };
     if (typeof item === 'string' || isManifestFile(item)) {
-      for (const d of parse(typeof item === 'string' ? item : item.text, base, budget, issues)) docs.push(d);
+      parse(typeof item === 'string' ? item : item.text, base, budget, issues, take);
     } else if (++budget.documents > limits.maxDocuments) {
       issues.push(tooManyDocuments(budget, { ...base, document: 1 }));
     } else if (typeof item === 'object' && item !== null) {
-      docs.push({ value: item, base, document: 1 });
+      take({ value: item, base, document: 1 });
     } else {
       issues.push({ ...base, code: 'GW_MANIFEST_INPUT', severity: 'error', document: 1, message: `Expected YAML text, { filename, text } or an object, got ${describe(item)}.` });
     }
   }
 
+  // Second pass, in document order, once every document is counted: `kind: List` items count
+  // against maxDocuments now (as before any of them is read), routes against maxRoutes, and a
+  // later definition replaces an earlier one. Issues of parsing come first, then these.
   const byKey = new Map<string, Resource>();
-  const sources = new Map<string, Source>();
+  const sources = new Map<string, Origin>();
   let routes = 0;
-  for (const raw of expandLists(docs, budget, issues)) {
-    const resource = validate(raw, options, limits, issues);
-    if (!resource) continue;
+  const admit = ({ origin, resource, issues: found }: Checked) => {
+    for (const issue of found) issues.push(issue);
+    if (!resource) return;
     if (ROUTE_KINDS.has(resource.kind) && ++routes > limits.maxRoutes) {
-      issues.push({ ...located(raw, []), code: 'GW_MANIFEST_TOO_MANY', severity: 'error', object: objectRef(resource), message: `More than ${limits.maxRoutes} routes (limits.maxRoutes); this route is not loaded.` });
-      continue;
+      issues.push({ ...located(origin, []), code: 'GW_MANIFEST_TOO_MANY', severity: 'error', object: objectRef(resource), message: `More than ${limits.maxRoutes} routes (limits.maxRoutes); this route is not loaded.` });
+      return;
     }
     const key = resourceKey(resource);
-    const source: Source = { document: raw.document, yaml: raw.yaml }; // not raw itself: its value need not stay alive
     const previous = sources.get(key);
     if (previous) {
       const { line } = positionOf(previous, []);
       issues.push({
-        ...located(raw, ['metadata', 'name']),
+        ...located(origin, ['metadata', 'name']),
         code: 'GW_MANIFEST_DUPLICATE',
         severity: 'warning',
         object: objectRef(resource),
@@ -162,9 +160,49 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
       byKey.delete(key);
     }
     byKey.set(key, resource);
-    sources.set(key, source);
+    sources.set(key, origin);
+  };
+  slots: for (const slot of slots) {
+    if ('origin' in slot) {
+      admit(slot);
+      continue;
+    }
+    const items = (slot.value as { items: unknown[] }).items;
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && ++budget.documents > limits.maxDocuments) {
+        issues.push({ ...tooManyDocuments(budget, located(slot, ['items', i])), path: `items[${i}]` });
+        break slots;
+      }
+      const prefix = [...(slot.yaml?.prefix ?? []), 'items', i];
+      admit(check({ ...slot, value: items[i], ...(slot.yaml ? { yaml: { ...slot.yaml, prefix } } : {}) }, options, limits));
+    }
   }
   return { resources: [...byKey.values()], issues };
+}
+
+/** Where a document came from: what locates its issues, without its value (which need not stay alive). */
+interface Origin {
+  base: Partial<Issue>;
+  /** 1-based document (or array element) number within its input. */
+  document: number;
+  yaml?: YamlSource | undefined;
+}
+
+/** One document validated: the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
+interface Checked {
+  origin: Origin;
+  resource: Resource | undefined;
+  issues: Issue[];
+}
+
+function check(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>): Checked {
+  const issues: Issue[] = [];
+  const resource = validate(raw, options, limits, issues);
+  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues };
+}
+
+function isList(v: unknown): boolean {
+  return isPlainObject(v) && v.kind === 'List' && Array.isArray(v.items);
 }
 
 function isManifestFile(v: unknown): v is ManifestFile {
@@ -187,26 +225,6 @@ function dropNulls(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
-}
-
-function* expandLists(docs: RawDoc[], budget: ParseBudget, issues: Issue[]): Generator<RawDoc> {
-  for (const d of docs) {
-    const v = d.value as Record<string, unknown>;
-    if (isPlainObject(v) && v.kind === 'List' && Array.isArray(v.items)) {
-      for (const [i, item] of v.items.entries()) {
-        if (i > 0 && ++budget.documents > budget.limits.maxDocuments) {
-          issues.push({ ...tooManyDocuments(budget, located(d, ['items', i])), path: `items[${i}]` });
-          return;
-        }
-        const prefix = [...(d.yaml?.prefix ?? []), 'items', i];
-        yield { ...d, value: item, ...(d.yaml ? { yaml: { ...d.yaml, prefix } } : {}) };
-      }
-    } else if (!isPlainObject(v)) {
-      issues.push({ ...located(d, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(v)}.` });
-    } else {
-      yield d;
-    }
-  }
 }
 
 function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>, issues: Issue[]): Resource | undefined {
@@ -346,11 +364,11 @@ function limitMessage(zi: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): st
 }
 
 /** Line and column of `path` inside the raw document, when it came from YAML text. */
-function located(raw: RawDoc, path: (string | number)[], preferKey = false): Partial<Issue> {
+function located(raw: Origin, path: (string | number)[], preferKey = false): Partial<Issue> {
   return { ...raw.base, document: raw.document, ...positionOf(raw, path, preferKey) };
 }
 
-function positionOf(raw: Source, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
+function positionOf(raw: Origin, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
   const tree = raw.yaml?.tree();
   if (!tree) return {};
   const { doc, pos } = tree;

@@ -22,7 +22,8 @@ function bothParses(text: string, limits?: ManifestLimits) {
   const run = (parse: typeof parseYaml) => {
     const budget: ParseBudget = { limits: resolveLimits(limits), documents: 0, exhausted: false };
     const issues: unknown[] = [];
-    const docs = parse(text, { file: 'f.yaml' }, budget, issues as never).map((d) => ({ document: d.document, value: d.value, at: d.yaml?.tree()?.pos(Number(d.yaml.tree()!.doc.contents?.range?.[0] ?? 0)) }));
+    const docs: unknown[] = [];
+    parse(text, { file: 'f.yaml' }, budget, issues as never, (d) => docs.push({ document: d.document, value: d.value, at: d.yaml?.tree()?.pos(Number(d.yaml.tree()!.doc.contents?.range?.[0] ?? 0)) }));
     return { docs, issues, documents: budget.documents };
   };
   return { fast: run(parseYaml), exact: run(parseYamlExact) };
@@ -61,14 +62,39 @@ describe('the fast path gives what the exact path gives', () => {
   const separator = fc.constantFrom('\n---\n', '\n--- # c\n', '\n...\n---\n', '\n---\n\n', '\n--- |\n  x\n---\n', '\n', '\n...\n');
   const stream = fc.tuple(fc.boolean(), fc.array(fc.tuple(document, separator), { minLength: 1, maxLength: 6 })).map(([lead, parts]) => `${lead ? '---\n' : ''}${parts.map(([d, s]) => d + s).join('')}`);
 
-  it('on generated streams of tricky scalars, keys and separators (2,000 cases)', () => {
+  const sameOnBothPaths = (texts: fc.Arbitrary<string>, numRuns: number, seed: number) =>
     fc.assert(
-      fc.property(stream, (text) => {
+      fc.property(texts, (text) => {
         const { fast, exact: slow } = bothParses(text);
         expect(fast).toEqual(slow);
       }),
-      { numRuns: 2000, seed: 13 },
+      { numRuns, seed },
     );
+
+  it('on generated streams of tricky scalars, keys and separators (2,000 cases)', () => sameOnBothPaths(stream, 2000, 13));
+
+  // Lines of random YAML-ish atoms: mostly invalid YAML, where js-yaml and `yaml` disagree most
+  // (flow collections over lines, indentation, tabs, comments without a blank, block scalar
+  // headers, `---` followed by text). Each disagreement found this way became a rule of the scan.
+  const ATOMS = ['a', 'b c', '"q"', "'s'", '1', '-1', '0.5', 'true', '~', '', '[x, y]', '{k: v}', '[', ']', '{', '}', ',', '"a\\"b"', "'it''s'", 'x:y', 'x #c', '#c', '|', '>', '|-', '|2', '- ', '? ', ': ', '\t', ' ', '  ', '"', "'", '\\', '@', '`', '&a', '*a', 'a b: c', '---', '...', 'é', 'k: v', '- x', '[a,\n b]', '{a: 1,\n b: 2}', '"x\n y"', 'p\n  q', '>\n  fold\n  ed\n', '|\n  lit\n\n  x\n'];
+  const atomLine = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.array(fc.constantFrom(...ATOMS), { minLength: 1, maxLength: 4 })).map(([indent, parts]) => ' '.repeat(indent) + parts.join(''));
+  const atomText = fc.array(atomLine, { minLength: 1, maxLength: 12 }).map((lines) => `${lines.join('\n')}\n`);
+
+  it('on generated lines of YAML-ish atoms, mostly invalid (3,000 cases)', () => sameOnBothPaths(atomText, 3000, 7));
+
+  it('CRLF line ends, a BOM and lone CRs: same documents, issues and lines', () => {
+    const text = `${svc('a')}---\n${route('r', '  hostname: [x]\n')}---\n${svc('b', '  labels: {a: [x\n')}`;
+    for (const variant of [text.replace(/\n/g, '\r\n'), `\uFEFF${text}`, text.replace(/\n/g, '\r')]) {
+      const { fast, exact: slow } = bothParses(variant);
+      expect(fast).toEqual(slow);
+      expect(loadManifests(variant)).toEqual(exact(variant));
+    }
+    // YAML errors first (document 3, reported at its end), then the unknown field (document 2, line 12)
+    expect(loadManifests(text.replace(/\n/g, '\r\n')).issues.map((i) => [i.code, i.document, i.line])).toEqual([
+      ['GW_MANIFEST_YAML', 3, 19],
+      ['GW_MANIFEST_YAML', 3, 19],
+      ['GW_MANIFEST_UNKNOWN_FIELD', 2, 12],
+    ]);
   });
 
   it('takes ordinary manifests (the scan sends them to js-yaml), and leaves aliases, tags and merge keys to the exact path', () => {

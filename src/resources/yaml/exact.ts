@@ -15,9 +15,9 @@ import { firstLine, isWithinInputLimit, tooManyDocuments, type ManifestLimits, t
  * input. Never throws: a syntax error, a limit exceeded or even an exception inside the parser
  * becomes an issue.
  */
-export function parseYamlExact(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[], from: TextOffset = { document: 0, line: 0 }): RawDoc[] {
+export function parseYamlExact(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[], emit: (doc: RawDoc) => void, from: TextOffset = { document: 0, line: 0 }): void {
   const { limits } = budget;
-  if (!isWithinInputLimit(text, base, limits, issues)) return [];
+  if (!isWithinInputLimit(text, base, limits, issues)) return;
   const lines = new LineCounter();
   const pos = (offset: number) => {
     const p = lines.linePos(offset);
@@ -68,7 +68,7 @@ export function parseYamlExact(text: string, base: Partial<Issue>, budget: Parse
     // The parser is third-party code: whatever it throws is a problem with this input, not a crash.
     issues.push({ ...base, code: 'GW_MANIFEST_YAML', severity: 'error', document: document + 1, message: `The YAML parser failed on this input: ${firstLine(e instanceof Error ? e.message : String(e))}.` });
   }
-  return out;
+  for (const d of out) emit(d); // outside the try: an exception in what emit runs is not the parser's
 }
 
 function tokenOffset(parser: Parser): number {

@@ -6,13 +6,15 @@
  * an issue about it needs a line (see {@link YamlSource}).
  *
  * The fast path takes only documents whose values are certain to be what the exact path
- * (exact.ts) would give; from the first document it cannot take, the rest of the input goes
- * through the exact path, so every error, limit and position there is exactly the exact
- * path's. It does not take:
- * - text with a directive (`%YAML`, `%TAG`), an alias, a tag, an explicit key (`? `), a merge key
- *   (`<<`), a null or empty key, a flow collection as a key or content on a `---` line: features
- *   where js-yaml and `yaml` differ or that need the exact path's alias budget (found by a
- *   conservative scan, see needsExactPath; false alarms only cost speed);
+ * (exact.ts) would give; from the first document it cannot take (and the one before it, which
+ * `yaml` may blame for an error at the start of the next), the rest of the input goes through
+ * the exact path, so every error, limit and position there is exactly the exact path's. It does
+ * not take:
+ * - text with features where js-yaml and `yaml` differ, or that need the exact path's alias
+ *   budget: aliases, anchors, tags, directives, merge keys, explicit, null and flow keys, tabs,
+ *   scalars and flow collections over several lines, indentation the scan cannot follow (a
+ *   conservative scan, see needsExactPath; false alarms only cost speed; test/resources/
+ *   fast-parse.test.ts compares both paths on generated texts);
  * - a document js-yaml refuses, for any reason (syntax, duplicate key, nesting);
  * - a document nested within DEPTH_MARGIN of `limits.maxDepth`, so that the exact path's token
  *   by token depth check decides every case near the limit;
@@ -53,20 +55,29 @@ const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
 
 /**
  * Whether `text` has something the fast path leaves to the exact path. At the start of a node
- * (line start, or after `-`, `:`, `?`, `[`, `{` or `,` and blanks): an alias `*`, a tag `!` or an
- * explicit key `?`. A key that is null or empty (`~:`, `null:`, `: x`), which `yaml` names ""
+ * (line start, or after `-`, `:`, `?`, `[`, `{` or `,` and blanks): an alias `*`, a tag `!`, an
+ * explicit key `?`, an anchor `&`, or a flow collection (`[`, `{`) that does not close on its line.
+ * A comment right after a quote or a bracket (`"x"#c`). A tab. A block scalar with an
+ * indentation indicator (`|2`). A key that is null or empty (`~:`, `null:`, `: x`), which `yaml` names ""
  * and js-yaml "null". A merge key `<<`, a flow collection used as a key (`]:`, `}:`), a
- * directive (`%` at a line start) or content after `---` on its line (`yaml` refuses
- * `--- a: 1`, js-yaml reads it). A quoted scalar over several lines. Deliberately coarse: a match inside a string or a comment
- * sends a valid document to the exact path, which is only slower. One pass of char codes (a
- * regular expression with these alternatives costs several times more on megabytes).
+ * directive (`%` at a line start), content after `---` on its line (`yaml` refuses `--- a: 1`,
+ * js-yaml reads it), or a quoted scalar over several lines. Deliberately coarse: a match inside
+ * a string or a comment sends a valid document to the exact path, which is only slower. One pass
+ * that jumps from one interesting character to the next (a single regular expression with all
+ * these alternatives costs several times more on megabytes).
  */
 export function needsExactPath(text: string): boolean {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
+  const lines = new Indentation();
+  if (!lines.next(text, 0)) return true;
+  const next = INTERESTING;
+  next.lastIndex = 0;
+  while (next.test(text)) {
+    const i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
-    if (c >= 0x80 || SCANNED[c] === 0) continue; // most characters: letters, digits, blanks, `/`, `.`
     switch (c) {
+      case 0x0a: // a new line
+        if (!lines.next(text, i + 1)) return true;
+        break;
       case 0x5d: // ]
       case 0x7d: // }
         if (isKeyIndicator(text, skipBlanks(text, i + 1))) return true; // `]:` `}:`
@@ -76,13 +87,21 @@ export function needsExactPath(text: string): boolean {
         if (isNodeStart(text, i)) {
           const end = quotedEnd(text, i);
           if (end < 0) return true;
-          i = end;
+          next.lastIndex = end + 1;
         }
         break;
       case 0x2a: // *
+      case 0x26: // &
       case 0x21: // !
       case 0x3f: // ?
         if (isNodeStart(text, i)) return true;
+        break;
+      case 0x5b: // [
+      case 0x7b: // {
+        if (isNodeStart(text, i) && !isFlowOnOneLine(text, i)) return true;
+        break;
+      case 0x23: // #
+        if (i > 0 && CLOSERS.includes(text.charCodeAt(i - 1))) return true; // `"x"#c`: `yaml` wants a blank before a comment
         break;
       case 0x3a: // :
         if (isKeyIndicator(text, i) && isNullKeyBefore(text, i)) return true;
@@ -93,6 +112,15 @@ export function needsExactPath(text: string): boolean {
       case 0x25: // %
         if (i === 0 || text.charCodeAt(i - 1) === 0x0a) return true;
         break;
+      case 0x7c: // |
+      case 0x3e: // >
+        if (isNodeStart(text, i)) {
+          if (hasIndentationIndicator(text, i + 1)) return true;
+          lines.blockScalar = true;
+        }
+        break;
+      case 0x09: // a tab: where it may stand, js-yaml and `yaml` do not always agree
+        return true;
       case 0x2d: // -
         if ((i === 0 || text.charCodeAt(i - 1) === 0x0a) && text.startsWith('--', i + 1) && hasContentAfterMarker(text, i + 3)) return true;
         break;
@@ -121,8 +149,9 @@ function quotedEnd(text: string, i: number): number {
   return -1;
 }
 
-const SCANNED = new Uint8Array(0x80);
-for (const ch of '"\'*!?:<%-]}') SCANNED[ch.charCodeAt(0)] = 1;
+/** The characters needsExactPath looks at; a regular expression finds the next one natively (hot: megabytes of text). */
+const INTERESTING = /["'*&!?:<%\-[\]{}|>#\t\n]/g;
+const CLOSERS = [0x22, 0x27, 0x5d, 0x7d]; // " ' ] }
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
@@ -149,22 +178,106 @@ function isKeyIndicator(text: string, i: number): boolean {
   return Number.isNaN(c) || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2c || c === 0x5d || c === 0x7d;
 }
 
-const NULL_KEY_CHARS = [...'~nulNUL'].map((ch) => ch.charCodeAt(0));
-
-/** The key before the `:` at `i` is empty, `~`, `null`, `Null` or `NULL`. */
+/** The key before the `:` at `i` is empty, `~`, `null`, `Null` or `NULL`. Hot: once per key, so most keys leave at the first test. */
 function isNullKeyBefore(text: string, i: number): boolean {
   let j = i - 1;
   while (j >= 0 && isBlank(text.charCodeAt(j))) j--;
-  let k = j;
-  while (k >= 0 && j - k < 4 && NULL_KEY_CHARS.includes(text.charCodeAt(k))) k--;
-  const word = text.slice(k + 1, j + 1);
-  return (word === '' || word === '~' || word === 'null' || word === 'Null' || word === 'NULL') && isNodeStart(text, k + 1);
+  const last = j < 0 ? 0x0a : text.charCodeAt(j);
+  if (last === 0x7e) return isNodeStart(text, j); // ~
+  if ((last === 0x6c || last === 0x4c) && j >= 3) {
+    // l or L: null, Null or NULL?
+    const word = text.slice(j - 3, j + 1);
+    return (word === 'null' || word === 'Null' || word === 'NULL') && isNodeStart(text, j - 3);
+  }
+  return isNodeStart(text, j + 1); // an empty key: nothing but blanks since the node start
 }
 
-/** Content other than a comment after a `---` marker ending at `i`. */
+/**
+ * The block structure, line by line, as far as it shows in indentation: the columns where the
+ * open block nodes start. A line indented less than the line before must come back to one of
+ * them; js-yaml accepts some lines that do not (`  - a` then ` - b`), `yaml` refuses them.
+ * Block scalar content is skipped. Conservative like the rest of the scan: a valid document it
+ * does not follow (a plain scalar continued at a smaller indentation) only goes the exact way.
+ */
+class Indentation {
+  private columns: number[] = [];
+  /** Set when the current line opens a block scalar (`|`, `>`): its content lines are skipped. */
+  blockScalar = false;
+  private scalarParent = -1;
+
+  /** Takes the line starting at `i`; false when its indentation comes back to no open column. */
+  next(text: string, i: number): boolean {
+    if (this.blockScalar) {
+      this.scalarParent = this.columns.length > 0 ? this.columns[this.columns.length - 1]! : 0;
+      this.blockScalar = false;
+    }
+    let j = i;
+    while (text.charCodeAt(j) === 0x20) j++;
+    const c = text.charCodeAt(j);
+    if (Number.isNaN(c) || c === 0x0a || c === 0x0d || c === 0x23) return true; // blank or comment
+    const indent = j - i;
+    if (this.scalarParent >= 0) {
+      if (indent > this.scalarParent) return true; // block scalar content
+      this.scalarParent = -1;
+    }
+    if (indent === 0 && (text.startsWith('---', j) || text.startsWith('...', j))) {
+      this.columns.length = 0; // a document marker
+      return true;
+    }
+    const cols = this.columns;
+    let popped = false;
+    while (cols.length > 0 && cols[cols.length - 1]! > indent) {
+      cols.pop();
+      popped = true;
+    }
+    const top = cols.length > 0 ? cols[cols.length - 1]! : -1;
+    if (top !== indent) {
+      if (popped) return false;
+      cols.push(indent);
+    }
+    // `- ` entries open nodes further right on the same line (`- - x`, `- key: v`).
+    while (text.charCodeAt(j) === 0x2d && (text.charCodeAt(j + 1) === 0x20 || text.charCodeAt(j + 1) === 0x0a)) {
+      j += 1;
+      while (text.charCodeAt(j) === 0x20) j++;
+      if (text.charCodeAt(j) === 0x0a) break;
+      cols.push(j - i);
+    }
+    return true;
+  }
+}
+
+/**
+ * Whether the flow collection opening at `i` closes on its line. Over several lines, the
+ * indentation of its continuation lines is a rule js-yaml does not enforce and `yaml` does.
+ */
+function isFlowOnOneLine(text: string, i: number): boolean {
+  let depth = 0;
+  for (let j = i; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x0a || c === 0x0d) return false;
+    if (c === 0x5b || c === 0x7b) depth++;
+    else if (c === 0x5d || c === 0x7d) {
+      if (--depth === 0) return true;
+    } else if ((c === 0x22 || c === 0x27) && isNodeStart(text, j)) {
+      j = quotedEnd(text, j);
+      if (j < 0) return false;
+    } else if (c === 0x23 && isBlank(text.charCodeAt(j - 1))) return false; // a comment before the close
+  }
+  return false;
+}
+
+/** A block scalar header with an indentation indicator (`|2`, `>-1`), read differently by js-yaml. */
+function hasIndentationIndicator(text: string, i: number): boolean {
+  let c = text.charCodeAt(i);
+  if (c === 0x2b || c === 0x2d) c = text.charCodeAt(i + 1); // + or - chomping first
+  return c >= 0x31 && c <= 0x39;
+}
+
+/** Content other than a comment after a `---` at a line start ending at `i` (`---x` included: js-yaml reads `---"x"` as a marker, `yaml` as a scalar). */
 function hasContentAfterMarker(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
-  if (!isBlank(c)) return false; // `---` then a line break or the end, or `---x` (a plain scalar)
+  if (Number.isNaN(c) || c === 0x0a || c === 0x0d) return false;
+  if (!isBlank(c)) return true;
   const j = skipBlanks(text, i);
   const d = text.charCodeAt(j);
   return !(Number.isNaN(d) || d === 0x0a || d === 0x0d || d === 0x23);
@@ -180,14 +293,16 @@ const DEPTH_MARGIN = 3;
  * Parses one YAML text into raw documents, within `budget`, with the same documents, values,
  * issues and positions as {@link parseYamlExact}, faster. Never throws on content.
  */
-export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[]): RawDoc[] {
+export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudget, issues: Issue[], emit: (doc: RawDoc) => void): void {
   const { limits } = budget;
-  if (!isWithinInputLimit(text, base, limits, issues)) return [];
+  if (!isWithinInputLimit(text, base, limits, issues)) return;
   const maxDepth = limits.maxDepth - DEPTH_MARGIN;
-  const out: RawDoc[] = [];
   let document = 0;
   let line = 0; // lines before `start`
   let counted = 0; // where `line` was counted to
+  // The last chunk's documents wait for the next chunk: `yaml` reports some errors at the start
+  // of a document (a stray `]`) on the document before, so the exact path must start there.
+  let pending: { start: number; line: number; document: number; docs: RawDoc[]; count: number } | undefined;
   // Documents start at a `---` line; the first one also at the start of the text.
   for (let start = 0; start < text.length; ) {
     const end = nextDocumentStart(text, start + 1);
@@ -195,18 +310,22 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
     counted = start;
     const values = maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
     if (values === undefined || budget.documents + values.length > limits.maxDocuments) {
-      for (const d of parseYamlExact(start === 0 ? text : text.slice(start), base, budget, issues, { document, line })) out.push(d);
-      return out;
+      const from = pending ?? { start, line, document };
+      budget.documents -= pending?.count ?? 0;
+      parseYamlExact(from.start === 0 ? text : text.slice(from.start), base, budget, issues, emit, from);
+      return;
     }
+    if (pending) for (const d of pending.docs) emit(d);
+    pending = { start, line, document, docs: [], count: values.length };
     for (const value of values) {
       document++;
       budget.documents++;
       // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
-      if (value !== null && value !== undefined) out.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
+      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
     }
     start = end;
   }
-  return out;
+  if (pending) for (const d of pending.docs) emit(d);
 }
 
 /** The values of the documents in one chunk, or undefined when the exact path must take it. */
