@@ -21,7 +21,7 @@ import type { Decision, RouteRequest } from '../types.js';
 import type { Manifests } from '../resources/load.js';
 import { isUnder, mountPathOptions, prefixOf } from './serving/mount.js';
 import { asWrapperOptions, createHandler, type ErrorInfo, type HandlerOptions } from './node.js';
-import { answerSinks, type Answer } from './respond.js';
+import { setAnswerSink, type Answer } from './respond.js';
 
 /** Options of the plugin: createHandler's, plus `fallthrough`, `decorator` and Fastify's `prefix`. */
 export type FastifyGatewayOptions = HandlerOptions & {
@@ -96,10 +96,10 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
     // The gateway's own answers go through reply.send, so the app's onSend and onResponse hooks run
     // on them. A backend's response (proxied or in-process) streams on the raw response, where
     // onResponse runs too but onSend cannot (docs/adapters.md, "Fastify").
-    answerSinks.set(reply.raw, (answer) => sendReply(reply, answer));
+    setAnswerSink(reply.raw, (answer) => sendReply(reply, answer));
     request.gatewayDecision = handler.handle(request.raw, reply.raw, options.fallthrough ? () => (passed = true) : undefined, onError);
     if (passed) {
-      answerSinks.delete(reply.raw);
+      setAnswerSink(reply.raw, undefined);
       done(); // unmatched: continue to Fastify's own routes
     }
     // Otherwise the lifecycle stops here: the answer went to reply, or the backend writes the raw response.
