@@ -48,20 +48,36 @@ function headersOf(md: grpc.Metadata): Record<string, string> {
 
 export interface EchoServer {
   name: string;
-  /** `http://127.0.0.1:port`. */
+  /** `http://127.0.0.1:port`, or `https://127.0.0.1:port` for a TLS server. */
   url: string;
+  /** The server names (SNI) TLS clients sent, in order (TLS servers only). */
+  sni: string[];
   /** Calls served. */
   calls: number;
   close(): Promise<void>;
 }
 
 /**
- * Starts an insecure (h2c) gRPC echo server on 127.0.0.1:0 named `name`. Count streams back
+ * Starts a gRPC echo server on 127.0.0.1:0 named `name`: insecure (h2c), or with TLS credentials
+ * when `tls` gives a key pair (the SNI each client sends is recorded). Count streams back
  * `n` replies; Chat answers each message it gets; `EchoThree` is left unimplemented only when
  * `withEchoThree` is false (default true, as upstream's server implements it).
  */
-export async function startEchoServer(name: string, namespace = 'gateway-conformance-infra'): Promise<EchoServer> {
+export async function startEchoServer(name: string, namespace = 'gateway-conformance-infra', tls?: { cert: string; key: string }): Promise<EchoServer> {
   const server = new grpc.Server();
+  const sni: string[] = [];
+  let credentials = grpc.ServerCredentials.createInsecure();
+  if (tls !== undefined) {
+    credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], false);
+    // grpc-js builds its node:http2 server from these options: an SNICallback that keeps the
+    // default context only records the name the client sent.
+    Object.assign(credentials._getConstructorOptions() ?? {}, {
+      SNICallback: (servername: string, cb: (err: Error | null) => void) => {
+        sni.push(servername);
+        cb(null);
+      },
+    });
+  }
   const state = { calls: 0 };
   const reply = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, message?: string): EchoReply => ({
     backend: name,
@@ -95,10 +111,11 @@ export async function startEchoServer(name: string, namespace = 'gateway-conform
       call.on('end', () => call.end());
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`,
+    sni,
     get calls() {
       return state.calls;
     },

@@ -1,18 +1,20 @@
 /**
- * HTTP/2 to backends with prior knowledge (h2c): Services whose port has `appProtocol:
- * kubernetes.io/h2c` (GEP-1911), gRPC backends, or upstreams given `{ url, protocol: 'h2c' }`.
- * One `node:http2` session per origin and handler carries every request to it (HTTP/2
- * multiplexes streams, so the session is the pool; upstream/h2-sessions.ts). Bodies stream both ways and trailers (gRPC's `grpc-status`) pass
- * through.
+ * HTTP/2 to backends: with prior knowledge (h2c) to `http:` URLs, over TLS with ALPN `h2` to
+ * `https:` URLs (verified as the backend's BackendTLSPolicy says). Spoken to Services whose port
+ * has `appProtocol: kubernetes.io/h2c` (GEP-1911) or a gRPC hint, to `https:` backends of
+ * GRPCRoutes (gRPC is HTTP/2), and to upstreams given `{ url, protocol: 'h2c' }`. One
+ * `node:http2` session per origin, TLS settings and handler carries every request to it (HTTP/2
+ * multiplexes streams, so the session is the pool; upstream/h2-sessions.ts). Bodies stream both
+ * ways and trailers (gRPC's `grpc-status`) pass through.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { ForwardDecision } from '../../types.js';
+import type { ForwardDecision, RouteRef } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
 import { upstreamFailure } from '../proxy.js';
 import { isHopByHop } from '../upstream/headers.js';
-import type { H2Sessions } from '../upstream/h2-sessions.js';
+import type { H2Sessions, H2SessionTLS } from '../upstream/h2-sessions.js';
 import type { UpstreamOptions } from '../upstream/pool.js';
 import { sendHeadersOnly } from './grpc.js';
 import type { AttemptHooks, ExchangeHandle } from './retry.js';
@@ -20,14 +22,20 @@ import type { AttemptHooks, ExchangeHandle } from './retry.js';
 /** Service appProtocols spoken as HTTP/2 with prior knowledge: GEP-1911's, and the common gRPC hints. */
 const H2C_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'h2c', 'http2', 'grpc']);
 
-/** True when the backend is reached over h2c: its upstream says `protocol: 'h2c'`, or its Service port's appProtocol does. */
-export function isH2cBackend(d: Pick<ForwardDecision, 'backend'>, upstream: UpstreamOptions): boolean {
+/**
+ * True when the backend is reached over HTTP/2: its upstream says `protocol: 'h2c'`, or its
+ * Service port's appProtocol does (h2c to an `http:` URL, h2 over TLS to an `https:` one), or it
+ * is an `https:` backend of a GRPCRoute (gRPC is HTTP/2; over TLS, ALPN `h2` says so: the
+ * upstream conformance test BackendTLSPolicyGRPCRoute gives its Services no appProtocol).
+ */
+export function isH2Backend(d: Pick<ForwardDecision, 'backend'> & { route?: RouteRef }, upstream: UpstreamOptions): boolean {
   if (upstream.protocol !== undefined) return upstream.protocol === 'h2c';
-  return d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol) && upstream.url.startsWith('http:');
+  if (d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol)) return true;
+  return d.route?.kind === 'GRPCRoute' && upstream.url.startsWith('https:');
 }
 
 /**
- * Sends a request over h2c and discards the answer (mirrors). Resolves when the exchange is over,
+ * Sends a request over HTTP/2 and discards the answer (mirrors). Resolves when the exchange is over,
  * whatever its outcome; `timeoutMs` bounds it.
  */
 export function sendH2AndForget(sessions: H2Sessions, origin: string, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
@@ -55,6 +63,8 @@ export interface H2Upstream {
   basePath: string;
   /** The sessions of the handler the exchange belongs to. */
   h2: H2Sessions;
+  /** The BackendTLSPolicy an `https:` origin is verified with; absent: the system CAs and the URL's host. */
+  tls?: H2SessionTLS | undefined;
 }
 
 /**
@@ -67,7 +77,7 @@ function h2RequestHeaders(d: ForwardDecision, req: IncomingMessage, up: H2Upstre
   const h: OutgoingHttpHeaders = {
     ':method': d.request.method,
     ':path': path,
-    ':scheme': 'http',
+    ':scheme': up.origin.startsWith('https:') ? 'https' : 'http',
     ':authority': d.request.host ?? src[':authority'] ?? src.host ?? new URL(up.origin).host,
   };
   for (const k in src) {
@@ -97,7 +107,7 @@ function h2ResponseHeaders(headers: H2Headers): Record<string, string | string[]
 }
 
 /**
- * Proxies the request over HTTP/2 with prior knowledge. Never throws: failures before the
+ * Proxies the request over HTTP/2 (h2c, or h2 over TLS). Never throws: failures before the
  * response are answered as the HTTP/1.1 proxy answers them (504, 503, 502; gRPC statuses for gRPC
  * calls); after it started, the client stream is reset. Returns a handle to cancel the exchange.
  */
@@ -131,7 +141,7 @@ export function proxyH2(
     const reason = cancelled ?? err;
     if (opts.attempt?.retryError(reason)) return;
     const f = upstreamFailure(reason, opts.attempt !== undefined);
-    sendError(res, f.status, f.reason, `upstream ${up.origin} (h2c) for ${d.backend.namespace}/${d.backend.name}: ${(reason as Error)?.message ?? String(reason)}`, out);
+    sendError(res, f.status, f.reason, `upstream ${up.origin} (HTTP/2) for ${d.backend.namespace}/${d.backend.name}: ${(reason as Error)?.message ?? String(reason)}`, out);
   };
   const cancel = (reason: Error) => {
     if (done || cancelled !== null) return;
@@ -140,7 +150,7 @@ export function proxyH2(
     fail(reason);
   };
   try {
-    const session = up.h2.sessionFor(up.origin);
+    const session = up.h2.sessionFor(up.origin, up.tls);
     const path = up.basePath + d.request.path;
     const endStream = opts.body === null || (opts.body === undefined && !opts.hasBody);
     stream = session.request(h2RequestHeaders(d, req, up, path), { endStream });

@@ -15,7 +15,7 @@ import type { MirrorTarget } from '../../types.js';
 import { requestHasBody, timeoutSignal, upstreamPath } from '../proxy.js';
 import { stripHopByHop } from '../upstream/headers.js';
 import type { PreparedUpstream, UpstreamOptions } from '../upstream/pool.js';
-import { isH2cBackend, sendH2AndForget } from './h2.js';
+import { isH2Backend, sendH2AndForget } from './h2.js';
 
 /** Default for `maxMirrorBodyBytes`. */
 export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
@@ -107,10 +107,10 @@ export function createMirrors(backends: Record<string, Backend>, prepare: (spec:
     }
     // Origin and path are given apart: a mirror can only reach its configured origin.
     const target = prepare(spec);
-    if (isH2cBackend(m, spec)) {
+    if (isH2Backend(m, spec)) {
       delete headers.host;
       delete headers['content-length'];
-      const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': 'http', ':authority': m.request.host ?? new URL(target.origin).host };
+      const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': target.origin.startsWith('https:') ? 'https' : 'http', ':authority': m.request.host ?? new URL(target.origin).host };
       sendH2AndForget(target.h2, target.origin, h2, body, 30_000).then(finish);
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Forwarding a decision to an upstream URL: over HTTP/2 with prior knowledge for h2c backends,
+ * Forwarding a decision to an upstream URL: over HTTP/2 for h2c, gRPC and h2 backends (h2c, or h2 over TLS),
  * else HTTP/1.1 (undici); through the BackendTLSPolicy that applies to the backend; and, when the
  * rule carries a retry policy (GEP-1731), as a series of tries (protocols/retry.ts).
  */
@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayRouter } from '../../gateway/create.js';
 import type { Decision, ForwardDecision } from '../../types.js';
 import { proxy, requestHasBody } from '../proxy.js';
-import { isH2cBackend, proxyH2 } from '../protocols/h2.js';
+import { isH2Backend, proxyH2 } from '../protocols/h2.js';
 import { proxyWithRetries, type AttemptBody, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
 import { sendError, type Outgoing } from '../respond.js';
 import type { BackendHandler } from '../serving/in-process.js';
@@ -51,7 +51,7 @@ export function forwardUpstream(f: UpstreamForwarder, req: IncomingMessage, res:
   sendUpstream(f, req, res, d, spec, out, d.timeouts?.request, undefined, undefined);
 }
 
-/** One try to an upstream URL, over HTTP/2 with prior knowledge for h2c backends, else HTTP/1.1. */
+/** One try to an upstream URL, over HTTP/2 for h2c, gRPC and h2 backends (h2-over-TLS for `https:`), else HTTP/1.1. */
 function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined): ExchangeHandle {
   const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
   // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
@@ -60,9 +60,12 @@ function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerRes
     sendError(res, 502, 'backend-tls', tls.refused, out);
     return { cancel: () => {} };
   }
-  const target = f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec);
-  if (isH2cBackend(d, spec)) {
+  if (isH2Backend(d, spec)) {
+    // HTTP/2 sessions are keyed by origin and policy (upstream/h2-sessions.ts), not undici Agents.
+    const prepared = f.upstreams.prepare(spec);
+    const target = tls.policy === undefined ? prepared : { ...prepared, tls: { policy: tls.policy, clientCertificate: f.router.serving.backendClientCertificate } };
     return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
   }
+  const target = f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec);
   return proxy(req, res, d, target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
 }

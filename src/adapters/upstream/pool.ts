@@ -35,9 +35,10 @@ export interface UpstreamOptions extends UpstreamLimits {
   /** The undici dispatcher to use (connection pool). Default: one pool per origin, shared by the handler's backends. */
   dispatcher?: Dispatcher;
   /**
-   * How to speak to it: `'http1'` (HTTP/1.1, undici) or `'h2c'` (HTTP/2 with prior knowledge,
-   * node:http2, one session per origin). Default: `'h2c'` when the Service port's appProtocol is
-   * `kubernetes.io/h2c` (or `h2c`, `http2`, `grpc`) and the URL is `http:`, else `'http1'`.
+   * How to speak to it: `'http1'` (HTTP/1.1, undici) or `'h2c'` (HTTP/2, node:http2, one session
+   * per origin: with prior knowledge to an `http:` URL, over TLS with ALPN `h2` to an `https:` one).
+   * Default: `'h2c'` when the Service port's appProtocol is `kubernetes.io/h2c` (or `h2c`, `http2`,
+   * `grpc`), or for an `https:` backend of a GRPCRoute, else `'http1'`.
    */
   protocol?: 'http1' | 'h2c';
 }
