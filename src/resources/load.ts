@@ -149,13 +149,16 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
     const previous = sources.get(key);
     if (previous) {
       const { line } = positionOf(previous, []);
+      // In another input, the first definition names its file (or input number).
+      const elsewhere = previous.base.file !== origin.base.file || previous.base.input !== origin.base.input;
+      const where = !elsewhere ? '' : previous.base.file !== undefined ? ` of ${previous.base.file}` : previous.base.input !== undefined ? ` of input ${previous.base.input}` : '';
       issues.push({
         ...located(origin, ['metadata', 'name']),
         code: 'GW_MANIFEST_DUPLICATE',
         severity: 'warning',
         object: objectRef(resource),
         path: 'metadata.name',
-        message: `${key} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}); the later definition wins.`,
+        message: `${key} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}${where}); the later definition wins.`,
       });
       byKey.delete(key);
     }

@@ -35,6 +35,13 @@ describe('issues are located in the input they come from', () => {
     expect(loadManifests(`${svc('a')}---\n${svc('a')}`).issues[0]!.message).toContain('first in document 1, line 1');
   });
 
+  it('a duplicate across files names the file of the first definition (input numbers without names)', () => {
+    const named = loadManifests([{ filename: 'a.yaml', text: `${svc('x')}---\n${svc('a')}` }, { filename: 'b.yaml', text: svc('a') }]).issues[0]!;
+    expect(named).toMatchObject({ code: 'GW_MANIFEST_DUPLICATE', file: 'b.yaml', document: 1 });
+    expect(named.message).toContain('(first in document 2, line 6 of a.yaml)');
+    expect(loadManifests([svc('a'), svc('a')]).issues[0]!.message).toContain('(first in document 1, line 1 of input 1)');
+  });
+
   it('an object among the inputs is its own input, document 1', () => {
     const { issues } = loadManifests([gateway, { apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'r' }, spec: { parentRefs: [{ name: 'gw' }], bogus: 1 } }]);
     expect(issues).toEqual([expect.objectContaining({ code: 'GW_MANIFEST_UNKNOWN_FIELD', input: 2, document: 1, path: 'spec.bogus' })]);
