@@ -3,10 +3,12 @@
 // the hostname (or subjectAltNames). A name mismatch is refused (502). Spec: apis/v1/backendtlspolicy_types.go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
 import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
+import { waitFor } from '../adapters/helpers.js';
 import { G, gateway, httpGet, type Obj } from './helpers.js';
 
 let ca: TestCA;
@@ -15,13 +17,14 @@ let upstreamUrl: string;
 const sniSeen: (string | false | null)[] = [];
 /** TCP connections the upstream accepted (a refused policy must not open one). */
 let upstreamConnections = 0;
+const handler = (req: IncomingMessage, res: ServerResponse) => {
+  sniSeen.push((req.socket as TLSSocket).servername);
+  res.end(`secure ${req.url}`);
+};
 
 beforeAll(async () => {
   ca = makeCA('backend CA');
-  upstream = createHttpsServer(ca.server(['backend.internal', 'alt.internal']), (req, res) => {
-    sniSeen.push((req.socket as TLSSocket).servername);
-    res.end(`secure ${req.url}`);
-  });
+  upstream = createHttpsServer(ca.server(['backend.internal', 'alt.internal']), handler);
   upstream.on('connection', () => upstreamConnections++);
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
@@ -122,6 +125,38 @@ describe('BackendTLSPolicy', () => {
     expect((await httpGet(gw.ports[80]!, 'x.test', '/good/1')).status).toBe(502);
     expect(upstreamConnections).toBe(contacted);
     await gw.reload(manifests(policies()));
+  });
+});
+
+describe('request mirrors leave as requests do (digest 7.5 RequestMirror, under the BackendTLSPolicy of the mirror backend)', () => {
+  it('a mirror to an https backend is verified with its policy (CA, SNI); one whose policy hostname does not match is dropped', async () => {
+    const seen: string[] = [];
+    const mirrored = (name: string, path: string, to: string): Obj => ({
+      apiVersion: G,
+      kind: 'HTTPRoute',
+      metadata: { name, namespace: 'default' },
+      spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: path } }], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: to, port: 443 } } }], backendRefs: [{ name: 'local', port: 80 }] }] },
+    });
+    const g = await listen({
+      manifests: [...manifests(policies()), mirrored('m-good', '/copy-good', 'good'), mirrored('m-bad', '/copy-bad', 'mismatch')],
+      backends: { 'local:80': (_req, res) => res.end('local'), 'good:443': upstreamUrl, 'mismatch:443': upstreamUrl },
+      host: '127.0.0.1',
+      ports: { 80: 0 },
+    });
+    const before = sniSeen.length;
+    const record = (req: IncomingMessage) => seen.push(String(req.url));
+    upstream.on('request', record);
+    try {
+      expect(await httpGet(g.ports[80]!, 'x.test', '/copy-bad/1')).toEqual({ status: 200, body: 'local' });
+      expect(await httpGet(g.ports[80]!, 'x.test', '/copy-good/1')).toEqual({ status: 200, body: 'local' });
+      await waitFor(() => seen.includes('/copy-good/1'), 10_000, 'the mirror to reach the https backend');
+      // The refused copy (sent first, dropped before connecting) never reaches the backend.
+      expect(seen).toEqual(['/copy-good/1']);
+      expect(sniSeen.slice(before)).toEqual(['backend.internal']);
+    } finally {
+      upstream.off('request', record);
+      await g.close();
+    }
   });
 });
 
@@ -229,11 +264,3 @@ describe('BackendTLSPolicy connections across reloads', () => {
     }
   });
 });
-
-async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -38,10 +38,10 @@ export function isH2Backend(d: Pick<ForwardDecision, 'backend'> & { route?: Rout
  * Sends a request over HTTP/2 and discards the answer (mirrors). Resolves when the exchange is over,
  * whatever its outcome; `timeoutMs` bounds it.
  */
-export function sendH2AndForget(sessions: H2Sessions, origin: string, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
+export function sendH2AndForget(up: H2Upstream, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     try {
-      const stream = sessions.sessionFor(origin).request(headers, { endStream: body.length === 0 });
+      const stream = up.h2.sessionFor(up.origin, up.tls).request(headers, { endStream: body.length === 0 });
       const t = setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), timeoutMs);
       t.unref();
       stream.on('error', () => {});

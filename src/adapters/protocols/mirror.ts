@@ -14,8 +14,9 @@ import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
 import { requestHasBody, timeoutSignal, upstreamPath } from '../proxy.js';
 import { stripHopByHop } from '../upstream/headers.js';
-import type { PreparedUpstream, UpstreamOptions } from '../upstream/pool.js';
-import { isH2Backend, sendH2AndForget } from './h2.js';
+import type { UpstreamTarget } from '../upstream/forward.js';
+import type { UpstreamOptions } from '../upstream/pool.js';
+import { sendH2AndForget } from './h2.js';
 
 /** Default for `maxMirrorBodyBytes`. */
 export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
@@ -24,7 +25,7 @@ export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
 export interface MirrorStats {
   /** Copies being sent now. */
   inFlight: number;
-  /** Copies dropped: no backend registered for the mirror, or `maxMirrorsInFlight` reached. */
+  /** Copies dropped: no backend registered for the mirror, `maxMirrorsInFlight` reached, or its BackendTLSPolicy refuses it (no valid CA, or an `http:` URL). */
   dropped: number;
   /** Copies skipped because the request body was larger than `maxMirrorBodyBytes`. */
   skipped: number;
@@ -67,7 +68,7 @@ export function collectBody(req: IncomingMessage, limit: number, done: (body: Bu
 }
 
 /** The mirror sender of one handler. */
-export function createMirrors(backends: Record<string, Backend>, prepare: (spec: UpstreamOptions) => PreparedUpstream, o: { maxInFlight: number; maxBodyBytes: number }): { send(req: IncomingMessage, targets: readonly MirrorTarget[]): void; stats: MirrorStats } {
+export function createMirrors(backends: Record<string, Backend>, targetOf: (m: MirrorTarget, spec: UpstreamOptions) => UpstreamTarget, o: { maxInFlight: number; maxBodyBytes: number }): { send(req: IncomingMessage, targets: readonly MirrorTarget[]): void; stats: MirrorStats } {
   const stats: MirrorStats = { inFlight: 0, dropped: 0, skipped: 0 };
 
   const sendOne = (m: MirrorTarget, body: Buffer): void => {
@@ -105,13 +106,20 @@ export function createMirrors(backends: Record<string, Backend>, prepare: (spec:
       }
       return;
     }
-    // Origin and path are given apart: a mirror can only reach its configured origin.
-    const target = prepare(spec);
-    if (isH2Backend(m, spec)) {
+    // Origin and path are given apart: a mirror can only reach its configured origin. It leaves
+    // as the request itself would (BackendTLSPolicy, HTTP/2 or HTTP/1.1): upstream/forward.ts.
+    const up = targetOf(m, spec);
+    if (up.refused !== undefined) {
+      stats.dropped++;
+      finish();
+      return;
+    }
+    const target = up.target;
+    if (up.h2) {
       delete headers.host;
       delete headers['content-length'];
       const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': target.origin.startsWith('https:') ? 'https' : 'http', ':authority': m.request.host ?? new URL(target.origin).host };
-      sendH2AndForget(target.h2, target.origin, h2, body, 30_000).then(finish);
+      sendH2AndForget(up.target, h2, body, 30_000).then(finish);
       return;
     }
     if (m.request.host !== undefined) headers.host = m.request.host;

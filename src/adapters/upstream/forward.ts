@@ -7,12 +7,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayRouter } from '../../gateway/create.js';
 import type { Decision, ForwardDecision } from '../../types.js';
 import { proxy, requestHasBody } from '../proxy.js';
-import { isH2Backend, proxyH2 } from '../protocols/h2.js';
+import { isH2Backend, proxyH2, type H2Upstream } from '../protocols/h2.js';
 import { proxyWithRetries, type AttemptBody, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
 import { sendError, type Outgoing } from '../respond.js';
 import type { BackendHandler } from '../serving/in-process.js';
 import { backendTLSOf } from './backend-tls.js';
-import type { Upstreams, UpstreamOptions } from './pool.js';
+import type { PreparedUpstream, Upstreams, UpstreamOptions } from './pool.js';
 
 /** What forwarding to upstreams needs from its adapter. */
 export interface UpstreamForwarder {
@@ -55,17 +55,33 @@ export function forwardUpstream(f: UpstreamForwarder, req: IncomingMessage, res:
 function sendUpstream(f: UpstreamForwarder, req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: UpstreamOptions, out: Outgoing, requestTimeout: number | undefined, body: AttemptBody | undefined, hooks: AttemptHooks | undefined): ExchangeHandle {
   const bytes = body === undefined ? undefined : body.kind === 'none' ? null : body.kind === 'buffer' ? body.bytes : body.stream;
   // BackendTLSPolicy: an https upstream is verified as the policy says; plain http would ignore it.
-  const tls = backendTLSOf(f.router.serving, d, spec.url);
-  if (tls.refused !== undefined) {
-    sendError(res, 502, 'backend-tls', tls.refused, out);
+  const up = upstreamTarget(f, d, spec);
+  if (up.refused !== undefined) {
+    sendError(res, 502, 'backend-tls', up.refused, out);
     return { cancel: () => {} };
   }
-  if (isH2Backend(d, spec)) {
-    // HTTP/2 sessions are keyed by origin and policy (upstream/h2-sessions.ts), not undici Agents.
-    const prepared = f.upstreams.prepare(spec);
-    const target = tls.policy === undefined ? prepared : { ...prepared, tls: { policy: tls.policy, clientCertificate: f.router.serving.backendClientCertificate } };
+  if (up.h2) {
+    const target = up.target;
     return proxyH2(req, res, d, target, out, { headersTimeout: target.headersTimeout, hasBody: bytes === undefined ? requestHasBody(req) : bytes !== null, ...(bytes !== undefined ? { body: bytes } : {}), ...(requestTimeout ? { requestTimeout } : {}), ...(hooks ? { attempt: hooks } : {}) });
   }
-  const target = f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec);
-  return proxy(req, res, d, target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
+  return proxy(req, res, d, up.target, out, requestTimeout, { hooks, ...(bytes !== undefined ? { body: bytes } : {}) });
+}
+
+/** Where a backend's traffic goes: refused, an HTTP/2 target (sessions) or an HTTP/1.1 one (pool). */
+export type UpstreamTarget = { refused: string } | { refused?: undefined; h2: true; target: PreparedUpstream & H2Upstream } | { refused?: undefined; h2: false; target: PreparedUpstream };
+
+/**
+ * The one home of "how does traffic to this backend leave": requests, retries and mirrors alike.
+ * BackendTLSPolicy: an https upstream is verified as the policy says, plain http under a policy
+ * is refused. HTTP/2 sessions are keyed by origin and policy (upstream/h2-sessions.ts); HTTP/1.1
+ * goes through the policy's own undici Agent.
+ */
+export function upstreamTarget(f: Pick<UpstreamForwarder, 'router' | 'upstreams'>, d: Pick<ForwardDecision, 'backend'> & { route?: ForwardDecision['route'] }, spec: UpstreamOptions): UpstreamTarget {
+  const tls = backendTLSOf(f.router.serving, d, spec.url);
+  if (tls.refused !== undefined) return { refused: tls.refused };
+  if (isH2Backend(d, spec)) {
+    const prepared = f.upstreams.prepare(spec);
+    return { h2: true, target: tls.policy === undefined ? prepared : { ...prepared, tls: { policy: tls.policy, clientCertificate: f.router.serving.backendClientCertificate } } };
+  }
+  return { h2: false, target: f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec) };
 }
