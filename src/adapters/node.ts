@@ -124,7 +124,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
-  const mirrors = createMirrors(backends, (m, spec) => upstreamTarget({ router, upstreams }, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
+  const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
   const maxRetry = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
   const route = (req: IncomingMessage): Decision => router.route(toRouteRequest(req, options.port));

@@ -118,3 +118,20 @@ export async function expectPortClosed(port: number): Promise<void> {
   });
   if (outcome !== 'ECONNREFUSED' && outcome !== 'ECONNRESET' && outcome !== 'another server') throw new Error(`port ${port} still answers: ${outcome}`);
 }
+
+/**
+ * An in-process backend that holds its answer ('late') until `release()`: `started` resolves once
+ * a request reached it. For drain tests: a request stays in flight while close() runs.
+ */
+export function heldBackend(): { handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>; started: Promise<void>; release: () => void } {
+  let release!: () => void;
+  let reached!: () => void;
+  const started = new Promise<void>((r) => (reached = r));
+  const gate = new Promise<void>((r) => (release = r));
+  const handler = async (_req: IncomingMessage, res: ServerResponse) => {
+    reached();
+    await gate;
+    res.end('late');
+  };
+  return { handler, started, release };
+}

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
 import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
-import { gateway, httpGet, httpsGet, httpsListener, named, route, type Obj } from './helpers.js';
+import { gateway, heldBackend, httpGet, httpsGet, httpsListener, named, route, type Obj } from './helpers.js';
 
 let ca: TestCA;
 let certs: Record<string, { cert: string; key: string }>;
@@ -239,20 +239,10 @@ describe('listen(): http2: false and bounds', () => {
 
 describe('listen(): close() with open HTTP/2 sessions', () => {
   it('lets a stream in flight finish, sends GOAWAY, closes idle sessions at once, and stops accepting', async () => {
-    let release!: () => void;
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const gate = new Promise<void>((r) => (release = r));
+    const held = heldBackend();
     const gw = await listen({
       manifests: manifests(),
-      backends: {
-        ...backends(),
-        exact: async (_req, res) => {
-          started();
-          await gate;
-          res.end('late');
-        },
-      },
+      backends: { ...backends(), exact: held.handler },
       host: '127.0.0.1',
       ports: { 80: 0, 8080: 0, 443: 0 },
       // Long enough that a test passing proves the drain did not wait for the timeout.
@@ -266,7 +256,7 @@ describe('listen(): close() with open HTTP/2 sessions', () => {
     busy.on('error', () => {});
     idle.on('error', () => {});
     const pending = h2get(busy, '/slow');
-    await inFlight;
+    await held.started;
     let done = false;
     const closed = gw.close().then(() => (done = true));
     await goaway;
@@ -274,7 +264,7 @@ describe('listen(): close() with open HTTP/2 sessions', () => {
     // New connections are refused while the stream is still in flight.
     await expect(tlsSession(port, 'a.example.com')).rejects.toThrow();
     expect(done).toBe(false);
-    release();
+    held.release();
     expect(await pending).toMatchObject({ status: 200, body: 'late' });
     await closed;
     expect(done).toBe(true);

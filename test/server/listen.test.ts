@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
 import { makeCA, tlsSecret, type TestCA } from '../support/certs.js';
-import { expectPortClosed, gateway, httpGet, httpsGet, httpsListener, named, route, type Obj } from './helpers.js';
+import { expectPortClosed, gateway, heldBackend, httpGet, httpsGet, httpsListener, named, route, type Obj } from './helpers.js';
 
 let ca: TestCA;
 let certs: Record<string, { cert: string; key: string }>;
@@ -142,29 +142,14 @@ describe('listen(): reload and close', () => {
   });
 
   it('close() lets a request in flight finish, then refuses new connections', async () => {
-    let release!: () => void;
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const gate = new Promise<void>((r) => (release = r));
-    const gw = await listen({
-      manifests: manifests(),
-      backends: {
-        ...backends,
-        plain: async (_req, res) => {
-          started();
-          await gate;
-          res.end('late');
-        },
-      },
-      host: '127.0.0.1',
-      ports: { 80: 0, 443: 0 },
-    });
+    const held = heldBackend();
+    const gw = await listen({ manifests: manifests(), backends: { ...backends, plain: held.handler }, host: '127.0.0.1', ports: { 80: 0, 443: 0 } });
     const port = gw.ports[80]!;
     const pending = httpGet(port, 'x.test');
-    await inFlight;
+    await held.started;
     const closed = gw.close();
     await expectPortClosed(port);
-    release();
+    held.release();
     expect(await pending).toEqual({ status: 200, body: 'late' });
     await closed;
   });
