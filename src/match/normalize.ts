@@ -190,6 +190,20 @@ export function isPlainQuery(query: string, from = 0, to = query.length): boolea
 }
 
 /**
+ * Where the plain part of a query that starts at `from` ends: at the first character that is
+ * not printable ASCII other than space, or at `#` (which ends the query), or at the end. One
+ * sticky native scan; the query is plain up to a `#` or the end when it stops there.
+ */
+export function plainQueryEnd(target: string, from: number): number {
+  PLAIN_QUERY.lastIndex = from;
+  PLAIN_QUERY.test(target);
+  return PLAIN_QUERY.lastIndex;
+}
+
+/** Printable ASCII other than space and `#`, sticky (a zero-length match leaves lastIndex at `from`). */
+const PLAIN_QUERY = /[\x21\x22\x24-\x7e]*/y;
+
+/**
  * The query string (without `?`) as it is forwarded: control characters make it invalid (400),
  * characters no request line may carry (space, non-ASCII from route() callers) are
  * percent-encoded, everything else is kept as sent.

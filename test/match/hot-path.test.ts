@@ -3,7 +3,7 @@
 // - RequestView splits path, query and fragment without slicing on that path;
 // - the segment trie probes a hash table by character codes instead of slicing segments;
 // - route() reuses one request view between calls;
-// - Hosts, their virtual hosts and lower-case header names are memoised (bounded).
+// - Hosts, their virtual hosts, the listener choice and lower-case header names are memoised (bounded).
 // Each shortcut is held to the slow computation it replaces.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { RequestView } from '../../src/match/request.js';
 import { createPicker } from '../../src/pick/weighted.js';
 import { literalAlternatives, regexOrNever } from '../../src/match/checks.js';
 import { compileFullMatch } from '../../src/resources/schemas-shared.js';
+import { makeCA, tlsSecret } from '../support/certs.js';
+import { httpsListener } from '../server/helpers.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const gateway = { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
@@ -259,5 +261,45 @@ describe('route(): shortcuts that never change a decision', () => {
     const none = gw.route({ method: 'GET', path: '/a', port: 81 });
     expect(none).toMatchObject({ type: 'respond', listener: null, status: 404, reason: 'no-listener' });
     expect(gw.route({ method: 'GET', path: '/b', port: 81 })).toBe(none);
+  });
+
+  it('property: the memoised listener choice is the computed one (explain() computes it), over any sequence of requests to two gateways', () => {
+    const pair = makeCA().server(['a.example.com', '*.example.com']);
+    const listeners = [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'http-a', port: 80, protocol: 'HTTP', hostname: 'a.example.com' },
+      { name: 'http-wild', port: 8080, protocol: 'HTTP', hostname: '*.example.com' },
+      httpsListener('https-a', 443, 'a.example.com', ['cert']),
+      httpsListener('https-wild', 443, '*.example.com', ['cert']),
+    ];
+    const rules = [{ backendRefs: [{ name: 'a', port: 80 }] }];
+    const withHostnames = createGateway({ manifests: [{ ...gateway, spec: { ...gateway.spec, listeners } }, tlsSecret('cert', pair), service('a'), httpRoute('r', { rules })], now: () => new Date(0) });
+    const hostless = createGateway({ manifests: [gateway, service('a'), httpRoute('r', { rules })], now: () => new Date(0) });
+    const request = fc.record(
+      {
+        first: fc.boolean(),
+        scheme: fc.constantFrom('http' as const, 'https' as const),
+        port: fc.constantFrom(80, 443, 8080),
+        host: fc.constantFrom('a.example.com', 'b.example.com', 'x.y.example.com', 'other.org', '10.0.0.1', 'A.Example.com:443'),
+        sni: fc.constantFrom('a.example.com', 'b.example.com', 'other.org', 'A.EXAMPLE.COM'),
+      },
+      { requiredKeys: ['first'] },
+    );
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 40 }), (requests) => {
+        for (const { first, ...fields } of requests) {
+          const gw = first ? withHostnames : hostless;
+          const r: RouteRequest = { method: 'GET', path: '/x', ...fields };
+          const d = gw.route(r);
+          const want = gw.explain(r).decision;
+          expect({ status: d.type === 'respond' ? d.status : 200, listener: d.listener?.name ?? null }, JSON.stringify(r)).toEqual({ status: want.type === 'respond' ? want.status : 200, listener: want.listener?.name ?? null });
+          seen.add(`${d.type === 'respond' ? d.status : 200} ${d.listener?.name}`);
+        }
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+    // Not vacuous: every listener is chosen, and requests are refused as no listener (404) and misdirected (421).
+    for (const o of ['200 http', '200 http-a', '200 http-wild', '200 https-a', '200 https-wild', '404 undefined', '421 https-a']) expect(seen).toContain(o);
   });
 });

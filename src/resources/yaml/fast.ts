@@ -27,30 +27,13 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Issue } from '../../types.js';
 import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
 import { parseYamlExact } from './exact.js';
+import { BlockReader } from './plain.js';
+import { boolOf, floatOf, intOf, isBoolScalar, isFloatScalar, isIntScalar, isNullScalar } from './scalars.js';
 
-/**
- * js-yaml resolving plain scalars exactly as the `yaml` package's YAML 1.2 core schema does
- * (js-yaml's own core schema also reads `0b101`, `-0x1F` and `+0o7` as numbers; `yaml` keeps
- * them strings). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml.
- */
+/** js-yaml resolving plain scalars exactly as the `yaml` package does (scalars.ts). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml. */
 const scalarType = (tag: string, resolve: (s: string) => boolean, construct: (s: string) => unknown) => new Type(`tag:yaml.org,2002:${tag}`, { kind: 'scalar', resolve: (s: unknown) => typeof s === 'string' && resolve(s), construct });
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT = /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/;
-const FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-/** Could `s` be a number: it starts with a digit, a sign or a dot (most plain scalars do not: names, paths, hosts). */
-const isNumberStart = (s: string) => {
-  const c = s.charCodeAt(0);
-  return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
-};
 const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
-  implicit: [
-    scalarType('null', (s) => s.length <= 4 && NULL.test(s), () => null),
-    scalarType('bool', (s) => (s.length === 4 || s.length === 5) && BOOL.test(s), (s) => s[0] === 't' || s[0] === 'T'),
-    scalarType('int', (s) => isNumberStart(s) && INT.test(s), (s) => (s[1] === 'o' ? parseInt(s.slice(2), 8) : s[1] === 'x' ? parseInt(s.slice(2), 16) : parseInt(s, 10))),
-    scalarType('float', (s) => isNumberStart(s) && (FLOAT_SPECIAL.test(s) || FLOAT.test(s)), (s) => (FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity) : parseFloat(s))),
-  ],
+  implicit: [scalarType('null', isNullScalar, () => null), scalarType('bool', isBoolScalar, boolOf), scalarType('int', isIntScalar, intOf), scalarType('float', isFloatScalar, floatOf)],
 });
 
 /**
@@ -297,6 +280,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
   const { limits } = budget;
   if (!isWithinInputLimit(text, base, limits, issues)) return;
   const maxDepth = limits.maxDepth - DEPTH_MARGIN;
+  const reader = new BlockReader(text, maxDepth);
   let document = 0;
   let line = 0; // lines before `start`
   let counted = 0; // where `line` was counted to
@@ -308,7 +292,8 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
     const end = nextDocumentStart(text, start + 1);
     line += countLines(text, counted, start);
     counted = start;
-    const values = maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
+    const taken = reader.read(start, end);
+    const values = taken !== undefined ? [taken] : maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
     if (values === undefined || budget.documents + values.length > limits.maxDocuments) {
       const from = pending ?? { start, line, document };
       budget.documents -= pending?.count ?? 0;
