@@ -91,8 +91,12 @@ interface TrieNode {
   one: string | null;
   oneNode: TrieNode | null;
   slots: Slot[];
-  /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
-  exact: CandidateList | null;
+  /**
+   * The node's own fields are the list for a path that ends exactly at it (its Exact matches
+   * merged in, when it has any: `/health` is then answered without reading another object);
+   * `below`, when not null, is the list for a path that goes on below it (or null: the same).
+   */
+  below: CandidateList | null;
   /**
    * Candidates for paths that go on below this node (or end here with no Exact match of their
    * own): the node is its own CandidateList, so that a hit reads its winner from the node the
@@ -117,7 +121,7 @@ const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 type Slot = number | string | TrieNode | null;
 
 function newNode(): TrieNode {
-  return { mask: -1, one: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
+  return { mask: -1, one: null, oneNode: null, slots: NO_SLOTS, below: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
 /** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
@@ -288,20 +292,20 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
  * winner-first. Never throws.
  */
 export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, end: number = path.length): CandidateList {
-  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; the
-  // deepest node reached holds the merged list, and a path that ends exactly at a node with
-  // Exact matches gets that node's exact list. A leaf ends the walk without scanning the rest.
+  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; a path
+  // that ends exactly at a node gets the node's own list, one that goes on below the deepest
+  // node reached gets that node's `below` list. A leaf ends the walk without scanning the rest.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
   let start = 1;
   for (;;) {
-    if (node.mask < 0) return node;
+    if (node.mask < 0) return node.below ?? node;
     const one = node.one;
     if (one !== null) {
       // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
       const stop = start + one.length;
-      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node;
+      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node.below ?? node;
       node = node.oneNode!;
-      if (stop >= end) return node.exact ?? node;
+      if (stop >= end) return node;
       start = stop + 1;
       continue;
     }
@@ -313,9 +317,9 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, en
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     const child = childOf(node, path, start, i, h & 0x3fffffff);
-    if (child === null) return node;
+    if (child === null) return node.below ?? node;
     node = child;
-    if (i >= end) return node.exact ?? node;
+    if (i >= end) return node;
     start = i + 1;
   }
 }
@@ -366,14 +370,15 @@ function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode,
   const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own));
   if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes));
-  node.c = all.c;
-  node.t = all.t;
-  node.then = all.then;
-  node.m1 = all.m1;
-  node.w1 = all.w1;
-  node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.full.all)) : null;
+  const here = exact ? list(mergeByRank(exact, all.full.all)) : all;
+  node.c = here.c;
+  node.t = here.t;
+  node.then = here.then;
+  node.m1 = here.m1;
+  node.w1 = here.w1;
+  node.full = here.full;
+  node.below = exact ? all : null;
 }
 
 /**
