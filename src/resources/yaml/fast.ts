@@ -2,8 +2,9 @@
  * The fast way from YAML text to raw documents. The `yaml` package builds a node tree with
  * ranges for every document (exact positions, but about ten times the time and memory of a
  * plain parse), and positions are needed only for documents that have issues. So each
- * document is parsed with `js-yaml` into plain values, and its `yaml` tree is made only when
- * an issue about it needs a line (see {@link YamlSource}).
+ * document is read by the block reader (plain.ts) when it is plain block YAML, else parsed with
+ * `js-yaml` into plain values (strings copied out of js-yaml's text), and its `yaml` tree is
+ * made only when an issue about it needs a line (see {@link YamlSource}).
  *
  * The fast path takes only documents whose values are certain to be what the exact path
  * (exact.ts) would give; from the first document it cannot take (and the one before it, which
@@ -27,7 +28,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Issue } from '../../types.js';
 import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
 import { parseYamlExact } from './exact.js';
-import { BlockReader } from './plain.js';
+import { BlockReader, ownStrings } from './plain.js';
 import { boolOf, floatOf, intOf, isBoolScalar, isFloatScalar, isIntScalar, isNullScalar } from './scalars.js';
 
 /** js-yaml resolving plain scalars exactly as the `yaml` package does (scalars.ts). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml. */
@@ -322,7 +323,11 @@ function fastValues(chunk: string, first: boolean, maxDepth: number): unknown[] 
   } catch {
     return undefined; // a syntax error, a duplicate key, nesting over maxDepth, a stack overflow: the exact path says which
   }
-  if (values.length === 1) return first && values[0] === null && COMMENTS_ONLY.test(chunk) ? [] : values;
+  if (values.length === 1) {
+    if (first && values[0] === null && COMMENTS_ONLY.test(chunk)) return [];
+    ownStrings(values[0]);
+    return values;
+  }
   return values.length === 0 && first ? values : undefined; // several documents in a chunk (after `...`): leave them to the exact path
 }
 
