@@ -26,7 +26,7 @@
 import { FAILSAFE_SCHEMA, loadAll, Type, type LoadOptions } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Issue } from '../../types.js';
-import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
+import { isWithinInputLimit, NO_PREFIX, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
 import { parseYamlExact } from './exact.js';
 import { BlockReader, ownStrings } from './plain.js';
 import { boolOf, floatOf, intOf, isBoolScalar, isFloatScalar, isIntScalar, isNullScalar } from './scalars.js';
@@ -307,7 +307,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
       document++;
       budget.documents++;
       // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
-      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
+      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: new ChunkSource(text, start, end, line) });
     }
     start = end;
   }
@@ -347,18 +347,30 @@ function countLines(text: string, from: number, to: number): number {
 }
 
 /**
- * The `yaml` tree of the chunk `text[start, end)` whose first line is line `line + 1` of the
- * input, parsed on first use. js-yaml has already read the chunk within the depth limit and
- * without aliases, so the `yaml` composer's recursion is bounded.
+ * Where a document taken by the fast path is in its input: the chunk `text[start, end)` whose
+ * first line is line `line + 1`, and its `yaml` tree, parsed on first use. One object per
+ * document (it lives as long as the load, so no closure). js-yaml or the block reader has
+ * already read the chunk within the depth limit and without aliases, so the `yaml` composer's
+ * recursion is bounded.
  */
-function lazyTree(text: string, start: number, end: number, line: number): YamlSource['tree'] {
-  let tree: YamlTree | null | undefined;
-  return () => {
-    if (tree === undefined) {
+class ChunkSource implements YamlSource {
+  readonly prefix = NO_PREFIX;
+  private cached: YamlTree | null | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly line: number,
+  ) {}
+
+  tree(): YamlTree | undefined {
+    if (this.cached === undefined) {
       const lines = new LineCounter();
-      const docs = parseAllDocuments(text.slice(start, end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
+      const docs = parseAllDocuments(this.text.slice(this.start, this.end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
       const doc = Array.isArray(docs) && docs.length === 1 ? docs[0]! : undefined;
-      tree = doc
+      const line = this.line;
+      this.cached = doc
         ? {
             doc,
             pos: (offset) => {
@@ -368,6 +380,6 @@ function lazyTree(text: string, start: number, end: number, line: number): YamlS
           }
         : null;
     }
-    return tree ?? undefined;
-  };
+    return this.cached ?? undefined;
+  }
 }
