@@ -122,6 +122,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const unnamedRuleRefs: { index: number }[] = [];
   const targets: Targets = new Map();
   const choicesOf = choiceLists();
+  const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rules: RuleRuntime[] = [];
   /** What a rule's candidates share, per rule (see MatchPayload); only read while compiling. */
   const shared: Shared[] = [];
@@ -145,7 +146,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       if (b.filters.length > 0) hasFilters = true;
     }
     if (live !== 1) single = -1;
-    const choices = choicesOf(backends, (b) => targetOf(targets, b));
+    const choices = choicesOf(backends, target);
     const session = sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
@@ -229,8 +230,17 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
   const ids = new Map<Choice, number>();
   const lists = new Map<string, Choice[]>();
   const singles = new Map<Choice, Choice[]>();
-  const choiceOf = (b: IR.Backend, target: BackendTarget): Choice => {
-    if (b.filters.length > 0) return { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+  // IR backends without filters are shared by the rules listing them: most lookups end here.
+  const byBackend = new Map<IR.Backend, Choice>();
+  const choiceOf = (b: IR.Backend, target: (b: IR.Backend) => BackendTarget): Choice => {
+    if (b.filters.length > 0) return { target: target(b), state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    const seen = byBackend.get(b);
+    if (seen !== undefined) return seen;
+    const c = plainChoice(b, target(b));
+    byBackend.set(b, c);
+    return c;
+  };
+  const plainChoice = (b: IR.Backend, target: BackendTarget): Choice => {
     let known = plain.get(target);
     if (known === undefined) plain.set(target, (known = []));
     for (const c of known) if (c.state === b.state && c.registered === b.registered && c.message === b.message) return c;
@@ -239,16 +249,25 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
     ids.set(c, ids.size);
     return c;
   };
+  // Rules listing the same backends share the IR's list of them (ir/build.ts): most end here.
+  const byList = new Map<IR.Backend[], Choice[]>();
   return (backends, target) => {
     if (backends.length === 0) return NO_CHOICES;
+    const seen = byList.get(backends);
+    if (seen !== undefined) return seen;
+    const choices = listOf(backends, target);
+    byList.set(backends, choices);
+    return choices;
+  };
+  function listOf(backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget): Choice[] {
     if (backends.length === 1) {
-      const c = choiceOf(backends[0]!, target(backends[0]!));
+      const c = choiceOf(backends[0]!, target);
       if (!ids.has(c)) return [c];
       let list = singles.get(c);
       if (list === undefined) singles.set(c, (list = [c]));
       return list;
     }
-    const choices = backends.map((b) => choiceOf(b, target(b)));
+    const choices = backends.map((b) => choiceOf(b, target));
     let key = '';
     for (const c of choices) {
       const id = ids.get(c);
@@ -259,7 +278,7 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
     if (known !== undefined) return known;
     lists.set(key, choices);
     return choices;
-  };
+  }
 }
 
 /** The choices of a rule without backendRefs: shared, never written to. */

@@ -106,7 +106,7 @@ function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Part
   const mirrors = { list: rm.mirrors, next: 0 };
   // Rule filters take their mirrors before the backends' filters do.
   const filters = spec.filters === undefined || spec.filters.length === 0 ? NONE : lowerFilters(spec.filters as HTTPRouteFilter[], mirrors);
-  const backends = rm.backends.map((b) => backendIR(b, lowerFilters(b.filters, mirrors), shared));
+  const backends = backendList(rm.backends.map((b) => backendIR(b, lowerFilters(b.filters, mirrors), shared)), shared);
   let zeroWeights = backends.length > 0;
   for (const b of backends) if (b.weight !== 0) zeroWeights = false;
   const rule: IR.Rule = { route: routeIndex, index: rm.index, filters, backends, zeroWeights };
@@ -131,19 +131,45 @@ function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mi
   return out;
 }
 
-/** The IR's backends without filters, by content (see backendIR). */
-type Backends = Map<string, IR.Backend>;
+/**
+ * The IR's backends without filters, by their model (see backendIR), and the lists of them as a
+ * trie over their identities (see backendList), under the key `lists`.
+ */
+type Backends = Map<RuleModel['backends'][number], IR.Backend> & { lists?: ListNode };
+
+interface ListNode {
+  next: Map<IR.Backend, ListNode> | undefined;
+  list: IR.Backend[] | undefined;
+}
 
 /**
- * A backendRef in IR form. One without filters is one frozen object per distinct content, shared
- * by every rule that lists it (the rules of a route usually list the same backendRefs, and many
- * routes name the same Service): the IR is read-only (docs/routing.md).
+ * A rule's backends as one frozen list shared by every rule with the same shared backends in
+ * the same order (the rules of a route usually repeat its backendRefs); a list holding a backend
+ * with filters stays the rule's own.
+ */
+function backendList(list: IR.Backend[], shared: Backends): IR.Backend[] {
+  if (list.length === 0) return NONE;
+  let node = (shared.lists ??= { next: undefined, list: undefined });
+  for (const b of list) {
+    if (b.filters.length > 0) return list;
+    node.next ??= new Map();
+    let child = node.next.get(b);
+    if (child === undefined) node.next.set(b, (child = { next: undefined, list: undefined }));
+    node = child;
+  }
+  return (node.list ??= Object.freeze(list) as IR.Backend[]);
+}
+
+/**
+ * A backendRef in IR form. One without filters is one frozen object per backend model, and the
+ * model resolves a backendRef without filters once for every rule that lists it (the rules of a
+ * route usually list the same backendRefs, and many routes name the same Service): shared by
+ * those rules. The IR is read-only (docs/routing.md).
  */
 function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[], shared?: Backends): IR.Backend {
   if (shared === undefined || filters.length > 0) return newBackend(b, filters);
-  const key = `${b.group}\u0000${b.kind}\u0000${b.namespace}\u0000${b.name}\u0000${b.port ?? ''}\u0000${b.weight}\u0000${b.state}\u0000${b.message ?? '\u0001'}\u0000${b.registered ?? '\u0001'}\u0000${b.appProtocol ?? '\u0001'}`;
-  let out = shared.get(key);
-  if (out === undefined) shared.set(key, (out = Object.freeze(newBackend(b, filters))));
+  let out = shared.get(b);
+  if (out === undefined) shared.set(b, (out = Object.freeze(newBackend(b, filters))));
   return out;
 }
 
