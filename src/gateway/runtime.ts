@@ -128,31 +128,25 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const shared: Shared[] = [];
   const splits = new Map<Choice[], Map<Picker, Shared['split'] & object>>();
   const aliasTargetsOf = new Map<Choice[], (BackendTarget | string | undefined)[]>();
-  for (const rule of ir.rules) {
+  /** What a rule's backends decide, once per distinct list (rules listing the same backends share the IR's list). */
+  const facts = new Map<IR.Backend[], ListFacts>();
+  const rulesIR = ir.rules;
+  for (let r = 0; r < rulesIR.length; r++) {
+    const rule = rulesIR[r]!;
     const backends = rule.backends;
-    let live = 0;
-    let single = -1;
-    let hasFilters = rule.filters.length > 0;
-    let allValid = true;
-    const weights: number[] = [];
-    for (let i = 0; i < backends.length; i++) {
-      const b = backends[i]!;
-      weights.push(b.weight);
-      if (b.weight > 0) {
-        live++;
-        single = i;
-        if (b.state !== 'ok') allValid = false;
-      }
-      if (b.filters.length > 0) hasFilters = true;
-    }
-    if (live !== 1) single = -1;
-    const choices = choicesOf(backends, target);
-    const session = sessionSource(rule, options.sticky);
+    let f = facts.get(backends);
+    if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends, target), picker === 'smooth' ? null : pickerFor)));
+    const { weights, live, choices, allValid } = f;
+    const single = f.single;
+    const hasFilters = f.hasFilters || rule.filters.length > 0;
+    // (sessionSource allocates its closures' context on every call: most rules need not call it.)
+    const session = rule.session === undefined && options.sticky === undefined ? null : sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
     const route = ir.routes[rule.route]!;
     const singleChoice = single >= 0 ? choices[single]! : null;
-    const rulePicker = live === 0 ? null : pickerFor(weights);
+    // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
+    const rulePicker = live === 0 ? null : picker === 'smooth' ? pickerFor(weights) : f.picker;
     const rr: RuleRuntime = {
       rule,
       picker: rulePicker,
@@ -214,6 +208,42 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       paths: { mergeSlashes: options.mergeSlashes === true, escapedSlashes: options.escapedSlashes ?? 'keep' },
     },
   };
+}
+
+/** What a list of backends decides for the rules listing it. */
+interface ListFacts {
+  weights: number[];
+  /** How many backends have weight > 0. */
+  live: number;
+  /** The only backend with weight > 0, or -1. */
+  single: number;
+  /** Every backend with weight > 0 is valid. */
+  allValid: boolean;
+  /** Some backend has filters. */
+  hasFilters: boolean;
+  choices: Choice[];
+  /** The stateless picker of these weights (null for the smooth kind, or when no weight is live). */
+  picker: Picker | null;
+}
+
+function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weights: readonly number[]) => Picker | null) | null): ListFacts {
+  let live = 0;
+  let single = -1;
+  let allValid = true;
+  let hasFilters = false;
+  const weights: number[] = new Array<number>(backends.length);
+  for (let i = 0; i < backends.length; i++) {
+    const b = backends[i]!;
+    weights[i] = b.weight;
+    if (b.weight > 0) {
+      live++;
+      single = i;
+      if (b.state !== 'ok') allValid = false;
+    }
+    if (b.filters.length > 0) hasFilters = true;
+  }
+  if (live !== 1) single = -1;
+  return { weights, live, single, allValid, hasFilters, choices, picker: live > 0 && pickerFor !== null ? pickerFor(weights) : null };
 }
 
 /** What the payloads of one rule's candidates share. */

@@ -211,7 +211,10 @@ export class References {
       let known = byNamespace.get(route.namespace);
       if (known === undefined) byNamespace.set(route.namespace, (known = []));
       const weight = ref.weight ?? 1;
-      for (const k of known) if (k.port === ref.port && k.weight === weight && k.group === ref.group && k.kind === ref.kind) return k;
+      for (let i = 0; i < known.length; i++) {
+        const k = known[i]!;
+        if (k.port === ref.port && k.weight === weight && k.group === ref.group && k.kind === ref.kind) return k;
+      }
       const b = this.resolveBackend(route, ref);
       known.push(b);
       return b;
