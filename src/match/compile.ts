@@ -14,7 +14,7 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
-import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
+import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
 
@@ -23,10 +23,12 @@ export interface Candidate {
   match: IR.Match;
   /** Global precedence rank within its vhost: lower wins. */
   rank: number;
-  /** All of `checks` in one function: what the lookup runs. */
+  /** All of `checks` in one function. */
   test: (req: RequestView) => boolean;
   /** The conditions `test` checks, in the order it checks them. */
   checks: readonly Check[];
+  /** What the lookup's scan tests once the method matched (see ScanTest in checks.ts). */
+  scan: ScanTest;
   /** What the caller attached to this match at compile time (see compileMatcher). */
   payload: unknown;
   /** `match.index`, kept here so a hit reads it without another hop. */
@@ -36,13 +38,45 @@ export interface Candidate {
 }
 
 /**
- * A precedence-sorted candidate list. `first` duplicates `all[0]`: the first candidate usually
- * wins, and reading it from here saves two memory hops (array object, then its elements).
+ * A precedence-sorted candidate list, and what the lookup scans instead. For GET, the candidates
+ * a GET can pass (those without a method condition or with GET), in the same order, cut after
+ * the first that needs no further test: the first of them lies in the list itself (`c` and its
+ * test `t`, see ScanTest in checks.ts), and so does the second when it needs no test (`then`);
+ * any more are in `full.get` as `[test, candidate, ...]`. At 10,000 routes each array or
+ * candidate read is a cache miss: most GETs are answered by the list (the trie node) the walk
+ * already read, without reading the candidates that fail, and a GET never reads a POST-only
+ * candidate. The first passing entry is the first passing candidate of `all` (a candidate left
+ * out fails its method check).
  */
 export interface CandidateList {
-  first: Candidate | null;
-  all: Candidate[];
+  /** The first candidate a GET can pass, or null when there is none. */
+  c: Candidate | null;
+  /** Its test once the method matched. */
+  t: ScanTest;
+  /** The second candidate a GET can pass when it needs no test, else null. */
+  then: Candidate | null;
+  /**
+   * Null when no candidate names a method: every method is looked up as GET is. Otherwise the
+   * first method other than GET that a candidate names, in precedence order ('' when only GET is
+   * named), and `w1` the first candidate a request with that method can pass when it needs no
+   * other test (a POST to a path with a POST rule), else null. Other methods scan `full.all`.
+   */
+  m1: string | null;
+  w1: Candidate | null;
+  /** What the lookup reads only past these fields, and explain() always. */
+  full: FullList;
 }
+
+/** The rest of a CandidateList, in an object of its own so that trie nodes stay small. */
+export interface FullList {
+  /** Every candidate in compiled (precedence) order: what explain() tests and reports. */
+  all: Candidate[];
+  /** The GET candidates after `then` would be, as `[test, candidate, ...]` from the second; empty when `c` and `then` are all. */
+  get: Scan;
+}
+
+/** `[test, candidate, ...]`, see CandidateList. */
+export type Scan = unknown[];
 
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
@@ -51,25 +85,30 @@ export interface CandidateList {
  * nothing. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
  */
 interface TrieNode {
-  slots: Slot[];
+  // The fields the walk reads come first, so that they share the node's first cache line.
   mask: number;
-  /** How many children the table holds (for growing it while building). */
-  count: number;
   /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
   one: string | null;
   oneNode: TrieNode | null;
-  /**
-   * Candidates for paths that go on below this node (or end here with no Exact match of their
-   * own): the node is its own CandidateList, so that a hit reads the first candidate from the
-   * node the walk just read, one memory hop fewer at 10,000 routes.
-   */
-  first: Candidate | null;
-  all: Candidate[];
+  slots: Slot[];
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
   exact: CandidateList | null;
+  /**
+   * Candidates for paths that go on below this node (or end here with no Exact match of their
+   * own): the node is its own CandidateList, so that a hit reads its winner from the node the
+   * walk just read, one memory hop fewer at 10,000 routes.
+   */
+  c: Candidate | null;
+  t: ScanTest;
+  then: Candidate | null;
+  m1: string | null;
+  w1: Candidate | null;
+  full: FullList;
 }
 
-const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as CandidateList;
+const NO_SCAN: Scan = Object.freeze([]) as unknown as Scan;
+const NO_FULL: FullList = Object.freeze({ all: Object.freeze([]) as unknown as Candidate[], get: NO_SCAN });
+const EMPTY: CandidateList = Object.freeze({ c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL });
 
 /** The slots of every leaf: one shared empty array, never written to. */
 const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
@@ -78,7 +117,7 @@ const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 type Slot = number | string | TrieNode | null;
 
 function newNode(): TrieNode {
-  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
+  return { mask: -1, one: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
 /** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
@@ -104,9 +143,14 @@ function childOf(node: TrieNode, path: string, from: number, to: number, h: numb
   }
 }
 
-/** Adds a child to a node's table, growing it (to keep it at most half full) as needed. */
-function addChild(node: TrieNode, seg: string, child: TrieNode): void {
-  if ((node.count + 1) * 2 > node.mask + 1) {
+/**
+ * Adds a child to a node's table, growing it (to keep it at most half full) as needed. `counts`
+ * holds, while building, how many children each node has (the nodes do not carry it).
+ */
+function addChild(node: TrieNode, seg: string, child: TrieNode, counts: Map<TrieNode, number>): void {
+  const count = (counts.get(node) ?? 0) + 1;
+  counts.set(node, count);
+  if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
     // Filled with push, so that the array has no holes (a holey array is slower to read).
@@ -117,9 +161,8 @@ function addChild(node: TrieNode, seg: string, child: TrieNode): void {
     for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
   }
   place(node, segmentHash(seg, 0, seg.length), seg, child);
-  node.count++;
-  node.one = node.count === 1 ? seg : null;
-  node.oneNode = node.count === 1 ? child : null;
+  node.one = count === 1 ? seg : null;
+  node.oneNode = count === 1 ? child : null;
 }
 
 function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
@@ -139,7 +182,30 @@ function childrenOf(node: TrieNode): TrieNode[] {
 }
 
 function list(all: Candidate[]): CandidateList {
-  return all.length === 0 ? EMPTY : { first: all[0]!, all };
+  if (all.length === 0) return EMPTY;
+  // The GET scan, and the first method other than GET that a candidate names.
+  const get: Scan = [];
+  let named = false;
+  let m1: string | null = null;
+  for (const c of all) {
+    const m = c.match.method;
+    if (m !== null) {
+      named = true;
+      if (m1 === null && m !== 'GET') m1 = m;
+    }
+    if (get.length > 0 && get[get.length - 2] === null) continue; // cut after a candidate with no test
+    if (m === null || m === 'GET') get.push(c.scan, c);
+  }
+  let w1: Candidate | null = null;
+  if (m1 !== null) {
+    // The first candidate a request with method m1 can pass, when it needs no other test.
+    const first = all.find((c) => c.match.method === null || c.match.method === m1)!;
+    if (first.scan === null) w1 = first;
+  }
+  const head = get.length > 0 ? (get[1] as Candidate) : null;
+  const then = get.length > 2 && get[2] === null ? (get[3] as Candidate) : null;
+  const full: FullList = { all, get: get.length <= 2 || then !== null ? NO_SCAN : get };
+  return { c: head, t: head === null ? null : (get[0] as ScanTest), then, m1: named ? (m1 ?? '') : null, w1, full };
 }
 
 export interface CompiledVHost {
@@ -176,7 +242,7 @@ export interface CompiledMatcher {
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  const re = regexOrNever(regex);
+  const re = checkCompiler(regex);
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
@@ -254,7 +320,7 @@ export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, en
   }
 }
 
-function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): CompiledVHost {
   return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
 }
 
@@ -264,24 +330,26 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payl
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): TrieNode {
   const root = newNode();
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
+  const segments = new Map<string, string>();
+  const counts = new Map<TrieNode, number>();
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const checks = compileChecks(m, re);
-    const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
+    const compiled = checksOf(m);
+    const c: Candidate = { match: m, rank, test: compiled.test, checks: compiled.checks, scan: compiled.scan, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
     else {
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v)), c);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, segments, counts), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), segments, counts), c);
     }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes);
@@ -295,13 +363,17 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
  */
 function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
   const own = prefixOwn.get(node);
-  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own));
   if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
-  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
-  node.first = all.first;
-  node.all = all.all;
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes));
+  node.c = all.c;
+  node.t = all.t;
+  node.then = all.then;
+  node.m1 = all.m1;
+  node.w1 = all.w1;
+  node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.all)) : null;
+  node.exact = exact ? list(mergeByRank(exact, all.full.all)) : null;
 }
 
 /**
@@ -318,7 +390,7 @@ function prefixEnd(value: string): number {
  * segment; `end` 0 is the root), created as needed. Slices the segments out of the value
  * instead of splitting it into an array.
  */
-function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
+function nodeFor(root: TrieNode, path: string, end: number, segments: Map<string, string>, counts: Map<TrieNode, number>): TrieNode {
   let node = root;
   if (end === 0) return node;
   let start = 1;
@@ -329,7 +401,12 @@ function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
     let child = node.mask < 0 ? null : childOf(node, path, start, slash, h);
     if (child === null) {
       child = newNode();
-      addChild(node, path.slice(start, slash), child);
+      // One string per distinct segment ("health", "v1"): the walk compares with a string that
+      // stays in cache instead of one of thousands of copies.
+      const seg = path.slice(start, slash);
+      let shared = segments.get(seg);
+      if (shared === undefined) segments.set(seg, (shared = seg));
+      addChild(node, shared, child, counts);
     }
     node = child;
     if (slash === end) return node;
