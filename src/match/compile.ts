@@ -157,9 +157,9 @@ function addChild(node: TrieNode, seg: string, child: TrieNode, counts: Map<Trie
   if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
-    // Filled with push, so that the array has no holes (a holey array is slower to read).
-    const slots: Slot[] = [];
-    for (let i = 0; i < size; i++) slots.push(0, null, null);
+    // A copy of an empty table of this size: no holes (a holey array is slower to read), and
+    // exactly 3 * size slots (push would leave up to half again as many unused).
+    const slots = emptySlots(size).slice();
     node.slots = slots;
     node.mask = size - 1;
     for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
@@ -167,6 +167,19 @@ function addChild(node: TrieNode, seg: string, child: TrieNode, counts: Map<Trie
   place(node, segmentHash(seg, 0, seg.length), seg, child);
   node.one = count === 1 ? seg : null;
   node.oneNode = count === 1 ? child : null;
+}
+
+/** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
+const emptyTables = new Map<number, Slot[]>();
+
+function emptySlots(size: number): Slot[] {
+  let t = emptyTables.get(size);
+  if (t === undefined) {
+    t = [];
+    for (let i = 0; i < size; i++) t.push(0, null, null);
+    emptyTables.set(size, t);
+  }
+  return t;
 }
 
 function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
@@ -178,37 +191,51 @@ function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
   slots[i * 3 + 2] = child;
 }
 
-/** The children of a node, for building. */
-function childrenOf(node: TrieNode): TrieNode[] {
-  const out: TrieNode[] = [];
-  for (let k = 2; k < node.slots.length; k += 3) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
-  return out;
-}
-
-function list(all: Candidate[]): CandidateList {
+/**
+ * The CandidateList of `all`. Runs for every trie node with candidates of its own at every load:
+ * the GET scan is gathered in `scratch` (a list reused by the whole build, written by index) and
+ * copied, sized exactly, only when the list keeps it.
+ */
+function list(all: Candidate[], scratch: Scan): CandidateList {
   if (all.length === 0) return EMPTY;
   // The GET scan, and the first method other than GET that a candidate names.
-  const get: Scan = [];
+  const get = scratch;
+  let n = 0;
   let named = false;
   let m1: string | null = null;
-  for (const c of all) {
+  for (let i = 0; i < all.length; i++) {
+    const c = all[i]!;
     const m = c.match.method;
     if (m !== null) {
       named = true;
       if (m1 === null && m !== 'GET') m1 = m;
     }
-    if (get.length > 0 && get[get.length - 2] === null) continue; // cut after a candidate with no test
-    if (m === null || m === 'GET') get.push(c.scan, c);
+    if (n > 0 && get[n - 2] === null) continue; // cut after a candidate with no test
+    if (m === null || m === 'GET') {
+      if (n < get.length) get[n] = c.scan;
+      else get.push(c.scan);
+      if (n + 1 < get.length) get[n + 1] = c;
+      else get.push(c);
+      n += 2;
+    }
   }
   let w1: Candidate | null = null;
   if (m1 !== null) {
     // The first candidate a request with method m1 can pass, when it needs no other test.
-    const first = all.find((c) => c.match.method === null || c.match.method === m1)!;
+    // (A loop, not find(): a closure over m1 would make V8 allocate a context on every call.)
+    let first = all[0]!;
+    for (let i = 0; i < all.length; i++) {
+      const m = all[i]!.match.method;
+      if (m === null || m === m1) {
+        first = all[i]!;
+        break;
+      }
+    }
     if (first.scan === null) w1 = first;
   }
-  const head = get.length > 0 ? (get[1] as Candidate) : null;
-  const then = get.length > 2 && get[2] === null ? (get[3] as Candidate) : null;
-  const full: FullList = { all, get: get.length <= 2 || then !== null ? NO_SCAN : get };
+  const head = n > 0 ? (get[1] as Candidate) : null;
+  const then = n > 2 && get[2] === null ? (get[3] as Candidate) : null;
+  const full: FullList = { all, get: n <= 2 || then !== null ? NO_SCAN : get.slice(0, n) };
   return { c: head, t: head === null ? null : (get[0] as ScanTest), then, m1: named ? (m1 ?? '') : null, w1, full };
 }
 
@@ -356,7 +383,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
       else push(prefixOwn, nodeFor(root, v, prefixEnd(v), segments, counts), c);
     }
   }
-  fill(root, EMPTY, prefixOwn, exactOwn, regexes);
+  fill(root, EMPTY, prefixOwn, exactOwn, regexes, []);
   return root;
 }
 
@@ -365,13 +392,17 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
  * regexes in the vhost (most nodes: "/svc-1" above "/svc-1/users-7") has exactly its parent's
  * list, so it shares the parent's list object instead of copying it.
  */
-function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
+function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
   const own = prefixOwn.get(node);
-  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own));
-  if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
-  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes));
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own), scratch);
+  if (node.mask >= 0) {
+    // The children straight from the slots (fill does not change a node's slots).
+    const slots = node.slots;
+    for (let k = 2; k < slots.length; k += 3) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+  }
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
   const exact = exactOwn.get(node);
-  const here = exact ? list(mergeByRank(exact, all.full.all)) : all;
+  const here = exact ? list(mergeByRank(exact, all.full.all), scratch) : all;
   node.c = here.c;
   node.t = here.t;
   node.then = here.then;
@@ -421,8 +452,11 @@ function nodeFor(root: TrieNode, path: string, end: number, segments: Map<string
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
   const list = map.get(key);
-  if (list) list.push(c);
-  else map.set(key, [c]);
+  // A list may become a node's own (see mergeByRank): a second entry gets a list of exactly two
+  // (push would reserve 17 slots).
+  if (list === undefined) map.set(key, [c]);
+  else if (list.length === 1) map.set(key, [list[0]!, c]);
+  else list.push(c);
 }
 
 /**

@@ -34,9 +34,18 @@ const NOT_TAKEN = Symbol('not taken');
 /** Any character other than printable ASCII and the line feed. */
 const UNUSUAL = /[^\x20-\x7e\n]/g;
 
-/** Sizes of the key and value tables (powers of two). */
+/** Sizes of the key and value tables (powers of two), and the longest text they keep. */
 const KEYS = 1024;
 const VALUES = 4096;
+const CACHED = 64;
+
+// Keys seen, by hash: most keys of a manifest are the same few dozen words. Plain scalars seen,
+// by hash, and their values (strings, numbers, booleans, null: immutable, so shared by every
+// input and load; `[]` and `{}` are not plain scalars). Module-wide, so that loads of many small
+// inputs do not each make tables; bounded by their sizes and CACHED.
+const keys: (string | undefined)[] = new Array(KEYS);
+const raws: (string | undefined)[] = new Array(VALUES);
+const values: unknown[] = new Array(VALUES);
 
 const SP = 0x20;
 const LF = 0x0a;
@@ -56,6 +65,32 @@ function isAt(text: string, i: number, s: string, length: number): boolean {
   if (s.length !== length) return false;
   for (let k = 0; k < length; k++) if (text.charCodeAt(i + k) !== s.charCodeAt(k)) return false;
   return true;
+}
+
+/**
+ * Replaces, in place, the strings of a parsed value with copies, so that it does not keep the
+ * parser's text alive (js-yaml's strings are slices of its copy of each document). For values
+ * without aliases (a tree, nested within the depth limit): the fast path's.
+ */
+export function ownStrings(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'string') v[i] = own(x);
+        else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    } else if (typeof v === 'object' && v !== null) {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        const x = o[k];
+        if (typeof x === 'string') o[k] = own(x);
+        else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
 }
 
 /** `[ ] { } ,`: flow indicators, refused inside plain keys, and all but `,` inside plain scalars. */
@@ -108,11 +143,6 @@ export class BlockReader {
   private lastStart = 0;
   /** Hash of the last key found by keyColon. */
   private hash = 0;
-  /** Keys seen, by hash: most keys of a manifest are the same few dozen words. */
-  private readonly keys: (string | undefined)[] = new Array(KEYS);
-  /** Plain scalars seen, by hash, and their values. Arrays and objects are never shared (`[]`, `{}` are not plain). */
-  private readonly raws: (string | undefined)[] = new Array(VALUES);
-  private readonly values: unknown[] = new Array(VALUES);
 
   constructor(
     private readonly text: string,
@@ -310,7 +340,7 @@ export class BlockReader {
     } else {
       // Keys come from a small vocabulary: the table answers most without a slice, a check or an internalisation.
       const slot = this.hash & (KEYS - 1);
-      const known = this.keys[slot];
+      const known = keys[slot];
       if (known !== undefined && isAt(text, i, known, colon - i)) {
         key = known;
       } else {
@@ -318,7 +348,7 @@ export class BlockReader {
         for (let j = i; j < colon; j++) if (isFlowIndicator(text.charCodeAt(j))) throw NOT_TAKEN;
         key = own(text.slice(i, colon));
         if (key === '<<' || !isStringScalar(key)) throw NOT_TAKEN;
-        this.keys[slot] = key;
+        if (key.length <= CACHED) keys[slot] = key;
       }
     }
     this.i = colon + 1;
@@ -357,12 +387,14 @@ export class BlockReader {
     this.i = j;
     // Values repeat too (kinds, groups, types, ports, names): a hit costs no string and no resolution.
     const slot = h & (VALUES - 1);
-    const known = this.raws[slot];
-    if (known !== undefined && isAt(text, i, known, last - i)) return this.values[slot];
+    const known = raws[slot];
+    if (known !== undefined && isAt(text, i, known, last - i)) return values[slot];
     const raw = own(text.slice(i, last));
     const v = resolvePlain(raw);
-    this.raws[slot] = raw;
-    this.values[slot] = v;
+    if (raw.length <= CACHED) {
+      raws[slot] = raw;
+      values[slot] = v;
+    }
     return v;
   }
 
