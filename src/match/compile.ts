@@ -14,6 +14,7 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
+import { keysHash, keysOf, PathKeys } from './segments.js';
 import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
@@ -46,17 +47,23 @@ export interface CandidateList {
 
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
- * stride 3 (`[hash, segment, node, ...]`, a power of two of slots, at most half full), probed
- * with a hash computed while the path is scanned: a lookup slices no segment and allocates
- * nothing. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
+ * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
+ * most half full). A segment is its chunk keys (segments.ts), computed by the scan that checked
+ * the request path: a lookup reads no character of the path, slices nothing and allocates
+ * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
+ * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
+ * `more`. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
  */
 interface TrieNode {
   slots: Slot[];
   mask: number;
   /** How many children the table holds (for growing it while building). */
   count: number;
-  /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
-  one: string | null;
+  /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
+  one1: number;
+  one2: number;
+  one3: number;
+  oneMore: number[] | null;
   oneNode: TrieNode | null;
   /**
    * Candidates for paths that go on below this node (or end here with no Exact match of their
@@ -74,67 +81,72 @@ const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as Candidat
 /** The slots of every leaf: one shared empty array, never written to. */
 const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 
-/** A slot's hash, segment (null when the slot is free) or child. */
-type Slot = number | string | TrieNode | null;
+/** A slot's hash, keys, further keys (or null) and child (null when the slot is free). */
+type Slot = number | number[] | TrieNode | null;
+const STRIDE = 6;
 
 function newNode(): TrieNode {
-  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
+  return { slots: NO_SLOTS, mask: -1, count: 0, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
 }
 
-/** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-
-function segmentHash(s: string, from: number, to: number): number {
-  let h = FNV_OFFSET;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h & 0x3fffffff;
-}
-
-/** The child of `node` for the segment `path[from, to)` with hash `h`, or null. */
-function childOf(node: TrieNode, path: string, from: number, to: number, h: number): TrieNode | null {
+/** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
+function childOf(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, h: number): TrieNode | null {
   const slots = node.slots;
   const mask = node.mask;
-  const len = to - from;
   for (let i = h & mask; ; i = (i + 1) & mask) {
-    const k = i * 3;
-    const seg = slots[k + 1] as string | null;
-    if (seg === null) return null;
-    if (slots[k] === h && seg.length === len && path.startsWith(seg, from)) return slots[k + 2] as TrieNode;
+    const k = i * STRIDE;
+    const child = slots[k + 5] as TrieNode | null;
+    if (child === null) return null;
+    if (slots[k] === h && sameSegment(slots[k + 1] as number, slots[k + 2] as number, slots[k + 3] as number, slots[k + 4] as number[] | null, keys, from, to)) return child;
   }
 }
 
-/** Adds a child to a node's table, growing it (to keep it at most half full) as needed. */
-function addChild(node: TrieNode, seg: string, child: TrieNode): void {
+/** True when the segment stored as `k1`, `k2`, `k3` and `more` is the one with keys `keys[from, to)`. */
+function sameSegment(k1: number, k2: number, k3: number, more: number[] | null, keys: ArrayLike<number>, from: number, to: number): boolean {
+  const n = to - from;
+  if (k1 !== (n > 0 ? keys[from] : 0) || k2 !== (n > 1 ? keys[from + 1] : 0) || k3 !== (n > 2 ? keys[from + 2] : 0)) return false;
+  if (n <= 3) return more === null;
+  if (more === null || more.length !== n - 3) return false;
+  for (let j = 0; j < more.length; j++) if (more[j] !== keys[from + 3 + j]) return false;
+  return true;
+}
+
+/** Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep it at most half full) as needed. */
+function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode): void {
   if ((node.count + 1) * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
     // Filled with push, so that the array has no holes (a holey array is slower to read).
     const slots: Slot[] = [];
-    for (let i = 0; i < size; i++) slots.push(0, null, null);
+    for (let i = 0; i < size; i++) slots.push(0, 0, 0, 0, null, null);
     node.slots = slots;
     node.mask = size - 1;
-    for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
+    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(node, old.slice(k, k + STRIDE));
   }
-  place(node, segmentHash(seg, 0, seg.length), seg, child);
+  const n = to - from;
+  const entry: Slot[] = [keysHash(keys, from, to), n > 0 ? keys[from]! : 0, n > 1 ? keys[from + 1]! : 0, n > 2 ? keys[from + 2]! : 0, n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null, child];
+  place(node, entry);
   node.count++;
-  node.one = node.count === 1 ? seg : null;
-  node.oneNode = node.count === 1 ? child : null;
+  const only = node.count === 1;
+  node.one1 = only ? (entry[1] as number) : 0;
+  node.one2 = only ? (entry[2] as number) : 0;
+  node.one3 = only ? (entry[3] as number) : 0;
+  node.oneMore = only ? (entry[4] as number[] | null) : null;
+  node.oneNode = only ? child : null;
 }
 
-function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
+/** Writes a slot's entry (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot from its hash. */
+function place(node: TrieNode, entry: Slot[]): void {
   const slots = node.slots;
-  let i = h & node.mask;
-  while (slots[i * 3 + 1] !== null) i = (i + 1) & node.mask;
-  slots[i * 3] = h;
-  slots[i * 3 + 1] = seg;
-  slots[i * 3 + 2] = child;
+  let i = (entry[0] as number) & node.mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
+  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = entry[j]!;
 }
 
 /** The children of a node, for building. */
 function childrenOf(node: TrieNode): TrieNode[] {
   const out: TrieNode[] = [];
-  for (let k = 2; k < node.slots.length; k += 3) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
+  for (let k = 5; k < node.slots.length; k += STRIDE) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
   return out;
 }
 
@@ -218,40 +230,33 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 }
 
 /**
- * Candidates for the path `path[0, end)` (`end` defaults to the whole string) in a vhost,
- * winner-first. Never throws.
+ * Candidates for a normalised path, given by its segment keys (segments.ts: RequestView keeps
+ * them), in a vhost, winner-first. Never throws.
  */
-export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, end: number = path.length): CandidateList {
-  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; the
-  // deepest node reached holds the merged list, and a path that ends exactly at a node with
-  // Exact matches gets that node's exact list. A leaf ends the walk without scanning the rest.
+export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {
+  // Hot path: walk the trie segment by segment, comparing chunk keys (numbers) instead of
+  // characters; the deepest node reached holds the merged list, and a path that ends exactly at
+  // a node with Exact matches gets that node's exact list. A leaf ends the walk.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
-  let start = 1;
-  for (;;) {
+  const keys = path.keys;
+  const starts = path.starts;
+  const last = path.count - 1;
+  for (let s = 0; s <= last; s++) {
     if (node.mask < 0) return node;
-    const one = node.one;
-    if (one !== null) {
-      // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
-      const stop = start + one.length;
-      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node;
-      node = node.oneNode!;
-      if (stop >= end) return node.exact ?? node;
-      start = stop + 1;
-      continue;
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.oneNode;
+    if (child !== null) {
+      // One child (a chain such as "/api/v1/"): compare its keys, no hash.
+      if (!sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to)) return node;
+    } else {
+      child = childOf(node, keys, from, to, keysHash(keys, from, to));
+      if (child === null) return node;
     }
-    let h = FNV_OFFSET;
-    let i = start;
-    for (; i < end; i++) {
-      const c = path.charCodeAt(i);
-      if (c === 47 /* / */) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    const child = childOf(node, path, start, i, h & 0x3fffffff);
-    if (child === null) return node;
     node = child;
-    if (i >= end) return node.exact ?? node;
-    start = i + 1;
+    if (s === last) return node.exact ?? node;
   }
+  return node;
 }
 
 function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
@@ -269,6 +274,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
+  const scratch = new PathKeys();
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
@@ -280,8 +286,8 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v)), c);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch), c);
     }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes);
@@ -315,26 +321,23 @@ function prefixEnd(value: string): number {
 
 /**
  * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
- * segment; `end` 0 is the root), created as needed. Slices the segments out of the value
- * instead of splitting it into an array.
+ * segment; `end` 0 is the root), created as needed. `scratch` receives the value's keys.
  */
-function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
+function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys): TrieNode {
   let node = root;
-  if (end === 0) return node;
-  let start = 1;
-  for (;;) {
-    let slash = path.indexOf('/', start);
-    if (slash < 0 || slash > end) slash = end;
-    const h = segmentHash(path, start, slash);
-    let child = node.mask < 0 ? null : childOf(node, path, start, slash, h);
+  keysOf(path, end, scratch);
+  const { keys, starts } = scratch;
+  for (let s = 0; s < scratch.count; s++) {
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.mask < 0 ? null : childOf(node, keys, from, to, keysHash(keys, from, to));
     if (child === null) {
       child = newNode();
-      addChild(node, path.slice(start, slash), child);
+      addChild(node, keys, from, to, child);
     }
     node = child;
-    if (slash === end) return node;
-    start = slash + 1;
   }
+  return node;
 }
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {

@@ -50,7 +50,7 @@ describe('find(): one lookup for route() and explain()', () => {
     const trace = newTrace();
     const traced = find(matcher, req, false, trace);
     const vh = trace.vhosts[0]!;
-    const compiled = candidatesFor(vh.vhost, req.path, false).all;
+    const compiled = candidatesFor(vh.vhost, req.segments, false).all;
     expect(vh.tested.map((t) => t.candidate)).toEqual(compiled);
     expect(vh.tested.map((t) => t.candidate)).not.toHaveLength(0);
     // Without a trace, the lookup returns the same winner.
