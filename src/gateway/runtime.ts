@@ -6,7 +6,7 @@ import type { BackendTarget, ForwardDecision, RouteRef } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compileMatcher, type CompiledMatcher } from '../match/compile.js';
 import type { PathOptions } from '../match/normalize.js';
-import { createPicker, type Picker } from '../pick/weighted.js';
+import { pickerFactory, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
 import type { ExtensionFilter } from '../filters/apply.js';
@@ -113,37 +113,48 @@ export interface Runtime {
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
   const random = options.random ?? Math.random;
   const picker = options.picker ?? 'random';
-  // The frozen references are shared as widely as their content allows: one per route, one per
-  // unnamed rule index, one per backend. This runs for every rule at every load.
+  const pickerFor = pickerFactory(picker, random);
+  // Runs for every rule at every load. What rules can share is made once and shared: the frozen
+  // references (one per route, one per unnamed rule index, one per backend), the choices of
+  // backends without filters, the lists of choices, stateless pickers (by weights), and the
+  // inline split data of the payloads. Shared parts are never written to.
   const routeRefs: RouteRef[] = [];
   const unnamedRuleRefs: { index: number }[] = [];
   const targets: Targets = new Map();
+  const choicesOf = choiceLists();
   const rules: RuleRuntime[] = [];
+  /** What a rule's candidates share, per rule (see MatchPayload); only read while compiling. */
+  const shared: Shared[] = [];
+  const splits = new Map<Choice[], Map<Picker, Shared['split'] & object>>();
+  const aliasTargetsOf = new Map<Choice[], (BackendTarget | string | undefined)[]>();
   for (const rule of ir.rules) {
     const backends = rule.backends;
     let live = 0;
     let single = -1;
     let hasFilters = rule.filters.length > 0;
+    let allValid = true;
+    const weights: number[] = [];
     for (let i = 0; i < backends.length; i++) {
       const b = backends[i]!;
+      weights.push(b.weight);
       if (b.weight > 0) {
         live++;
         single = i;
+        if (b.state !== 'ok') allValid = false;
       }
       if (b.filters.length > 0) hasFilters = true;
     }
     if (live !== 1) single = -1;
-    // map() sizes these arrays exactly; most rules have one backendRef.
-    const weights = backends.map((b) => b.weight);
-    const choices = backends.map((b): Choice => ({ target: targetOf(targets, b), state: b.state, registered: b.registered, filters: b.filters, message: b.message }));
+    const choices = choicesOf(backends, (b) => targetOf(targets, b));
     const session = sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
     const route = ir.routes[rule.route]!;
     const singleChoice = single >= 0 ? choices[single]! : null;
-    rules.push({
+    const rulePicker = live === 0 ? null : pickerFor(weights);
+    const rr: RuleRuntime = {
       rule,
-      picker: createPicker(weights, picker, random),
+      picker: rulePicker,
       sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
       session,
       tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
@@ -155,25 +166,38 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       single,
       singleChoice,
       retry: freeze(rule.retry),
-    });
+    };
+    rules.push(rr);
+    // The inline data of the rule's payloads (see MatchPayload).
+    const plain = !hasFilters && session === null;
+    const fast = plain && singleChoice !== null && singleChoice.state === 'ok' ? singleChoice.target : null;
+    let split: Shared['split'] = null;
+    let alias: readonly number[] | null = null;
+    let aliasTargets: Shared['aliasTargets'] = null;
+    if (plain && singleChoice === null && rulePicker !== null && allValid) {
+      // Stateless pickers are shared, so one split object serves every rule with the same choices and weights.
+      let byPicker = splits.get(choices);
+      if (byPicker === undefined) splits.set(choices, (byPicker = new Map()));
+      split = byPicker.get(rulePicker) ?? null;
+      if (split === null) {
+        split = { pick: rulePicker.pick, choices };
+        if (rulePicker.kind !== 'smooth') byPicker.set(rulePicker, split);
+      }
+      if (rulePicker.table !== undefined) {
+        alias = rulePicker.table;
+        aliasTargets = aliasTargetsOf.get(choices) ?? null;
+        if (aliasTargets === null) {
+          aliasTargets = [];
+          for (const c of choices) aliasTargets.push(c.target, c.registered);
+          aliasTargetsOf.set(choices, aliasTargets);
+        }
+      }
+    }
+    shared.push({ rr, fast, fastRegistered: fast !== null ? singleChoice!.registered : undefined, split, alias, aliasTargets });
   }
-  // What a rule's candidates share is computed once per rule; each candidate still gets its own
-  // payload object (see MatchPayload), which points at these.
-  const shared: (Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> | undefined)[] = [];
-  const sharedOf = (i: number): Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> => {
-    const known = shared[i];
-    if (known !== undefined) return known;
-    const rr = rules[i]!;
-    const c = rr.singleChoice;
-    const plain = !rr.hasFilters && rr.session === null;
-    const fast = plain && c !== null && c.state === 'ok' ? c.target : null;
-    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, k) => b.state === 'ok' || rr.rule.backends[k]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
-    const alias = split !== null && rr.picker!.table !== undefined ? rr.picker!.table : null;
-    const aliasTargets = alias === null ? null : rr.choices.flatMap((b) => [b.target, b.registered]);
-    return (shared[i] = { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets });
-  };
+  // Each candidate still gets its own payload object (see MatchPayload), pointing at the shared parts.
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
-    const s = sharedOf(m.rule);
+    const s = shared[m.rule]!;
     const rr = s.rr;
     return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
@@ -190,6 +214,56 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     },
   };
 }
+
+/** What the payloads of one rule's candidates share. */
+type Shared = Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'>;
+
+/**
+ * The choices of a rule's backendRefs, shared where their content allows: a backendRef without
+ * filters is one Choice per distinct (target, state, registered, message), and rules with the
+ * same choices in the same order share one list (the rules of a route usually list the same
+ * backendRefs). Choices and lists are read-only once made.
+ */
+function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget) => Choice[] {
+  const plain = new Map<BackendTarget, Choice[]>();
+  const ids = new Map<Choice, number>();
+  const lists = new Map<string, Choice[]>();
+  const singles = new Map<Choice, Choice[]>();
+  const choiceOf = (b: IR.Backend, target: BackendTarget): Choice => {
+    if (b.filters.length > 0) return { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    let known = plain.get(target);
+    if (known === undefined) plain.set(target, (known = []));
+    for (const c of known) if (c.state === b.state && c.registered === b.registered && c.message === b.message) return c;
+    const c: Choice = { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    known.push(c);
+    ids.set(c, ids.size);
+    return c;
+  };
+  return (backends, target) => {
+    if (backends.length === 0) return NO_CHOICES;
+    if (backends.length === 1) {
+      const c = choiceOf(backends[0]!, target(backends[0]!));
+      if (!ids.has(c)) return [c];
+      let list = singles.get(c);
+      if (list === undefined) singles.set(c, (list = [c]));
+      return list;
+    }
+    const choices = backends.map((b) => choiceOf(b, target(b)));
+    let key = '';
+    for (const c of choices) {
+      const id = ids.get(c);
+      if (id === undefined) return choices; // a choice with filters: its own list
+      key += `${id},`;
+    }
+    const known = lists.get(key);
+    if (known !== undefined) return known;
+    lists.set(key, choices);
+    return choices;
+  };
+}
+
+/** The choices of a rule without backendRefs: shared, never written to. */
+const NO_CHOICES: Choice[] = [];
 
 /** The ids and tokens of a rule without sessions: shared, never written to. */
 const NO_IDS: string[] = [];

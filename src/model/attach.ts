@@ -221,6 +221,30 @@ function acceptedBy(p: Parent): Check {
   return c;
 }
 
+/**
+ * The listeners of a parent, each with the one hostname a route without hostnames answers on
+ * there (the listener's): one list per parent, shared by every such route, never written to.
+ */
+const anyHostLists = new WeakMap<Parent, RouteParentModel['listeners']>();
+
+function anyHostListeners(p: Parent): RouteParentModel['listeners'] {
+  let list = anyHostLists.get(p);
+  if (list === undefined) anyHostLists.set(p, (list = p.listeners.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, undefined) }))));
+  return list;
+}
+
+/** The checks of an accepted route whose rules are all valid and references all resolved: one list per parent, never written to. */
+const acceptedLists = new WeakMap<Parent, Map<Check, Check[]>>();
+
+function acceptedChecksOf(p: Parent, resolved: Check): Check[] {
+  if (resolved !== ALL_RESOLVED) return [acceptedBy(p), resolved]; // a route's own failure: its own list
+  let byResolved = acceptedLists.get(p);
+  if (byResolved === undefined) acceptedLists.set(p, (byResolved = new Map()));
+  let list = byResolved.get(resolved);
+  if (list === undefined) byResolved.set(resolved, (list = [acceptedBy(p), resolved]));
+  return list;
+}
+
 function routeModel(route: AnyRoute, gateways: GatewayModel[], listenerSets: ListenerSetModel[], ctx: References, options: AttachOptions): RouteModel {
   const namespace = route.metadata.namespace!;
   const kind = route.kind;
@@ -290,10 +314,15 @@ function attachToParent(
     return reject('NotAllowedByListeners', `${parent.kind} ${parent.key} does not allow this route: ${why}`);
   }
   // Step 4: hostname intersection. Invalid or conflicted listeners still count the route as
-  // attached (spec digest 2.2 step 6); they just serve no traffic. (map and filter size the
-  // list exactly: it lives until the build ends.)
-  const listeners = allowed.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, hostnames) }));
-  result.listeners = listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
+  // attached (spec digest 2.2 step 6); they just serve no traffic. A route without hostnames
+  // on every listener of its parent (the usual case) shares the parent's one list; otherwise
+  // map and filter size the list exactly: it lives until the build ends.
+  if ((hostnames === undefined || hostnames.length === 0) && allowed === parent.listeners) {
+    result.listeners = anyHostListeners(parent);
+  } else {
+    const listeners = allowed.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, hostnames) }));
+    result.listeners = listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
+  }
   if (result.listeners.length === 0) {
     const listenerHosts = allowed.map((l) => `${l.name} (${l.hostname ?? 'any host'})`).join(', ');
     return reject('NoMatchingListenerHostname', `None of the route's hostnames (${(hostnames ?? []).join(', ')}) matches a listener hostname: ${listenerHosts}`);
@@ -308,12 +337,15 @@ function attachToParent(
     return reject(reason, `All rules are invalid: ${rules.map((r) => `rule ${r.index}: ${r.invalidMessage}`).join('; ')}`);
   }
   result.accepted = true;
-  result.checks = [acceptedBy(parent), resolved];
   if (valid < rules.length) {
     const dropped = rules.filter((r) => !r.valid);
-    result.checks.push(
+    result.checks = [
+      acceptedBy(parent),
+      resolved,
       check('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${dropped.map((r) => `rule ${r.index}${r.name ? ` (${r.name})` : ''}: ${r.invalidMessage}`).join('; ')}`),
-    );
+    ];
+  } else {
+    result.checks = acceptedChecksOf(parent, resolved);
   }
   return result;
 }

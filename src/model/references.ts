@@ -199,7 +199,7 @@ export class References {
    */
   backend(route: { kind: string; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined; port?: number | undefined; weight?: number; filters?: HTTPRouteFilter[] | undefined }): BackendModel {
     const namespace = ref.namespace ?? route.namespace;
-    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? [] };
+    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? NO_FILTERS };
     if (ref.group !== '' || ref.kind !== 'Service') {
       return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
     }
@@ -255,6 +255,9 @@ export class References {
     return keys.find((k) => reg.has(k));
   }
 }
+
+/** The filters of a backendRef without any: shared, never written to. */
+const NO_FILTERS: HTTPRouteFilter[] = [];
 
 /** `namespace/name:port` of a backendRef, as messages name it. */
 function backendLabel(b: BackendModel): string {
