@@ -15,7 +15,7 @@ import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue } from './normalize.js';
 import { keysHash, keysOf, PathKeys } from './segments.js';
-import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
+import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
 
@@ -24,10 +24,12 @@ export interface Candidate {
   match: IR.Match;
   /** Global precedence rank within its vhost: lower wins. */
   rank: number;
-  /** All of `checks` in one function: what the lookup runs. */
+  /** All of `checks` in one function. */
   test: (req: RequestView) => boolean;
   /** The conditions `test` checks, in the order it checks them. */
   checks: readonly Check[];
+  /** What the lookup's scan tests once the method matched (see ScanTest in checks.ts). */
+  scan: ScanTest;
   /** What the caller attached to this match at compile time (see compileMatcher). */
   payload: unknown;
   /** `match.index`, kept here so a hit reads it without another hop. */
@@ -37,13 +39,45 @@ export interface Candidate {
 }
 
 /**
- * A precedence-sorted candidate list. `first` duplicates `all[0]`: the first candidate usually
- * wins, and reading it from here saves two memory hops (array object, then its elements).
+ * A precedence-sorted candidate list, and what the lookup scans instead. For GET, the candidates
+ * a GET can pass (those without a method condition or with GET), in the same order, cut after
+ * the first that needs no further test: the first of them lies in the list itself (`c` and its
+ * test `t`, see ScanTest in checks.ts), and so does the second when it needs no test (`then`);
+ * any more are in `full.get` as `[test, candidate, ...]`. At 10,000 routes each array or
+ * candidate read is a cache miss: most GETs are answered by the list (the trie node) the walk
+ * already read, without reading the candidates that fail, and a GET never reads a POST-only
+ * candidate. The first passing entry is the first passing candidate of `all` (a candidate left
+ * out fails its method check).
  */
 export interface CandidateList {
-  first: Candidate | null;
-  all: Candidate[];
+  /** The first candidate a GET can pass, or null when there is none. */
+  c: Candidate | null;
+  /** Its test once the method matched. */
+  t: ScanTest;
+  /** The second candidate a GET can pass when it needs no test, else null. */
+  then: Candidate | null;
+  /**
+   * Null when no candidate names a method: every method is looked up as GET is. Otherwise the
+   * first method other than GET that a candidate names, in precedence order ('' when only GET is
+   * named), and `w1` the first candidate a request with that method can pass when it needs no
+   * other test (a POST to a path with a POST rule), else null. Other methods scan `full.all`.
+   */
+  m1: string | null;
+  w1: Candidate | null;
+  /** What the lookup reads only past these fields, and explain() always. */
+  full: FullList;
 }
+
+/** The rest of a CandidateList, in an object of its own so that trie nodes stay small. */
+export interface FullList {
+  /** Every candidate in compiled (precedence) order: what explain() tests and reports. */
+  all: Candidate[];
+  /** The GET candidates after `then` would be, as `[test, candidate, ...]` from the second; empty when `c` and `then` are all. */
+  get: Scan;
+}
+
+/** `[test, candidate, ...]`, see CandidateList. */
+export type Scan = unknown[];
 
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
@@ -55,28 +89,33 @@ export interface CandidateList {
  * `more`. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
  */
 interface TrieNode {
-  slots: Slot[];
+  // The fields the walk reads come first, so that they share the node's first cache line.
   mask: number;
-  /** How many children the table holds (for growing it while building). */
-  count: number;
   /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
   one1: number;
   one2: number;
   one3: number;
   oneMore: number[] | null;
   oneNode: TrieNode | null;
-  /**
-   * Candidates for paths that go on below this node (or end here with no Exact match of their
-   * own): the node is its own CandidateList, so that a hit reads the first candidate from the
-   * node the walk just read, one memory hop fewer at 10,000 routes.
-   */
-  first: Candidate | null;
-  all: Candidate[];
+  slots: Slot[];
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
   exact: CandidateList | null;
+  /**
+   * Candidates for paths that go on below this node (or end here with no Exact match of their
+   * own): the node is its own CandidateList, so that a hit reads its winner from the node the
+   * walk just read, one memory hop fewer at 10,000 routes.
+   */
+  c: Candidate | null;
+  t: ScanTest;
+  then: Candidate | null;
+  m1: string | null;
+  w1: Candidate | null;
+  full: FullList;
 }
 
-const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as CandidateList;
+const NO_SCAN: Scan = Object.freeze([]) as unknown as Scan;
+const NO_FULL: FullList = Object.freeze({ all: Object.freeze([]) as unknown as Candidate[], get: NO_SCAN });
+const EMPTY: CandidateList = Object.freeze({ c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL });
 
 /** The slots of every leaf: one shared empty array, never written to. */
 const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
@@ -86,7 +125,7 @@ type Slot = number | number[] | TrieNode | null;
 const STRIDE = 6;
 
 function newNode(): TrieNode {
-  return { slots: NO_SLOTS, mask: -1, count: 0, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
+  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
 /** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
@@ -111,9 +150,15 @@ function sameSegment(k1: number, k2: number, k3: number, more: number[] | null, 
   return true;
 }
 
-/** Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep it at most half full) as needed. */
-function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode): void {
-  if ((node.count + 1) * 2 > node.mask + 1) {
+/**
+ * Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep
+ * it at most half full) as needed. `counts` holds, while building, how many children each node
+ * has (the nodes do not carry it).
+ */
+function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode, counts: Map<TrieNode, number>): void {
+  const count = (counts.get(node) ?? 0) + 1;
+  counts.set(node, count);
+  if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
     // Filled with push, so that the array has no holes (a holey array is slower to read).
@@ -126,8 +171,7 @@ function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: num
   const n = to - from;
   const entry: Slot[] = [keysHash(keys, from, to), n > 0 ? keys[from]! : 0, n > 1 ? keys[from + 1]! : 0, n > 2 ? keys[from + 2]! : 0, n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null, child];
   place(node, entry);
-  node.count++;
-  const only = node.count === 1;
+  const only = count === 1;
   node.one1 = only ? (entry[1] as number) : 0;
   node.one2 = only ? (entry[2] as number) : 0;
   node.one3 = only ? (entry[3] as number) : 0;
@@ -151,7 +195,30 @@ function childrenOf(node: TrieNode): TrieNode[] {
 }
 
 function list(all: Candidate[]): CandidateList {
-  return all.length === 0 ? EMPTY : { first: all[0]!, all };
+  if (all.length === 0) return EMPTY;
+  // The GET scan, and the first method other than GET that a candidate names.
+  const get: Scan = [];
+  let named = false;
+  let m1: string | null = null;
+  for (const c of all) {
+    const m = c.match.method;
+    if (m !== null) {
+      named = true;
+      if (m1 === null && m !== 'GET') m1 = m;
+    }
+    if (get.length > 0 && get[get.length - 2] === null) continue; // cut after a candidate with no test
+    if (m === null || m === 'GET') get.push(c.scan, c);
+  }
+  let w1: Candidate | null = null;
+  if (m1 !== null) {
+    // The first candidate a request with method m1 can pass, when it needs no other test.
+    const first = all.find((c) => c.match.method === null || c.match.method === m1)!;
+    if (first.scan === null) w1 = first;
+  }
+  const head = get.length > 0 ? (get[1] as Candidate) : null;
+  const then = get.length > 2 && get[2] === null ? (get[3] as Candidate) : null;
+  const full: FullList = { all, get: get.length <= 2 || then !== null ? NO_SCAN : get };
+  return { c: head, t: head === null ? null : (get[0] as ScanTest), then, m1: named ? (m1 ?? '') : null, w1, full };
 }
 
 export interface CompiledVHost {
@@ -188,7 +255,7 @@ export interface CompiledMatcher {
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  const re = regexOrNever(regex);
+  const re = checkCompiler(regex);
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
@@ -259,7 +326,7 @@ export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean):
   return node;
 }
 
-function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): CompiledVHost {
   return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
 }
 
@@ -269,25 +336,26 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payl
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): TrieNode {
   const root = newNode();
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
   const scratch = new PathKeys();
+  const counts = new Map<TrieNode, number>();
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const checks = compileChecks(m, re);
-    const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
+    const compiled = checksOf(m);
+    const c: Candidate = { match: m, rank, test: compiled.test, checks: compiled.checks, scan: compiled.scan, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
     else {
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch), c);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch, counts), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch, counts), c);
     }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes);
@@ -301,13 +369,17 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
  */
 function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
   const own = prefixOwn.get(node);
-  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own));
   if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
-  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
-  node.first = all.first;
-  node.all = all.all;
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes));
+  node.c = all.c;
+  node.t = all.t;
+  node.then = all.then;
+  node.m1 = all.m1;
+  node.w1 = all.w1;
+  node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.all)) : null;
+  node.exact = exact ? list(mergeByRank(exact, all.full.all)) : null;
 }
 
 /**
@@ -323,7 +395,7 @@ function prefixEnd(value: string): number {
  * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
  * segment; `end` 0 is the root), created as needed. `scratch` receives the value's keys.
  */
-function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys): TrieNode {
+function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, counts: Map<TrieNode, number>): TrieNode {
   let node = root;
   keysOf(path, end, scratch);
   const { keys, starts } = scratch;
@@ -333,7 +405,7 @@ function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys): 
     let child = node.mask < 0 ? null : childOf(node, keys, from, to, keysHash(keys, from, to));
     if (child === null) {
       child = newNode();
-      addChild(node, keys, from, to, child);
+      addChild(node, keys, from, to, child, counts);
     }
     node = child;
   }

@@ -5,6 +5,7 @@
  */
 import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
+import { passes, type ScanTest } from './checks.js';
 import type { RequestView } from './request.js';
 import type { RespondDecision } from '../types.js';
 
@@ -138,7 +139,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     }
     // Traced: test every candidate with its named checks; the first that passes wins.
     vt.list = list;
-    for (const c of list.all) {
+    for (const c of list.full.all) {
       const failed = firstFailing(c.checks, req);
       vt.tested.push({ candidate: c, failed });
       if (failed === null && winner === null) winner = c;
@@ -148,17 +149,30 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
   return winner ?? missOf(listener, 'no-route');
 }
 
-/** The first candidate of a list that the request satisfies. */
+/**
+ * The first candidate of a list that the request satisfies, as the list's GET scan or its first
+ * other method answer it (see CandidateList in compile.ts), else by testing `all` in order.
+ */
 function firstPassing(l: CandidateList, req: RequestView): Candidate | null {
-  // Hot path: the first candidate usually wins; only then is the array read.
-  const first = l.first;
-  if (first === null) return null;
-  if (first.test(req)) return first;
-  const all = l.all;
-  for (let i = 1; i < all.length; i++) {
-    const c = all[i]!;
-    if (c.test(req)) return c;
+  const method = req.method;
+  if (method !== 'GET' && l.m1 !== null) {
+    // Hot path: a POST to a path whose first POST candidate needs no other test.
+    if (method === l.m1) {
+      const w = l.w1;
+      if (w !== null) return w;
+    }
+    const all = l.full.all;
+    for (let i = 0; i < all.length; i++) if (all[i]!.test(req)) return all[i]!;
+    return null;
   }
+  // Hot path: the first candidate and its test, and the second when it needs none, lie in the list.
+  const c = l.c;
+  if (c === null) return null;
+  if (passes(l.t, req)) return c;
+  const then = l.then;
+  if (then !== null) return then;
+  const s = l.full.get;
+  for (let i = 2; i < s.length; i += 2) if (passes(s[i] as ScanTest, req)) return s[i + 1] as Candidate;
   return null;
 }
 
