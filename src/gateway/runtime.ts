@@ -122,36 +122,31 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const unnamedRuleRefs: { index: number }[] = [];
   const targets: Targets = new Map();
   const choicesOf = choiceLists();
+  const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rules: RuleRuntime[] = [];
   /** What a rule's candidates share, per rule (see MatchPayload); only read while compiling. */
   const shared: Shared[] = [];
   const splits = new Map<Choice[], Map<Picker, Shared['split'] & object>>();
   const aliasTargetsOf = new Map<Choice[], (BackendTarget | string | undefined)[]>();
-  for (const rule of ir.rules) {
+  /** What a rule's backends decide, once per distinct list (rules listing the same backends share the IR's list). */
+  const facts = new Map<IR.Backend[], ListFacts>();
+  const rulesIR = ir.rules;
+  for (let r = 0; r < rulesIR.length; r++) {
+    const rule = rulesIR[r]!;
     const backends = rule.backends;
-    let live = 0;
-    let single = -1;
-    let hasFilters = rule.filters.length > 0;
-    let allValid = true;
-    const weights: number[] = [];
-    for (let i = 0; i < backends.length; i++) {
-      const b = backends[i]!;
-      weights.push(b.weight);
-      if (b.weight > 0) {
-        live++;
-        single = i;
-        if (b.state !== 'ok') allValid = false;
-      }
-      if (b.filters.length > 0) hasFilters = true;
-    }
-    if (live !== 1) single = -1;
-    const choices = choicesOf(backends, (b) => targetOf(targets, b));
-    const session = sessionSource(rule, options.sticky);
+    let f = facts.get(backends);
+    if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends, target), picker === 'smooth' ? null : pickerFor)));
+    const { weights, live, choices, allValid } = f;
+    const single = f.single;
+    const hasFilters = f.hasFilters || rule.filters.length > 0;
+    // (sessionSource allocates its closures' context on every call: most rules need not call it.)
+    const session = rule.session === undefined && options.sticky === undefined ? null : sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
     const route = ir.routes[rule.route]!;
     const singleChoice = single >= 0 ? choices[single]! : null;
-    const rulePicker = live === 0 ? null : pickerFor(weights);
+    // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
+    const rulePicker = live === 0 ? null : picker === 'smooth' ? pickerFor(weights) : f.picker;
     const rr: RuleRuntime = {
       rule,
       picker: rulePicker,
@@ -215,6 +210,42 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   };
 }
 
+/** What a list of backends decides for the rules listing it. */
+interface ListFacts {
+  weights: number[];
+  /** How many backends have weight > 0. */
+  live: number;
+  /** The only backend with weight > 0, or -1. */
+  single: number;
+  /** Every backend with weight > 0 is valid. */
+  allValid: boolean;
+  /** Some backend has filters. */
+  hasFilters: boolean;
+  choices: Choice[];
+  /** The stateless picker of these weights (null for the smooth kind, or when no weight is live). */
+  picker: Picker | null;
+}
+
+function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weights: readonly number[]) => Picker | null) | null): ListFacts {
+  let live = 0;
+  let single = -1;
+  let allValid = true;
+  let hasFilters = false;
+  const weights: number[] = new Array<number>(backends.length);
+  for (let i = 0; i < backends.length; i++) {
+    const b = backends[i]!;
+    weights[i] = b.weight;
+    if (b.weight > 0) {
+      live++;
+      single = i;
+      if (b.state !== 'ok') allValid = false;
+    }
+    if (b.filters.length > 0) hasFilters = true;
+  }
+  if (live !== 1) single = -1;
+  return { weights, live, single, allValid, hasFilters, choices, picker: live > 0 && pickerFor !== null ? pickerFor(weights) : null };
+}
+
 /** What the payloads of one rule's candidates share. */
 type Shared = Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'>;
 
@@ -229,8 +260,17 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
   const ids = new Map<Choice, number>();
   const lists = new Map<string, Choice[]>();
   const singles = new Map<Choice, Choice[]>();
-  const choiceOf = (b: IR.Backend, target: BackendTarget): Choice => {
-    if (b.filters.length > 0) return { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+  // IR backends without filters are shared by the rules listing them: most lookups end here.
+  const byBackend = new Map<IR.Backend, Choice>();
+  const choiceOf = (b: IR.Backend, target: (b: IR.Backend) => BackendTarget): Choice => {
+    if (b.filters.length > 0) return { target: target(b), state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    const seen = byBackend.get(b);
+    if (seen !== undefined) return seen;
+    const c = plainChoice(b, target(b));
+    byBackend.set(b, c);
+    return c;
+  };
+  const plainChoice = (b: IR.Backend, target: BackendTarget): Choice => {
     let known = plain.get(target);
     if (known === undefined) plain.set(target, (known = []));
     for (const c of known) if (c.state === b.state && c.registered === b.registered && c.message === b.message) return c;
@@ -239,16 +279,25 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
     ids.set(c, ids.size);
     return c;
   };
+  // Rules listing the same backends share the IR's list of them (ir/build.ts): most end here.
+  const byList = new Map<IR.Backend[], Choice[]>();
   return (backends, target) => {
     if (backends.length === 0) return NO_CHOICES;
+    const seen = byList.get(backends);
+    if (seen !== undefined) return seen;
+    const choices = listOf(backends, target);
+    byList.set(backends, choices);
+    return choices;
+  };
+  function listOf(backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget): Choice[] {
     if (backends.length === 1) {
-      const c = choiceOf(backends[0]!, target(backends[0]!));
+      const c = choiceOf(backends[0]!, target);
       if (!ids.has(c)) return [c];
       let list = singles.get(c);
       if (list === undefined) singles.set(c, (list = [c]));
       return list;
     }
-    const choices = backends.map((b) => choiceOf(b, target(b)));
+    const choices = backends.map((b) => choiceOf(b, target));
     let key = '';
     for (const c of choices) {
       const id = ids.get(c);
@@ -259,7 +308,7 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
     if (known !== undefined) return known;
     lists.set(key, choices);
     return choices;
-  };
+  }
 }
 
 /** The choices of a rule without backendRefs: shared, never written to. */

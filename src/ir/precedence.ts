@@ -97,10 +97,11 @@ function cmpString(a: string, b: string): number {
 /**
  * Sorts matches in place by precedence, winner first: the order compareOrder defines. Runs over
  * every match at every load, so steps 2 to 5 (or the gRPC steps) are packed into one number per
- * match first (smaller wins), and compareAcross decides only between equal numbers.
+ * match first (smaller wins), and compareAcross decides only between equal numbers. `keys`: the
+ * routes' "{namespace}/{name}" by index (buildIR passes its own, so that the IR does not keep
+ * them; explain() computes them when it first compares).
  */
-export function sortMatches(gw: Gateway, matches: Match[]): Match[] {
-  const keys = routeKeysOf(gw);
+export function sortMatches(gw: Gateway, matches: Match[], keys: readonly string[] = routeKeysOf(gw)): Match[] {
   const n = matches.length;
   if (n < 2) return matches;
   const rank = new Float64Array(n);

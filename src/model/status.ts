@@ -153,7 +153,8 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
     });
   }
 
-  for (const r of model.routes) {
+  for (let i = 0; i < model.routes.length; i++) {
+    const r = model.routes[i]!;
     const gen = r.resource.metadata.generation ?? 1;
     // Parents that are not ours are not listed; a route with none still appears with an empty list.
     let parents: RouteParentStatus[];
@@ -206,7 +207,7 @@ class SharedParts {
   private readonly byCheck = new Map<Check, Condition[]>();
   /** Condition lists, as a trie over the conditions' identities. */
   private readonly lists: ListNode = { next: undefined, list: undefined };
-  private readonly parentRefs = new Map<string, RouteParentStatus['parentRef']>();
+  private readonly parentRefs = new Map<string, { ref: RouteParentStatus['parentRef']; order: string[] }[]>();
   private readonly parents = new Map<RouteParentStatus['parentRef'], Map<Condition[], RouteParentStatus>>();
   private readonly onlyParents = new Map<RouteParentStatus, RouteParentStatus[]>();
   private readonly routeStatuses = new Map<RouteParentStatus[], { parents: RouteParentStatus[] }>();
@@ -218,19 +219,23 @@ class SharedParts {
    * (and, when nothing about it changed, being the previous condition object itself).
    */
   conditions(checks: Check[], generation: number, now: string, previous: Map<string, Condition> | undefined): Condition[] {
-    const conds = checks.map((c) => {
-      const prev = previous?.get(c.type);
-      const same = prev !== undefined && prev.status === c.status && prev.reason === c.reason;
-      return same && prev.message === c.message && prev.observedGeneration === generation && Object.isFrozen(prev) ? prev : this.condition(c, generation, same ? prev.lastTransitionTime : now);
-    });
+    // Walks the trie first: a list seen before (the usual case) allocates nothing.
     let node = this.lists;
-    for (const cond of conds) {
+    for (let i = 0; i < checks.length; i++) {
+      const cond = this.conditionOf(checks[i]!, generation, now, previous);
       node.next ??= new Map();
       let child = node.next.get(cond);
       if (child === undefined) node.next.set(cond, (child = { next: undefined, list: undefined }));
       node = child;
     }
-    return (node.list ??= Object.freeze(conds) as Condition[]);
+    return (node.list ??= Object.freeze(checks.map((c) => this.conditionOf(c, generation, now, previous))) as Condition[]);
+  }
+
+  /** One check as a condition; the same check, generation and outcome give the same object. */
+  private conditionOf(c: Check, generation: number, now: string, previous: Map<string, Condition> | undefined): Condition {
+    const prev = previous?.get(c.type);
+    const same = prev !== undefined && prev.status === c.status && prev.reason === c.reason;
+    return same && prev.message === c.message && prev.observedGeneration === generation && Object.isFrozen(prev) ? prev : this.condition(c, generation, same ? prev.lastTransitionTime : now);
   }
 
   private condition(c: Check, generation: number, lastTransitionTime: string): Condition {
@@ -252,15 +257,16 @@ class SharedParts {
     return p;
   }
 
-  /** The parentRef without its unset fields, in its own key order. */
+  /**
+   * The parentRef without its unset fields, in its own key order: one frozen object per distinct
+   * content and key order, found by name and compared field by field (no key is built).
+   */
   private parentRef(o: RouteParentModel['parentRef']): RouteParentStatus['parentRef'] {
-    let key = '';
-    for (const k in o) {
-      const v = o[k as keyof typeof o];
-      if (v !== undefined) key += `${k}\u0000${typeof v === 'number' ? 'n' : 's'}${v}\u0000`;
-    }
-    let ref = this.parentRefs.get(key);
-    if (ref === undefined) this.parentRefs.set(key, (ref = Object.freeze(stripUndefined(o))));
+    let known = this.parentRefs.get(o.name);
+    if (known === undefined) this.parentRefs.set(o.name, (known = []));
+    for (let i = 0; i < known.length; i++) if (sameFields(o, known[i]!)) return known[i]!.ref;
+    const ref = Object.freeze(stripUndefined(o));
+    known.push({ ref, order: Object.keys(ref) });
     return ref;
   }
 
@@ -276,6 +282,18 @@ class SharedParts {
     if (s === undefined) this.routeStatuses.set(parents, (s = Object.freeze({ parents })));
     return s;
   }
+}
+
+/** Whether `o` without its unset fields equals `known.ref`, keys in the same order. */
+function sameFields(o: RouteParentModel['parentRef'], known: { ref: RouteParentStatus['parentRef']; order: string[] }): boolean {
+  let i = 0;
+  for (const k in o) {
+    const v = o[k as keyof typeof o];
+    if (v === undefined) continue;
+    if (known.order[i] !== k || known.ref[k as keyof typeof known.ref] !== v) return false;
+    i++;
+  }
+  return i === known.order.length;
 }
 
 interface ListNode {

@@ -24,7 +24,9 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
   const objectOf = (route: Model['routes'][number]) => ({ apiVersion: route.resource.apiVersion, kind: route.kind, namespace: route.namespace, name: route.name });
   let servicesByNs: Map<string, string[]> | undefined;
   let registered: string[] | undefined;
-  for (const route of model.routes) {
+  const routes = model.routes;
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r]!;
     const refs = route.resource.spec.parentRefs ?? [];
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
@@ -40,7 +42,8 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
         message: `parentRef ${ns}/${ref.name} names a Gateway that is not in the manifests, so the route is not attached there${near ? `; did you mean ${near}?` : '.'}`,
       });
     }
-    for (const rule of route.rules) {
+    for (let k = 0; k < route.rules.length; k++) {
+      const rule = route.rules[k]!;
       if (backendKeys !== undefined) {
         for (const b of rule.backends) if (b.registered !== undefined) used.add(b.registered);
         for (const b of rule.mirrors) if (b.registered !== undefined) used.add(b.registered);
