@@ -13,8 +13,7 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
-import { canonicalPathValue } from './normalize.js';
-import { keysHash, keysOf, PathKeys } from './segments.js';
+import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
@@ -82,7 +81,7 @@ export type Scan = unknown[];
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
  * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
- * most half full). A segment is its chunk keys (segments.ts), computed by the scan that checked
+ * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
  * the request path: a lookup reads no character of the path, slices nothing and allocates
  * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
  * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
@@ -297,7 +296,7 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 }
 
 /**
- * Candidates for a normalised path, given by its segment keys (segments.ts: RequestView keeps
+ * Candidates for a normalised path, given by its segment keys (normalize.ts: RequestView keeps
  * them), in a vhost, winner-first. Never throws.
  */
 export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {

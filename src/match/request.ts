@@ -5,8 +5,7 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
-import { isPlainQuery, normalizePath, normalizeQuery, plainQueryEnd, type PathOptions } from './normalize.js';
-import { keysOf, PathKeys, scanNormalPath } from './segments.js';
+import { isPlainQuery, keysOf, normalizePath, normalizeQuery, PathKeys, plainQueryEnd, scanNormalPath, type PathOptions } from './normalize.js';
 
 export class RequestView {
   method = '';
@@ -16,7 +15,7 @@ export class RequestView {
    */
   pathSource = '';
   pathEnd = 0;
-  /** The keys of the normalised path's segments, what the segment trie is probed with (segments.ts). */
+  /** The keys of the normalised path's segments, what the segment trie is probed with (normalize.ts, "Path segments as numbers"). */
   readonly segments = new PathKeys();
   /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
   target = '';
@@ -83,7 +82,7 @@ export class RequestView {
     // where the query starts and keys the segments for the trie; nothing is sliced, and the
     // target is the request's own string.
     const end = typeof raw === 'string' ? scanNormalPath(raw, mergeSlashes, this.segments) : -1;
-    if (end >= 0 && (end === (raw as string).length || (raw as string).charCodeAt(end) === 63 /* ? */)) {
+    if (end >= 0 && (end === (raw as string).length || this.segments.query)) {
       const text = raw as string;
       this.pathSource = text;
       this.pathEnd = end;
