@@ -124,10 +124,8 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const choicesOf = choiceLists();
   const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rules: RuleRuntime[] = [];
-  /** What a rule's candidates share, per rule (see MatchPayload); only read while compiling. */
-  const shared: Shared[] = [];
-  const splits = new Map<Choice[], Map<Picker, Shared['split'] & object>>();
-  const aliasTargetsOf = new Map<Choice[], (BackendTarget | string | undefined)[]>();
+  /** What a rule's candidates carry inline, by rule index (see MatchPayload); only read while compiling. */
+  const inlines: Inline[] = [];
   /** What a rule's backends decide, once per distinct list (rules listing the same backends share the IR's list). */
   const facts = new Map<IR.Backend[], ListFacts>();
   const rulesIR = ir.rules;
@@ -136,13 +134,13 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     const backends = rule.backends;
     let f = facts.get(backends);
     if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends, target), picker === 'smooth' ? null : pickerFor)));
-    const { weights, live, choices, allValid } = f;
+    const { weights, live, choices } = f;
     const single = f.single;
     const hasFilters = f.hasFilters || rule.filters.length > 0;
     // (sessionSource allocates its closures' context on every call: most rules need not call it.)
     const session = rule.session === undefined && options.sticky === undefined ? null : sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
-    const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+    const ids = session === null ? NO_IDS : backendIds(backends);
     const route = ir.routes[rule.route]!;
     const singleChoice = single >= 0 ? choices[single]! : null;
     // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
@@ -163,37 +161,16 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       retry: freeze(rule.retry),
     };
     rules.push(rr);
-    // The inline data of the rule's payloads (see MatchPayload).
-    const plain = !hasFilters && session === null;
-    const fast = plain && singleChoice !== null && singleChoice.state === 'ok' ? singleChoice.target : null;
-    let split: Shared['split'] = null;
-    let alias: readonly number[] | null = null;
-    let aliasTargets: Shared['aliasTargets'] = null;
-    if (plain && singleChoice === null && rulePicker !== null && allValid) {
-      // Stateless pickers are shared, so one split object serves every rule with the same choices and weights.
-      let byPicker = splits.get(choices);
-      if (byPicker === undefined) splits.set(choices, (byPicker = new Map()));
-      split = byPicker.get(rulePicker) ?? null;
-      if (split === null) {
-        split = { pick: rulePicker.pick, choices };
-        if (rulePicker.kind !== 'smooth') byPicker.set(rulePicker, split);
-      }
-      if (rulePicker.table !== undefined) {
-        alias = rulePicker.table;
-        aliasTargets = aliasTargetsOf.get(choices) ?? null;
-        if (aliasTargets === null) {
-          aliasTargets = [];
-          for (const c of choices) aliasTargets.push(c.target, c.registered);
-          aliasTargetsOf.set(choices, aliasTargets);
-        }
-      }
-    }
-    shared.push({ rr, fast, fastRegistered: fast !== null ? singleChoice!.registered : undefined, split, alias, aliasTargets });
+    // The inline data of the rule's payloads (see MatchPayload): one object per distinct list of
+    // backends for the plain rules (no filters, no session) with a stateless picker.
+    if (hasFilters || session !== null) inlines.push(NOT_INLINE);
+    else if (picker === 'smooth' && singleChoice === null && rulePicker !== null) inlines.push(inlineOf(f, rulePicker));
+    else inlines.push((f.inline ??= inlineOf(f, rulePicker)));
   }
   // Each candidate still gets its own payload object (see MatchPayload), pointing at the shared parts.
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
-    const s = shared[m.rule]!;
-    const rr = s.rr;
+    const rr = rules[m.rule]!;
+    const s = inlines[m.rule]!;
     return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
@@ -224,6 +201,8 @@ interface ListFacts {
   choices: Choice[];
   /** The stateless picker of these weights (null for the smooth kind, or when no weight is live). */
   picker: Picker | null;
+  /** The inline data of plain rules listing these backends (made on first use). */
+  inline?: Inline;
 }
 
 function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weights: readonly number[]) => Picker | null) | null): ListFacts {
@@ -246,8 +225,23 @@ function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weigh
   return { weights, live, single, allValid, hasFilters, choices, picker: live > 0 && pickerFor !== null ? pickerFor(weights) : null };
 }
 
-/** What the payloads of one rule's candidates share. */
-type Shared = Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'>;
+/** What a rule's payloads carry inline besides its references (see MatchPayload). */
+type Inline = Pick<MatchPayload, 'fast' | 'fastRegistered' | 'split' | 'alias' | 'aliasTargets'>;
+
+/** The inline data of rules with filters or a session: nothing (their hits read the rule). */
+const NOT_INLINE: Inline = Object.freeze({ fast: null, fastRegistered: undefined, split: null, alias: null, aliasTargets: null });
+
+/** The inline data of a plain rule (no filters, no session) with these backends and this picker. */
+function inlineOf(f: ListFacts, picker: Picker | null): Inline {
+  const c = f.single >= 0 ? f.choices[f.single]! : null;
+  const fast = c !== null && c.state === 'ok' ? c.target : null;
+  if (c !== null || picker === null || !f.allValid) return { fast, fastRegistered: fast !== null ? c!.registered : undefined, split: null, alias: null, aliasTargets: null };
+  const split = { pick: picker.pick, choices: f.choices };
+  if (picker.table === undefined) return { fast: null, fastRegistered: undefined, split, alias: null, aliasTargets: null };
+  const aliasTargets: (BackendTarget | string | undefined)[] = [];
+  for (let i = 0; i < f.choices.length; i++) aliasTargets.push(f.choices[i]!.target, f.choices[i]!.registered);
+  return { fast: null, fastRegistered: undefined, split, alias: picker.table, aliasTargets };
+}
 
 /**
  * The choices of a rule's backendRefs, shared where their content allows: a backendRef without
@@ -313,6 +307,15 @@ function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => Back
 
 /** The choices of a rule without backendRefs: shared, never written to. */
 const NO_CHOICES: Choice[] = [];
+
+/**
+ * Backend ids for sticky hashing and session tokens: `namespace/name:port#n`, n counting earlier
+ * refs to the same backend. (A function of its own: a closure in the rules loop that captured a
+ * loop variable would make V8 allocate a context for every rule.)
+ */
+function backendIds(backends: IR.Backend[]): string[] {
+  return backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+}
 
 /** The ids and tokens of a rule without sessions: shared, never written to. */
 const NO_IDS: string[] = [];

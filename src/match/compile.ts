@@ -160,63 +160,102 @@ function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: num
   if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
-    // Filled with push, so that the array has no holes (a holey array is slower to read).
-    const slots: Slot[] = [];
-    for (let i = 0; i < size; i++) slots.push(0, 0, 0, 0, null, null);
+    // A copy of an empty table of this size: no holes (a holey array is slower to read), and
+    // exactly STRIDE * size slots (push would leave up to half again as many unused).
+    const slots = emptySlots(size).slice();
     node.slots = slots;
     node.mask = size - 1;
-    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(node, old.slice(k, k + STRIDE));
+    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
   }
   const n = to - from;
-  const entry: Slot[] = [keysHash(keys, from, to), n > 0 ? keys[from]! : 0, n > 1 ? keys[from + 1]! : 0, n > 2 ? keys[from + 2]! : 0, n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null, child];
-  place(node, entry);
+  const k1 = n > 0 ? keys[from]! : 0;
+  const k2 = n > 1 ? keys[from + 1]! : 0;
+  const k3 = n > 2 ? keys[from + 2]! : 0;
+  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
+  const h = keysHash(keys, from, to);
+  const slots = node.slots;
+  let i = h & node.mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
+  const at = i * STRIDE;
+  slots[at] = h;
+  slots[at + 1] = k1;
+  slots[at + 2] = k2;
+  slots[at + 3] = k3;
+  slots[at + 4] = more;
+  slots[at + 5] = child;
   const only = count === 1;
-  node.one1 = only ? (entry[1] as number) : 0;
-  node.one2 = only ? (entry[2] as number) : 0;
-  node.one3 = only ? (entry[3] as number) : 0;
-  node.oneMore = only ? (entry[4] as number[] | null) : null;
+  node.one1 = only ? k1 : 0;
+  node.one2 = only ? k2 : 0;
+  node.one3 = only ? k3 : 0;
+  node.oneMore = only ? more : null;
   node.oneNode = only ? child : null;
 }
 
-/** Writes a slot's entry (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot from its hash. */
-function place(node: TrieNode, entry: Slot[]): void {
-  const slots = node.slots;
-  let i = (entry[0] as number) & node.mask;
-  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
-  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = entry[j]!;
+/** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
+const emptyTables = new Map<number, Slot[]>();
+
+function emptySlots(size: number): Slot[] {
+  let t = emptyTables.get(size);
+  if (t === undefined) {
+    t = [];
+    for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
+    emptyTables.set(size, t);
+  }
+  return t;
 }
 
-/** The children of a node, for building. */
-function childrenOf(node: TrieNode): TrieNode[] {
-  const out: TrieNode[] = [];
-  for (let k = 5; k < node.slots.length; k += STRIDE) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
-  return out;
+/** Moves the entry at `from[k, k + STRIDE)` (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot of `slots` from its hash. */
+function place(slots: Slot[], mask: number, from: Slot[], k: number): void {
+  let i = (from[k] as number) & mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & mask;
+  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = from[k + j]!;
 }
 
-function list(all: Candidate[]): CandidateList {
+/**
+ * The CandidateList of `all`. Runs for every trie node with candidates of its own at every load:
+ * the GET scan is gathered in `scratch` (a list reused by the whole build, written by index) and
+ * copied, sized exactly, only when the list keeps it.
+ */
+function list(all: Candidate[], scratch: Scan): CandidateList {
   if (all.length === 0) return EMPTY;
   // The GET scan, and the first method other than GET that a candidate names.
-  const get: Scan = [];
+  const get = scratch;
+  let n = 0;
   let named = false;
   let m1: string | null = null;
-  for (const c of all) {
+  for (let i = 0; i < all.length; i++) {
+    const c = all[i]!;
     const m = c.match.method;
     if (m !== null) {
       named = true;
       if (m1 === null && m !== 'GET') m1 = m;
     }
-    if (get.length > 0 && get[get.length - 2] === null) continue; // cut after a candidate with no test
-    if (m === null || m === 'GET') get.push(c.scan, c);
+    if (n > 0 && get[n - 2] === null) continue; // cut after a candidate with no test
+    if (m === null || m === 'GET') {
+      if (n < get.length) get[n] = c.scan;
+      else get.push(c.scan);
+      if (n + 1 < get.length) get[n + 1] = c;
+      else get.push(c);
+      n += 2;
+    }
   }
   let w1: Candidate | null = null;
   if (m1 !== null) {
     // The first candidate a request with method m1 can pass, when it needs no other test.
-    const first = all.find((c) => c.match.method === null || c.match.method === m1)!;
+    // (A loop, not find(): a closure over m1 would make V8 allocate a context on every call.)
+    let first = all[0]!;
+    for (let i = 0; i < all.length; i++) {
+      const m = all[i]!.match.method;
+      if (m === null || m === m1) {
+        first = all[i]!;
+        break;
+      }
+    }
     if (first.scan === null) w1 = first;
   }
-  const head = get.length > 0 ? (get[1] as Candidate) : null;
-  const then = get.length > 2 && get[2] === null ? (get[3] as Candidate) : null;
-  const full: FullList = { all, get: get.length <= 2 || then !== null ? NO_SCAN : get };
+  const head = n > 0 ? (get[1] as Candidate) : null;
+  const then = n > 2 && get[2] === null ? (get[3] as Candidate) : null;
+  const full: FullList = { all, get: n <= 2 || then !== null ? NO_SCAN : get.slice(0, n) };
   return { c: head, t: head === null ? null : (get[0] as ScanTest), then, m1: named ? (m1 ?? '') : null, w1, full };
 }
 
@@ -357,7 +396,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
       else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch, counts), c);
     }
   }
-  fill(root, EMPTY, prefixOwn, exactOwn, regexes);
+  fill(root, EMPTY, prefixOwn, exactOwn, regexes, []);
   return root;
 }
 
@@ -366,11 +405,15 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
  * regexes in the vhost (most nodes: "/svc-1" above "/svc-1/users-7") has exactly its parent's
  * list, so it shares the parent's list object instead of copying it.
  */
-function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
+function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
   const own = prefixOwn.get(node);
-  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own));
-  if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
-  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes));
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own), scratch);
+  if (node.mask >= 0) {
+    // The children straight from the slots (fill does not change a node's slots).
+    const slots = node.slots;
+    for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+  }
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
   node.c = all.c;
   node.t = all.t;
   node.then = all.then;
@@ -378,7 +421,7 @@ function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode,
   node.w1 = all.w1;
   node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.full.all)) : null;
+  node.exact = exact ? list(mergeByRank(exact, all.full.all), scratch) : null;
 }
 
 /**
@@ -413,8 +456,11 @@ function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, c
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
   const list = map.get(key);
-  if (list) list.push(c);
-  else map.set(key, [c]);
+  // A list may become a node's own (see mergeByRank): a second entry gets a list of exactly two
+  // (push would reserve 17 slots).
+  if (list === undefined) map.set(key, [c]);
+  else if (list.length === 1) map.set(key, [list[0]!, c]);
+  else list.push(c);
 }
 
 /**

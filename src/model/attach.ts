@@ -449,7 +449,8 @@ function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
       if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
     }
     // A regex RE2 cannot run: the CRD admits it, the controller drops the rule (digest 10.5).
-    const regex = regexes.length > 0 ? regexes.find((r) => r.rule === index) : undefined;
+    let regex: (typeof regexes)[number] | undefined;
+    for (let i = 0; i < regexes.length && regex === undefined; i++) if (regexes[i]!.rule === index) regex = regexes[i];
     if (regex && model.valid) Object.assign(model, { valid: false, invalidReason: 'UnsupportedValue', invalidMessage: `regular expression ${JSON.stringify(regex.pattern)} is refused: ${regex.reason}` });
     return model;
   });

@@ -162,8 +162,9 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
         issues.push({ ...tooManyDocuments(budget, located(slot, ['items', i])), path: `items[${i}]` });
         break slots;
       }
-      const prefix = [...(slot.yaml?.prefix ?? []), 'items', i];
-      admit(check({ ...slot, value: items[i], ...(slot.yaml ? { yaml: { ...slot.yaml, prefix } } : {}) }, options, limits));
+      const yaml = slot.yaml;
+      const prefix = [...(yaml?.prefix ?? []), 'items', i];
+      admit(check({ ...slot, value: items[i], ...(yaml ? { yaml: { tree: () => yaml.tree(), prefix } } : {}) }, options, limits));
     }
   }
   return { resources: [...byKey.values()], issues };
@@ -181,13 +182,16 @@ interface Origin {
 interface Checked {
   origin: Origin;
   resource: Resource | undefined;
-  issues: Issue[];
+  issues: readonly Issue[];
 }
+
+/** The issues of a document that has none: one array for all, as Checked objects live as long as the load. */
+const NO_ISSUES: readonly Issue[] = Object.freeze([]);
 
 function check(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>): Checked {
   const issues: Issue[] = [];
   const resource = validate(raw, options, limits, issues);
-  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues };
+  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues: issues.length > 0 ? issues : NO_ISSUES };
 }
 
 function isList(v: unknown): boolean {

@@ -71,7 +71,7 @@ describe('acceptors agree with zod', () => {
   });
 
   // One change somewhere in a valid document: most make it invalid, some keep it valid.
-  const REPLACEMENTS: unknown[] = [undefined, null, '', 'x', 'UPPER', '/a', '/a/../b', 'a b', 'x'.repeat(300), 0, -1, 1, 1.5, 65536, 1e9, NaN, true, [], {}, [{}], { bogus: 1 }, new Date(0)];
+  const REPLACEMENTS: unknown[] = [undefined, null, '', 'x', '\u{1F600}', '\u{1F600}'.repeat(140), 'é'.repeat(300), 'UPPER', '/a', '/a/../b', 'a b', 'x'.repeat(300), 0, -1, 1, 1.5, 65536, 1e9, NaN, true, [], {}, [{}], { bogus: 1 }, new Date(0)];
   type Mutation = { pick: number[]; what: number; how: number };
   const mutation = fc.record({ pick: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), what: fc.nat(REPLACEMENTS.length + 2), how: fc.nat() });
 

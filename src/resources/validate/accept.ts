@@ -69,24 +69,81 @@ function withChecks(schema: ZodNode, b: Built): Built {
   const checks: ZodCheck[] = schema._zod.traits.has('$ZodCheck') ? [schema as unknown as ZodCheck, ...own] : own;
   if (checks.length === 0) return b;
   const inner = b.accept;
+  const quick = quickPass(checks);
   return {
     exact: b.exact,
     accept: (v) => {
       const out = inner(v);
-      return out === INVALID ? INVALID : runChecks(out, checks);
+      if (out === INVALID) return INVALID;
+      return quick !== undefined && quick(out) ? out : runChecks(out, checks);
     },
   };
 }
 
+type Pass = (v: unknown) => boolean;
+
+/**
+ * For checks that are all of the common kinds, one test that holds only when each of them
+ * passes (or would be skipped): lengths in UTF-16 units against zod's code point counts (a
+ * string has at least half as many code points as units), patterns, safe integers, bounds. When
+ * it fails, zod's checks decide. Undefined when some check is of another kind.
+ */
+function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
+  const passes: Pass[] = [];
+  for (const ch of checks) {
+    const def = ch._zod.def as { check?: string; format?: string; maximum?: number; minimum?: number; pattern?: RegExp; value?: unknown; inclusive?: boolean };
+    const traits = (ch as unknown as ZodNode)._zod.traits;
+    if (def.check === 'max_length' && traits.has('$ZodCheckMaxLength')) {
+      const max = def.maximum!;
+      passes.push((v) => (typeof v === 'string' || Array.isArray(v)) && v.length <= max);
+    } else if (def.check === 'min_length' && traits.has('$ZodCheckMinLength')) {
+      const min = def.minimum!;
+      passes.push((v) => (typeof v === 'string' ? v.length >= 2 * min : Array.isArray(v) && v.length >= min));
+    } else if (def.check === 'string_format' && def.format === 'regex' && traits.has('$ZodCheckRegex')) {
+      const pattern = def.pattern!;
+      passes.push((v) => {
+        pattern.lastIndex = 0;
+        return typeof v === 'string' && pattern.test(v);
+      });
+    } else if (def.check === 'number_format' && def.format === 'safeint' && traits.has('$ZodCheckNumberFormat')) {
+      passes.push((v) => Number.isSafeInteger(v));
+    } else if ((def.check === 'greater_than' || def.check === 'less_than') && typeof def.value === 'number' && (traits.has('$ZodCheckGreaterThan') || traits.has('$ZodCheckLessThan'))) {
+      const bound = def.value;
+      const inclusive = def.inclusive === true;
+      passes.push(def.check === 'greater_than' ? (v) => typeof v === 'number' && (inclusive ? v >= bound : v > bound) : (v) => typeof v === 'number' && (inclusive ? v <= bound : v < bound));
+    } else {
+      return undefined;
+    }
+  }
+  if (passes.length === 1) return passes[0];
+  return (v) => {
+    for (const pass of passes) if (!pass(v)) return false;
+    return true;
+  };
+}
+
+/**
+ * One payload for every check: checks run one at a time, read and write only the payload they
+ * are given, and never run an acceptor, so nothing is allocated per checked value. A failing
+ * check leaves its issues behind; the array is replaced, not emptied, in case one kept it.
+ */
+const payload: Payload = { value: undefined, issues: [] };
+
 function runChecks(value: unknown, checks: readonly ZodCheck[]): unknown {
-  const payload: Payload = { value, issues: [] };
+  payload.value = value;
+  if (payload.issues.length > 0) payload.issues = [];
   for (const ch of checks) {
     const when = ch._zod.def.when;
     if (when !== undefined && !when(payload)) continue;
     const r = ch._zod.check(payload);
-    if (payload.issues.length > 0 || r instanceof Promise) return INVALID;
+    if (payload.issues.length > 0 || r instanceof Promise) {
+      payload.value = undefined;
+      return INVALID;
+    }
   }
-  return payload.value;
+  const out = payload.value;
+  payload.value = undefined;
+  return out;
 }
 
 function buildType(schema: ZodNode): Built {

@@ -58,6 +58,32 @@ function isAt(text: string, i: number, s: string, length: number): boolean {
   return true;
 }
 
+/**
+ * Replaces, in place, the strings of a parsed value with copies, so that it does not keep the
+ * parser's text alive (js-yaml's strings are slices of its copy of each document). For values
+ * without aliases (a tree, nested within the depth limit): the fast path's.
+ */
+export function ownStrings(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'string') v[i] = own(x);
+        else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    } else if (typeof v === 'object' && v !== null) {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        const x = o[k];
+        if (typeof x === 'string') o[k] = own(x);
+        else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+}
+
 /** `[ ] { } ,`: flow indicators, refused inside plain keys, and all but `,` inside plain scalars. */
 function isFlowIndicator(c: number): boolean {
   return c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2c;
