@@ -189,6 +189,16 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
   let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
+    // The loaded objects and the attachment model are unreachable once analyse() returns, so that
+    // the runtime, the largest part of a snapshot, is compiled without them in the heap.
+    const a = analyse(manifests, previous);
+    const runtime = compileRuntime(a.ir, options);
+    // Commit first-seen times only once the whole build succeeded.
+    for (let i = 0; i < a.keys.length; i++) firstSeen.set(a.keys[i]!, a.times[i]!);
+    return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
+  };
+  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as keys and times. */
+  const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
@@ -200,8 +210,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     // First-seen times, kept across reloads by key; createdAt reads them back by object, so
     // each key is built once.
     const keys = loaded.resources.map(resourceKey);
+    const times = new Float64Array(keys.length);
     const seen = new Map<Resource, number>();
-    loaded.resources.forEach((r, i) => seen.set(r, firstSeen.get(keys[i]!) ?? nowSecond));
+    loaded.resources.forEach((r, i) => seen.set(r, (times[i] = firstSeen.get(keys[i]!) ?? nowSecond)));
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
@@ -216,11 +227,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       supportedFeatures: [...SUPPORTED_FEATURES],
     });
     const ir = buildIR(model, served.key);
-    const runtime = compileRuntime(ir, options);
-    // Commit first-seen times only once the whole build succeeded.
-    loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    return { keys, times, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = guarded(() => build(options.manifests));
