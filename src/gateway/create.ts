@@ -207,16 +207,16 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     if (options.onInvalid !== 'skip' && loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
     const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
-    // First-seen times, kept across reloads by key; createdAt reads them back by object, so
-    // each key is built once.
+    // First-seen times, kept across reloads by key. A first build has none: every object was
+    // first seen now, and createdAt needs no lookup (nor a key) at all.
     const keys = loaded.resources.map(resourceKey);
     const times = new Float64Array(keys.length);
-    const seen = new Map<Resource, number>();
-    loaded.resources.forEach((r, i) => seen.set(r, (times[i] = firstSeen.get(keys[i]!) ?? nowSecond)));
+    for (let i = 0; i < keys.length; i++) times[i] = firstSeen.get(keys[i]!) ?? nowSecond;
+    const known = firstSeen.size > 0;
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
-      createdAt: (r) => createdAt(r, seen),
+      createdAt: (r) => createdAt(r, known ? (firstSeen.get(resourceKey(r)) ?? nowSecond) : nowSecond),
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
@@ -312,13 +312,14 @@ function addressesOf(model: Model, key: string, given: GatewayOptions['addresses
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }
 
-function createdAt(r: Resource, seen: Map<Resource, number>): number {
+/** A resource's creationTimestamp in ms, else `firstSeen` (when this process first saw it). */
+function createdAt(r: Resource, firstSeen: number): number {
   const ts = r.metadata.creationTimestamp;
   if (ts !== undefined) {
     const ms = ts instanceof Date ? ts.getTime() : Date.parse(ts);
     if (!Number.isNaN(ms)) return ms;
   }
-  return seen.get(r) ?? 0;
+  return firstSeen;
 }
 
 function chooseGateway(model: Model, wanted: GatewayOptions['gateway']): GatewayModel {
