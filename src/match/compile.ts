@@ -13,7 +13,7 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
-import { canonicalPathValue } from './normalize.js';
+import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
@@ -80,15 +80,21 @@ export type Scan = unknown[];
 
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
- * stride 3 (`[hash, segment, node, ...]`, a power of two of slots, at most half full), probed
- * with a hash computed while the path is scanned: a lookup slices no segment and allocates
- * nothing. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
+ * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
+ * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
+ * the request path: a lookup reads no character of the path, slices nothing and allocates
+ * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
+ * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
+ * `more`. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
  */
 interface TrieNode {
   // The fields the walk reads come first, so that they share the node's first cache line.
   mask: number;
-  /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
-  one: string | null;
+  /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
+  one1: number;
+  one2: number;
+  one3: number;
+  oneMore: number[] | null;
   oneNode: TrieNode | null;
   slots: Slot[];
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
@@ -113,56 +119,76 @@ const EMPTY: CandidateList = Object.freeze({ c: null, t: null, then: null, m1: n
 /** The slots of every leaf: one shared empty array, never written to. */
 const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 
-/** A slot's hash, segment (null when the slot is free) or child. */
-type Slot = number | string | TrieNode | null;
+/** A slot's hash, keys, further keys (or null) and child (null when the slot is free). */
+type Slot = number | number[] | TrieNode | null;
+const STRIDE = 6;
 
 function newNode(): TrieNode {
-  return { mask: -1, one: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
+  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
-/** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-
-function segmentHash(s: string, from: number, to: number): number {
-  let h = FNV_OFFSET;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h & 0x3fffffff;
-}
-
-/** The child of `node` for the segment `path[from, to)` with hash `h`, or null. */
-function childOf(node: TrieNode, path: string, from: number, to: number, h: number): TrieNode | null {
+/** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
+function childOf(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, h: number): TrieNode | null {
   const slots = node.slots;
   const mask = node.mask;
-  const len = to - from;
   for (let i = h & mask; ; i = (i + 1) & mask) {
-    const k = i * 3;
-    const seg = slots[k + 1] as string | null;
-    if (seg === null) return null;
-    if (slots[k] === h && seg.length === len && path.startsWith(seg, from)) return slots[k + 2] as TrieNode;
+    const k = i * STRIDE;
+    const child = slots[k + 5] as TrieNode | null;
+    if (child === null) return null;
+    if (slots[k] === h && sameSegment(slots[k + 1] as number, slots[k + 2] as number, slots[k + 3] as number, slots[k + 4] as number[] | null, keys, from, to)) return child;
   }
 }
 
+/** True when the segment stored as `k1`, `k2`, `k3` and `more` is the one with keys `keys[from, to)`. */
+function sameSegment(k1: number, k2: number, k3: number, more: number[] | null, keys: ArrayLike<number>, from: number, to: number): boolean {
+  const n = to - from;
+  if (k1 !== (n > 0 ? keys[from] : 0) || k2 !== (n > 1 ? keys[from + 1] : 0) || k3 !== (n > 2 ? keys[from + 2] : 0)) return false;
+  if (n <= 3) return more === null;
+  if (more === null || more.length !== n - 3) return false;
+  for (let j = 0; j < more.length; j++) if (more[j] !== keys[from + 3 + j]) return false;
+  return true;
+}
+
 /**
- * Adds a child to a node's table, growing it (to keep it at most half full) as needed. `counts`
- * holds, while building, how many children each node has (the nodes do not carry it).
+ * Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep
+ * it at most half full) as needed. `counts` holds, while building, how many children each node
+ * has (the nodes do not carry it).
  */
-function addChild(node: TrieNode, seg: string, child: TrieNode, counts: Map<TrieNode, number>): void {
+function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode, counts: Map<TrieNode, number>): void {
   const count = (counts.get(node) ?? 0) + 1;
   counts.set(node, count);
   if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
     // A copy of an empty table of this size: no holes (a holey array is slower to read), and
-    // exactly 3 * size slots (push would leave up to half again as many unused).
+    // exactly STRIDE * size slots (push would leave up to half again as many unused).
     const slots = emptySlots(size).slice();
     node.slots = slots;
     node.mask = size - 1;
-    for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
+    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
   }
-  place(node, segmentHash(seg, 0, seg.length), seg, child);
-  node.one = count === 1 ? seg : null;
-  node.oneNode = count === 1 ? child : null;
+  const n = to - from;
+  const k1 = n > 0 ? keys[from]! : 0;
+  const k2 = n > 1 ? keys[from + 1]! : 0;
+  const k3 = n > 2 ? keys[from + 2]! : 0;
+  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
+  const h = keysHash(keys, from, to);
+  const slots = node.slots;
+  let i = h & node.mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
+  const at = i * STRIDE;
+  slots[at] = h;
+  slots[at + 1] = k1;
+  slots[at + 2] = k2;
+  slots[at + 3] = k3;
+  slots[at + 4] = more;
+  slots[at + 5] = child;
+  const only = count === 1;
+  node.one1 = only ? k1 : 0;
+  node.one2 = only ? k2 : 0;
+  node.one3 = only ? k3 : 0;
+  node.oneMore = only ? more : null;
+  node.oneNode = only ? child : null;
 }
 
 /** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
@@ -172,19 +198,17 @@ function emptySlots(size: number): Slot[] {
   let t = emptyTables.get(size);
   if (t === undefined) {
     t = [];
-    for (let i = 0; i < size; i++) t.push(0, null, null);
+    for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
     emptyTables.set(size, t);
   }
   return t;
 }
 
-function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
-  const slots = node.slots;
-  let i = h & node.mask;
-  while (slots[i * 3 + 1] !== null) i = (i + 1) & node.mask;
-  slots[i * 3] = h;
-  slots[i * 3 + 1] = seg;
-  slots[i * 3 + 2] = child;
+/** Moves the entry at `from[k, k + STRIDE)` (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot of `slots` from its hash. */
+function place(slots: Slot[], mask: number, from: Slot[], k: number): void {
+  let i = (from[k] as number) & mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & mask;
+  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = from[k + j]!;
 }
 
 /**
@@ -311,40 +335,33 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 }
 
 /**
- * Candidates for the path `path[0, end)` (`end` defaults to the whole string) in a vhost,
- * winner-first. Never throws.
+ * Candidates for a normalised path, given by its segment keys (normalize.ts: RequestView keeps
+ * them), in a vhost, winner-first. Never throws.
  */
-export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, end: number = path.length): CandidateList {
-  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; the
-  // deepest node reached holds the merged list, and a path that ends exactly at a node with
-  // Exact matches gets that node's exact list. A leaf ends the walk without scanning the rest.
+export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {
+  // Hot path: walk the trie segment by segment, comparing chunk keys (numbers) instead of
+  // characters; the deepest node reached holds the merged list, and a path that ends exactly at
+  // a node with Exact matches gets that node's exact list. A leaf ends the walk.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
-  let start = 1;
-  for (;;) {
+  const keys = path.keys;
+  const starts = path.starts;
+  const last = path.count - 1;
+  for (let s = 0; s <= last; s++) {
     if (node.mask < 0) return node;
-    const one = node.one;
-    if (one !== null) {
-      // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
-      const stop = start + one.length;
-      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node;
-      node = node.oneNode!;
-      if (stop >= end) return node.exact ?? node;
-      start = stop + 1;
-      continue;
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.oneNode;
+    if (child !== null) {
+      // One child (a chain such as "/api/v1/"): compare its keys, no hash.
+      if (!sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to)) return node;
+    } else {
+      child = childOf(node, keys, from, to, keysHash(keys, from, to));
+      if (child === null) return node;
     }
-    let h = FNV_OFFSET;
-    let i = start;
-    for (; i < end; i++) {
-      const c = path.charCodeAt(i);
-      if (c === 47 /* / */) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    const child = childOf(node, path, start, i, h & 0x3fffffff);
-    if (child === null) return node;
     node = child;
-    if (i >= end) return node.exact ?? node;
-    start = i + 1;
+    if (s === last) return node.exact ?? node;
   }
+  return node;
 }
 
 function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): CompiledVHost {
@@ -362,7 +379,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
-  const segments = new Map<string, string>();
+  const scratch = new PathKeys();
   const counts = new Map<TrieNode, number>();
 
   for (let rank = 0; rank < matches.length; rank++) {
@@ -375,8 +392,8 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, segments, counts), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), segments, counts), c);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch, counts), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch, counts), c);
     }
   }
   fill(root, EMPTY, prefixOwn, exactOwn, regexes, []);
@@ -394,7 +411,7 @@ function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode,
   if (node.mask >= 0) {
     // The children straight from the slots (fill does not change a node's slots).
     const slots = node.slots;
-    for (let k = 2; k < slots.length; k += 3) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+    for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
   }
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
   node.c = all.c;
@@ -418,31 +435,23 @@ function prefixEnd(value: string): number {
 
 /**
  * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
- * segment; `end` 0 is the root), created as needed. Slices the segments out of the value
- * instead of splitting it into an array.
+ * segment; `end` 0 is the root), created as needed. `scratch` receives the value's keys.
  */
-function nodeFor(root: TrieNode, path: string, end: number, segments: Map<string, string>, counts: Map<TrieNode, number>): TrieNode {
+function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, counts: Map<TrieNode, number>): TrieNode {
   let node = root;
-  if (end === 0) return node;
-  let start = 1;
-  for (;;) {
-    let slash = path.indexOf('/', start);
-    if (slash < 0 || slash > end) slash = end;
-    const h = segmentHash(path, start, slash);
-    let child = node.mask < 0 ? null : childOf(node, path, start, slash, h);
+  keysOf(path, end, scratch);
+  const { keys, starts } = scratch;
+  for (let s = 0; s < scratch.count; s++) {
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.mask < 0 ? null : childOf(node, keys, from, to, keysHash(keys, from, to));
     if (child === null) {
       child = newNode();
-      // One string per distinct segment ("health", "v1"): the walk compares with a string that
-      // stays in cache instead of one of thousands of copies.
-      const seg = path.slice(start, slash);
-      let shared = segments.get(seg);
-      if (shared === undefined) segments.set(seg, (shared = seg));
-      addChild(node, shared, child, counts);
+      addChild(node, keys, from, to, child, counts);
     }
     node = child;
-    if (slash === end) return node;
-    start = slash + 1;
   }
+  return node;
 }
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {

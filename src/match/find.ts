@@ -118,7 +118,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
     const vh = firstVhost(listener, req.host);
     if (vh !== null) {
-      const c = firstPassing(candidatesFor(vh, req.pathSource, grpc && vh.grpc !== null, req.pathEnd), req);
+      const c = firstPassing(candidatesFor(vh, req.segments, grpc && vh.grpc !== null), req);
       if (c !== null) return c;
     }
     return missOf(listener, 'no-route');
@@ -132,7 +132,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     const vt: VHostTrace | null = trace === null ? null : { vhost: vh, searched, list: null, tested: [], grpc: useGrpc };
     if (vt !== null) trace!.vhosts.push(vt);
     if (!searched || (winner !== null && trace === null)) continue;
-    const list = candidatesFor(vh, req.pathSource, useGrpc, req.pathEnd);
+    const list = candidatesFor(vh, req.segments, useGrpc);
     if (vt === null) {
       winner = firstPassing(list, req);
       continue;

@@ -5,7 +5,7 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
-import { isPlainQuery, normalizePath, normalPathEnd, normalizeQuery, plainQueryEnd, type PathOptions } from './normalize.js';
+import { isPlainQuery, keysOf, normalizePath, normalizeQuery, PathKeys, plainQueryEnd, scanNormalPath, type PathOptions } from './normalize.js';
 
 export class RequestView {
   method = '';
@@ -15,6 +15,8 @@ export class RequestView {
    */
   pathSource = '';
   pathEnd = 0;
+  /** The keys of the normalised path's segments, what the segment trie is probed with (normalize.ts, "Path segments as numbers"). */
+  readonly segments = new PathKeys();
   /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
   target = '';
   /** Why the request cannot be routed (bad path, Host or method): it gets 400. Null when fine. */
@@ -77,9 +79,10 @@ export class RequestView {
     const raw: unknown = r.path;
     const mergeSlashes = paths !== undefined && paths.mergeSlashes === true;
     // Hot path: a path already in normal form (most are) is found by one scan, which also finds
-    // where the query starts; nothing is sliced, and the target is the request's own string.
-    const end = typeof raw === 'string' ? normalPathEnd(raw, mergeSlashes) : -1;
-    if (end >= 0 && (end === (raw as string).length || (raw as string).charCodeAt(end) === 63 /* ? */)) {
+    // where the query starts and keys the segments for the trie; nothing is sliced, and the
+    // target is the request's own string.
+    const end = typeof raw === 'string' ? scanNormalPath(raw, mergeSlashes, this.segments) : -1;
+    if (end >= 0 && (end === (raw as string).length || this.segments.query)) {
       const text = raw as string;
       this.pathSource = text;
       this.pathEnd = end;
@@ -179,6 +182,7 @@ export class RequestView {
     this.pathSource = path;
     this.pathEnd = path.length;
     this.pathText = path;
+    keysOf(path, invalid === null ? path.length : 0, this.segments);
     if (!hasQuery) {
       this.queryText = '';
       this.target = path;

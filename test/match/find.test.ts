@@ -50,7 +50,7 @@ describe('find(): one lookup for route() and explain()', () => {
     const trace = newTrace();
     const traced = find(matcher, req, false, trace);
     const vh = trace.vhosts[0]!;
-    const compiled = candidatesFor(vh.vhost, req.path, false).full.all;
+    const compiled = candidatesFor(vh.vhost, req.segments, false).full.all;
     expect(vh.tested.map((t) => t.candidate)).toEqual(compiled);
     expect(vh.tested.map((t) => t.candidate)).not.toHaveLength(0);
     // Without a trace, the lookup returns the same winner.
@@ -111,7 +111,7 @@ describe('per-method scans: the winner is the first passing candidate of the com
     const winners = new Set<string>();
     for (const request of cases) {
       const req = new RequestView(request);
-      const all = candidatesFor(matcher.listeners[0]!.anyHost!, req.path, false).full.all;
+      const all = candidatesFor(matcher.listeners[0]!.anyHost!, req.segments, false).full.all;
       const expected = all.find((c) => c.checks.every((k) => k.test(req))) ?? null;
       const found = find(matcher, req, false, null);
       expect(isMiss(found) ? null : found).toBe(expected);

@@ -34,9 +34,18 @@ const NOT_TAKEN = Symbol('not taken');
 /** Any character other than printable ASCII and the line feed. */
 const UNUSUAL = /[^\x20-\x7e\n]/g;
 
-/** Sizes of the key and value tables (powers of two). */
+/** Sizes of the key and value tables (powers of two), and the longest text they keep. */
 const KEYS = 1024;
 const VALUES = 4096;
+const CACHED = 64;
+
+// Keys seen, by hash: most keys of a manifest are the same few dozen words. Plain scalars seen,
+// by hash, and their values (strings, numbers, booleans, null: immutable, so shared by every
+// input and load; `[]` and `{}` are not plain scalars). Module-wide, so that loads of many small
+// inputs do not each make tables; bounded by their sizes and CACHED.
+const keys: (string | undefined)[] = new Array(KEYS);
+const raws: (string | undefined)[] = new Array(VALUES);
+const values: unknown[] = new Array(VALUES);
 
 const SP = 0x20;
 const LF = 0x0a;
@@ -134,11 +143,6 @@ export class BlockReader {
   private lastStart = 0;
   /** Hash of the last key found by keyColon. */
   private hash = 0;
-  /** Keys seen, by hash: most keys of a manifest are the same few dozen words. */
-  private readonly keys: (string | undefined)[] = new Array(KEYS);
-  /** Plain scalars seen, by hash, and their values. Arrays and objects are never shared (`[]`, `{}` are not plain). */
-  private readonly raws: (string | undefined)[] = new Array(VALUES);
-  private readonly values: unknown[] = new Array(VALUES);
 
   constructor(
     private readonly text: string,
@@ -336,7 +340,7 @@ export class BlockReader {
     } else {
       // Keys come from a small vocabulary: the table answers most without a slice, a check or an internalisation.
       const slot = this.hash & (KEYS - 1);
-      const known = this.keys[slot];
+      const known = keys[slot];
       if (known !== undefined && isAt(text, i, known, colon - i)) {
         key = known;
       } else {
@@ -344,7 +348,7 @@ export class BlockReader {
         for (let j = i; j < colon; j++) if (isFlowIndicator(text.charCodeAt(j))) throw NOT_TAKEN;
         key = own(text.slice(i, colon));
         if (key === '<<' || !isStringScalar(key)) throw NOT_TAKEN;
-        this.keys[slot] = key;
+        if (key.length <= CACHED) keys[slot] = key;
       }
     }
     this.i = colon + 1;
@@ -383,12 +387,14 @@ export class BlockReader {
     this.i = j;
     // Values repeat too (kinds, groups, types, ports, names): a hit costs no string and no resolution.
     const slot = h & (VALUES - 1);
-    const known = this.raws[slot];
-    if (known !== undefined && isAt(text, i, known, last - i)) return this.values[slot];
+    const known = raws[slot];
+    if (known !== undefined && isAt(text, i, known, last - i)) return values[slot];
     const raw = own(text.slice(i, last));
     const v = resolvePlain(raw);
-    this.raws[slot] = raw;
-    this.values[slot] = v;
+    if (raw.length <= CACHED) {
+      raws[slot] = raw;
+      values[slot] = v;
+    }
     return v;
   }
 
