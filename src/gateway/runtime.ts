@@ -330,8 +330,9 @@ function targetOf(targets: Targets, b: IR.Backend): BackendTarget {
   let list = byName.get(b.name);
   if (!list) byName.set(b.name, (list = []));
   for (const t of list) if (t.port === b.port && t.group === b.group && t.kind === b.kind) return t;
-  const t: BackendTarget = Object.freeze({ group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port, ...(b.appProtocol !== undefined ? { appProtocol: b.appProtocol } : {}) });
-  list.push(t);
+  const t: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
+  if (b.appProtocol !== undefined) t.appProtocol = b.appProtocol;
+  list.push(Object.freeze(t));
   return t;
 }
 

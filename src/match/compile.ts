@@ -484,6 +484,6 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
     const c = j >= b.length || (i < a.length && a[i]!.rank <= b[j]!.rank) ? a[i++]! : b[j++]!;
     if (k === 0 || out[k - 1] !== c) out[k++] = c;
   }
-  out.length = k;
+  if (k !== out.length) out.length = k; // (the length setter is a runtime call even when nothing changes)
   return out;
 }
