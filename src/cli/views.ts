@@ -79,7 +79,8 @@ export function formatStatus(gw: GatewayRouter): string {
 
 /** The status as `kubectl get -o yaml` prints a List. */
 export function statusYaml(gw: GatewayRouter): string {
-  return stringify(gw.status, { lineWidth: 0 });
+  // Routes with the same status share its objects (docs/status.md): print each in full, never as a YAML alias.
+  return stringify(gw.status, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** Route-test results: a line per test, failures with their reasons and explain() table. */

@@ -189,6 +189,16 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
   let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
+    // The loaded objects and the attachment model are unreachable once analyse() returns, so that
+    // the runtime, the largest part of a snapshot, is compiled without them in the heap.
+    const a = analyse(manifests, previous);
+    const runtime = compileRuntime(a.ir, options);
+    // Commit first-seen times only once the whole build succeeded.
+    for (let i = 0; i < a.keys.length; i++) firstSeen.set(a.keys[i]!, a.times[i]!);
+    return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
+  };
+  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as keys and times. */
+  const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
@@ -197,15 +207,16 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     if (options.onInvalid !== 'skip' && loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
     const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
-    // First-seen times, kept across reloads by key; createdAt reads them back by object, so
-    // each key is built once.
+    // First-seen times, kept across reloads by key. A first build has none: every object was
+    // first seen now, and createdAt needs no lookup (nor a key) at all.
     const keys = loaded.resources.map(resourceKey);
-    const seen = new Map<Resource, number>();
-    loaded.resources.forEach((r, i) => seen.set(r, firstSeen.get(keys[i]!) ?? nowSecond));
+    const times = new Float64Array(keys.length);
+    for (let i = 0; i < keys.length; i++) times[i] = firstSeen.get(keys[i]!) ?? nowSecond;
+    const known = firstSeen.size > 0;
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
-      createdAt: (r) => createdAt(r, seen),
+      createdAt: (r) => createdAt(r, known ? (firstSeen.get(resourceKey(r)) ?? nowSecond) : nowSecond),
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
@@ -216,11 +227,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       supportedFeatures: [...SUPPORTED_FEATURES],
     });
     const ir = buildIR(model, served.key);
-    const runtime = compileRuntime(ir, options);
-    // Commit first-seen times only once the whole build succeeded.
-    loaded.resources.forEach((r, i) => firstSeen.set(keys[i]!, seen.get(r)!));
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { issues, gatewayKey: served.key, status, ir, runtime, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    return { keys, times, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = guarded(() => build(options.manifests));
@@ -304,13 +312,14 @@ function addressesOf(model: Model, key: string, given: GatewayOptions['addresses
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }
 
-function createdAt(r: Resource, seen: Map<Resource, number>): number {
+/** A resource's creationTimestamp in ms, else `firstSeen` (when this process first saw it). */
+function createdAt(r: Resource, firstSeen: number): number {
   const ts = r.metadata.creationTimestamp;
   if (ts !== undefined) {
     const ms = ts instanceof Date ? ts.getTime() : Date.parse(ts);
     if (!Number.isNaN(ms)) return ms;
   }
-  return seen.get(r) ?? 0;
+  return firstSeen;
 }
 
 function chooseGateway(model: Model, wanted: GatewayOptions['gateway']): GatewayModel {

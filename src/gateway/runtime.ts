@@ -6,7 +6,7 @@ import type { BackendTarget, ForwardDecision, RouteRef } from '../types.js';
 import type * as IR from '../ir/types.js';
 import { compileMatcher, type CompiledMatcher } from '../match/compile.js';
 import type { PathOptions } from '../match/normalize.js';
-import { createPicker, type Picker } from '../pick/weighted.js';
+import { pickerFactory, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
 import type { ExtensionFilter } from '../filters/apply.js';
@@ -113,37 +113,41 @@ export interface Runtime {
 export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime {
   const random = options.random ?? Math.random;
   const picker = options.picker ?? 'random';
-  // The frozen references are shared as widely as their content allows: one per route, one per
-  // unnamed rule index, one per backend. This runs for every rule at every load.
+  const pickerFor = pickerFactory(picker, random);
+  // Runs for every rule at every load. What rules can share is made once and shared: the frozen
+  // references (one per route, one per unnamed rule index, one per backend), the choices of
+  // backends without filters, the lists of choices, stateless pickers (by weights), and the
+  // inline split data of the payloads. Shared parts are never written to.
   const routeRefs: RouteRef[] = [];
   const unnamedRuleRefs: { index: number }[] = [];
   const targets: Targets = new Map();
+  const choicesOf = choiceLists();
+  const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rules: RuleRuntime[] = [];
-  for (const rule of ir.rules) {
+  /** What a rule's candidates carry inline, by rule index (see MatchPayload); only read while compiling. */
+  const inlines: Inline[] = [];
+  /** What a rule's backends decide, once per distinct list (rules listing the same backends share the IR's list). */
+  const facts = new Map<IR.Backend[], ListFacts>();
+  const rulesIR = ir.rules;
+  for (let r = 0; r < rulesIR.length; r++) {
+    const rule = rulesIR[r]!;
     const backends = rule.backends;
-    let live = 0;
-    let single = -1;
-    let hasFilters = rule.filters.length > 0;
-    for (let i = 0; i < backends.length; i++) {
-      const b = backends[i]!;
-      if (b.weight > 0) {
-        live++;
-        single = i;
-      }
-      if (b.filters.length > 0) hasFilters = true;
-    }
-    if (live !== 1) single = -1;
-    // map() sizes these arrays exactly; most rules have one backendRef.
-    const weights = backends.map((b) => b.weight);
-    const choices = backends.map((b): Choice => ({ target: targetOf(targets, b), state: b.state, registered: b.registered, filters: b.filters, message: b.message }));
-    const session = sessionSource(rule, options.sticky);
+    let f = facts.get(backends);
+    if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends, target), picker === 'smooth' ? null : pickerFor)));
+    const { weights, live, choices } = f;
+    const single = f.single;
+    const hasFilters = f.hasFilters || rule.filters.length > 0;
+    // (sessionSource allocates its closures' context on every call: most rules need not call it.)
+    const session = rule.session === undefined && options.sticky === undefined ? null : sessionSource(rule, options.sticky);
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
-    const ids = session === null ? NO_IDS : backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+    const ids = session === null ? NO_IDS : backendIds(backends);
     const route = ir.routes[rule.route]!;
     const singleChoice = single >= 0 ? choices[single]! : null;
-    rules.push({
+    // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
+    const rulePicker = live === 0 ? null : picker === 'smooth' ? pickerFor(weights) : f.picker;
+    const rr: RuleRuntime = {
       rule,
-      picker: createPicker(weights, picker, random),
+      picker: rulePicker,
       sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
       session,
       tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
@@ -155,26 +159,18 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       single,
       singleChoice,
       retry: freeze(rule.retry),
-    });
+    };
+    rules.push(rr);
+    // The inline data of the rule's payloads (see MatchPayload): one object per distinct list of
+    // backends for the plain rules (no filters, no session) with a stateless picker.
+    if (hasFilters || session !== null) inlines.push(NOT_INLINE);
+    else if (picker === 'smooth' && singleChoice === null && rulePicker !== null) inlines.push(inlineOf(f, rulePicker));
+    else inlines.push((f.inline ??= inlineOf(f, rulePicker)));
   }
-  // What a rule's candidates share is computed once per rule; each candidate still gets its own
-  // payload object (see MatchPayload), which points at these.
-  const shared: (Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> | undefined)[] = [];
-  const sharedOf = (i: number): Omit<MatchPayload, 'routeRef' | 'ruleRef' | 'timeouts' | 'retry'> => {
-    const known = shared[i];
-    if (known !== undefined) return known;
-    const rr = rules[i]!;
-    const c = rr.singleChoice;
-    const plain = !rr.hasFilters && rr.session === null;
-    const fast = plain && c !== null && c.state === 'ok' ? c.target : null;
-    const split = plain && c === null && rr.picker !== null && rr.choices.every((b, k) => b.state === 'ok' || rr.rule.backends[k]!.weight === 0) ? { pick: rr.picker.pick, choices: rr.choices } : null;
-    const alias = split !== null && rr.picker!.table !== undefined ? rr.picker!.table : null;
-    const aliasTargets = alias === null ? null : rr.choices.flatMap((b) => [b.target, b.registered]);
-    return (shared[i] = { rr, fast, fastRegistered: fast !== null ? c!.registered : undefined, split, alias, aliasTargets });
-  };
+  // Each candidate still gets its own payload object (see MatchPayload), pointing at the shared parts.
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
-    const s = sharedOf(m.rule);
-    const rr = s.rr;
+    const rr = rules[m.rule]!;
+    const s = inlines[m.rule]!;
     return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
   });
   return {
@@ -191,6 +187,136 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   };
 }
 
+/** What a list of backends decides for the rules listing it. */
+interface ListFacts {
+  weights: number[];
+  /** How many backends have weight > 0. */
+  live: number;
+  /** The only backend with weight > 0, or -1. */
+  single: number;
+  /** Every backend with weight > 0 is valid. */
+  allValid: boolean;
+  /** Some backend has filters. */
+  hasFilters: boolean;
+  choices: Choice[];
+  /** The stateless picker of these weights (null for the smooth kind, or when no weight is live). */
+  picker: Picker | null;
+  /** The inline data of plain rules listing these backends (made on first use). */
+  inline?: Inline;
+}
+
+function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weights: readonly number[]) => Picker | null) | null): ListFacts {
+  let live = 0;
+  let single = -1;
+  let allValid = true;
+  let hasFilters = false;
+  const weights: number[] = new Array<number>(backends.length);
+  for (let i = 0; i < backends.length; i++) {
+    const b = backends[i]!;
+    weights[i] = b.weight;
+    if (b.weight > 0) {
+      live++;
+      single = i;
+      if (b.state !== 'ok') allValid = false;
+    }
+    if (b.filters.length > 0) hasFilters = true;
+  }
+  if (live !== 1) single = -1;
+  return { weights, live, single, allValid, hasFilters, choices, picker: live > 0 && pickerFor !== null ? pickerFor(weights) : null };
+}
+
+/** What a rule's payloads carry inline besides its references (see MatchPayload). */
+type Inline = Pick<MatchPayload, 'fast' | 'fastRegistered' | 'split' | 'alias' | 'aliasTargets'>;
+
+/** The inline data of rules with filters or a session: nothing (their hits read the rule). */
+const NOT_INLINE: Inline = Object.freeze({ fast: null, fastRegistered: undefined, split: null, alias: null, aliasTargets: null });
+
+/** The inline data of a plain rule (no filters, no session) with these backends and this picker. */
+function inlineOf(f: ListFacts, picker: Picker | null): Inline {
+  const c = f.single >= 0 ? f.choices[f.single]! : null;
+  const fast = c !== null && c.state === 'ok' ? c.target : null;
+  if (c !== null || picker === null || !f.allValid) return { fast, fastRegistered: fast !== null ? c!.registered : undefined, split: null, alias: null, aliasTargets: null };
+  const split = { pick: picker.pick, choices: f.choices };
+  if (picker.table === undefined) return { fast: null, fastRegistered: undefined, split, alias: null, aliasTargets: null };
+  const aliasTargets: (BackendTarget | string | undefined)[] = [];
+  for (let i = 0; i < f.choices.length; i++) aliasTargets.push(f.choices[i]!.target, f.choices[i]!.registered);
+  return { fast: null, fastRegistered: undefined, split, alias: picker.table, aliasTargets };
+}
+
+/**
+ * The choices of a rule's backendRefs, shared where their content allows: a backendRef without
+ * filters is one Choice per distinct (target, state, registered, message), and rules with the
+ * same choices in the same order share one list (the rules of a route usually list the same
+ * backendRefs). Choices and lists are read-only once made.
+ */
+function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget) => Choice[] {
+  const plain = new Map<BackendTarget, Choice[]>();
+  const ids = new Map<Choice, number>();
+  const lists = new Map<string, Choice[]>();
+  const singles = new Map<Choice, Choice[]>();
+  // IR backends without filters are shared by the rules listing them: most lookups end here.
+  const byBackend = new Map<IR.Backend, Choice>();
+  const choiceOf = (b: IR.Backend, target: (b: IR.Backend) => BackendTarget): Choice => {
+    if (b.filters.length > 0) return { target: target(b), state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    const seen = byBackend.get(b);
+    if (seen !== undefined) return seen;
+    const c = plainChoice(b, target(b));
+    byBackend.set(b, c);
+    return c;
+  };
+  const plainChoice = (b: IR.Backend, target: BackendTarget): Choice => {
+    let known = plain.get(target);
+    if (known === undefined) plain.set(target, (known = []));
+    for (const c of known) if (c.state === b.state && c.registered === b.registered && c.message === b.message) return c;
+    const c: Choice = { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    known.push(c);
+    ids.set(c, ids.size);
+    return c;
+  };
+  // Rules listing the same backends share the IR's list of them (ir/build.ts): most end here.
+  const byList = new Map<IR.Backend[], Choice[]>();
+  return (backends, target) => {
+    if (backends.length === 0) return NO_CHOICES;
+    const seen = byList.get(backends);
+    if (seen !== undefined) return seen;
+    const choices = listOf(backends, target);
+    byList.set(backends, choices);
+    return choices;
+  };
+  function listOf(backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget): Choice[] {
+    if (backends.length === 1) {
+      const c = choiceOf(backends[0]!, target);
+      if (!ids.has(c)) return [c];
+      let list = singles.get(c);
+      if (list === undefined) singles.set(c, (list = [c]));
+      return list;
+    }
+    const choices = backends.map((b) => choiceOf(b, target));
+    let key = '';
+    for (const c of choices) {
+      const id = ids.get(c);
+      if (id === undefined) return choices; // a choice with filters: its own list
+      key += `${id},`;
+    }
+    const known = lists.get(key);
+    if (known !== undefined) return known;
+    lists.set(key, choices);
+    return choices;
+  }
+}
+
+/** The choices of a rule without backendRefs: shared, never written to. */
+const NO_CHOICES: Choice[] = [];
+
+/**
+ * Backend ids for sticky hashing and session tokens: `namespace/name:port#n`, n counting earlier
+ * refs to the same backend. (A function of its own: a closure in the rules loop that captured a
+ * loop variable would make V8 allocate a context for every rule.)
+ */
+function backendIds(backends: IR.Backend[]): string[] {
+  return backends.map((b, i) => `${b.namespace}/${b.name}:${b.port ?? ''}#${backends.slice(0, i).filter((o) => o.name === b.name && o.namespace === b.namespace && o.port === b.port).length}`);
+}
+
 /** The ids and tokens of a rule without sessions: shared, never written to. */
 const NO_IDS: string[] = [];
 
@@ -204,8 +330,9 @@ function targetOf(targets: Targets, b: IR.Backend): BackendTarget {
   let list = byName.get(b.name);
   if (!list) byName.set(b.name, (list = []));
   for (const t of list) if (t.port === b.port && t.group === b.group && t.kind === b.kind) return t;
-  const t: BackendTarget = Object.freeze({ group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port, ...(b.appProtocol !== undefined ? { appProtocol: b.appProtocol } : {}) });
-  list.push(t);
+  const t: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
+  if (b.appProtocol !== undefined) t.appProtocol = b.appProtocol;
+  list.push(Object.freeze(t));
   return t;
 }
 

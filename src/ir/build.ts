@@ -9,11 +9,19 @@ import { compareHostnames, sortMatches } from './precedence.js';
 import { lowerFilter, lowerRetry, lowerSession, lowerTimeouts } from './lower.js';
 import type * as IR from './types.js';
 
+/**
+ * The one empty list of the IR (conditions, filters): frozen and shared by every match, rule and
+ * backend that has none, so a table of thousands of plain routes holds one empty array, not
+ * thousands. The IR is read-only (docs/routing.md).
+ */
+const NONE: never[] = Object.freeze([]) as never[];
+
 /** Builds the IR for the Gateway `gatewayKey` (`namespace/name`) of the model. */
 export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   const gwModel = model.gateways.find((g) => g.key === gatewayKey);
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
+  const backends: Backends = { byModel: new Map(), lists: { next: undefined, list: undefined }, scratch: [] };
   const vhostsByListener = new Map<string, Map<string | null, IR.VirtualHost>>();
   /**
    * The last route added to each vhost. Routes are added one after the other, so a route listed
@@ -22,38 +30,55 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   const lastAdded = new Map<IR.VirtualHost, number>();
   for (const l of gwModel.merged) vhostsByListener.set(l.key, new Map());
 
-  for (const route of model.routes) {
+  // The first build of a process runs this in the interpreter, where for-of allocates an
+  // iterator result per element: indexed loops over every route, parent and listener.
+  const routes = model.routes;
+  /**
+   * The current route's matches, `matches[0, count.n)`: one list reused for every route (they are
+   * copied into the vhosts), written by index and never emptied (`length = 0` frees its storage).
+   */
+  const matches: IR.Match[] = [];
+  const count = { n: 0 };
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r]!;
     if (route.kind === 'TLSRoute') continue; // TLS streams are not HTTP requests; see docs/routing.md
     let routeIndex = -1;
-    let matches: IR.Match[] = [];
-    for (const p of route.parents) {
+    const parents = route.parents;
+    for (let pi = 0; pi < parents.length; pi++) {
+      const p = parents[pi]!;
       if (!p.accepted || p.gatewayKey !== gatewayKey) continue;
-      for (const a of p.listeners) {
+      const attached = p.listeners;
+      for (let ai = 0; ai < attached.length; ai++) {
+        const a = attached[ai]!;
         // The route and its matches enter the IR with its first attachment to this Gateway.
         if (routeIndex < 0) {
           routeIndex = gw.routes.push({ kind: route.kind, namespace: route.namespace, name: route.name, createdAt: route.createdAt }) - 1;
-          matches = routeMatches(route, routeIndex, gw);
+          count.n = 0;
+          routeMatches(route, routeIndex, gw, backends, matches, count);
         }
         const vhosts = vhostsByListener.get(a.listener.key)!;
-        for (const h of a.hostnames) {
-          const key = h ?? null;
+        const hostnames = a.hostnames;
+        for (let hi = 0; hi < hostnames.length; hi++) {
+          const key = hostnames[hi] ?? null;
           let vh = vhosts.get(key);
           if (!vh) vhosts.set(key, (vh = { hostname: key, matches: [], grpcMatches: [] }));
           if (lastAdded.get(vh) === routeIndex) continue;
           lastAdded.set(vh, routeIndex);
           const list = route.kind === 'GRPCRoute' ? vh.grpcMatches : vh.matches;
-          for (const m of matches) list.push(m);
+          for (let k = 0; k < count.n; k++) list.push(matches[k]!);
         }
       }
     }
   }
 
   // The Gateway's own listeners, then its ListenerSets' (spec digest 1.8: the merged list).
+  // "{namespace}/{name}" by route index, for precedence step 6: made once here and dropped after.
+  const keys = gw.routes.map((r) => `${r.namespace}/${r.name}`);
   for (const l of gwModel.merged) {
     const vhosts = [...vhostsByListener.get(l.key)!.values()].sort((a, b) => compareHostnames(a.hostname, b.hostname));
     for (const vh of vhosts) {
-      sortMatches(gw, vh.matches);
-      sortMatches(gw, vh.grpcMatches);
+      sortMatches(gw, vh.matches, keys);
+      sortMatches(gw, vh.grpcMatches, keys);
     }
     const listener: IR.Listener = { name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname ?? null, programmed: l.programmed, vhosts };
     if (l.owner.kind === 'ListenerSet') listener.listenerSet = l.owner.key;
@@ -62,49 +87,53 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   return gw;
 }
 
-function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway): IR.Match[] {
-  const out: IR.Match[] = [];
+/** Adds the route's rules to the IR and its matches to `out[count.n, ...)`, advancing `count.n`. */
+function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway, backends: Backends, out: IR.Match[], count: { n: number }): void {
   const specRules = (route.resource.spec.rules ?? []) as (HTTPRoute['spec']['rules'][number] | NonNullable<GRPCRoute['spec']['rules']>[number])[];
-  for (const rm of route.rules) {
+  const rules = route.rules;
+  for (let r = 0; r < rules.length; r++) {
+    const rm = rules[r]!;
     if (!rm.valid) continue; // dropped rule (GEP-1364 PartiallyInvalid)
     const spec = specRules[rm.index]!;
-    const ruleIndex = gw.rules.push(ruleIR(routeIndex, route, rm, spec as Partial<HTTPRouteRule>)) - 1;
+    const ruleIndex = gw.rules.push(ruleIR(routeIndex, route, rm, spec as Partial<HTTPRouteRule>, backends)) - 1;
     if (route.kind === 'GRPCRoute') {
       const matches = (spec as NonNullable<GRPCRoute['spec']['rules']>[number]).matches ?? [];
-      if (matches.length === 0) out.push(grpcMatch(routeIndex, ruleIndex, 0, undefined, []));
-      matches.forEach((m, i) => out.push(grpcMatch(routeIndex, ruleIndex, i, m.method, m.headers ?? [])));
+      if (matches.length === 0) addMatch(out, count, grpcMatch(routeIndex, ruleIndex, 0, undefined, undefined));
+      matches.forEach((m, i) => addMatch(out, count, grpcMatch(routeIndex, ruleIndex, i, m.method, m.headers)));
     } else {
       const matches = (spec as HTTPRoute['spec']['rules'][number]).matches;
       for (let i = 0; i < matches.length; i++) {
         const m = matches[i]!;
-        out.push({
+        addMatch(out, count, {
           route: routeIndex,
           rule: ruleIndex,
           index: i,
           path: { type: m.path.type, value: m.path.value },
           method: m.method ?? null,
-          headers: headerConditions(m.headers ?? []),
-          query: queryConditions(m.queryParams ?? []),
+          headers: headerConditions(m.headers),
+          query: queryConditions(m.queryParams),
         });
       }
     }
   }
-  return out;
 }
 
-function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Partial<HTTPRouteRule>): IR.Rule {
+function addMatch(out: IR.Match[], count: { n: number }, m: IR.Match): void {
+  if (count.n < out.length) out[count.n] = m;
+  else out.push(m);
+  count.n++;
+}
+
+function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Partial<HTTPRouteRule>, shared: Backends): IR.Rule {
   // The model resolved RequestMirror backendRefs in filter order: rule filters, then each
   // backendRef's filters. Attach each to its filter.
   const mirrors = { list: rm.mirrors, next: 0 };
-  const rule: IR.Rule = {
-    route: routeIndex,
-    index: rm.index,
-    filters: lowerFilters((spec.filters ?? []) as HTTPRouteFilter[], mirrors),
-    backends: [],
-    zeroWeights: false,
-  };
-  rule.backends = rm.backends.map((b) => backendIR(b, lowerFilters(b.filters, mirrors)));
-  rule.zeroWeights = rule.backends.length > 0 && rule.backends.every((b) => b.weight === 0);
+  // Rule filters take their mirrors before the backends' filters do.
+  const filters = spec.filters === undefined || spec.filters.length === 0 ? NONE : lowerFilters(spec.filters as HTTPRouteFilter[], mirrors);
+  const backends = backendsIR(rm, mirrors, shared);
+  let zeroWeights = backends.length > 0;
+  for (let i = 0; i < backends.length; i++) if (backends[i]!.weight !== 0) zeroWeights = false;
+  const rule: IR.Rule = { route: routeIndex, index: rm.index, filters, backends, zeroWeights };
   if (rm.name !== undefined) rule.name = rm.name;
   const timeouts = lowerTimeouts(spec.timeouts);
   if (timeouts) rule.timeouts = timeouts;
@@ -117,7 +146,7 @@ function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Part
 
 /** The filters in runtime form, each RequestMirror given the next resolved mirror backend. */
 function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mirrors']; next: number }): IR.Filter[] {
-  if (filters.length === 0) return [];
+  if (filters.length === 0) return NONE;
   const out: IR.Filter[] = [];
   for (const f of filters) {
     const lowered = lowerFilter(f, () => backendIR(mirrors.list[mirrors.next++]!, []));
@@ -126,7 +155,61 @@ function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mi
   return out;
 }
 
-function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {
+/** What the rules of one IR share: backends without filters by their model, and lists of them. */
+interface Backends {
+  byModel: Map<RuleModel['backends'][number], IR.Backend>;
+  /** Lists of shared backends, as a trie over their identities. */
+  lists: ListNode;
+  /** The backends of the rule being built (reused from rule to rule). */
+  scratch: IR.Backend[];
+}
+
+interface ListNode {
+  next: Map<IR.Backend, ListNode> | undefined;
+  list: IR.Backend[] | undefined;
+}
+
+/**
+ * A rule's backends, in IR form. The list is one frozen list shared by every rule with the same
+ * shared backends in the same order (the rules of a route usually repeat its backendRefs); a
+ * list holding a backend with filters is the rule's own. Backend filters take their mirrors in
+ * order, after the rule's.
+ */
+function backendsIR(rm: RuleModel, mirrors: { list: RuleModel['mirrors']; next: number }, shared: Backends): IR.Backend[] {
+  const refs = rm.backends;
+  if (refs.length === 0) return NONE;
+  // Written by index, never emptied: `length = 0` would give the scratch list's storage back.
+  const list = shared.scratch;
+  let node: ListNode | null = shared.lists;
+  for (let i = 0; i < refs.length; i++) {
+    const b = backendIR(refs[i]!, lowerFilters(refs[i]!.filters, mirrors), shared);
+    if (i < list.length) list[i] = b;
+    else list.push(b);
+    if (b.filters.length > 0) node = null;
+    else if (node !== null) {
+      node.next ??= new Map();
+      let child = node.next.get(b);
+      if (child === undefined) node.next.set(b, (child = { next: undefined, list: undefined }));
+      node = child;
+    }
+  }
+  if (node === null) return list.slice(0, refs.length);
+  return (node.list ??= Object.freeze(list.slice(0, refs.length)) as IR.Backend[]);
+}
+
+/**
+ * A backendRef in IR form. One without filters is one frozen object per backend model, and the
+ * model resolves a backendRef without filters once for every rule that lists it (many routes
+ * name the same Service): shared by those rules. The IR is read-only (docs/routing.md).
+ */
+function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[], shared?: Backends): IR.Backend {
+  if (shared === undefined || filters.length > 0) return newBackend(b, filters);
+  let out = shared.byModel.get(b);
+  if (out === undefined) shared.byModel.set(b, (out = Object.freeze(newBackend(b, filters))));
+  return out;
+}
+
+function newBackend(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {
   const out: IR.Backend = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port, weight: b.weight, state: b.state, filters };
   if (b.message !== undefined) out.message = b.message;
   if (b.registered !== undefined) out.registered = b.registered;
@@ -135,12 +218,14 @@ function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.B
 }
 
 /** Header conditions, names lower-cased; the first entry for a name wins (HTTPHeaderMatch docs). */
-function headerConditions(headers: { name: string; type: IR.ValueType; value: string }[]): IR.Condition[] {
+function headerConditions(headers: { name: string; type: IR.ValueType; value: string }[] | undefined): IR.Condition[] {
+  if (headers === undefined || headers.length === 0) return NONE;
   return firstByName(headers.map((h) => ({ name: h.name.toLowerCase(), type: h.type, value: h.value })));
 }
 
 /** Query conditions, names as written (case-sensitive); the first entry for a name wins. */
-function queryConditions(params: { name: string; type: IR.ValueType; value: string }[]): IR.Condition[] {
+function queryConditions(params: { name: string; type: IR.ValueType; value: string }[] | undefined): IR.Condition[] {
+  if (params === undefined || params.length === 0) return NONE;
   return firstByName(params.map((q) => ({ name: q.name, type: q.type, value: q.value })));
 }
 
@@ -166,9 +251,9 @@ function grpcMatch(
   rule: number,
   index: number,
   method: { type: 'Exact' | 'RegularExpression'; service?: string | undefined; method?: string | undefined } | undefined,
-  headers: { name: string; type: IR.ValueType; value: string }[],
+  headers: { name: string; type: IR.ValueType; value: string }[] | undefined,
 ): IR.Match {
-  const base = { route, rule, index, method: null, headers: headerConditions(headers), query: [] };
+  const base = { route, rule, index, method: null, headers: headerConditions(headers), query: NONE };
   const s = method?.service;
   const m = method?.method;
   const grpc = { service: s?.length ?? 0, method: m?.length ?? 0 };

@@ -63,6 +63,12 @@ function compareOrder(gw: Gateway, keys: readonly string[], a: Match, b: Match):
     // Step 5: the largest number of query param matches.
     if ((d = b.query.length - a.query.length) !== 0) return (deciding = 'query-count'), d;
   }
+  return compareAcross(gw, keys, a, b);
+}
+
+/** Steps 6 and 7 of compareOrder: what decides between matches equal on steps 2 to 5. */
+function compareAcross(gw: Gateway, keys: readonly string[], a: Match, b: Match): number {
+  let d: number;
   const ra = gw.routes[a.route]!;
   const rb = gw.routes[b.route]!;
   // Step 6: across routes, the oldest creationTimestamp, then "{namespace}/{name}" alphabetically.
@@ -88,10 +94,50 @@ function cmpString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sorts matches in place by precedence, winner first. */
-export function sortMatches(gw: Gateway, matches: Match[]): Match[] {
-  const keys = routeKeysOf(gw);
-  return matches.sort((a, b) => compareOrder(gw, keys, a, b));
+/**
+ * Sorts matches in place by precedence, winner first: the order compareOrder defines. Runs over
+ * every match at every load, so steps 2 to 5 (or the gRPC steps) are packed into one number per
+ * match first (smaller wins), and compareAcross decides only between equal numbers. `keys`: the
+ * routes' "{namespace}/{name}" by index (buildIR passes its own, so that the IR does not keep
+ * them; explain() computes them when it first compares).
+ */
+export function sortMatches(gw: Gateway, matches: Match[], keys: readonly string[] = routeKeysOf(gw)): Match[] {
+  const n = matches.length;
+  if (n < 2) return matches;
+  const rank = new Float64Array(n);
+  const grpc = matches[0]!.grpc !== undefined;
+  for (let i = 0; i < n; i++) {
+    const r = (matches[i]!.grpc !== undefined) === grpc ? rankOf(matches[i]!) : -1;
+    if (r < 0) return matches.sort((a, b) => compareOrder(gw, keys, a, b)); // a value beyond the packing's bounds
+    rank[i] = r;
+  }
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) order.push(i);
+  order.sort((i, j) => rank[i]! - rank[j]! || compareAcross(gw, keys, matches[i]!, matches[j]!));
+  const copy = matches.slice();
+  for (let i = 0; i < n; i++) matches[i] = copy[order[i]!]!;
+  return matches;
+}
+
+const L = 2 ** 20;
+
+/**
+ * Steps 2 to 5 of compareOrder as one number, smaller wins (for gRPC matches: service length,
+ * method length, header count); -1 when a length or count is too large to pack (then, or for a
+ * list mixing gRPC and HTTP matches, sortMatches falls back to compareOrder itself).
+ */
+function rankOf(m: Match): number {
+  const h = m.headers.length;
+  if (h >= 64) return -1;
+  if (m.grpc) {
+    const { service, method } = m.grpc;
+    if (service >= L || method >= L) return -1;
+    return ((L - 1 - service) * L + (L - 1 - method)) * 64 + (63 - h);
+  }
+  const len = m.path.value.length;
+  const q = m.query.length;
+  if (len >= L || q >= 64) return -1;
+  return (((PATH_RANK[m.path.type] * L + (L - 1 - len)) * 2 + (m.method ? 0 : 1)) * 64 + (63 - h)) * 64 + (63 - q);
 }
 
 /**

@@ -33,18 +33,27 @@ export type Regex = (pattern: string) => (input: string) => boolean;
  * here, it never matches.
  */
 export function regexOrNever(regex: RegexCompiler): Regex {
+  // One test per pattern: the matches of a table repeat a few patterns, and a shared test stays
+  // in cache where one per match would not.
+  const tests = new Map<string, (input: string) => boolean>();
   return (pattern) => {
-    const literals = literalAlternatives(pattern);
-    if (literals !== null) {
-      if (literals.length === 1) {
-        const only = literals[0]!;
-        return (input) => input === only;
-      }
-      const set = new Set(literals);
-      return (input) => set.has(input);
-    }
-    return regex(pattern) ?? NEVER;
+    let t = tests.get(pattern);
+    if (t === undefined) tests.set(pattern, (t = lower(pattern, regex)));
+    return t;
   };
+}
+
+function lower(pattern: string, regex: RegexCompiler): (input: string) => boolean {
+  const literals = literalAlternatives(pattern);
+  if (literals !== null) {
+    if (literals.length === 1) {
+      const only = literals[0]!;
+      return (input) => input === only;
+    }
+    const set = new Set(literals);
+    return (input) => set.has(input);
+  }
+  return regex(pattern) ?? NEVER;
 }
 
 /**
@@ -82,15 +91,98 @@ export function literalAlternatives(pattern: string): string[] | null {
 const META = new Set(['.', '+', '*', '?', '(', ')', '[', ']', '{', '}', '^', '$']);
 
 /**
+ * What the lookup's scan tests for a candidate whose method is already known to match (the scan
+ * of a candidate list is made per request method, see compile.ts): null, nothing left to test;
+ * a HeaderCondition, one header condition compared inline; otherwise the match's whole test.
+ * The first two need no call and no read of the candidate.
+ */
+export type ScanTest = null | HeaderCondition | ((req: RequestView) => boolean);
+
+/** One header condition, inline: the header `name` equals `value`, or (`set` not null) is one of `set`. */
+export interface HeaderCondition {
+  name: string;
+  value: string | null;
+  set: Set<string> | null;
+}
+
+/** True when the request passes a ScanTest. */
+export function passes(t: ScanTest, req: RequestView): boolean {
+  if (t === null) return true;
+  if (typeof t === 'function') return t(req);
+  const v = req.header(t.name);
+  const set = t.set;
+  return set === null ? v === t.value : v !== undefined && set.has(v);
+}
+
+/** A match's compiled checks, shared by every match with the same conditions. */
+export interface CompiledChecks {
+  /** The conditions, in the order `test` checks them (explain() names the failed one). */
+  checks: readonly Check[];
+  /** All of `checks` in one function. */
+  test: (req: RequestView) => boolean;
+  /** What the lookup's scan tests once the method matched. */
+  scan: ScanTest;
+}
+
+/**
+ * A compiler of matches' checks for one build: matches with the same conditions (the same
+ * canary header on a thousand paths) share one CompiledChecks, so that the lookup runs a few
+ * hot functions and reads a few hot objects instead of one cold closure per match.
+ */
+export function checkCompiler(regex: RegexCompiler): (m: IR.Match) => CompiledChecks {
+  const re = regexOrNever(regex);
+  const shared = new Map<string, CompiledChecks>();
+  const sets = new Map<string, Set<string>>();
+  return (m) => {
+    const regexPath = m.path.type === 'RegularExpression';
+    // Most matches check nothing beyond the path, or only the method: no key to build.
+    if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NOTHING : methodOnly(m.method);
+    let key = `${regexPath ? m.path.value : ''}\u0000${m.method ?? ''}`;
+    for (const h of m.headers) key += `\u0000h${h.type}\u0001${h.name}\u0001${h.value}`;
+    for (const q of m.query) key += `\u0000q${q.type}\u0001${q.name}\u0001${q.value}`;
+    let c = shared.get(key);
+    if (c === undefined) {
+      const checks = compileChecks(m, re);
+      const test = allOf(checks);
+      let scan: ScanTest = test;
+      const h = m.headers[0];
+      if (!regexPath && m.query.length === 0 && m.headers.length === 1 && h !== undefined) {
+        // One header condition: the scan compares it inline (the comparison valueCheck makes).
+        const literals = h.type === 'Exact' ? [h.value] : literalAlternatives(h.value);
+        if (literals !== null && literals.length === 1) scan = { name: h.name, value: literals[0]!, set: null };
+        else if (literals !== null) {
+          let set = sets.get(h.value);
+          if (set === undefined) sets.set(h.value, (set = new Set(literals)));
+          scan = { name: h.name, value: null, set };
+        }
+      }
+      shared.set(key, (c = { checks, test, scan }));
+    }
+    return c;
+  };
+}
+
+const NOTHING: CompiledChecks = Object.freeze({ checks: Object.freeze([]) as readonly Check[], test: () => true, scan: null });
+
+/** Per HTTP method, the checks of a match that checks only that method. */
+const methodOnlyChecks = new Map<string, CompiledChecks>();
+
+function methodOnly(method: string): CompiledChecks {
+  let c = methodOnlyChecks.get(method);
+  if (c === undefined) {
+    const check = methodCheck(method);
+    methodOnlyChecks.set(method, (c = Object.freeze({ checks: Object.freeze([check]), test: check.test, scan: null })));
+  }
+  return c;
+}
+
+/**
  * The per-candidate checks for everything the path index did not decide: a regex path, the
  * method, headers and query parameters. Built once; only the conditions present are checked.
  */
-export function compileChecks(m: IR.Match, compile: Regex): readonly Check[] {
-  // Most matches check nothing beyond the path, or only the method: those share their checks.
-  const regexPath = m.path.type === 'RegularExpression';
-  if (!regexPath && m.headers.length === 0 && m.query.length === 0) return m.method === null ? NO_CHECKS : [methodCheck(m.method)];
+function compileChecks(m: IR.Match, compile: Regex): readonly Check[] {
   const checks: Check[] = [];
-  if (regexPath) {
+  if (m.path.type === 'RegularExpression') {
     const pattern = m.path.value;
     const re = compile(pattern);
     checks.push({ test: (req) => re(req.path), why: (req) => `path ${req.path} does not fully match regular expression ${pattern}` });
@@ -101,12 +193,8 @@ export function compileChecks(m: IR.Match, compile: Regex): readonly Check[] {
   return checks;
 }
 
-const NO_CHECKS: readonly Check[] = Object.freeze([]);
-const ALWAYS = (): boolean => true;
-
-/** The checks as one test; one check is its own test, none is ALWAYS. */
-export function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
-  if (checks.length === 0) return ALWAYS;
+/** The checks as one test; one check is its own test. */
+function allOf(checks: readonly Check[]): (req: RequestView) => boolean {
   if (checks.length === 1) return checks[0]!.test;
   const tests = checks.map((c) => c.test);
   return (req) => {

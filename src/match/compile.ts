@@ -13,8 +13,8 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
-import { canonicalPathValue } from './normalize.js';
-import { allOf, compileChecks, regexOrNever, type Check, type Regex, type RegexCompiler } from './checks.js';
+import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
+import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
 
@@ -23,10 +23,12 @@ export interface Candidate {
   match: IR.Match;
   /** Global precedence rank within its vhost: lower wins. */
   rank: number;
-  /** All of `checks` in one function: what the lookup runs. */
+  /** All of `checks` in one function. */
   test: (req: RequestView) => boolean;
   /** The conditions `test` checks, in the order it checks them. */
   checks: readonly Check[];
+  /** What the lookup's scan tests once the method matched (see ScanTest in checks.ts). */
+  scan: ScanTest;
   /** What the caller attached to this match at compile time (see compileMatcher). */
   payload: unknown;
   /** `match.index`, kept here so a hit reads it without another hop. */
@@ -36,110 +38,225 @@ export interface Candidate {
 }
 
 /**
- * A precedence-sorted candidate list. `first` duplicates `all[0]`: the first candidate usually
- * wins, and reading it from here saves two memory hops (array object, then its elements).
+ * A precedence-sorted candidate list, and what the lookup scans instead. For GET, the candidates
+ * a GET can pass (those without a method condition or with GET), in the same order, cut after
+ * the first that needs no further test: the first of them lies in the list itself (`c` and its
+ * test `t`, see ScanTest in checks.ts), and so does the second when it needs no test (`then`);
+ * any more are in `full.get` as `[test, candidate, ...]`. At 10,000 routes each array or
+ * candidate read is a cache miss: most GETs are answered by the list (the trie node) the walk
+ * already read, without reading the candidates that fail, and a GET never reads a POST-only
+ * candidate. The first passing entry is the first passing candidate of `all` (a candidate left
+ * out fails its method check).
  */
 export interface CandidateList {
-  first: Candidate | null;
-  all: Candidate[];
+  /** The first candidate a GET can pass, or null when there is none. */
+  c: Candidate | null;
+  /** Its test once the method matched. */
+  t: ScanTest;
+  /** The second candidate a GET can pass when it needs no test, else null. */
+  then: Candidate | null;
+  /**
+   * Null when no candidate names a method: every method is looked up as GET is. Otherwise the
+   * first method other than GET that a candidate names, in precedence order ('' when only GET is
+   * named), and `w1` the first candidate a request with that method can pass when it needs no
+   * other test (a POST to a path with a POST rule), else null. Other methods scan `full.all`.
+   */
+  m1: string | null;
+  w1: Candidate | null;
+  /** What the lookup reads only past these fields, and explain() always. */
+  full: FullList;
 }
+
+/** The rest of a CandidateList, in an object of its own so that trie nodes stay small. */
+export interface FullList {
+  /** Every candidate in compiled (precedence) order: what explain() tests and reports. */
+  all: Candidate[];
+  /** The GET candidates after `then` would be, as `[test, candidate, ...]` from the second; empty when `c` and `then` are all. */
+  get: Scan;
+}
+
+/** `[test, candidate, ...]`, see CandidateList. */
+export type Scan = unknown[];
 
 /**
  * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
- * stride 3 (`[hash, segment, node, ...]`, a power of two of slots, at most half full), probed
- * with a hash computed while the path is scanned: a lookup slices no segment and allocates
- * nothing. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
+ * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
+ * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
+ * the request path: a lookup reads no character of the path, slices nothing and allocates
+ * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
+ * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
+ * `more`. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
  */
 interface TrieNode {
-  slots: Slot[];
+  // The fields the walk reads come first, so that they share the node's first cache line.
   mask: number;
-  /** How many children the table holds (for growing it while building). */
-  count: number;
-  /** With exactly one child (a chain such as "/api/v1/"), its segment and node: compared, not hashed. */
-  one: string | null;
+  /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
+  one1: number;
+  one2: number;
+  one3: number;
+  oneMore: number[] | null;
   oneNode: TrieNode | null;
-  /**
-   * Candidates for paths that go on below this node (or end here with no Exact match of their
-   * own): the node is its own CandidateList, so that a hit reads the first candidate from the
-   * node the walk just read, one memory hop fewer at 10,000 routes.
-   */
-  first: Candidate | null;
-  all: Candidate[];
+  slots: Slot[];
   /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
   exact: CandidateList | null;
+  /**
+   * Candidates for paths that go on below this node (or end here with no Exact match of their
+   * own): the node is its own CandidateList, so that a hit reads its winner from the node the
+   * walk just read, one memory hop fewer at 10,000 routes.
+   */
+  c: Candidate | null;
+  t: ScanTest;
+  then: Candidate | null;
+  m1: string | null;
+  w1: Candidate | null;
+  full: FullList;
 }
 
-const EMPTY: CandidateList = Object.freeze({ first: null, all: [] }) as CandidateList;
+const NO_SCAN: Scan = Object.freeze([]) as unknown as Scan;
+const NO_FULL: FullList = Object.freeze({ all: Object.freeze([]) as unknown as Candidate[], get: NO_SCAN });
+const EMPTY: CandidateList = Object.freeze({ c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL });
 
 /** The slots of every leaf: one shared empty array, never written to. */
 const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 
-/** A slot's hash, segment (null when the slot is free) or child. */
-type Slot = number | string | TrieNode | null;
+/** A slot's hash, keys, further keys (or null) and child (null when the slot is free). */
+type Slot = number | number[] | TrieNode | null;
+const STRIDE = 6;
 
 function newNode(): TrieNode {
-  return { slots: NO_SLOTS, mask: -1, count: 0, one: null, oneNode: null, first: null, all: EMPTY.all, exact: null };
+  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
-/** FNV-1a over the characters of a segment, kept to 30 bits so that it is a small integer. */
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-
-function segmentHash(s: string, from: number, to: number): number {
-  let h = FNV_OFFSET;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h & 0x3fffffff;
-}
-
-/** The child of `node` for the segment `path[from, to)` with hash `h`, or null. */
-function childOf(node: TrieNode, path: string, from: number, to: number, h: number): TrieNode | null {
+/** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
+function childOf(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, h: number): TrieNode | null {
   const slots = node.slots;
   const mask = node.mask;
-  const len = to - from;
   for (let i = h & mask; ; i = (i + 1) & mask) {
-    const k = i * 3;
-    const seg = slots[k + 1] as string | null;
-    if (seg === null) return null;
-    if (slots[k] === h && seg.length === len && path.startsWith(seg, from)) return slots[k + 2] as TrieNode;
+    const k = i * STRIDE;
+    const child = slots[k + 5] as TrieNode | null;
+    if (child === null) return null;
+    if (slots[k] === h && sameSegment(slots[k + 1] as number, slots[k + 2] as number, slots[k + 3] as number, slots[k + 4] as number[] | null, keys, from, to)) return child;
   }
 }
 
-/** Adds a child to a node's table, growing it (to keep it at most half full) as needed. */
-function addChild(node: TrieNode, seg: string, child: TrieNode): void {
-  if ((node.count + 1) * 2 > node.mask + 1) {
+/** True when the segment stored as `k1`, `k2`, `k3` and `more` is the one with keys `keys[from, to)`. */
+function sameSegment(k1: number, k2: number, k3: number, more: number[] | null, keys: ArrayLike<number>, from: number, to: number): boolean {
+  const n = to - from;
+  if (k1 !== (n > 0 ? keys[from] : 0) || k2 !== (n > 1 ? keys[from + 1] : 0) || k3 !== (n > 2 ? keys[from + 2] : 0)) return false;
+  if (n <= 3) return more === null;
+  if (more === null || more.length !== n - 3) return false;
+  for (let j = 0; j < more.length; j++) if (more[j] !== keys[from + 3 + j]) return false;
+  return true;
+}
+
+/**
+ * Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep
+ * it at most half full) as needed. `counts` holds, while building, how many children each node
+ * has (the nodes do not carry it).
+ */
+function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode, counts: Map<TrieNode, number>): void {
+  const count = (counts.get(node) ?? 0) + 1;
+  counts.set(node, count);
+  if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = Math.max(2, (node.mask + 1) * 2);
-    // Filled with push, so that the array has no holes (a holey array is slower to read).
-    const slots: Slot[] = [];
-    for (let i = 0; i < size; i++) slots.push(0, null, null);
+    // A copy of an empty table of this size: no holes (a holey array is slower to read), and
+    // exactly STRIDE * size slots (push would leave up to half again as many unused).
+    const slots = emptySlots(size).slice();
     node.slots = slots;
     node.mask = size - 1;
-    for (let k = 0; k < old.length; k += 3) if (old[k + 1] !== null) place(node, old[k] as number, old[k + 1] as string, old[k + 2] as TrieNode);
+    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
   }
-  place(node, segmentHash(seg, 0, seg.length), seg, child);
-  node.count++;
-  node.one = node.count === 1 ? seg : null;
-  node.oneNode = node.count === 1 ? child : null;
-}
-
-function place(node: TrieNode, h: number, seg: string, child: TrieNode): void {
+  const n = to - from;
+  const k1 = n > 0 ? keys[from]! : 0;
+  const k2 = n > 1 ? keys[from + 1]! : 0;
+  const k3 = n > 2 ? keys[from + 2]! : 0;
+  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
+  const h = keysHash(keys, from, to);
   const slots = node.slots;
   let i = h & node.mask;
-  while (slots[i * 3 + 1] !== null) i = (i + 1) & node.mask;
-  slots[i * 3] = h;
-  slots[i * 3 + 1] = seg;
-  slots[i * 3 + 2] = child;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
+  const at = i * STRIDE;
+  slots[at] = h;
+  slots[at + 1] = k1;
+  slots[at + 2] = k2;
+  slots[at + 3] = k3;
+  slots[at + 4] = more;
+  slots[at + 5] = child;
+  const only = count === 1;
+  node.one1 = only ? k1 : 0;
+  node.one2 = only ? k2 : 0;
+  node.one3 = only ? k3 : 0;
+  node.oneMore = only ? more : null;
+  node.oneNode = only ? child : null;
 }
 
-/** The children of a node, for building. */
-function childrenOf(node: TrieNode): TrieNode[] {
-  const out: TrieNode[] = [];
-  for (let k = 2; k < node.slots.length; k += 3) if (node.slots[k] !== null) out.push(node.slots[k] as TrieNode);
-  return out;
+/** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
+const emptyTables = new Map<number, Slot[]>();
+
+function emptySlots(size: number): Slot[] {
+  let t = emptyTables.get(size);
+  if (t === undefined) {
+    t = [];
+    for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
+    emptyTables.set(size, t);
+  }
+  return t;
 }
 
-function list(all: Candidate[]): CandidateList {
-  return all.length === 0 ? EMPTY : { first: all[0]!, all };
+/** Moves the entry at `from[k, k + STRIDE)` (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot of `slots` from its hash. */
+function place(slots: Slot[], mask: number, from: Slot[], k: number): void {
+  let i = (from[k] as number) & mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & mask;
+  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = from[k + j]!;
+}
+
+/**
+ * The CandidateList of `all`. Runs for every trie node with candidates of its own at every load:
+ * the GET scan is gathered in `scratch` (a list reused by the whole build, written by index) and
+ * copied, sized exactly, only when the list keeps it.
+ */
+function list(all: Candidate[], scratch: Scan): CandidateList {
+  if (all.length === 0) return EMPTY;
+  // The GET scan, and the first method other than GET that a candidate names.
+  const get = scratch;
+  let n = 0;
+  let named = false;
+  let m1: string | null = null;
+  for (let i = 0; i < all.length; i++) {
+    const c = all[i]!;
+    const m = c.match.method;
+    if (m !== null) {
+      named = true;
+      if (m1 === null && m !== 'GET') m1 = m;
+    }
+    if (n > 0 && get[n - 2] === null) continue; // cut after a candidate with no test
+    if (m === null || m === 'GET') {
+      if (n < get.length) get[n] = c.scan;
+      else get.push(c.scan);
+      if (n + 1 < get.length) get[n + 1] = c;
+      else get.push(c);
+      n += 2;
+    }
+  }
+  let w1: Candidate | null = null;
+  if (m1 !== null) {
+    // The first candidate a request with method m1 can pass, when it needs no other test.
+    // (A loop, not find(): a closure over m1 would make V8 allocate a context on every call.)
+    let first = all[0]!;
+    for (let i = 0; i < all.length; i++) {
+      const m = all[i]!.match.method;
+      if (m === null || m === m1) {
+        first = all[i]!;
+        break;
+      }
+    }
+    if (first.scan === null) w1 = first;
+  }
+  const head = n > 0 ? (get[1] as Candidate) : null;
+  const then = n > 2 && get[2] === null ? (get[3] as Candidate) : null;
+  const full: FullList = { all, get: n <= 2 || then !== null ? NO_SCAN : get.slice(0, n) };
+  return { c: head, t: head === null ? null : (get[0] as ScanTest), then, m1: named ? (m1 ?? '') : null, w1, full };
 }
 
 export interface CompiledVHost {
@@ -176,7 +293,7 @@ export interface CompiledMatcher {
  * that candidate is built, so what it allocates lies beside the candidate in memory.
  */
 export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
-  const re = regexOrNever(regex);
+  const re = checkCompiler(regex);
   return {
     gateway: gw,
     listeners: gw.listeners.map((l) => {
@@ -218,43 +335,36 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 }
 
 /**
- * Candidates for the path `path[0, end)` (`end` defaults to the whole string) in a vhost,
- * winner-first. Never throws.
+ * Candidates for a normalised path, given by its segment keys (normalize.ts: RequestView keeps
+ * them), in a vhost, winner-first. Never throws.
  */
-export function candidatesFor(vh: CompiledVHost, path: string, grpc: boolean, end: number = path.length): CandidateList {
-  // Hot path: walk the trie segment by segment, hashing each segment as it is scanned; the
-  // deepest node reached holds the merged list, and a path that ends exactly at a node with
-  // Exact matches gets that node's exact list. A leaf ends the walk without scanning the rest.
+export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {
+  // Hot path: walk the trie segment by segment, comparing chunk keys (numbers) instead of
+  // characters; the deepest node reached holds the merged list, and a path that ends exactly at
+  // a node with Exact matches gets that node's exact list. A leaf ends the walk.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
-  let start = 1;
-  for (;;) {
+  const keys = path.keys;
+  const starts = path.starts;
+  const last = path.count - 1;
+  for (let s = 0; s <= last; s++) {
     if (node.mask < 0) return node;
-    const one = node.one;
-    if (one !== null) {
-      // One child: compare its segment in place; a mismatch needs no scan to the segment's end.
-      const stop = start + one.length;
-      if (stop > end || !path.startsWith(one, start) || (stop < end && path.charCodeAt(stop) !== 47 /* / */)) return node;
-      node = node.oneNode!;
-      if (stop >= end) return node.exact ?? node;
-      start = stop + 1;
-      continue;
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.oneNode;
+    if (child !== null) {
+      // One child (a chain such as "/api/v1/"): compare its keys, no hash.
+      if (!sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to)) return node;
+    } else {
+      child = childOf(node, keys, from, to, keysHash(keys, from, to));
+      if (child === null) return node;
     }
-    let h = FNV_OFFSET;
-    let i = start;
-    for (; i < end; i++) {
-      const c = path.charCodeAt(i);
-      if (c === 47 /* / */) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    const child = childOf(node, path, start, i, h & 0x3fffffff);
-    if (child === null) return node;
     node = child;
-    if (i >= end) return node.exact ?? node;
-    start = i + 1;
+    if (s === last) return node.exact ?? node;
   }
+  return node;
 }
 
-function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): CompiledVHost {
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): CompiledVHost {
   return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
 }
 
@@ -264,27 +374,29 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: Regex, payl
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): TrieNode {
   const root = newNode();
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
   const prefixOwn = new Map<TrieNode, Candidate[]>();
+  const scratch = new PathKeys();
+  const counts = new Map<TrieNode, number>();
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const checks = compileChecks(m, re);
-    const c: Candidate = { match: m, rank, test: allOf(checks), checks, payload: payload(m), index: m.index, listener };
+    const compiled = checksOf(m);
+    const c: Candidate = { match: m, rank, test: compiled.test, checks: compiled.checks, scan: compiled.scan, payload: payload(m), index: m.index, listener };
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
     else {
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v)), c);
+      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch, counts), c);
+      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch, counts), c);
     }
   }
-  fill(root, EMPTY, prefixOwn, exactOwn, regexes);
+  fill(root, EMPTY, prefixOwn, exactOwn, regexes, []);
   return root;
 }
 
@@ -293,15 +405,23 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, re: Regex, pay
  * regexes in the vhost (most nodes: "/svc-1" above "/svc-1/users-7") has exactly its parent's
  * list, so it shares the parent's list object instead of copying it.
  */
-function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[]): void {
+function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
   const own = prefixOwn.get(node);
-  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.all, own));
-  if (node.mask >= 0) for (const child of childrenOf(node)) fill(child, withPrefixes, prefixOwn, exactOwn, regexes);
-  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.all, regexes));
-  node.first = all.first;
-  node.all = all.all;
+  const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own), scratch);
+  if (node.mask >= 0) {
+    // The children straight from the slots (fill does not change a node's slots).
+    const slots = node.slots;
+    for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+  }
+  const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
+  node.c = all.c;
+  node.t = all.t;
+  node.then = all.then;
+  node.m1 = all.m1;
+  node.w1 = all.w1;
+  node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.all)) : null;
+  node.exact = exact ? list(mergeByRank(exact, all.full.all), scratch) : null;
 }
 
 /**
@@ -315,32 +435,32 @@ function prefixEnd(value: string): number {
 
 /**
  * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
- * segment; `end` 0 is the root), created as needed. Slices the segments out of the value
- * instead of splitting it into an array.
+ * segment; `end` 0 is the root), created as needed. `scratch` receives the value's keys.
  */
-function nodeFor(root: TrieNode, path: string, end: number): TrieNode {
+function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, counts: Map<TrieNode, number>): TrieNode {
   let node = root;
-  if (end === 0) return node;
-  let start = 1;
-  for (;;) {
-    let slash = path.indexOf('/', start);
-    if (slash < 0 || slash > end) slash = end;
-    const h = segmentHash(path, start, slash);
-    let child = node.mask < 0 ? null : childOf(node, path, start, slash, h);
+  keysOf(path, end, scratch);
+  const { keys, starts } = scratch;
+  for (let s = 0; s < scratch.count; s++) {
+    const from = starts[s]!;
+    const to = starts[s + 1]!;
+    let child = node.mask < 0 ? null : childOf(node, keys, from, to, keysHash(keys, from, to));
     if (child === null) {
       child = newNode();
-      addChild(node, path.slice(start, slash), child);
+      addChild(node, keys, from, to, child, counts);
     }
     node = child;
-    if (slash === end) return node;
-    start = slash + 1;
   }
+  return node;
 }
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
   const list = map.get(key);
-  if (list) list.push(c);
-  else map.set(key, [c]);
+  // A list may become a node's own (see mergeByRank): a second entry gets a list of exactly two
+  // (push would reserve 17 slots).
+  if (list === undefined) map.set(key, [c]);
+  else if (list.length === 1) map.set(key, [list[0]!, c]);
+  else list.push(c);
 }
 
 /**
@@ -359,6 +479,6 @@ function mergeByRank(a: Candidate[], b: Candidate[]): Candidate[] {
     const c = j >= b.length || (i < a.length && a[i]!.rank <= b[j]!.rank) ? a[i++]! : b[j++]!;
     if (k === 0 || out[k - 1] !== c) out[k++] = c;
   }
-  out.length = k;
+  if (k !== out.length) out.length = k; // (the length setter is a runtime call even when nothing changes)
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
 import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
+import { passes, type ScanTest } from './checks.js';
 import type { RequestView } from './request.js';
 import type { RespondDecision } from '../types.js';
 
@@ -84,8 +85,12 @@ const NO_LISTENER: Miss = missFor('no-listener', null, "No listener matches the 
 /** Per listener, its two misses, made once. */
 const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
 
+/** The listener of the previous miss and its misses: most misses repeat it, and then no WeakMap is probed. */
+let lastMissListener: CompiledListener | null = null;
+let lastMisses: { noRoute: Miss; misdirected: Miss } | undefined;
+
 function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
-  let m = misses.get(cl);
+  let m = cl === lastMissListener ? lastMisses : misses.get(cl);
   if (m === undefined) {
     const name = cl.listener.listenerSet !== undefined ? `${cl.listener.listenerSet}/${cl.listener.name}` : cl.listener.name;
     m = {
@@ -94,6 +99,8 @@ function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
     };
     misses.set(cl, m);
   }
+  lastMissListener = cl;
+  lastMisses = m;
   return kind === 'no-route' ? m.noRoute : m.misdirected;
 }
 
@@ -111,7 +118,7 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
     const vh = firstVhost(listener, req.host);
     if (vh !== null) {
-      const c = firstPassing(candidatesFor(vh, req.pathSource, grpc && vh.grpc !== null, req.pathEnd), req);
+      const c = firstPassing(candidatesFor(vh, req.segments, grpc && vh.grpc !== null), req);
       if (c !== null) return c;
     }
     return missOf(listener, 'no-route');
@@ -125,14 +132,14 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
     const vt: VHostTrace | null = trace === null ? null : { vhost: vh, searched, list: null, tested: [], grpc: useGrpc };
     if (vt !== null) trace!.vhosts.push(vt);
     if (!searched || (winner !== null && trace === null)) continue;
-    const list = candidatesFor(vh, req.pathSource, useGrpc, req.pathEnd);
+    const list = candidatesFor(vh, req.segments, useGrpc);
     if (vt === null) {
       winner = firstPassing(list, req);
       continue;
     }
     // Traced: test every candidate with its named checks; the first that passes wins.
     vt.list = list;
-    for (const c of list.all) {
+    for (const c of list.full.all) {
       const failed = firstFailing(c.checks, req);
       vt.tested.push({ candidate: c, failed });
       if (failed === null && winner === null) winner = c;
@@ -142,17 +149,30 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
   return winner ?? missOf(listener, 'no-route');
 }
 
-/** The first candidate of a list that the request satisfies. */
+/**
+ * The first candidate of a list that the request satisfies, as the list's GET scan or its first
+ * other method answer it (see CandidateList in compile.ts), else by testing `all` in order.
+ */
 function firstPassing(l: CandidateList, req: RequestView): Candidate | null {
-  // Hot path: the first candidate usually wins; only then is the array read.
-  const first = l.first;
-  if (first === null) return null;
-  if (first.test(req)) return first;
-  const all = l.all;
-  for (let i = 1; i < all.length; i++) {
-    const c = all[i]!;
-    if (c.test(req)) return c;
+  const method = req.method;
+  if (method !== 'GET' && l.m1 !== null) {
+    // Hot path: a POST to a path whose first POST candidate needs no other test.
+    if (method === l.m1) {
+      const w = l.w1;
+      if (w !== null) return w;
+    }
+    const all = l.full.all;
+    for (let i = 0; i < all.length; i++) if (all[i]!.test(req)) return all[i]!;
+    return null;
   }
+  // Hot path: the first candidate and its test, and the second when it needs none, lie in the list.
+  const c = l.c;
+  if (c === null) return null;
+  if (passes(l.t, req)) return c;
+  const then = l.then;
+  if (then !== null) return then;
+  const s = l.full.get;
+  for (let i = 2; i < s.length; i += 2) if (passes(s[i] as ScanTest, req)) return s[i + 1] as Candidate;
   return null;
 }
 
@@ -170,13 +190,29 @@ export function isGrpc(req: RequestView): boolean {
 
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
-  // Hot path: most requests repeat the previous one's host; a string compare answers.
+  // Hot path: most requests repeat the previous one's host; a string compare answers. Then a
+  // slot per host length keeps the last (listener, host) of that length: requests that
+  // alternate between a few hosts find theirs without hashing the host.
   if (host === cl.lastHost) return cl.lastVhost;
-  const vh = vhostOf(cl, host);
+  const slot = host === undefined ? 0 : host.length & VHOST_SLOT_MASK;
+  let vh: CompiledVHost | null;
+  if (vhostSlotListener[slot] === cl && vhostSlotHost[slot] === host) vh = vhostSlot[slot]!;
+  else {
+    vh = vhostOf(cl, host);
+    vhostSlotListener[slot] = cl;
+    vhostSlotHost[slot] = host;
+    vhostSlot[slot] = vh;
+  }
   cl.lastHost = host;
   cl.lastVhost = vh;
   return vh;
 }
+
+/** Recent (listener, host) => virtual host, one per slot (`host.length & VHOST_SLOT_MASK`); see firstVhost. */
+const VHOST_SLOT_MASK = 15;
+const vhostSlotListener: (CompiledListener | null)[] = new Array<CompiledListener | null>(VHOST_SLOT_MASK + 1).fill(null);
+const vhostSlotHost: (string | undefined)[] = new Array<string | undefined>(VHOST_SLOT_MASK + 1).fill(undefined);
+const vhostSlot: (CompiledVHost | null)[] = new Array<CompiledVHost | null>(VHOST_SLOT_MASK + 1).fill(null);
 
 function vhostOf(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
@@ -246,32 +282,73 @@ function bestListener(m: CompiledMatcher, protocol: string, port: number | undef
  * misdirected request (421); a Host no listener matches is 404.
  */
 function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace | null): CompiledListener | typeof MISDIRECTED | null {
+  if (trace === null) {
+    // Hot path: the choice depends only on the matcher, scheme, port, Host and SNI, and most
+    // requests repeat the previous one's (a hostless listener: any Host). Compares, no loop.
+    const https = req.scheme === 'https';
+    const port = req.port;
+    const host = req.host;
+    const sni = req.sni;
+    const c = lastChoice;
+    if (c.matcher === m && c.https === https && c.port === port && c.sni === sni && (c.host === host || c.hostFree)) return c.chosen;
+    const chosen = chooseListener(m, https, port, host, sni);
+    c.matcher = m;
+    c.https = https;
+    c.port = port;
+    c.host = host;
+    c.sni = sni;
+    c.hostFree = hostFree(m);
+    c.chosen = chosen;
+    return chosen;
+  }
   const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
   const port = req.port;
-  const byHost = bestListener(m, protocol, port, req.host);
-  let chosen: CompiledListener | typeof MISDIRECTED | null = byHost;
-  let selected = byHost;
   const sni = protocol === 'HTTPS' && req.sni !== undefined ? req.sni.toLowerCase() : undefined;
-  if (sni !== undefined) {
-    const bySni = bestListener(m, protocol, port, sni);
-    chosen = bySni === null ? null : byHost !== null && byHost !== bySni ? MISDIRECTED : byHost === null && req.host !== undefined ? null : bySni;
-    selected = chosen === MISDIRECTED ? bySni : chosen;
-  }
-  if (trace !== null) {
-    for (const cl of m.listeners) {
-      const l = cl.listener;
-      const why = ineligible(cl, protocol, port);
-      const outcome =
-        why === 1 ? `protocol ${l.protocol} is not ${protocol}` :
-        why === 2 ? `port ${l.port} is not ${port}` :
-        why === 3 ? 'not programmed (see its status conditions)' :
-        cl === selected ? 'selected' :
-        hostnameRank(l.hostname, sni ?? req.host) === null ? `hostname ${l.hostname} does not match ${sni ?? req.host ?? '(no host)'}` :
-        'less specific than the selected listener';
-      trace.listeners.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
-    }
+  const chosen = chooseListener(m, protocol === 'HTTPS', port, req.host, req.sni);
+  const selected = chosen === MISDIRECTED ? bestListener(m, protocol, port, sni) : chosen;
+  for (const cl of m.listeners) {
+    const l = cl.listener;
+    const why = ineligible(cl, protocol, port);
+    const outcome =
+      why === 1 ? `protocol ${l.protocol} is not ${protocol}` :
+      why === 2 ? `port ${l.port} is not ${port}` :
+      why === 3 ? 'not programmed (see its status conditions)' :
+      cl === selected ? 'selected' :
+      hostnameRank(l.hostname, sni ?? req.host) === null ? `hostname ${l.hostname} does not match ${sni ?? req.host ?? '(no host)'}` :
+      'less specific than the selected listener';
+    trace.listeners.push({ name: l.name, ...(l.listenerSet !== undefined ? { listenerSet: l.listenerSet } : {}), port: l.port, protocol: l.protocol, hostname: l.hostname, outcome });
   }
   return chosen;
+}
+
+/** The listener choice of selectListener, computed (spec digest 3.6). */
+function chooseListener(m: CompiledMatcher, https: boolean, port: number | undefined, host: string | undefined, rawSni: string | undefined): CompiledListener | typeof MISDIRECTED | null {
+  const protocol = https ? 'HTTPS' : 'HTTP';
+  const byHost = bestListener(m, protocol, port, host);
+  if (!https || rawSni === undefined) return byHost;
+  const bySni = bestListener(m, protocol, port, rawSni.toLowerCase());
+  return bySni === null ? null : byHost !== null && byHost !== bySni ? MISDIRECTED : byHost === null && host !== undefined ? null : bySni;
+}
+
+/**
+ * The previous request's listener choice and what it was computed from. One entry, no growth:
+ * hostile Hosts or SNIs cost the computation, never memory. `hostFree`: no listener of the
+ * matcher has a hostname, so the choice does not depend on the Host or the SNI.
+ */
+const lastChoice: { matcher: CompiledMatcher | null; https: boolean; port: number | undefined; host: string | undefined; sni: string | undefined; hostFree: boolean; chosen: CompiledListener | typeof MISDIRECTED | null } = {
+  matcher: null,
+  https: false,
+  port: undefined,
+  host: undefined,
+  sni: undefined,
+  hostFree: false,
+  chosen: null,
+};
+
+/** True when no listener of `m` has a hostname: every Host and SNI rank alike (hostnameRank). */
+function hostFree(m: CompiledMatcher): boolean {
+  for (const cl of m.listeners) if (cl.listener.hostname !== null && cl.listener.hostname !== undefined) return false;
+  return true;
 }
 
 /** For a misdirected request: the listener the SNI chose (whose ref the 421 names). */

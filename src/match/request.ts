@@ -5,7 +5,7 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { normalizeRequestHost } from '../model/hostnames.js';
-import { isPlainQuery, normalizePath, normalPathEnd, normalizeQuery, type PathOptions } from './normalize.js';
+import { isPlainQuery, keysOf, normalizePath, normalizeQuery, PathKeys, plainQueryEnd, scanNormalPath, type PathOptions } from './normalize.js';
 
 export class RequestView {
   method = '';
@@ -15,6 +15,8 @@ export class RequestView {
    */
   pathSource = '';
   pathEnd = 0;
+  /** The keys of the normalised path's segments, what the segment trie is probed with (normalize.ts, "Path segments as numbers"). */
+  readonly segments = new PathKeys();
   /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
   target = '';
   /** Why the request cannot be routed (bad path, Host or method): it gets 400. Null when fine. */
@@ -24,6 +26,10 @@ export class RequestView {
   /** The Host as sent (validated), for the forwarded request; undefined when absent. */
   rawHost: string | undefined = undefined;
   scheme: 'http' | 'https' = 'http';
+  /** The listener port the request arrived on, when given as an integer. */
+  port: number | undefined = undefined;
+  /** The TLS server name, when given as a string. */
+  sni: string | undefined = undefined;
   /** The request as given when it is an object, else an empty one: never throws on access. */
   request: RouteRequest = NO_REQUEST;
   /** `path`, once sliced; null until something other than the lookup asks for it. */
@@ -54,8 +60,13 @@ export class RequestView {
     // is read as far as it goes and then answered 400.
     const isObject = typeof request === 'object' && request !== null;
     const r: RouteRequest = isObject ? request : NO_REQUEST;
-    this.release();
     this.request = r;
+    // What is read lazily starts unread; every other field is written below.
+    this.pathText = null;
+    this.direct = undefined;
+    this.directClean = false;
+    this.headerMap = undefined;
+    this.queryMap = undefined;
     let invalid: string | null = isObject ? null : 'The request is not an object.';
     const m: unknown = r.method;
     // Hot path: node's methods are upper-case constants; the two commonest are compared first.
@@ -68,24 +79,31 @@ export class RequestView {
     const raw: unknown = r.path;
     const mergeSlashes = paths !== undefined && paths.mergeSlashes === true;
     // Hot path: a path already in normal form (most are) is found by one scan, which also finds
-    // where the query starts; nothing is sliced, and the target is the request's own string.
-    const end = typeof raw === 'string' ? normalPathEnd(raw, mergeSlashes) : -1;
-    if (end >= 0 && (end === (raw as string).length || (raw as string).charCodeAt(end) === 63 /* ? */)) {
+    // where the query starts and keys the segments for the trie; nothing is sliced, and the
+    // target is the request's own string.
+    const end = typeof raw === 'string' ? scanNormalPath(raw, mergeSlashes, this.segments) : -1;
+    if (end >= 0 && (end === (raw as string).length || this.segments.query)) {
       const text = raw as string;
       this.pathSource = text;
       this.pathEnd = end;
       if (end === text.length) {
         this.queryText = '';
+        this.querySource = '';
         this.target = text;
       } else {
-        // A fragment is never matched nor forwarded (spec digest 11).
-        let qEnd = text.indexOf('#', end + 1);
-        if (qEnd < 0) qEnd = text.length;
+        // A fragment is never matched nor forwarded (spec digest 11). Hot path: one sticky scan
+        // finds where a plain query ends, at its `#` or the end.
+        const stop = plainQueryEnd(text, end + 1);
+        let qEnd = stop;
+        if (stop !== text.length && text.charCodeAt(stop) !== 35 /* # */) {
+          qEnd = text.indexOf('#', stop);
+          if (qEnd < 0) qEnd = text.length;
+        }
         this.queryStart = end + 1;
         this.queryEnd = qEnd;
         this.querySource = text;
         this.queryText = null;
-        if (isPlainQuery(text, end + 1, qEnd)) this.target = qEnd === text.length ? text : text.slice(0, qEnd);
+        if (stop === qEnd) this.target = qEnd === text.length ? text : text.slice(0, qEnd);
         else invalid = this.slowQuery(text.slice(end + 1, qEnd), text.slice(0, end), invalid);
       }
     } else {
@@ -104,24 +122,30 @@ export class RequestView {
     }
     this.rawHost = hostHeader as string | undefined;
     this.host = host;
-    this.scheme = r.scheme === 'https' || (r.scheme !== 'http' && typeof r.sni === 'string') ? 'https' : 'http';
+    const p: unknown = r.port;
+    this.port = typeof p === 'number' && Number.isInteger(p) ? p : undefined;
+    const sni: unknown = r.sni;
+    this.sni = typeof sni === 'string' ? sni : undefined;
+    const scheme: unknown = r.scheme;
+    this.scheme = scheme === 'https' || (scheme !== 'http' && this.sni !== undefined) ? 'https' : 'http';
     this.invalid = invalid;
   }
 
-  /** Lets go of the request (its headers may be large), once a decision is made. */
+  /**
+   * Lets go of the request (its headers may be large), once a decision is made. Only what holds
+   * on to the request is dropped; reset() writes every field again.
+   */
   release(): void {
     this.request = NO_REQUEST;
     this.pathSource = '';
+    this.pathText = null;
     this.querySource = '';
+    this.queryText = '';
     this.target = '';
     this.rawHost = undefined;
-    this.host = undefined;
     this.direct = undefined;
-    this.directClean = false;
     this.headerMap = undefined;
     this.queryMap = undefined;
-    this.pathText = null;
-    this.queryText = '';
   }
 
   /** The normalised path (see normalize.ts), without query string or fragment: what is matched. */
@@ -158,6 +182,7 @@ export class RequestView {
     this.pathSource = path;
     this.pathEnd = path.length;
     this.pathText = path;
+    keysOf(path, invalid === null ? path.length : 0, this.segments);
     if (!hasQuery) {
       this.queryText = '';
       this.target = path;
@@ -176,18 +201,6 @@ export class RequestView {
     this.queryText = query;
     this.target = `${path}?${query}`;
     return invalid;
-  }
-
-  /** The listener port the request arrived on, when given as an integer. */
-  get port(): number | undefined {
-    const p: unknown = this.request.port;
-    return typeof p === 'number' && Number.isInteger(p) ? p : undefined;
-  }
-
-  /** The TLS server name, when given as a string. */
-  get sni(): string | undefined {
-    const s: unknown = this.request.sni;
-    return typeof s === 'string' ? s : undefined;
   }
 
   /**
@@ -244,13 +257,17 @@ export class RequestView {
       this.directClean = true;
       return;
     }
-    // node's req.headers are already lower-case: read them in place, no copy.
+    // node's req.headers are already lower-case: read them in place, no copy. Hot path: the
+    // names repeat the previous requests' names in the same order (node adds them as they
+    // arrive), so that one pointer compare per name answers (see lowerNamesSeen).
     let clean = true;
+    let k = 0;
     for (const name in headers) {
-      if (!isLowerName(name)) {
+      if (k < SEEN_LIMIT && lowerNamesSeen[k] === name) k++;
+      else if (!isLowerName(name)) {
         this.headerMap = buildHeaderMap(headers);
         return;
-      }
+      } else if (k < SEEN_LIMIT) lowerNamesSeen[k++] = name;
       const v = headers[name];
       if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) clean = false;
     }
@@ -282,27 +299,27 @@ const HOST_CACHE_LIMIT = 1024;
 
 /** The normalised host of a valid Host value, or undefined when it is invalid. */
 function hostOf(raw: string): string | undefined {
-  // Hot path: most requests repeat the previous one's Host; a string compare answers.
-  if (raw === lastHostRaw) return lastHost;
-  const known = hostCache.get(raw);
-  if (known !== undefined) {
-    lastHostRaw = raw;
-    lastHost = known;
-    return known;
+  // Hot path: most requests repeat a recent Host. A slot per Host length keeps the last one of
+  // that length (no hashing: a pointer compare when it is the same string); then the Map.
+  const slot = raw.length & HOST_SLOT_MASK;
+  if (raw === hostSlotRaw[slot]) return hostSlot[slot];
+  let host = hostCache.get(raw);
+  if (host === undefined) {
+    if (raw.length > 1024 || !VALID_HOST.test(raw)) return undefined;
+    host = normalizeRequestHost(raw);
+    if (host === undefined) return undefined;
+    if (hostCache.size >= HOST_CACHE_LIMIT) hostCache.clear();
+    hostCache.set(raw, host);
   }
-  if (raw.length > 1024 || !VALID_HOST.test(raw)) return undefined;
-  const host = normalizeRequestHost(raw);
-  if (host === undefined) return undefined;
-  if (hostCache.size >= HOST_CACHE_LIMIT) hostCache.clear();
-  hostCache.set(raw, host);
-  lastHostRaw = raw;
-  lastHost = host;
+  hostSlotRaw[slot] = raw;
+  hostSlot[slot] = host;
   return host;
 }
 
-/** The last Host found valid and its normal form (see hostOf). */
-let lastHostRaw: string | undefined;
-let lastHost: string | undefined;
+/** Recent valid Hosts and their normal forms, one per slot (`length & HOST_SLOT_MASK`); see hostOf. */
+const HOST_SLOT_MASK = 15;
+const hostSlotRaw: (string | undefined)[] = new Array<string | undefined>(HOST_SLOT_MASK + 1).fill(undefined);
+const hostSlot: (string | undefined)[] = new Array<string | undefined>(HOST_SLOT_MASK + 1).fill(undefined);
 
 function isUpper(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -320,6 +337,14 @@ function isUpper(s: string): boolean {
  */
 const lowerNames = new Set<string>();
 const LOWER_NAMES_LIMIT = 4096;
+
+/**
+ * Lower-case header names of recent requests by position: the k-th name of a request is first
+ * compared with the k-th name seen before. Bounded: SEEN_LIMIT names, overwritten in place.
+ */
+const SEEN_LIMIT = 32;
+const lowerNamesSeen: string[] = [];
+for (let i = 0; i < SEEN_LIMIT; i++) lowerNamesSeen.push('');
 
 function isLowerName(name: string): boolean {
   if (lowerNames.has(name)) return true;

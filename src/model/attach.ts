@@ -31,7 +31,8 @@ export interface Snapshot {
 
 export function groupResources(resources: readonly Resource[]): Snapshot {
   const s: Snapshot = { gatewayClasses: [], gateways: [], listenerSets: [], routes: [], referenceGrants: [], services: [], namespaces: [], secrets: [], configMaps: [], backendTLSPolicies: [] };
-  for (const r of resources) {
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i]!;
     switch (r.kind) {
       case 'GatewayClass': s.gatewayClasses.push(r); break;
       case 'Gateway': s.gateways.push(r); break;
@@ -121,10 +122,12 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
   rejectKindConflicts(routes);
   // attachedRoutes: one route counts once per listener, however many parentRefs reach it (digest 2.4).
   // One parent lists each listener once, so the usual single-parent route needs no Set.
-  for (const route of routes) {
+  // (Indexed loops: the first build runs this in the interpreter, where for-of allocates per element.)
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r]!;
     if (route.parents.length === 1) {
       const parent = route.parents[0]!;
-      if (parent.accepted) for (const l of parent.listeners) l.listener.attachedRoutes++;
+      if (parent.accepted) for (let i = 0; i < parent.listeners.length; i++) parent.listeners[i]!.listener.attachedRoutes++;
       continue;
     }
     const counted = new Set<ListenerModel>();
@@ -148,7 +151,10 @@ export function resolveAttachments(snapshot: Snapshot, options: AttachOptions): 
  */
 function rejectKindConflicts(routes: RouteModel[]): void {
   let grpc = false;
-  for (const r of routes) if (r.kind === 'GRPCRoute' && r.parents.some((p) => p.accepted)) grpc = true;
+  for (let i = 0; i < routes.length && !grpc; i++) {
+    const r = routes[i]!;
+    if (r.kind === 'GRPCRoute') for (let k = 0; k < r.parents.length; k++) if (r.parents[k]!.accepted) grpc = true;
+  }
   if (!grpc) return; // no GRPCRoute attached: nothing can conflict
   const order = routes.filter((r) => r.kind === 'HTTPRoute' || r.kind === 'GRPCRoute');
   order.sort((a, b) => a.createdAt - b.createdAt || (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
@@ -221,6 +227,30 @@ function acceptedBy(p: Parent): Check {
   return c;
 }
 
+/**
+ * The listeners of a parent, each with the one hostname a route without hostnames answers on
+ * there (the listener's): one list per parent, shared by every such route, never written to.
+ */
+const anyHostLists = new WeakMap<Parent, RouteParentModel['listeners']>();
+
+function anyHostListeners(p: Parent): RouteParentModel['listeners'] {
+  let list = anyHostLists.get(p);
+  if (list === undefined) anyHostLists.set(p, (list = p.listeners.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, undefined) }))));
+  return list;
+}
+
+/** The checks of an accepted route whose rules are all valid and references all resolved: one list per parent, never written to. */
+const acceptedLists = new WeakMap<Parent, Map<Check, Check[]>>();
+
+function acceptedChecksOf(p: Parent, resolved: Check): Check[] {
+  if (resolved !== ALL_RESOLVED) return [acceptedBy(p), resolved]; // a route's own failure: its own list
+  let byResolved = acceptedLists.get(p);
+  if (byResolved === undefined) acceptedLists.set(p, (byResolved = new Map()));
+  let list = byResolved.get(resolved);
+  if (list === undefined) byResolved.set(resolved, (list = [acceptedBy(p), resolved]));
+  return list;
+}
+
 function routeModel(route: AnyRoute, gateways: GatewayModel[], listenerSets: ListenerSetModel[], ctx: References, options: AttachOptions): RouteModel {
   const namespace = route.metadata.namespace!;
   const kind = route.kind;
@@ -228,7 +258,9 @@ function routeModel(route: AnyRoute, gateways: GatewayModel[], listenerSets: Lis
   const hostnames = route.spec.hostnames;
   let parents: RouteParentModel[] = [];
   let resolved: Check | undefined; // the same for every parent: computed for the first
-  for (const ref of route.spec.parentRefs ?? []) {
+  const refs = route.spec.parentRefs ?? NO_REFS;
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
     // Only Gateways and ListenerSets this controller owns get a status entry; other parents are not ours to write.
     if (ref.group !== GatewayGroup) continue;
     const m = ref.kind === 'Gateway' ? modelOf(gateways, ref.namespace ?? namespace, ref.name) : ref.kind === 'ListenerSet' ? modelOf(listenerSets, ref.namespace ?? namespace, ref.name) : undefined;
@@ -249,7 +281,9 @@ function modelOf<M extends GatewayModel | ListenerSetModel>(models: M[], namespa
 /**
  * Attachment to one parent (spec digest 2.2). Runs for every route: the common path (no
  * sectionName or port, every listener admitting the route) copies no listener list and shares
- * its checks; the messages of rejections are built only when they happen.
+ * its checks; the messages of rejections are built only when they happen. No closure here
+ * captures a parameter (V8 would then allocate a context on every call): the rare paths are
+ * functions of their own.
  */
 function attachToParent(
   kind: RouteKind,
@@ -261,67 +295,91 @@ function attachToParent(
   resolved: Check,
   ctx: References,
 ): RouteParentModel {
-  const result: RouteParentModel = { parentRef, gatewayKey: parent.gatewayKey, accepted: false, listeners: [], checks: [] };
-  const reject = (reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'UnsupportedValue' | 'IncompatibleFilters', message: string): RouteParentModel => {
-    result.checks = [check('Accepted', 'False', reason, message), resolved];
-    return result;
-  };
-  if (parent.refused !== undefined) return reject('NotAllowedByListeners', `${parent.refused}; no route attaches to its listeners`);
+  const result: RouteParentModel = { parentRef, gatewayKey: parent.gatewayKey, accepted: false, listeners: NO_LISTENERS, checks: NO_CHECKS };
+  if (parent.refused !== undefined) return rejected(result, 'NotAllowedByListeners', `${parent.refused}; no route attaches to its listeners`, resolved);
   // Step 2: listeners named by sectionName and/or port (both must match when both are set).
   let relevant = parent.listeners;
-  if (parentRef.sectionName !== undefined || parentRef.port !== undefined) {
-    relevant = parent.listeners.filter((l) => (parentRef.sectionName === undefined || l.name === parentRef.sectionName) && (parentRef.port === undefined || l.port === parentRef.port));
-  }
-  if (relevant.length === 0) {
-    const want = [parentRef.sectionName !== undefined ? `sectionName ${parentRef.sectionName}` : '', parentRef.port !== undefined ? `port ${parentRef.port}` : ''].filter(Boolean).join(' and ');
-    const have = parent.listeners.map((l) => `${l.name}:${l.port}`).join(', ');
-    return reject('NoMatchingParent', `${parent.kind} ${parent.key} has no listener with ${want} (listeners: ${have}); fix the parentRef`);
-  }
+  if (parentRef.sectionName !== undefined || parentRef.port !== undefined) relevant = namedListeners(parent.listeners, parentRef);
+  if (relevant.length === 0) return rejected(result, 'NoMatchingParent', noMatchingParent(parent, parentRef), resolved);
   // Step 3: listeners that admit this kind and this namespace (usually all: then no copy).
   let allowed = relevant;
-  for (const l of relevant) {
-    if (!admits(l, kind, namespace, ctx)) {
-      allowed = relevant.filter((x) => admits(x, kind, namespace, ctx));
+  for (let i = 0; i < relevant.length; i++) {
+    if (!admits(relevant[i]!, kind, namespace, ctx)) {
+      allowed = admitting(relevant, kind, namespace, ctx);
       break;
     }
   }
-  if (allowed.length === 0) {
-    const why = relevant.map((l) => (l.supportedKinds.some((k) => k.kind === kind) ? `${l.name} admits routes from ${describeFrom(l)} only` : `${l.name} does not accept ${kind}`)).join('; ');
-    return reject('NotAllowedByListeners', `${parent.kind} ${parent.key} does not allow this route: ${why}`);
-  }
+  if (allowed.length === 0) return rejected(result, 'NotAllowedByListeners', notAllowed(parent, relevant, kind), resolved);
   // Step 4: hostname intersection. Invalid or conflicted listeners still count the route as
-  // attached (spec digest 2.2 step 6); they just serve no traffic. (map and filter size the
-  // list exactly: it lives until the build ends.)
-  const listeners = allowed.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, hostnames) }));
-  result.listeners = listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
-  if (result.listeners.length === 0) {
-    const listenerHosts = allowed.map((l) => `${l.name} (${l.hostname ?? 'any host'})`).join(', ');
-    return reject('NoMatchingListenerHostname', `None of the route's hostnames (${(hostnames ?? []).join(', ')}) matches a listener hostname: ${listenerHosts}`);
-  }
+  // attached (spec digest 2.2 step 6); they just serve no traffic. A route without hostnames
+  // on every listener of its parent (the usual case) shares the parent's one list.
+  result.listeners = (hostnames === undefined || hostnames.length === 0) && allowed === parent.listeners ? anyHostListeners(parent) : intersected(allowed, hostnames);
+  if (result.listeners.length === 0) return rejected(result, 'NoMatchingListenerHostname', noMatchingHostname(allowed, hostnames), resolved);
   // Step 5: the route needs at least one valid rule (GEP-1364).
   let valid = 0;
-  for (const r of rules) if (r.valid) valid++;
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.valid) valid++;
   if (valid === 0 && rules.length > 0) {
-    result.listeners = [];
-    const first = rules[0]!;
-    const reason = first.invalidReason ?? 'UnsupportedValue';
-    return reject(reason, `All rules are invalid: ${rules.map((r) => `rule ${r.index}: ${r.invalidMessage}`).join('; ')}`);
+    result.listeners = NO_LISTENERS;
+    return rejected(result, rules[0]!.invalidReason ?? 'UnsupportedValue', allInvalid(rules), resolved);
   }
   result.accepted = true;
-  result.checks = [acceptedBy(parent), resolved];
-  if (valid < rules.length) {
-    const dropped = rules.filter((r) => !r.valid);
-    result.checks.push(
-      check('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${dropped.map((r) => `rule ${r.index}${r.name ? ` (${r.name})` : ''}: ${r.invalidMessage}`).join('; ')}`),
-    );
-  }
+  result.checks = valid < rules.length ? [acceptedBy(parent), resolved, partiallyInvalid(rules)] : acceptedChecksOf(parent, resolved);
   return result;
+}
+
+/** A parent's listeners and checks before attachment decides them: shared, never written to. */
+const NO_LISTENERS: RouteParentModel['listeners'] = [];
+const NO_CHECKS: Check[] = [];
+
+function rejected(result: RouteParentModel, reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'UnsupportedValue' | 'IncompatibleFilters', message: string, resolved: Check): RouteParentModel {
+  result.checks = [check('Accepted', 'False', reason, message), resolved];
+  return result;
+}
+
+function namedListeners(listeners: ListenerModel[], ref: RouteParentModel['parentRef']): ListenerModel[] {
+  return listeners.filter((l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port));
+}
+
+function noMatchingParent(parent: Parent, ref: RouteParentModel['parentRef']): string {
+  const want = [ref.sectionName !== undefined ? `sectionName ${ref.sectionName}` : '', ref.port !== undefined ? `port ${ref.port}` : ''].filter(Boolean).join(' and ');
+  const have = parent.listeners.map((l) => `${l.name}:${l.port}`).join(', ');
+  return `${parent.kind} ${parent.key} has no listener with ${want} (listeners: ${have}); fix the parentRef`;
+}
+
+function admitting(listeners: ListenerModel[], kind: RouteKind, namespace: string, ctx: References): ListenerModel[] {
+  return listeners.filter((x) => admits(x, kind, namespace, ctx));
+}
+
+function notAllowed(parent: Parent, relevant: ListenerModel[], kind: RouteKind): string {
+  const why = relevant.map((l) => (l.supportedKinds.some((k) => k.kind === kind) ? `${l.name} admits routes from ${describeFrom(l)} only` : `${l.name} does not accept ${kind}`)).join('; ');
+  return `${parent.kind} ${parent.key} does not allow this route: ${why}`;
+}
+
+/** The listeners with the route's hostnames on each; those with none left out (map and filter size the list exactly: it lives until the build ends). */
+function intersected(allowed: ListenerModel[], hostnames: readonly string[] | undefined): RouteParentModel['listeners'] {
+  const listeners = allowed.map((l) => ({ listener: l, hostnames: effectiveHostnames(l.hostname, hostnames) }));
+  return listeners.every((l) => l.hostnames.length > 0) ? listeners : listeners.filter((l) => l.hostnames.length > 0);
+}
+
+function noMatchingHostname(allowed: ListenerModel[], hostnames: readonly string[] | undefined): string {
+  const listenerHosts = allowed.map((l) => `${l.name} (${l.hostname ?? 'any host'})`).join(', ');
+  return `None of the route's hostnames (${(hostnames ?? []).join(', ')}) matches a listener hostname: ${listenerHosts}`;
+}
+
+function allInvalid(rules: RuleModel[]): string {
+  return `All rules are invalid: ${rules.map((r) => `rule ${r.index}: ${r.invalidMessage}`).join('; ')}`;
+}
+
+function partiallyInvalid(rules: RuleModel[]): Check {
+  const dropped = rules.filter((r) => !r.valid);
+  return check('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${dropped.map((r) => `rule ${r.index}${r.name ? ` (${r.name})` : ''}: ${r.invalidMessage}`).join('; ')}`);
 }
 
 /** Whether listener `l` admits routes of this kind from this namespace (spec digest 2.2 step 3). */
 function admits(l: ListenerModel, kind: RouteKind, namespace: string, ctx: References): boolean {
   let kindOk = false;
-  for (const k of l.supportedKinds) {
+  for (let i = 0; i < l.supportedKinds.length; i++) {
+    const k = l.supportedKinds[i]!;
     if (k.group === GatewayGroup && k.kind === kind) {
       kindOk = true;
       break;
@@ -351,9 +409,10 @@ function namespaceAllowed(l: ListenerModel, namespace: string, ctx: References):
 /** The route's ResolvedRefs condition: the first failing backend names the reason; all are listed. */
 function resolvedRefsCheck(rules: RuleModel[]): Check {
   let bad: BackendModel[] | undefined;
-  for (const r of rules) {
-    for (const b of r.backends) if (b.state !== 'ok') (bad ??= []).push(b);
-    for (const b of r.mirrors) if (b.state !== 'ok') (bad ??= []).push(b);
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    for (let k = 0; k < r.backends.length; k++) if (r.backends[k]!.state !== 'ok') (bad ??= []).push(r.backends[k]!);
+    for (let k = 0; k < r.mirrors.length; k++) if (r.mirrors[k]!.state !== 'ok') (bad ??= []).push(r.mirrors[k]!);
   }
   if (bad === undefined) return ALL_RESOLVED;
   return check('ResolvedRefs', 'False', bad[0]!.reason!, bad.map((b) => b.message).join('; '));
@@ -364,17 +423,25 @@ function resolvedRefsCheck(rules: RuleModel[]): Check {
 
 /** The mirrors of a rule without RequestMirror filters (most rules): shared, never written to. */
 const NO_MIRRORS: BackendModel[] = [];
+const NO_BACKEND_REFS: never[] = [];
+const NO_REFS: never[] = [];
 
 function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
   const owner = { kind: route.kind, namespace: route.metadata.namespace! };
   const regexes = route.kind === 'TLSRoute' ? [] : refusedRegexes(route);
   const rules = (route.spec.rules ?? []) as { name?: string | undefined; filters?: HTTPRouteFilter[] | undefined; backendRefs?: Parameters<References['backend']>[1][] | undefined }[];
   return rules.map((rule, index) => {
-    const refs = rule.backendRefs ?? [];
-    const backends = refs.map((b) => ctx.backend(owner, b));
+    const refs = rule.backendRefs ?? NO_BACKEND_REFS;
+    // Sized exactly (it lives until the build ends), without a closure per rule.
+    const backends = new Array<BackendModel>(refs.length);
+    let filtered = rule.filters !== undefined && rule.filters.length > 0;
+    for (let i = 0; i < refs.length; i++) {
+      backends[i] = ctx.backend(owner, refs[i]!);
+      if (refs[i]!.filters !== undefined && refs[i]!.filters!.length > 0) filtered = true;
+    }
     const model: RuleModel = { index, name: rule.name, valid: true, backends, mirrors: NO_MIRRORS };
     // Most rules have no filters at all: nothing to collect, resolve or check.
-    if ((rule.filters ?? []).length > 0 || refs.some((b) => (b.filters ?? []).length > 0)) {
+    if (filtered) {
       const allFilters = [...(rule.filters ?? []), ...refs.flatMap((b) => b.filters ?? [])];
       const mirrors = allFilters.filter((f) => f.type === 'RequestMirror' && f.requestMirror).map((f) => ctx.backend(owner, f.requestMirror!.backendRef));
       if (mirrors.length > 0) model.mirrors = mirrors;
@@ -382,7 +449,8 @@ function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
       if (problem) Object.assign(model, { valid: false, invalidReason: problem.reason, invalidMessage: problem.message });
     }
     // A regex RE2 cannot run: the CRD admits it, the controller drops the rule (digest 10.5).
-    const regex = regexes.length > 0 ? regexes.find((r) => r.rule === index) : undefined;
+    let regex: (typeof regexes)[number] | undefined;
+    for (let i = 0; i < regexes.length && regex === undefined; i++) if (regexes[i]!.rule === index) regex = regexes[i];
     if (regex && model.valid) Object.assign(model, { valid: false, invalidReason: 'UnsupportedValue', invalidMessage: `regular expression ${JSON.stringify(regex.pattern)} is refused: ${regex.reason}` });
     return model;
   });

@@ -31,6 +31,9 @@ export interface BackendModel {
   filters: HTTPRouteFilter[];
 }
 
+/** A backendRef as written (CRD defaults applied), or a RequestMirror's. */
+type BackendRef = { group: string; kind: string; name: string; namespace?: string | undefined; port?: number | undefined; weight?: number; filters?: HTTPRouteFilter[] | undefined };
+
 /** How the gateway verifies a backend over TLS (BackendTLSPolicy). */
 export interface BackendTLS {
   /** `namespace/name` of the policy. */
@@ -92,6 +95,8 @@ export class References {
   /** Services by namespace, then name: probing with the strings at hand builds no key per backendRef. */
   private readonly services = new Map<string, Map<string, Service>>();
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
+  /** Resolved backendRefs without filters, by name, then namespace (see backend). */
+  private readonly plainBackends = new Map<string, Map<string, BackendModel[]>>();
 
   constructor(
     readonly referents: Referents,
@@ -197,9 +202,29 @@ export class References {
    * Resolves one backendRef of a route (spec digest section 6). Runs for every backendRef: the
    * label and messages are built only for refs that fail.
    */
-  backend(route: { kind: string; namespace: string }, ref: { group: string; kind: string; name: string; namespace?: string | undefined; port?: number | undefined; weight?: number; filters?: HTTPRouteFilter[] | undefined }): BackendModel {
+  backend(route: { kind: string; namespace: string }, ref: BackendRef): BackendModel {
+    // A backendRef without filters in the route's own namespace resolves the same for every route
+    // (nothing in it depends on the route): one model per distinct ref, shared and never written to.
+    if ((ref.filters === undefined || ref.filters.length === 0) && (ref.namespace === undefined || ref.namespace === route.namespace)) {
+      let byNamespace = this.plainBackends.get(ref.name);
+      if (byNamespace === undefined) this.plainBackends.set(ref.name, (byNamespace = new Map()));
+      let known = byNamespace.get(route.namespace);
+      if (known === undefined) byNamespace.set(route.namespace, (known = []));
+      const weight = ref.weight ?? 1;
+      for (let i = 0; i < known.length; i++) {
+        const k = known[i]!;
+        if (k.port === ref.port && k.weight === weight && k.group === ref.group && k.kind === ref.kind) return k;
+      }
+      const b = this.resolveBackend(route, ref);
+      known.push(b);
+      return b;
+    }
+    return this.resolveBackend(route, ref);
+  }
+
+  private resolveBackend(route: { kind: string; namespace: string }, ref: BackendRef): BackendModel {
     const namespace = ref.namespace ?? route.namespace;
-    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? [] };
+    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? NO_FILTERS };
     if (ref.group !== '' || ref.kind !== 'Service') {
       return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
     }
@@ -255,6 +280,9 @@ export class References {
     return keys.find((k) => reg.has(k));
   }
 }
+
+/** The filters of a backendRef without any: shared, never written to. */
+const NO_FILTERS: HTTPRouteFilter[] = [];
 
 /** `namespace/name:port` of a backendRef, as messages name it. */
 function backendLabel(b: BackendModel): string {

@@ -3,7 +3,7 @@
  * Kubernetes objects so that dumping it reads like `kubectl get -o yaml` (spec digest section 10).
  */
 import type { Check } from './conditions.js';
-import type { Model } from './attach.js';
+import type { Model, RouteParentModel } from './attach.js';
 import type { ListenerModel } from './listeners.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 
@@ -98,12 +98,20 @@ export interface StatusOptions {
   supportedFeatures: string[];
 }
 
-/** Builds the status list for the model. Deterministic for a given model and options. */
+/**
+ * Builds the status list for the model. Deterministic for a given model and options.
+ *
+ * Every Condition is frozen, and so is a route's `status` with everything in it: parts with the
+ * same content are one object, shared by every route (and with the previous status on reload).
+ * Thousands of routes accepted by one Gateway with all references resolved hold one parent entry
+ * between them, not thousands (docs/status.md).
+ */
 export function buildStatus(model: Model, options: StatusOptions): StatusList {
   const now = options.now.toISOString();
   const previous = indexPrevious(options.previous);
+  const shared = new SharedParts(model.controllerName);
   // A first build has no previous status: no object key is built to look one up.
-  const conds = (objKey: string, checks: Check[], generation: number): Condition[] => conditions(checks, generation, now, previous.size > 0 ? previous.get(objKey) : undefined);
+  const conds = (objKey: string, checks: Check[], generation: number): Condition[] => shared.conditions(checks, generation, now, previous.size > 0 ? previous.get(objKey) : undefined);
   const items: StatusObject[] = [];
 
   for (const c of model.gatewayClasses) {
@@ -145,21 +153,18 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
     });
   }
 
-  for (const r of model.routes) {
+  for (let i = 0; i < model.routes.length; i++) {
+    const r = model.routes[i]!;
     const gen = r.resource.metadata.generation ?? 1;
     // Parents that are not ours are not listed; a route with none still appears with an empty list.
-    items.push({
-      apiVersion: r.resource.apiVersion,
-      kind: r.kind as 'HTTPRoute',
-      metadata: { name: r.name, namespace: r.namespace, generation: gen },
-      status: {
-        parents: r.parents.map((p) => ({
-          parentRef: stripUndefined(p.parentRef),
-          controllerName: model.controllerName,
-          conditions: conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined),
-        })),
-      },
-    });
+    let parents: RouteParentStatus[];
+    if (r.parents.length === 1) {
+      const p = r.parents[0]!;
+      parents = shared.onlyParent(shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined)));
+    } else {
+      parents = Object.freeze(r.parents.map((p) => shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined)))) as RouteParentStatus[];
+    }
+    items.push({ apiVersion: r.resource.apiVersion, kind: r.kind as 'HTTPRoute', metadata: { name: r.name, namespace: r.namespace, generation: gen }, status: shared.routeStatus(parents) });
   }
   // BackendTLSPolicy: one ancestor per Gateway this controller serves (the data plane that
   // applies it), with the policy's own conditions.
@@ -191,16 +196,113 @@ function listenerStatuses(listeners: ListenerModel[], key: string, gen: number, 
 }
 
 /**
- * The conditions of one object, an unchanged condition keeping its previous lastTransitionTime.
- * Runs for every route: one object literal per condition, and map() sizes the list exactly.
+ * The frozen, shared parts of one status list. Runs for every route: a route whose status
+ * repeats another's content (the usual case: same parent, same checks, same generation) gets the
+ * same objects, so a build allocates and keeps almost nothing per route beyond its item and
+ * metadata. Keys are object identities (checks are shared by the model) or, for a parentRef,
+ * its fields in order: nothing here changes what the status says.
  */
-function conditions(checks: Check[], generation: number, now: string, previous: Map<string, Condition> | undefined): Condition[] {
-  return checks.map((c) => {
+class SharedParts {
+  /** Conditions by check, one per generation and lastTransitionTime (usually one). */
+  private readonly byCheck = new Map<Check, Condition[]>();
+  /** Condition lists, as a trie over the conditions' identities. */
+  private readonly lists: ListNode = { next: undefined, list: undefined };
+  private readonly parentRefs = new Map<string, { ref: RouteParentStatus['parentRef']; order: string[] }[]>();
+  private readonly parents = new Map<RouteParentStatus['parentRef'], Map<Condition[], RouteParentStatus>>();
+  private readonly onlyParents = new Map<RouteParentStatus, RouteParentStatus[]>();
+  private readonly routeStatuses = new Map<RouteParentStatus[], { parents: RouteParentStatus[] }>();
+
+  constructor(private readonly controllerName: string) {}
+
+  /**
+   * The conditions of one object, an unchanged condition keeping its previous lastTransitionTime
+   * (and, when nothing about it changed, being the previous condition object itself).
+   */
+  conditions(checks: Check[], generation: number, now: string, previous: Map<string, Condition> | undefined): Condition[] {
+    // Walks the trie first: a list seen before (the usual case) allocates nothing.
+    let node = this.lists;
+    for (let i = 0; i < checks.length; i++) {
+      const cond = this.conditionOf(checks[i]!, generation, now, previous);
+      node.next ??= new Map();
+      let child = node.next.get(cond);
+      if (child === undefined) node.next.set(cond, (child = { next: undefined, list: undefined }));
+      node = child;
+    }
+    return (node.list ??= Object.freeze(checks.map((c) => this.conditionOf(c, generation, now, previous))) as Condition[]);
+  }
+
+  /** One check as a condition; the same check, generation and outcome give the same object. */
+  private conditionOf(c: Check, generation: number, now: string, previous: Map<string, Condition> | undefined): Condition {
     const prev = previous?.get(c.type);
     const same = prev !== undefined && prev.status === c.status && prev.reason === c.reason;
-    return { type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: same ? prev.lastTransitionTime : now, observedGeneration: generation };
-  });
+    return same && prev.message === c.message && prev.observedGeneration === generation && Object.isFrozen(prev) ? prev : this.condition(c, generation, same ? prev.lastTransitionTime : now);
+  }
+
+  private condition(c: Check, generation: number, lastTransitionTime: string): Condition {
+    let known = this.byCheck.get(c);
+    if (known === undefined) this.byCheck.set(c, (known = []));
+    for (const k of known) if (k.observedGeneration === generation && k.lastTransitionTime === lastTransitionTime) return k;
+    const cond: Condition = Object.freeze({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime, observedGeneration: generation });
+    known.push(cond);
+    return cond;
+  }
+
+  /** A route's entry for one parent. */
+  parent(ref: RouteParentModel['parentRef'], conditions: Condition[]): RouteParentStatus {
+    const parentRef = this.parentRef(ref);
+    let byConditions = this.parents.get(parentRef);
+    if (byConditions === undefined) this.parents.set(parentRef, (byConditions = new Map()));
+    let p = byConditions.get(conditions);
+    if (p === undefined) byConditions.set(conditions, (p = Object.freeze({ parentRef, controllerName: this.controllerName, conditions })));
+    return p;
+  }
+
+  /**
+   * The parentRef without its unset fields, in its own key order: one frozen object per distinct
+   * content and key order, found by name and compared field by field (no key is built).
+   */
+  private parentRef(o: RouteParentModel['parentRef']): RouteParentStatus['parentRef'] {
+    let known = this.parentRefs.get(o.name);
+    if (known === undefined) this.parentRefs.set(o.name, (known = []));
+    for (let i = 0; i < known.length; i++) if (sameFields(o, known[i]!)) return known[i]!.ref;
+    const ref = Object.freeze(stripUndefined(o));
+    known.push({ ref, order: Object.keys(ref) });
+    return ref;
+  }
+
+  onlyParent(p: RouteParentStatus): RouteParentStatus[] {
+    let list = this.onlyParents.get(p);
+    if (list === undefined) this.onlyParents.set(p, (list = Object.freeze([p]) as RouteParentStatus[]));
+    return list;
+  }
+
+  routeStatus(parents: RouteParentStatus[]): { parents: RouteParentStatus[] } {
+    if (parents.length === 0) parents = NO_PARENTS;
+    let s = this.routeStatuses.get(parents);
+    if (s === undefined) this.routeStatuses.set(parents, (s = Object.freeze({ parents })));
+    return s;
+  }
 }
+
+/** Whether `o` without its unset fields equals `known.ref`, keys in the same order. */
+function sameFields(o: RouteParentModel['parentRef'], known: { ref: RouteParentStatus['parentRef']; order: string[] }): boolean {
+  let i = 0;
+  for (const k in o) {
+    const v = o[k as keyof typeof o];
+    if (v === undefined) continue;
+    if (known.order[i] !== k || known.ref[k as keyof typeof known.ref] !== v) return false;
+    i++;
+  }
+  return i === known.order.length;
+}
+
+interface ListNode {
+  next: Map<Condition, ListNode> | undefined;
+  list: Condition[] | undefined;
+}
+
+/** The parents of a route no parent of ours lists. */
+const NO_PARENTS = Object.freeze([]) as unknown as RouteParentStatus[];
 
 function parentKey(p: { kind: string; namespace?: string | undefined; name: string; sectionName?: string | undefined; port?: number | undefined }): string {
   return `${p.kind}/${p.namespace ?? ''}/${p.name}/${p.sectionName ?? ''}/${p.port ?? ''}`;

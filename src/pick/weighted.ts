@@ -31,6 +31,23 @@ export function createPicker(weights: readonly number[], kind: 'random' | 'smoot
   return kind === 'smooth' ? smoothPicker(weights, live) : randomPicker(weights, live, random);
 }
 
+/**
+ * A picker maker for one compiled table: stateless pickers (single and random) are shared by
+ * every rule with the same weights, so a table of thousands of rules split the same way builds
+ * one alias table, not thousands. Smooth pickers keep per-rule state and are never shared.
+ */
+export function pickerFactory(kind: 'random' | 'smooth', random: () => number): (weights: readonly number[]) => Picker | null {
+  if (kind === 'smooth') return (weights) => createPicker(weights, kind, random);
+  const known = new Map<string, Picker | null>();
+  return (weights) => {
+    if (weights.length === 1) return weights[0]! > 0 ? singlePicker(0) : null;
+    const key = weights.join(',');
+    let p = known.get(key);
+    if (p === undefined) known.set(key, (p = createPicker(weights, kind, random)));
+    return p;
+  };
+}
+
 /** Most rules have one backendRef: their pickers hold no state, so one per index serves them all. */
 const singlePickers: Picker[] = [];
 

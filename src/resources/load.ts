@@ -10,6 +10,7 @@ import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schem
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
+import { acceptorOf, INVALID } from './validate/accept.js';
 import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type YamlSource } from './parse.js';
 import { aliasPosition } from './yaml/exact.js';
 import { parseYaml } from './yaml/fast.js';
@@ -75,21 +76,6 @@ const KINDS: Record<string, KindInfo> = {
 
 /** The kinds counted against `limits.maxRoutes`. */
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
-
-/**
- * Each schema's z.compile clone, made on first use. Valid input (the common case) takes the
- * generated fast path, which skips the interpreter's per-node dispatch; input it rejects is parsed
- * again by the original schema, so issues, paths and messages are exactly the interpreter's.
- * Compiled lazily so that importing the library costs nothing; `z.config({ jitless: true })`
- * (no `new Function`, e.g. under a CSP) keeps the interpreter, as zod's own global mode does.
- */
-const compiledSchemas = new Map<z.ZodType, z.ZodType>();
-
-function compiled(schema: z.ZodType): z.ZodType {
-  let c = compiledSchemas.get(schema);
-  if (c === undefined) compiledSchemas.set(schema, (c = z.config().jitless ? schema : z.compile(schema)));
-  return c;
-}
 
 /** Gateway API kinds that exist upstream but that this library does not implement: a warning. */
 const UNIMPLEMENTED = new Set(['TCPRoute', 'UDPRoute', 'BackendLBPolicy', 'XListenerSet', 'XBackendTrafficPolicy', 'XMesh']);
@@ -176,8 +162,9 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
         issues.push({ ...tooManyDocuments(budget, located(slot, ['items', i])), path: `items[${i}]` });
         break slots;
       }
-      const prefix = [...(slot.yaml?.prefix ?? []), 'items', i];
-      admit(check({ ...slot, value: items[i], ...(slot.yaml ? { yaml: { ...slot.yaml, prefix } } : {}) }, options, limits));
+      const yaml = slot.yaml;
+      const prefix = [...(yaml?.prefix ?? []), 'items', i];
+      admit(check({ ...slot, value: items[i], ...(yaml ? { yaml: { tree: () => yaml.tree(), prefix } } : {}) }, options, limits));
     }
   }
   return { resources: [...byKey.values()], issues };
@@ -195,13 +182,16 @@ interface Origin {
 interface Checked {
   origin: Origin;
   resource: Resource | undefined;
-  issues: Issue[];
+  issues: readonly Issue[];
 }
+
+/** The issues of a document that has none: one array for all, as Checked objects live as long as the load. */
+const NO_ISSUES: readonly Issue[] = Object.freeze([]);
 
 function check(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>): Checked {
   const issues: Issue[] = [];
   const resource = validate(raw, options, limits, issues);
-  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues };
+  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues: issues.length > 0 ? issues : NO_ISSUES };
 }
 
 function isList(v: unknown): boolean {
@@ -267,13 +257,18 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
     issues.push(limitIssue(raw, measured.exceeded, limits, rawRef(obj)));
     return undefined;
   }
-  const result = compiled(schema).safeParse(measured.hasNullField ? dropNulls(obj) : obj, { reportInput: true });
-  if (!result.success) {
-    const ref = rawRef(obj);
-    for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, ref));
-    return undefined;
+  const input = measured.hasNullField ? dropNulls(obj) : obj;
+  // Valid objects (the common case) take the acceptor; what it refuses, zod parses again for its issues.
+  let resource = acceptorOf(schema)(input) as Resource | typeof INVALID;
+  if (resource === INVALID) {
+    const result = schema.safeParse(input, { reportInput: true });
+    if (!result.success) {
+      const ref = rawRef(obj);
+      for (const zi of result.error.issues) issues.push(...toIssues(zi, raw, ref));
+      return undefined;
+    }
+    resource = result.data as Resource;
   }
-  const resource = result.data as Resource;
   if (resource.kind === 'HTTPRoute' || resource.kind === 'GRPCRoute') {
     for (const r of refusedRegexes(resource)) {
       issues.push({

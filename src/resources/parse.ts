@@ -75,8 +75,11 @@ export interface YamlSource {
    */
   tree: () => YamlTree | undefined;
   /** The path of this object inside the document (for `kind: List` items). */
-  prefix: (string | number)[];
+  prefix: readonly (string | number)[];
 }
+
+/** The prefix of a top-level document: the empty path, one for all. */
+export const NO_PREFIX: readonly (string | number)[] = Object.freeze([]);
 
 /** A raw document: its value, where it came from, and what is needed to locate paths inside it. */
 export interface RawDoc {

@@ -1,18 +1,23 @@
 // The request hot path (issue 13 item 4) takes shortcuts that must never change a decision:
 // - the normal-form scan (normalPathEnd) stands in for the full normaliser on paths it accepts;
 // - RequestView splits path, query and fragment without slicing on that path;
-// - the segment trie probes a hash table by character codes instead of slicing segments;
+// - the same scan keys the path's segments (normalize.ts, "Path segments as numbers"), and the segment trie compares keys,
+//   not characters, without slicing segments;
 // - route() reuses one request view between calls;
-// - Hosts, their virtual hosts and lower-case header names are memoised (bounded).
+// - Hosts, their virtual hosts, the listener choice and lower-case header names are memoised (bounded).
 // Each shortcut is held to the slow computation it replaces.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGateway, type RouteRequest } from '../../src/index.js';
-import { normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, type PathOptions } from '../../src/match/normalize.js';
+import { keysOf, normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, PathKeys, scanNormalPath, type PathOptions } from '../../src/match/normalize.js';
 import { RequestView } from '../../src/match/request.js';
+import { loadManifests } from '../../src/index.js';
+import { referenceRoute } from '../reference/matcher.js';
 import { createPicker } from '../../src/pick/weighted.js';
 import { literalAlternatives, regexOrNever } from '../../src/match/checks.js';
 import { compileFullMatch } from '../../src/resources/schemas-shared.js';
+import { makeCA, tlsSecret } from '../support/certs.js';
+import { httpsListener } from '../server/helpers.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const gateway = { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
@@ -42,6 +47,75 @@ function slowView(raw: string, o: PathOptions): { path: string; query: string; t
   const query = nq.ok ? nq.query : raw.slice(q + 1, end);
   return { path, query, target: hasQuery ? `${path}?${query}` : path, invalid: !np.ok || !nq.ok };
 }
+
+/** The keys of a normalised path, computed apart from any request. */
+function keysFor(path: string): PathKeys {
+  const pk = new PathKeys();
+  keysOf(path, path.length, pk);
+  return pk;
+}
+
+/** Segment keys as arrays, one per segment. */
+function keyList(pk: PathKeys): number[][] {
+  return Array.from({ length: pk.count }, (_, s) => Array.from(pk.keys.subarray(pk.starts[s]!, pk.starts[s + 1]!)));
+}
+
+describe('segment keys: equal keys are equal segments', () => {
+  it('property: two segments have equal keys exactly when they are equal strings, and the scan keys what keysOf keys', () => {
+    const segment = fc.array(fc.constantFrom('a', 'b', 'z', '-', '~', ':', '@', '!', '=', '%41', '.'), { maxLength: 16 }).map((cs) => cs.join('').replace(/^\./, 'x'));
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.array(segment, { minLength: 1, maxLength: 5 }), (a, b) => {
+        const pa = `/${a.join('/')}`;
+        const pb = `/${b.join('/')}`;
+        const ka = keyList(keysFor(pa));
+        const kb = keyList(keysFor(pb));
+        expect(ka).toHaveLength(a.length);
+        for (let i = 0; i < Math.min(a.length, b.length); i++) expect(JSON.stringify(ka[i]) === JSON.stringify(kb[i]), `${a[i]} ${b[i]}`).toBe(a[i] === b[i]);
+        const scanned = new PathKeys();
+        const end = scanNormalPath(`${pa}?q=1`, false, scanned);
+        if (!pa.includes('%')) {
+          expect(end).toBe(pa.length);
+          expect(keyList(scanned)).toEqual(ka);
+        } else expect(end).toBe(-1);
+      }),
+      { seed: 21, numRuns: 5000 },
+    );
+  });
+
+  it('a path longer than the buffers grows them for that request only, and routes as a short one does', () => {
+    const gw = createGateway({ manifests: [gateway, service('a'), httpRoute('r', { rules: [{ matches: [{ path: { type: 'PathPrefix', value: `/${'x'.repeat(40)}/y` } }], backendRefs: [{ name: 'a', port: 80 }] }] })], now: () => new Date(0) });
+    const long = `/${'x'.repeat(40)}/y/${'z/'.repeat(3000)}end`;
+    expect(gw.route({ method: 'GET', path: long }).type).toBe('forward');
+    expect(gw.route({ method: 'GET', path: long.replace('/y/', '/w/') }).type).toBe('respond');
+    expect(gw.route({ method: 'GET', path: `/${'x'.repeat(40)}/y` }).type).toBe('forward');
+    const v = new RequestView({ method: 'GET', path: long });
+    expect(v.segments.keys.length).toBeGreaterThan(long.length);
+    v.reset({ method: 'GET', path: '/a' });
+    expect(v.segments.keys.length).toBeLessThan(1000);
+  });
+
+  it('property: on tables of long, similar segments (chunk boundaries at 4, 8, 12 characters), route() agrees with the reference matcher', () => {
+    const seg = fc.constantFrom('', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcdabcd', 'abcdabce', 'abcdabcda', 'abcdabcdabcd', 'abcdabcdabce', 'abcdabcdabcda', 'abcdabcdabcdabcdb', 'abcdabcdabcdabcdc', 'bbcdabcdabcdabcdb');
+    const value = fc.array(seg, { minLength: 1, maxLength: 3 }).map((ss) => `/${ss.join('/')}`);
+    const table = fc.array(fc.record({ type: fc.constantFrom('Exact', 'PathPrefix'), value }), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(table, fc.array(fc.array(seg, { minLength: 1, maxLength: 4 }), { minLength: 6, maxLength: 6 }), (paths, requests) => {
+        const valid = paths.filter((p) => !p.value.includes('//'));
+        if (valid.length === 0) return;
+        const m = [gateway, service('a'), httpRoute('r', { rules: valid.map((path) => ({ matches: [{ path }], backendRefs: [{ name: 'a', port: 80 }] })) })];
+        const gw = createGateway({ manifests: m, now: () => new Date(0) });
+        const resources = loadManifests(m).resources;
+        for (const ss of requests) {
+          const req = { method: 'GET', path: `/${ss.join('/')}` };
+          const d = gw.route(req);
+          const ref = referenceRoute(resources, 'gw', req, 0);
+          expect(d.type === 'forward' ? `${d.rule.index} ${d.match}` : '404', req.path).toBe(ref.type === 'match' ? `${ref.rule} ${ref.match}` : '404');
+        }
+      }),
+      { seed: 22, numRuns: 1500 },
+    );
+  });
+});
 
 describe('normalPathEnd: the normal-form scan agrees with the full normaliser', () => {
   it('property: a path the scan accepts is one the full normaliser leaves unchanged, and the scan stops exactly at "?" or "#"', () => {
@@ -126,6 +200,8 @@ describe('RequestView: the hot path computes what the slow path computes', () =>
           expect(v.pathSource.slice(0, v.pathEnd)).toBe(want.path);
           expect(v.rawQuery).toBe(want.query);
           expect(v.target).toBe(want.target);
+          // The segment keys the trie is probed with are those of the normalised path, on the fast and the slow path.
+          expect(keyList(v.segments)).toEqual(keyList(keysFor(want.path)));
         }
       }),
       { seed: 15, numRuns: 10_000 },
@@ -259,5 +335,45 @@ describe('route(): shortcuts that never change a decision', () => {
     const none = gw.route({ method: 'GET', path: '/a', port: 81 });
     expect(none).toMatchObject({ type: 'respond', listener: null, status: 404, reason: 'no-listener' });
     expect(gw.route({ method: 'GET', path: '/b', port: 81 })).toBe(none);
+  });
+
+  it('property: the memoised listener choice is the computed one (explain() computes it), over any sequence of requests to two gateways', () => {
+    const pair = makeCA().server(['a.example.com', '*.example.com']);
+    const listeners = [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'http-a', port: 80, protocol: 'HTTP', hostname: 'a.example.com' },
+      { name: 'http-wild', port: 8080, protocol: 'HTTP', hostname: '*.example.com' },
+      httpsListener('https-a', 443, 'a.example.com', ['cert']),
+      httpsListener('https-wild', 443, '*.example.com', ['cert']),
+    ];
+    const rules = [{ backendRefs: [{ name: 'a', port: 80 }] }];
+    const withHostnames = createGateway({ manifests: [{ ...gateway, spec: { ...gateway.spec, listeners } }, tlsSecret('cert', pair), service('a'), httpRoute('r', { rules })], now: () => new Date(0) });
+    const hostless = createGateway({ manifests: [gateway, service('a'), httpRoute('r', { rules })], now: () => new Date(0) });
+    const request = fc.record(
+      {
+        first: fc.boolean(),
+        scheme: fc.constantFrom('http' as const, 'https' as const),
+        port: fc.constantFrom(80, 443, 8080),
+        host: fc.constantFrom('a.example.com', 'b.example.com', 'x.y.example.com', 'other.org', '10.0.0.1', 'A.Example.com:443'),
+        sni: fc.constantFrom('a.example.com', 'b.example.com', 'other.org', 'A.EXAMPLE.COM'),
+      },
+      { requiredKeys: ['first'] },
+    );
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 40 }), (requests) => {
+        for (const { first, ...fields } of requests) {
+          const gw = first ? withHostnames : hostless;
+          const r: RouteRequest = { method: 'GET', path: '/x', ...fields };
+          const d = gw.route(r);
+          const want = gw.explain(r).decision;
+          expect({ status: d.type === 'respond' ? d.status : 200, listener: d.listener?.name ?? null }, JSON.stringify(r)).toEqual({ status: want.type === 'respond' ? want.status : 200, listener: want.listener?.name ?? null });
+          seen.add(`${d.type === 'respond' ? d.status : 200} ${d.listener?.name}`);
+        }
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+    // Not vacuous: every listener is chosen, and requests are refused as no listener (404) and misdirected (421).
+    for (const o of ['200 http', '200 http-a', '200 http-wild', '200 https-a', '200 https-wild', '404 undefined', '421 https-a']) expect(seen).toContain(o);
   });
 });

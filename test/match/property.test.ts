@@ -16,14 +16,19 @@ const pathMatch = fc.oneof(
   fc.record({ type: fc.constantFrom('Exact', 'PathPrefix'), value: pathValue }),
   fc.record({ type: fc.constant('RegularExpression'), value: regexValue }),
 );
-const header = fc.record({ name: fc.constantFrom('x', 'y', 'X'), value: fc.constantFrom('1', '2') });
+// Header conditions cover every form the lookup's scan tests inline or by a call (see ScanKind in
+// src/match/checks.ts): exact values, literal regexes ("1", "1|2": a Set probe) and a real regex.
+const header = fc.record(
+  { name: fc.constantFrom('x', 'y', 'X'), type: fc.constantFrom('Exact', 'RegularExpression'), value: fc.constantFrom('1', '2', '1|2', '[12]') },
+  { requiredKeys: ['name', 'value'] },
+);
 const query = fc.record({ name: fc.constantFrom('q', 'Q'), value: fc.constantFrom('1', '2') });
 const match = fc.record(
   {
     path: pathMatch,
     headers: fc.uniqueArray(header, { maxLength: 2, selector: (h) => h.name }),
     queryParams: fc.uniqueArray(query, { maxLength: 1, selector: (q) => q.name }),
-    method: fc.constantFrom('GET', 'POST'),
+    method: fc.constantFrom('GET', 'POST', 'PUT'),
   },
   { requiredKeys: [] },
 );
@@ -40,7 +45,7 @@ const table = fc.record({
   routes: fc.array(route, { minLength: 1, maxLength: 5 }),
 });
 const request = fc.record({
-  method: fc.constantFrom('GET', 'POST', 'HEAD'),
+  method: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT'),
   path: fc.tuple(fc.constantFrom('/', '/a', '/a/', '/a/b', '/ab', '/b', '/a/b/c', '/c'), fc.constantFrom('', '?q=1', '?q=2', '?Q=1', '?q=1&q=2', '?q=2&q=1')).map(([p, q]) => p + q),
   headers: fc.dictionary(fc.constantFrom('x', 'y', 'X-Other'), fc.constantFrom('1', '2'), { maxKeys: 2 }),
   host: fc.constantFrom(undefined, 'a.example.com', 'b.example.com', 'c.example.com', 'x.org', 'A.example.com:8080'),

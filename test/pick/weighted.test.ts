@@ -1,7 +1,7 @@
 // Weighted picking (spec digest section 6): shares are exactly weight/sum, weight 0 never wins.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPicker } from '../../src/pick/weighted.js';
+import { createPicker, pickerFactory } from '../../src/pick/weighted.js';
 
 /** An RNG that walks [0, 1) in `steps` equal steps: every integer in [0, total) is drawn equally often. */
 function sweep(steps: number): () => number {
@@ -105,5 +105,32 @@ describe('smooth picker', () => {
     let ones = 0;
     for (let i = 0; i < 1_000_001; i++) if (p.pick() === 1) ones++;
     expect(ones).toBe(1);
+  });
+});
+
+describe('pickerFactory (one per compiled table)', () => {
+  it('shares a stateless random picker between rules with the same weights, and it draws as createPicker does', () => {
+    let k = 0;
+    const draws = [0.1, 0.5, 0.93, 0.7, 0.02];
+    const random = () => draws[k++ % draws.length]!;
+    const make = pickerFactory('random', random);
+    const a = make([60, 10, 15])!;
+    expect(make([60, 10, 15])).toBe(a);
+    expect(make([60, 15, 10])).not.toBe(a);
+    expect(make([0, 0])).toBeNull();
+    expect(make([0, 3])!.pick()).toBe(1);
+    k = 0;
+    const picks = Array.from({ length: 5 }, () => a.pick());
+    k = 0;
+    const own = createPicker([60, 10, 15], 'random', random)!;
+    expect(Array.from({ length: 5 }, () => own.pick())).toEqual(picks);
+  });
+
+  it('never shares a smooth picker: each rule keeps its own position in the sequence', () => {
+    const make = pickerFactory('smooth', Math.random);
+    const a = make([50, 50])!;
+    const b = make([50, 50])!;
+    expect(b).not.toBe(a);
+    expect([a.pick(), a.pick(), b.pick()]).toEqual([0, 1, 0]);
   });
 });

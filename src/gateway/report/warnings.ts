@@ -14,48 +14,60 @@ import { GatewayGroup } from '../../resources/schemas-shared.js';
  * with neither a Service nor a registered backend, and registered backends no backendRef uses.
  */
 export function findWarnings(model: Model, resources: readonly Resource[], backendKeys: ReadonlySet<string> | undefined): Issue[] {
+  // Runs over every backendRef at every load, and most loads warn about nothing: the common
+  // path allocates nothing per route. Labels, Service names and issue objects are built only
+  // for what is reported.
   const issues: Issue[] = [];
   const gateways = [...model.gateways.map((g) => g.key), ...model.foreignGateways.map((g) => g.key)];
   const known = new Set(gateways);
   const used = new Set<string>();
-  const labels: string[] = [];
-  for (const route of model.routes) {
-    const object = { apiVersion: route.resource.apiVersion, kind: route.kind, namespace: route.namespace, name: route.name };
-    (route.resource.spec.parentRefs ?? []).forEach((ref, i) => {
-      if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') return;
+  const objectOf = (route: Model['routes'][number]) => ({ apiVersion: route.resource.apiVersion, kind: route.kind, namespace: route.namespace, name: route.name });
+  let servicesByNs: Map<string, string[]> | undefined;
+  let registered: string[] | undefined;
+  const routes = model.routes;
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r]!;
+    const refs = route.resource.spec.parentRefs ?? [];
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
       const ns = ref.namespace ?? route.namespace;
-      if (known.has(`${ns}/${ref.name}`)) return;
+      if (known.has(`${ns}/${ref.name}`)) continue;
       const near = closest(ref.name, gateways.filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)));
       issues.push({
         code: 'GW_MANIFEST_PARENT_NOT_FOUND',
         severity: 'warning',
-        object,
+        object: objectOf(route),
         path: `spec.parentRefs[${i}].name`,
         message: `parentRef ${ns}/${ref.name} names a Gateway that is not in the manifests, so the route is not attached there${near ? `; did you mean ${near}?` : '.'}`,
       });
-    });
-    for (const rule of route.rules) {
-      for (const b of [...rule.backends, ...rule.mirrors]) {
-        labels.push(`${b.name}${b.port !== undefined ? `:${b.port}` : ''}`);
-        if (b.registered !== undefined) used.add(b.registered);
+    }
+    for (let k = 0; k < route.rules.length; k++) {
+      const rule = route.rules[k]!;
+      if (backendKeys !== undefined) {
+        for (const b of rule.backends) if (b.registered !== undefined) used.add(b.registered);
+        for (const b of rule.mirrors) if (b.registered !== undefined) used.add(b.registered);
       }
-      rule.backends.forEach((b, j) => {
-        if (b.reason !== 'BackendNotFound') return;
-        const services = resources.filter((r) => r.kind === 'Service' && r.metadata.namespace === b.namespace).map((r) => r.metadata.name);
-        const registered = [...(backendKeys ?? [])].map((k) => k.replace(/^[^/]*\//, '').replace(/:\d+$/, ''));
-        const near = closest(b.name, [...services, ...registered].filter((n) => n !== b.name));
+      for (let j = 0; j < rule.backends.length; j++) {
+        const b = rule.backends[j]!;
+        if (b.reason !== 'BackendNotFound') continue;
+        servicesByNs ??= serviceNames(resources);
+        registered ??= [...(backendKeys ?? [])].map((k) => k.replace(/^[^/]*\//, '').replace(/:\d+$/, ''));
+        const near = closest(b.name, [...(servicesByNs.get(b.namespace) ?? []), ...registered].filter((n) => n !== b.name));
         issues.push({
           code: 'GW_MANIFEST_BACKEND_NOT_FOUND',
           severity: 'warning',
-          object,
+          object: objectOf(route),
           path: `spec.rules[${rule.index}].backendRefs[${j}]`,
           message: `${b.message ?? `backendRef ${b.namespace}/${b.name} does not resolve`}${near ? `; did you mean ${near}?` : '.'}`.replace('.;', ';'),
         });
-      });
+      }
     }
   }
+  let labels: string[] | undefined;
   for (const key of backendKeys ?? []) {
     if (used.has(key)) continue;
+    labels ??= backendLabels(model);
     const near = closest(key, labels);
     issues.push({
       code: 'GW_OPTION_BACKEND_UNUSED',
@@ -65,6 +77,31 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
     });
   }
   return issues;
+}
+
+/** Service names by namespace, for "did you mean" (built once, on the first missing backend). */
+function serviceNames(resources: readonly Resource[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of resources) {
+    if (r.kind !== 'Service') continue;
+    const ns = r.metadata.namespace!;
+    const list = out.get(ns);
+    if (list) list.push(r.metadata.name);
+    else out.set(ns, [r.metadata.name]);
+  }
+  return out;
+}
+
+/** `name` or `name:port` of every backendRef and mirror, for "did you mean" on an unused backends key. */
+function backendLabels(model: Model): string[] {
+  const labels: string[] = [];
+  for (const route of model.routes) {
+    for (const rule of route.rules) {
+      for (const b of rule.backends) labels.push(`${b.name}${b.port !== undefined ? `:${b.port}` : ''}`);
+      for (const b of rule.mirrors) labels.push(`${b.name}${b.port !== undefined ? `:${b.port}` : ''}`);
+    }
+  }
+  return labels;
 }
 
 /**

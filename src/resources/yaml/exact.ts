@@ -6,7 +6,7 @@
  */
 import { Composer, isAlias, LineCounter, Lexer, Parser, visit, type Document, type YAMLError } from 'yaml';
 import type { Issue } from '../../types.js';
-import { firstLine, isWithinInputLimit, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type TextOffset, type YamlTree } from '../parse.js';
+import { firstLine, isWithinInputLimit, NO_PREFIX, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type TextOffset, type YamlTree } from '../parse.js';
 
 /**
  * Parses YAML text into raw documents with the `yaml` package, within `budget`: the exact path,
@@ -62,7 +62,7 @@ export function parseYamlExact(text: string, base: Partial<Issue>, budget: Parse
       document++;
       const tree: YamlTree = { doc, pos };
       const value = toValue(tree, { ...base, document }, limits, issues);
-      if (value !== undefined) out.push({ value, base, document, yaml: { tree: () => tree, prefix: [] } });
+      if (value !== undefined) out.push({ value, base, document, yaml: { tree: () => tree, prefix: NO_PREFIX } });
     }
   } catch (e) {
     // The parser is third-party code: whatever it throws is a problem with this input, not a crash.

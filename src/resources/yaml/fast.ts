@@ -2,8 +2,9 @@
  * The fast way from YAML text to raw documents. The `yaml` package builds a node tree with
  * ranges for every document (exact positions, but about ten times the time and memory of a
  * plain parse), and positions are needed only for documents that have issues. So each
- * document is parsed with `js-yaml` into plain values, and its `yaml` tree is made only when
- * an issue about it needs a line (see {@link YamlSource}).
+ * document is read by the block reader (plain.ts) when it is plain block YAML, else parsed with
+ * `js-yaml` into plain values (strings copied out of js-yaml's text), and its `yaml` tree is
+ * made only when an issue about it needs a line (see {@link YamlSource}).
  *
  * The fast path takes only documents whose values are certain to be what the exact path
  * (exact.ts) would give; from the first document it cannot take (and the one before it, which
@@ -25,32 +26,15 @@
 import { FAILSAFE_SCHEMA, loadAll, Type, type LoadOptions } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Issue } from '../../types.js';
-import { isWithinInputLimit, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
+import { isWithinInputLimit, NO_PREFIX, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
 import { parseYamlExact } from './exact.js';
+import { BlockReader, ownStrings } from './plain.js';
+import { boolOf, floatOf, intOf, isBoolScalar, isFloatScalar, isIntScalar, isNullScalar } from './scalars.js';
 
-/**
- * js-yaml resolving plain scalars exactly as the `yaml` package's YAML 1.2 core schema does
- * (js-yaml's own core schema also reads `0b101`, `-0x1F` and `+0o7` as numbers; `yaml` keeps
- * them strings). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml.
- */
+/** js-yaml resolving plain scalars exactly as the `yaml` package does (scalars.ts). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml. */
 const scalarType = (tag: string, resolve: (s: string) => boolean, construct: (s: string) => unknown) => new Type(`tag:yaml.org,2002:${tag}`, { kind: 'scalar', resolve: (s: unknown) => typeof s === 'string' && resolve(s), construct });
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT = /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/;
-const FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-/** Could `s` be a number: it starts with a digit, a sign or a dot (most plain scalars do not: names, paths, hosts). */
-const isNumberStart = (s: string) => {
-  const c = s.charCodeAt(0);
-  return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
-};
 const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
-  implicit: [
-    scalarType('null', (s) => s.length <= 4 && NULL.test(s), () => null),
-    scalarType('bool', (s) => (s.length === 4 || s.length === 5) && BOOL.test(s), (s) => s[0] === 't' || s[0] === 'T'),
-    scalarType('int', (s) => isNumberStart(s) && INT.test(s), (s) => (s[1] === 'o' ? parseInt(s.slice(2), 8) : s[1] === 'x' ? parseInt(s.slice(2), 16) : parseInt(s, 10))),
-    scalarType('float', (s) => isNumberStart(s) && (FLOAT_SPECIAL.test(s) || FLOAT.test(s)), (s) => (FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity) : parseFloat(s))),
-  ],
+  implicit: [scalarType('null', isNullScalar, () => null), scalarType('bool', isBoolScalar, boolOf), scalarType('int', isIntScalar, intOf), scalarType('float', isFloatScalar, floatOf)],
 });
 
 /**
@@ -297,6 +281,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
   const { limits } = budget;
   if (!isWithinInputLimit(text, base, limits, issues)) return;
   const maxDepth = limits.maxDepth - DEPTH_MARGIN;
+  const reader = new BlockReader(text, maxDepth);
   let document = 0;
   let line = 0; // lines before `start`
   let counted = 0; // where `line` was counted to
@@ -308,7 +293,8 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
     const end = nextDocumentStart(text, start + 1);
     line += countLines(text, counted, start);
     counted = start;
-    const values = maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
+    const taken = reader.read(start, end);
+    const values = taken !== undefined ? [taken] : maxDepth >= 1 ? fastValues(text.slice(start, end), start === 0, maxDepth) : undefined;
     if (values === undefined || budget.documents + values.length > limits.maxDocuments) {
       const from = pending ?? { start, line, document };
       budget.documents -= pending?.count ?? 0;
@@ -321,7 +307,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
       document++;
       budget.documents++;
       // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
-      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: { tree: lazyTree(text, start, end, line), prefix: [] } });
+      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: new ChunkSource(text, start, end, line) });
     }
     start = end;
   }
@@ -337,7 +323,11 @@ function fastValues(chunk: string, first: boolean, maxDepth: number): unknown[] 
   } catch {
     return undefined; // a syntax error, a duplicate key, nesting over maxDepth, a stack overflow: the exact path says which
   }
-  if (values.length === 1) return first && values[0] === null && COMMENTS_ONLY.test(chunk) ? [] : values;
+  if (values.length === 1) {
+    if (first && values[0] === null && COMMENTS_ONLY.test(chunk)) return [];
+    ownStrings(values[0]);
+    return values;
+  }
   return values.length === 0 && first ? values : undefined; // several documents in a chunk (after `...`): leave them to the exact path
 }
 
@@ -357,18 +347,30 @@ function countLines(text: string, from: number, to: number): number {
 }
 
 /**
- * The `yaml` tree of the chunk `text[start, end)` whose first line is line `line + 1` of the
- * input, parsed on first use. js-yaml has already read the chunk within the depth limit and
- * without aliases, so the `yaml` composer's recursion is bounded.
+ * Where a document taken by the fast path is in its input: the chunk `text[start, end)` whose
+ * first line is line `line + 1`, and its `yaml` tree, parsed on first use. One object per
+ * document (it lives as long as the load, so no closure). js-yaml or the block reader has
+ * already read the chunk within the depth limit and without aliases, so the `yaml` composer's
+ * recursion is bounded.
  */
-function lazyTree(text: string, start: number, end: number, line: number): YamlSource['tree'] {
-  let tree: YamlTree | null | undefined;
-  return () => {
-    if (tree === undefined) {
+class ChunkSource implements YamlSource {
+  readonly prefix = NO_PREFIX;
+  private cached: YamlTree | null | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly line: number,
+  ) {}
+
+  tree(): YamlTree | undefined {
+    if (this.cached === undefined) {
       const lines = new LineCounter();
-      const docs = parseAllDocuments(text.slice(start, end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
+      const docs = parseAllDocuments(this.text.slice(this.start, this.end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
       const doc = Array.isArray(docs) && docs.length === 1 ? docs[0]! : undefined;
-      tree = doc
+      const line = this.line;
+      this.cached = doc
         ? {
             doc,
             pos: (offset) => {
@@ -378,6 +380,6 @@ function lazyTree(text: string, start: number, end: number, line: number): YamlS
           }
         : null;
     }
-    return tree ?? undefined;
-  };
+    return this.cached ?? undefined;
+  }
 }

@@ -1,0 +1,344 @@
+/**
+ * Validation for the common case, where the object is valid. Each zod schema is turned once,
+ * from its definition, into a tree of small closures that accepts what the schema accepts and
+ * returns what zod's parse returns (defaults applied, transforms run, keys in the schema's
+ * order), or gives up with {@link INVALID}. Loading then parses that object again with the
+ * schema itself, so every issue, path and message stays zod's. Checks (lengths, patterns,
+ * refinements) are zod's own check objects, run as zod runs them; only the type-level walk
+ * is done here, without zod's payload objects and per-field results, which made validation
+ * and its garbage the largest cost of a load.
+ *
+ * Giving up is always safe, so anything not mirrored exactly is refused: schema kinds other
+ * than those below (dates, `exactOptional`, loose or catch-all objects, enum-keyed records,
+ * coercion, async), objects whose prototype is not Object's, records with symbol keys, and a
+ * union whose earlier option could not be decided exactly. test/resources/accept.test.ts
+ * compares it with zod on valid and invalid documents.
+ */
+
+/** What an acceptor returns for a value it does not accept (or cannot decide). */
+export const INVALID: unique symbol = Symbol('invalid');
+
+/** Accepts a value: zod's output for it, or {@link INVALID}. */
+export type Accept = (value: unknown) => unknown;
+
+// The parts of zod's (internal, but stable within the major version) schema objects read here.
+interface Payload {
+  value: unknown;
+  issues: unknown[];
+}
+interface ZodCheck {
+  _zod: { def: { when?: (p: Payload) => boolean }; check: (p: Payload) => unknown };
+}
+interface ZodNode {
+  _zod: {
+    def: { type: string; checks?: ZodCheck[]; coerce?: boolean; [key: string]: unknown };
+    traits: Set<string>;
+    optin?: 'optional' | 'defaulted';
+    optout?: 'optional';
+    values?: Set<unknown>;
+  };
+}
+
+interface Built {
+  accept: Accept;
+  /** INVALID from `accept` means zod refuses the value too (needed to take a union's later option). */
+  exact: boolean;
+}
+
+const built = new WeakMap<object, Built>();
+
+/** The acceptor of a zod schema, built on first use. */
+export function acceptorOf(schema: unknown): Accept {
+  return build(schema as ZodNode).accept;
+}
+
+function build(schema: ZodNode): Built {
+  let b = built.get(schema);
+  if (b === undefined) {
+    b = withChecks(schema, buildType(schema));
+    built.set(schema, b);
+  }
+  return b;
+}
+
+const refuse: Built = { accept: () => INVALID, exact: false };
+
+/** Wraps the type-level acceptor with the schema's checks, run on its output as zod's runChecks does. */
+function withChecks(schema: ZodNode, b: Built): Built {
+  const own = schema._zod.def.checks ?? [];
+  const checks: ZodCheck[] = schema._zod.traits.has('$ZodCheck') ? [schema as unknown as ZodCheck, ...own] : own;
+  if (checks.length === 0) return b;
+  const inner = b.accept;
+  const quick = quickPass(checks);
+  return {
+    exact: b.exact,
+    accept: (v) => {
+      const out = inner(v);
+      if (out === INVALID) return INVALID;
+      return quick !== undefined && quick(out) ? out : runChecks(out, checks);
+    },
+  };
+}
+
+type Pass = (v: unknown) => boolean;
+
+/**
+ * For checks that are all of the common kinds, one test that holds only when each of them
+ * passes (or would be skipped): lengths in UTF-16 units against zod's code point counts (a
+ * string has at least half as many code points as units), patterns, safe integers, bounds. When
+ * it fails, zod's checks decide. Undefined when some check is of another kind.
+ */
+function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
+  const passes: Pass[] = [];
+  for (const ch of checks) {
+    const def = ch._zod.def as { check?: string; format?: string; maximum?: number; minimum?: number; pattern?: RegExp; value?: unknown; inclusive?: boolean };
+    const traits = (ch as unknown as ZodNode)._zod.traits;
+    if (def.check === 'max_length' && traits.has('$ZodCheckMaxLength')) {
+      const max = def.maximum!;
+      passes.push((v) => (typeof v === 'string' || Array.isArray(v)) && v.length <= max);
+    } else if (def.check === 'min_length' && traits.has('$ZodCheckMinLength')) {
+      const min = def.minimum!;
+      passes.push((v) => (typeof v === 'string' ? v.length >= 2 * min : Array.isArray(v) && v.length >= min));
+    } else if (def.check === 'string_format' && def.format === 'regex' && traits.has('$ZodCheckRegex')) {
+      const pattern = def.pattern!;
+      passes.push((v) => {
+        pattern.lastIndex = 0;
+        return typeof v === 'string' && pattern.test(v);
+      });
+    } else if (def.check === 'number_format' && def.format === 'safeint' && traits.has('$ZodCheckNumberFormat')) {
+      passes.push((v) => Number.isSafeInteger(v));
+    } else if ((def.check === 'greater_than' || def.check === 'less_than') && typeof def.value === 'number' && (traits.has('$ZodCheckGreaterThan') || traits.has('$ZodCheckLessThan'))) {
+      const bound = def.value;
+      const inclusive = def.inclusive === true;
+      passes.push(def.check === 'greater_than' ? (v) => typeof v === 'number' && (inclusive ? v >= bound : v > bound) : (v) => typeof v === 'number' && (inclusive ? v <= bound : v < bound));
+    } else {
+      return undefined;
+    }
+  }
+  if (passes.length === 1) return passes[0];
+  return (v) => {
+    for (const pass of passes) if (!pass(v)) return false;
+    return true;
+  };
+}
+
+/**
+ * One payload for every check: checks run one at a time, read and write only the payload they
+ * are given, and never run an acceptor, so nothing is allocated per checked value. A failing
+ * check leaves its issues behind; the array is replaced, not emptied, in case one kept it.
+ */
+const payload: Payload = { value: undefined, issues: [] };
+
+function runChecks(value: unknown, checks: readonly ZodCheck[]): unknown {
+  payload.value = value;
+  if (payload.issues.length > 0) payload.issues = [];
+  for (const ch of checks) {
+    const when = ch._zod.def.when;
+    if (when !== undefined && !when(payload)) continue;
+    const r = ch._zod.check(payload);
+    if (payload.issues.length > 0 || r instanceof Promise) {
+      payload.value = undefined;
+      return INVALID;
+    }
+  }
+  const out = payload.value;
+  payload.value = undefined;
+  return out;
+}
+
+function buildType(schema: ZodNode): Built {
+  const z = schema._zod;
+  const def = z.def;
+  if (def.coerce) return refuse;
+  switch (def.type) {
+    case 'string':
+      return { exact: true, accept: (v) => (typeof v === 'string' ? v : INVALID) };
+    case 'number':
+      return { exact: true, accept: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : INVALID) };
+    case 'boolean':
+      return { exact: true, accept: (v) => (typeof v === 'boolean' ? v : INVALID) };
+    case 'literal':
+    case 'enum': {
+      const values = z.values!;
+      return { exact: true, accept: (v) => (values.has(v) ? v : INVALID) };
+    }
+    case 'unknown':
+      return { exact: true, accept: (v) => v };
+    case 'never':
+      return { exact: true, accept: () => INVALID };
+    case 'optional':
+      return z.traits.has('$ZodExactOptional') ? refuse : optional(def.innerType as ZodNode);
+    case 'default': {
+      const inner = build(def.innerType as ZodNode).accept;
+      // `def.defaultValue` is a getter that returns a fresh copy each time, as zod reads it.
+      return {
+        exact: false,
+        accept: (v) => {
+          if (v === undefined) return def.defaultValue;
+          const r = inner(v);
+          return r === undefined ? def.defaultValue : r;
+        },
+      };
+    }
+    case 'prefault': {
+      const inner = build(def.innerType as ZodNode).accept;
+      return { exact: false, accept: (v) => inner(v === undefined ? def.defaultValue : v) };
+    }
+    case 'pipe': {
+      const first = build(def.in as ZodNode).accept;
+      const second = build(def.out as ZodNode).accept;
+      return {
+        exact: false,
+        accept: (v) => {
+          const l = first(v);
+          return l === INVALID ? INVALID : second(l);
+        },
+      };
+    }
+    case 'transform': {
+      const transform = def.transform as (v: unknown, p: Payload) => unknown;
+      return {
+        exact: false,
+        accept: (v) => {
+          const payload: Payload = { value: v, issues: [] };
+          const out = transform(v, payload);
+          return payload.issues.length > 0 || out instanceof Promise ? INVALID : out;
+        },
+      };
+    }
+    case 'array':
+      return array(def.element as ZodNode);
+    case 'record':
+      return def.partial || def.mode === 'loose' || (def.keyType as ZodNode)._zod.values ? refuse : record(def.keyType as ZodNode, def.valueType as ZodNode);
+    case 'union':
+      return union(def.options as ZodNode[]);
+    case 'object':
+      return object(def.shape as Record<string, ZodNode>, def.catchall as ZodNode | undefined);
+    default:
+      return refuse; // dates, tuples, maps, lazy, catch, …: zod decides
+  }
+}
+
+function optional(innerType: ZodNode): Built {
+  const inner = build(innerType);
+  if (innerType._zod.optin !== 'defaulted') return { exact: inner.exact, accept: (v) => (v === undefined ? undefined : inner.accept(v)) };
+  // An optional around a default: absence runs the default, whose failure reads as undefined.
+  return {
+    exact: false,
+    accept: (v) => {
+      if (v !== undefined) return inner.accept(v);
+      const r = inner.accept(undefined);
+      return r === INVALID ? undefined : r;
+    },
+  };
+}
+
+function array(element: ZodNode): Built {
+  const item = build(element).accept;
+  return {
+    exact: false,
+    accept: (v) => {
+      if (!Array.isArray(v)) return INVALID;
+      const out = new Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const r = item(v[i]);
+        if (r === INVALID) return INVALID;
+        out[i] = r;
+      }
+      return out;
+    },
+  };
+}
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function record(keyType: ZodNode, valueType: ZodNode): Built {
+  const key = build(keyType).accept;
+  const value = build(valueType).accept;
+  return {
+    exact: false,
+    accept: (v) => {
+      if (!isPlainRecord(v) || Object.getOwnPropertySymbols(v).length > 0) return INVALID;
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        const outKey = key(k);
+        if (outKey === INVALID || k === '__proto__' || outKey === '__proto__' || typeof outKey !== 'string') return INVALID;
+        const r = value(v[k]);
+        if (r === INVALID) return INVALID;
+        out[outKey] = r;
+      }
+      return out;
+    },
+  };
+}
+
+function union(options: ZodNode[]): Built {
+  const built = options.map(build);
+  if (built.length === 1) return { exact: false, accept: built[0]!.accept };
+  return {
+    exact: false,
+    accept: (v) => {
+      for (const option of built) {
+        const r = option.accept(v);
+        if (r !== INVALID) return r;
+        if (!option.exact) return INVALID; // zod might take this option: leave it to zod
+      }
+      return INVALID;
+    },
+  };
+}
+
+/** Marks a shape key the input does not have, in an object acceptor's scratch array. */
+const ABSENT: unique symbol = Symbol('absent');
+
+function object(shape: Record<string, ZodNode>, catchall: ZodNode | undefined): Built {
+  if (Object.getOwnPropertySymbols(shape).length > 0) return refuse;
+  const strict = catchall !== undefined && catchall._zod.def.type === 'never';
+  if (catchall !== undefined && !strict) return refuse;
+  const all = Object.keys(shape);
+  const keys = all.filter((k) => k !== '__proto__'); // zod never copies a declared __proto__
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const fields = keys.map((k) => build(shape[k]!).accept);
+  const optin = keys.map((k) => shape[k]!._zod.optin);
+  const optout = keys.map((k) => shape[k]!._zod.optout);
+  // The input's values by shape position. Shared by every call: an object schema never runs
+  // inside itself (recursive schemas are refused), and each value is read before the next call.
+  const values: unknown[] = new Array(keys.length);
+  // zod's object parse and handlePropertyResult, for results without issues. Hot: one pass over
+  // the input's keys (most shape keys are absent), then one over the shape, for zod's key order.
+  return {
+    exact: false,
+    accept: (v) => {
+      if (!isPlainRecord(v)) return INVALID;
+      values.fill(ABSENT);
+      for (const k in v) {
+        const i = index.get(k);
+        if (i !== undefined) values[i] = v[k];
+        else if (strict && (k !== '__proto__' || !all.includes(k))) return INVALID; // an unknown field
+      }
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const x = values[i];
+        const present = x !== ABSENT;
+        const oin = optin[i];
+        const oout = optout[i];
+        if (!present) {
+          if (oin === undefined) return INVALID; // required
+          if (oout === 'optional' && oin === 'optional') continue;
+        }
+        const r = fields[i]!(present ? x : undefined);
+        if (r === INVALID) {
+          if (!present && oout === 'optional') continue; // errors of an absent optional key are ignored
+          return INVALID;
+        }
+        if (r !== undefined) out[keys[i]!] = r;
+        else if (present || (oin === 'defaulted' && oout !== 'optional')) out[keys[i]!] = undefined;
+      }
+      return out;
+    },
+  };
+}
