@@ -93,16 +93,21 @@ const META = new Set(['.', '+', '*', '?', '(', ')', '[', ']', '{', '}', '^', '$'
 /**
  * What the lookup's scan tests for a candidate whose method is already known to match (the scan
  * of a candidate list is made per request method, see compile.ts): null, nothing left to test;
- * a HeaderCondition, one header condition compared inline; otherwise the match's whole test.
+ * a HeaderCondition, the match's header conditions compared inline; otherwise the match's
+ * whole test.
  * The first two need no call and no read of the candidate.
  */
 export type ScanTest = null | HeaderCondition | ((req: RequestView) => boolean);
 
-/** One header condition, inline: the header `name` equals `value`, or (`set` not null) is one of `set`. */
+/**
+ * Header conditions, inline: the header `name` equals `value`, or (`set` not null) is one of
+ * `set`; and so does `next`, when not null (a match's header conditions, in order).
+ */
 export interface HeaderCondition {
   name: string;
   value: string | null;
   set: Set<string> | null;
+  next: HeaderCondition | null;
 }
 
 /** True when the request passes a ScanTest. */
@@ -111,7 +116,18 @@ export function passes(t: ScanTest, req: RequestView): boolean {
   if (typeof t === 'function') return t(req);
   const v = req.header(t.name);
   const set = t.set;
-  return set === null ? v === t.value : v !== undefined && set.has(v);
+  if (set === null ? v !== t.value : v === undefined || !set.has(v)) return false;
+  return t.next === null || morePass(t.next, req);
+}
+
+/** The rest of a HeaderCondition chain (a match with two or more header conditions). */
+function morePass(t: HeaderCondition, req: RequestView): boolean {
+  for (let h: HeaderCondition | null = t; h !== null; h = h.next) {
+    const v = req.header(h.name);
+    const set = h.set;
+    if (set === null ? v !== h.value : v === undefined || !set.has(v)) return false;
+  }
+  return true;
 }
 
 /** A match's compiled checks, shared by every match with the same conditions. */
@@ -144,22 +160,29 @@ export function checkCompiler(regex: RegexCompiler): (m: IR.Match) => CompiledCh
     if (c === undefined) {
       const checks = compileChecks(m, re);
       const test = allOf(checks);
-      let scan: ScanTest = test;
-      const h = m.headers[0];
-      if (!regexPath && m.query.length === 0 && m.headers.length === 1 && h !== undefined) {
-        // One header condition: the scan compares it inline (the comparison valueCheck makes).
-        const literals = h.type === 'Exact' ? [h.value] : literalAlternatives(h.value);
-        if (literals !== null && literals.length === 1) scan = { name: h.name, value: literals[0]!, set: null };
-        else if (literals !== null) {
-          let set = sets.get(h.value);
-          if (set === undefined) sets.set(h.value, (set = new Set(literals)));
-          scan = { name: h.name, value: null, set };
-        }
-      }
+      // Header conditions only (the commonest): the scan compares them inline, as valueCheck does.
+      const scan: ScanTest = !regexPath && m.query.length === 0 ? (inlineHeaders(m.headers, 0, sets) ?? test) : test;
       shared.set(key, (c = { checks, test, scan }));
     }
     return c;
   };
+}
+
+/**
+ * The header conditions from `i` on as a HeaderCondition chain, or null when one of them is a
+ * regular expression other than a literal alternation (then the scan calls the test).
+ */
+function inlineHeaders(headers: IR.Condition[], i: number, sets: Map<string, Set<string>>): HeaderCondition | null {
+  const h = headers[i];
+  if (h === undefined) return null;
+  const literals = h.type === 'Exact' ? [h.value] : literalAlternatives(h.value);
+  if (literals === null) return null;
+  const next = i + 1 < headers.length ? inlineHeaders(headers, i + 1, sets) : null;
+  if (next === null && i + 1 < headers.length) return null;
+  if (literals.length === 1) return { name: h.name, value: literals[0]!, set: null, next };
+  let set = sets.get(h.value);
+  if (set === undefined) sets.set(h.value, (set = new Set(literals)));
+  return { name: h.name, value: null, set, next };
 }
 
 const NOTHING: CompiledChecks = Object.freeze({ checks: Object.freeze([]) as readonly Check[], test: () => true, scan: null });

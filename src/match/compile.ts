@@ -97,8 +97,12 @@ interface TrieNode {
   oneMore: number[] | null;
   oneNode: TrieNode | null;
   slots: Slot[];
-  /** Candidates for a path that ends exactly at this node: its Exact matches merged in. */
-  exact: CandidateList | null;
+  /**
+   * The node's own fields are the list for a path that ends exactly at it (its Exact matches
+   * merged in, when it has any: `/health` is then answered without reading another object);
+   * `below`, when not null, is the list for a path that goes on below it (or null: the same).
+   */
+  below: CandidateList | null;
   /**
    * Candidates for paths that go on below this node (or end here with no Exact match of their
    * own): the node is its own CandidateList, so that a hit reads its winner from the node the
@@ -124,7 +128,7 @@ type Slot = number | number[] | TrieNode | null;
 const STRIDE = 6;
 
 function newNode(): TrieNode {
-  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, exact: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
+  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, below: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
 /** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
@@ -340,26 +344,26 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
  */
 export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {
   // Hot path: walk the trie segment by segment, comparing chunk keys (numbers) instead of
-  // characters; the deepest node reached holds the merged list, and a path that ends exactly at
-  // a node with Exact matches gets that node's exact list. A leaf ends the walk.
+  // characters; a path that ends exactly at a node gets the node's own list, one that goes on
+  // below the deepest node reached gets that node's `below` list. A leaf ends the walk.
   let node = grpc && vh.grpc ? vh.grpc.root : vh.root;
   const keys = path.keys;
   const starts = path.starts;
   const last = path.count - 1;
   for (let s = 0; s <= last; s++) {
-    if (node.mask < 0) return node;
+    if (node.mask < 0) return node.below ?? node;
     const from = starts[s]!;
     const to = starts[s + 1]!;
     let child = node.oneNode;
     if (child !== null) {
       // One child (a chain such as "/api/v1/"): compare its keys, no hash.
-      if (!sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to)) return node;
+      if (!sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to)) return node.below ?? node;
     } else {
       child = childOf(node, keys, from, to, keysHash(keys, from, to));
-      if (child === null) return node;
+      if (child === null) return node.below ?? node;
     }
     node = child;
-    if (s === last) return node.exact ?? node;
+    if (s === last) return node;
   }
   return node;
 }
@@ -414,14 +418,15 @@ function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode,
     for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
   }
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
-  node.c = all.c;
-  node.t = all.t;
-  node.then = all.then;
-  node.m1 = all.m1;
-  node.w1 = all.w1;
-  node.full = all.full;
   const exact = exactOwn.get(node);
-  node.exact = exact ? list(mergeByRank(exact, all.full.all), scratch) : null;
+  const here = exact ? list(mergeByRank(exact, all.full.all), scratch) : all;
+  node.c = here.c;
+  node.t = here.t;
+  node.then = here.then;
+  node.m1 = here.m1;
+  node.w1 = here.w1;
+  node.full = here.full;
+  node.below = exact ? all : null;
 }
 
 /**
