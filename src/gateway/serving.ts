@@ -100,6 +100,8 @@ export function backendTLSFor(plan: ServingPlan, b: { namespace: string; name: s
  */
 function tlsRoutesOf(gatewayKey: string, listener: ListenerModel, routes: readonly RouteModel[]): ServedTLSRoute[] {
   const out: ServedTLSRoute[] = [];
+  /** `namespace/name` and hostname of the entries in `out`: a route listed twice (two parentRefs) is served once per hostname. */
+  const listed = new Set<string>();
   for (const r of routes) {
     if (r.kind !== 'TLSRoute') continue;
     const backends = (r.rules[0]?.backends ?? []).map((b) => ({ key: b.state === 'ok' ? b.registered : undefined, resolved: b.state === 'ok', weight: b.weight, service: { namespace: b.namespace, name: b.name, port: b.port } }));
@@ -108,7 +110,9 @@ function tlsRoutesOf(gatewayKey: string, listener: ListenerModel, routes: readon
       for (const a of p.listeners) {
         if (a.listener !== listener) continue;
         for (const h of a.hostnames) {
-          if (!out.some((e) => e.namespace === r.namespace && e.name === r.name && e.hostname === (h ?? null))) {
+          const key = `${r.namespace}/${r.name}\u0000${h ?? ''}\u0000${h === undefined ? 'any' : 'host'}`;
+          if (!listed.has(key)) {
+            listed.add(key);
             out.push({ hostname: h ?? null, namespace: r.namespace, name: r.name, createdAt: r.createdAt, backends });
           }
         }

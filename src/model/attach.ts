@@ -157,17 +157,24 @@ function rejectKindConflicts(routes: RouteModel[]): void {
   }
   if (!grpc) return; // no GRPCRoute attached: nothing can conflict
   const order = routes.filter((r) => r.kind === 'HTTPRoute' || r.kind === 'GRPCRoute');
-  order.sort((a, b) => a.createdAt - b.createdAt || (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
-  /** Per listener: the accepted routes with their hostnames there. */
-  const kept = new Map<ListenerModel, { route: RouteModel; hostnames: (string | undefined)[] }[]>();
+  const keys = new Map(order.map((r) => [r, `${r.namespace}/${r.name}`]));
+  order.sort((a, b) => a.createdAt - b.createdAt || (keys.get(a)! < keys.get(b)! ? -1 : 1));
+  /**
+   * Per listener: the accepted routes with their hostnames there, by kind. A route is compared
+   * only with the other kind's (same-kind routes never conflict), so thousands of HTTPRoutes
+   * beside a few GRPCRoutes cost thousands of comparisons, not millions.
+   */
+  const kept = new Map<ListenerModel, { HTTPRoute: Kept[]; GRPCRoute: Kept[] }>();
   for (const route of order) {
+    const otherKind = route.kind === 'HTTPRoute' ? 'GRPCRoute' : 'HTTPRoute';
     for (const parent of route.parents) {
       if (!parent.accepted) continue;
       let winner: RouteModel | undefined;
+      // The first conflicting route, by listener, then oldest first.
       for (const l of parent.listeners) {
-        for (const other of kept.get(l.listener) ?? []) {
-          if (other.route.kind !== route.kind && other.route !== route && l.hostnames.some((h) => other.hostnames.some((o) => intersectHostnames(h, o) !== null))) winner ??= other.route;
-        }
+        const others = kept.get(l.listener)?.[otherKind];
+        if (others !== undefined) winner = firstIntersecting(l.hostnames, others);
+        if (winner !== undefined) break;
       }
       if (winner !== undefined) {
         parent.accepted = false;
@@ -180,12 +187,24 @@ function rejectKindConflicts(routes: RouteModel[]): void {
         continue;
       }
       for (const l of parent.listeners) {
-        const list = kept.get(l.listener);
-        if (list) list.push({ route, hostnames: l.hostnames });
-        else kept.set(l.listener, [{ route, hostnames: l.hostnames }]);
+        let lists = kept.get(l.listener);
+        if (lists === undefined) kept.set(l.listener, (lists = { HTTPRoute: [], GRPCRoute: [] }));
+        lists[route.kind as 'HTTPRoute' | 'GRPCRoute'].push({ route, hostnames: l.hostnames });
       }
     }
   }
+}
+
+interface Kept {
+  route: RouteModel;
+  hostnames: (string | undefined)[];
+}
+
+function firstIntersecting(hostnames: (string | undefined)[], others: Kept[]): RouteModel | undefined {
+  for (const other of others) {
+    if (hostnames.some((h) => other.hostnames.some((o) => intersectHostnames(h, o) !== null))) return other.route;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

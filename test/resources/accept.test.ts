@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateTable, type Shape } from '../../bench/tables.js';
-import { acceptorOf, INVALID } from '../../src/resources/validate/accept.js';
+import { z } from 'zod';
+import { acceptorOf, INVALID, mirrorsZod } from '../../src/resources/validate/accept.js';
 import { resolveLimits, type ParseBudget } from '../../src/resources/parse.js';
 import * as gateway from '../../src/resources/schemas-gateway.js';
 import * as route from '../../src/resources/schemas-route.js';
@@ -125,5 +126,18 @@ describe('acceptors agree with zod', () => {
     expect(acceptorOf(gateway.ServiceSchema)(plain)).toStrictEqual(gateway.ServiceSchema.parse(plain));
     expect(acceptorOf(gateway.ServiceSchema)(Object.assign(Object.create({ inherited: 1 }), plain))).toBe(INVALID);
     expect(acceptorOf(gateway.ServiceSchema)({ ...plain, metadata: { name: 's', labels: { a: 'b', [Symbol('s')]: 'x' } } })).toBe(INVALID);
+  });
+});
+
+describe('the zod release line the acceptors mirror', () => {
+  it('is the installed one, so the fast path is what these tests compare with zod', () => {
+    expect(mirrorsZod(z.core.version)).toBe(true);
+  });
+
+  it('refuses other majors and minors (zod then parses every object itself)', () => {
+    const { major, minor } = z.core.version;
+    expect(mirrorsZod({ major, minor: minor + 1 })).toBe(false);
+    expect(mirrorsZod({ major: major + 1, minor })).toBe(false);
+    expect(mirrorsZod(undefined)).toBe(false);
   });
 });

@@ -15,6 +15,8 @@
  * compares it with zod on valid and invalid documents.
  */
 
+import { z as zod } from 'zod';
+
 /** What an acceptor returns for a value it does not accept (or cannot decide). */
 export const INVALID: unique symbol = Symbol('invalid');
 
@@ -49,8 +51,23 @@ const built = new WeakMap<object, Built>();
 
 /** The acceptor of a zod schema, built on first use. */
 export function acceptorOf(schema: unknown): Accept {
-  return build(schema as ZodNode).accept;
+  return MIRRORED ? build(schema as ZodNode).accept : refuse.accept;
 }
+
+/**
+ * The zod release line the acceptors mirror: its internals (`_zod.def`, traits, check objects)
+ * are what test/resources/accept.test.ts compares against. Under any other major.minor (the
+ * package's range allows later 4.x minors), every object is refused here and zod parses it
+ * itself: slower, never different.
+ */
+export const MIRRORED_ZOD = { major: 4, minor: 6 } as const;
+
+/** Whether the acceptors may run with this zod version (the same major and minor as {@link MIRRORED_ZOD}). */
+export function mirrorsZod(version: { major: number; minor: number } | undefined): boolean {
+  return version !== undefined && version.major === MIRRORED_ZOD.major && version.minor === MIRRORED_ZOD.minor;
+}
+
+const MIRRORED = mirrorsZod((zod as { core?: { version?: { major: number; minor: number } } }).core?.version);
 
 function build(schema: ZodNode): Built {
   let b = built.get(schema);
