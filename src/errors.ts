@@ -86,7 +86,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
+    const lower = c.toLowerCase();
+    // The distance is at least the difference in length: most candidates are skipped unread.
+    if (Math.abs(lower.length - w.length) >= bestDistance) continue;
+    const d = editDistance(w, lower);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;

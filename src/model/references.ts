@@ -76,18 +76,47 @@ interface GrantFrom { group: string; kind: string; namespace: string }
 interface GrantTo { group: string; kind: string; namespace: string; name: string }
 
 /**
- * Whether a reference from an object of kind `from` to the object `to` is allowed (spec digest
- * section 1.7): always within one namespace; across namespaces only when a ReferenceGrant in the
- * target namespace names the source kind and namespace and the target kind (and name, if given).
+ * The ReferenceGrants as one lookup (spec digest section 1.7), so that each cross-namespace
+ * reference costs a map probe instead of a scan of every grant. A grant allows every pairing of
+ * one of its `from` entries with one of its `to` entries, so it is entered once per pairing (at
+ * most 16 x 16, the CRD's limits): key target namespace, source group, kind and namespace,
+ * target group and kind; value null when some grant names no object (every object of that kind),
+ * else the names granted. Matching stays exact on every field; grants only add.
  */
-export function isReferenceAllowed(grants: readonly ReferenceGrant[], from: GrantFrom, to: GrantTo): boolean {
-  if (from.namespace === to.namespace) return true;
-  return grants.some(
-    (g) =>
-      g.metadata.namespace === to.namespace &&
-      g.spec.from.some((f) => f.group === from.group && f.kind === from.kind && f.namespace === from.namespace) &&
-      g.spec.to.some((t) => t.group === to.group && t.kind === to.kind && (t.name === undefined || t.name === to.name)),
-  );
+export class GrantIndex {
+  private readonly allowed = new Map<string, Set<string> | null>();
+
+  constructor(grants: readonly ReferenceGrant[]) {
+    for (const g of grants) {
+      const ns = g.metadata.namespace!;
+      for (const f of g.spec.from) {
+        for (const t of g.spec.to) {
+          const key = grantKey(ns, f.group, f.kind, f.namespace, t.group, t.kind);
+          const names = this.allowed.get(key);
+          if (names === null) continue;
+          if (t.name === undefined) this.allowed.set(key, null);
+          else if (names === undefined) this.allowed.set(key, new Set([t.name]));
+          else names.add(t.name);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a reference from an object of kind `from` to the object `to` is allowed: always
+   * within one namespace; across namespaces only when a ReferenceGrant in the target namespace
+   * names the source kind and namespace and the target kind (and name, if given).
+   */
+  allows(from: GrantFrom, to: GrantTo): boolean {
+    if (from.namespace === to.namespace) return true;
+    const names = this.allowed.get(grantKey(to.namespace, from.group, from.kind, from.namespace, to.group, to.kind));
+    return names === null || (names !== undefined && names.has(to.name));
+  }
+}
+
+/** Namespaces, groups and kinds never hold a newline (DNS names and CamelCase kinds), so keys cannot collide. */
+function grantKey(toNamespace: string, fromGroup: string, fromKind: string, fromNamespace: string, toGroup: string, toKind: string): string {
+  return `${toNamespace}\n${fromGroup}\n${fromKind}\n${fromNamespace}\n${toGroup}\n${toKind}`;
 }
 
 /** Lookups over the referents, built once per resolution. */
@@ -97,6 +126,11 @@ export class References {
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   /** Resolved backendRefs without filters, by name, then namespace (see backend). */
   private readonly plainBackends = new Map<string, Map<string, BackendModel[]>>();
+  /** Built on the first cross-namespace reference: most loads have none. */
+  private grantIndex: GrantIndex | undefined;
+  /** Secrets and ConfigMaps by `namespace/name`, built on the first certificate reference. */
+  private secretIndex: Map<string, Secret> | undefined;
+  private configMapIndex: Map<string, ConfigMap> | undefined;
 
   constructor(
     readonly referents: Referents,
@@ -110,6 +144,10 @@ export class References {
       byName.set(s.metadata.name, s);
     }
     for (const n of referents.namespaces) this.namespaceLabels.set(n.metadata.name, n.metadata.labels ?? {});
+  }
+
+  private get grants(): GrantIndex {
+    return (this.grantIndex ??= new GrantIndex(this.referents.referenceGrants));
   }
 
   /** Labels of a namespace, with the implied `kubernetes.io/metadata.name`. */
@@ -127,10 +165,10 @@ export class References {
     if (ref.group !== '' || ref.kind !== 'Secret') {
       return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `${what} has group/kind ${ref.group || 'core'}/${ref.kind}; only core Secrets are supported`);
     }
-    if (ns !== owner.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
+    if (ns !== owner.namespace && !this.grants.allows({ group: GatewayGroup, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
       return check('ResolvedRefs', 'False', 'RefNotPermitted', `${what} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from ${owner.kind} in ${owner.namespace}`);
     }
-    const secret = this.referents.secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === ref.name);
+    const secret = (this.secretIndex ??= byKey(this.referents.secrets)).get(`${ns}/${ref.name}`);
     if (!secret) return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `Secret ${ns}/${ref.name} is not in the manifests; add it`);
     const cert = readCertificate(secret);
     if ('error' in cert) return check('ResolvedRefs', 'False', 'InvalidCertificateRef', `${cert.error}; a certificateRef needs a kubernetes.io/tls Secret whose tls.crt and tls.key hold a PEM certificate and its private key`);
@@ -147,10 +185,10 @@ export class References {
     if (ref.group !== '' || ref.kind !== 'ConfigMap') {
       return check('ResolvedRefs', 'False', 'InvalidCACertificateKind', `caCertificateRef ${ns}/${ref.name} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core ConfigMaps are supported`);
     }
-    if (ns !== from.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: from.kind, namespace: from.namespace }, { group: '', kind: 'ConfigMap', namespace: ns, name: ref.name })) {
+    if (ns !== from.namespace && !this.grants.allows({ group: GatewayGroup, kind: from.kind, namespace: from.namespace }, { group: '', kind: 'ConfigMap', namespace: ns, name: ref.name })) {
       return check('ResolvedRefs', 'False', 'RefNotPermitted', `caCertificateRef ConfigMap ${ns}/${ref.name} is in another namespace and no ReferenceGrant in ${ns} allows it; add one from ${from.kind} in ${from.namespace}`);
     }
-    const cm = this.referents.configMaps.find((c) => c.metadata.namespace === ns && c.metadata.name === ref.name);
+    const cm = (this.configMapIndex ??= byKey(this.referents.configMaps)).get(`${ns}/${ref.name}`);
     if (!cm) return check('ResolvedRefs', 'False', 'InvalidCACertificateRef', `caCertificateRef ConfigMap ${ns}/${ref.name} is not in the manifests; add it`);
     const bundle = readCABundle(cm);
     if ('error' in bundle) return check('ResolvedRefs', 'False', 'InvalidCACertificateRef', `${bundle.error}; a caCertificateRef needs a ConfigMap whose ca.crt holds PEM certificates`);
@@ -229,7 +267,7 @@ export class References {
       return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
     }
     // RefNotPermitted is checked before existence, so messages never reveal other namespaces' objects.
-    if (namespace !== route.namespace && !isReferenceAllowed(this.referents.referenceGrants, { group: GatewayGroup, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
+    if (namespace !== route.namespace && !this.grants.allows({ group: GatewayGroup, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
       return failed(b, 'invalid', 'RefNotPermitted', `backendRef ${backendLabel(b)} is in another namespace and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace}; add one`);
     }
     const registered = this.registeredKey(namespace, ref.name, ref.port);
@@ -279,6 +317,17 @@ export class References {
     const keys = port !== undefined ? [`${namespace}/${name}:${port}`, `${name}:${port}`, `${namespace}/${name}`, name] : [`${namespace}/${name}`, name];
     return keys.find((k) => reg.has(k));
   }
+}
+
+/** Objects by `namespace/name`; the first of duplicates wins, as a scan would find it. */
+function byKey<T extends { metadata: { namespace?: string | undefined; name: string } }>(objects: readonly T[]): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const o of objects) {
+    if (o.metadata.namespace === undefined) continue;
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    if (!out.has(key)) out.set(key, o);
+  }
+  return out;
 }
 
 /** The filters of a backendRef without any: shared, never written to. */

@@ -47,6 +47,41 @@ describe('manifest warnings', () => {
   });
 });
 
+describe('suggestions are bounded (docs/errors.md: the first 100 warnings of each code)', () => {
+  // Each suggestion compares a name with every candidate: unbounded, many typos would make a load quadratic.
+  const G = 'gateway.networking.k8s.io/v1';
+  const gateway = { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
+  const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
+  const route = (i: number, backend: string, parent = 'gw') => ({ apiVersion: G, kind: 'HTTPRoute', metadata: { name: `r${i}` }, spec: { parentRefs: [{ name: parent }], rules: [{ backendRefs: [{ name: backend, port: 80 }] }] } });
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+  it('missing backends: the first 100 name the closest Service, later ones get the plain message', () => {
+    // Route i names bakend-i; the only Service within one edit is backend-i.
+    const gw = createGateway({ manifests: [gateway, ...range(150).map((i) => svc(`backend-${i}`)), ...range(150).map((i) => route(i, `bakend-${i}`))] });
+    const messages = warnings(gw.issues).map((w) => [w.code, w.message]);
+    expect(messages).toHaveLength(150);
+    for (const i of range(150)) {
+      const [code, message] = messages[i]!;
+      expect(code).toBe('GW_MANIFEST_BACKEND_NOT_FOUND');
+      expect(message).toContain(`default/bakend-${i}:80 is not in the manifests`);
+      if (i < 100) expect(message).toMatch(new RegExp(`; did you mean backend-${i}\\?$`));
+      else expect(message).not.toContain('did you mean');
+    }
+  });
+
+  it('missing Gateways and unused backends keys: the same bound, per code', () => {
+    const gws = range(120).map((i) => ({ ...gateway, metadata: { name: `gateway-${i}` } }));
+    const backends = Object.fromEntries(range(120).map((i) => [`backend-${i}x:80`, true]));
+    const gw = createGateway({ manifests: [...gws, svc('backend'), ...range(120).map((i) => route(i, 'backend', `gatway-${i}`))], backends: { ...backends, 'backend:80': true }, gateway: { namespace: 'default', name: 'gateway-0' } });
+    const parents = warnings(gw.issues).filter((w) => w.code === 'GW_MANIFEST_PARENT_NOT_FOUND');
+    expect(parents).toHaveLength(120);
+    expect(parents.map((w) => w.message.endsWith(`did you mean gateway-${w.object!.name.slice(1)}?`))).toEqual(range(120).map((i) => i < 100));
+    const unused = warnings(gw.issues).filter((w) => w.code === 'GW_OPTION_BACKEND_UNUSED');
+    expect(unused).toHaveLength(120);
+    expect(unused.map((w) => w.message.endsWith("did you mean 'backend:80'?"))).toEqual(range(120).map((i) => i < 100));
+  });
+});
+
 describe('option warnings', () => {
   it('a backends key that matches no backendRef, with the closest backendRef', () => {
     const gw = createGateway({ manifests: [basic, services], backends: { 'details:9080': true, 'productpage:9080': true, 'detials:9080': true } });

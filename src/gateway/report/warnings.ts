@@ -10,6 +10,14 @@ import type { Resource } from '../../resources/load.js';
 import { GatewayGroup } from '../../resources/schemas-shared.js';
 
 /**
+ * How many warnings of each code carry a "did you mean" (docs/errors.md). Each suggestion compares
+ * the name with every candidate, so suggesting for every one of thousands of missing backends
+ * (say 50,000 routes to missing Services among 12,500) would make a load quadratic; later warnings
+ * of the code have the plain message.
+ */
+export const SUGGESTION_LIMIT = 100;
+
+/**
  * The warnings of one load: parentRefs to Gateways that are not in the manifests, backendRefs
  * with neither a Service nor a registered backend, and registered backends no backendRef uses.
  */
@@ -24,6 +32,9 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
   const objectOf = (route: Model['routes'][number]) => ({ apiVersion: route.resource.apiVersion, kind: route.kind, namespace: route.namespace, name: route.name });
   let servicesByNs: Map<string, string[]> | undefined;
   let registered: string[] | undefined;
+  let parentsLeft = SUGGESTION_LIMIT;
+  let backendsLeft = SUGGESTION_LIMIT;
+  let unusedLeft = SUGGESTION_LIMIT;
   const routes = model.routes;
   for (let r = 0; r < routes.length; r++) {
     const route = routes[r]!;
@@ -33,7 +44,7 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
       if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
       const ns = ref.namespace ?? route.namespace;
       if (known.has(`${ns}/${ref.name}`)) continue;
-      const near = closest(ref.name, gateways.filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)));
+      const near = parentsLeft-- > 0 ? closest(ref.name, gateways.filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1))) : undefined;
       issues.push({
         code: 'GW_MANIFEST_PARENT_NOT_FOUND',
         severity: 'warning',
@@ -51,9 +62,12 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
       for (let j = 0; j < rule.backends.length; j++) {
         const b = rule.backends[j]!;
         if (b.reason !== 'BackendNotFound') continue;
-        servicesByNs ??= serviceNames(resources);
-        registered ??= [...(backendKeys ?? [])].map((k) => k.replace(/^[^/]*\//, '').replace(/:\d+$/, ''));
-        const near = closest(b.name, [...(servicesByNs.get(b.namespace) ?? []), ...registered].filter((n) => n !== b.name));
+        let near: string | undefined;
+        if (backendsLeft-- > 0) {
+          servicesByNs ??= serviceNames(resources);
+          registered ??= [...(backendKeys ?? [])].map((k) => k.replace(/^[^/]*\//, '').replace(/:\d+$/, ''));
+          near = closest(b.name, [...(servicesByNs.get(b.namespace) ?? []), ...registered].filter((n) => n !== b.name));
+        }
         issues.push({
           code: 'GW_MANIFEST_BACKEND_NOT_FOUND',
           severity: 'warning',
@@ -68,7 +82,7 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
   for (const key of backendKeys ?? []) {
     if (used.has(key)) continue;
     labels ??= backendLabels(model);
-    const near = closest(key, labels);
+    const near = unusedLeft-- > 0 ? closest(key, labels) : undefined;
     issues.push({
       code: 'GW_OPTION_BACKEND_UNUSED',
       severity: 'warning',
