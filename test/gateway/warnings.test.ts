@@ -75,7 +75,7 @@ describe('suggestions are bounded (docs/errors.md: the first 100 warnings of eac
     const gw = createGateway({ manifests: [...gws, svc('backend'), ...range(120).map((i) => route(i, 'backend', `gatway-${i}`))], backends: { ...backends, 'backend:80': true }, gateway: { namespace: 'default', name: 'gateway-0' } });
     const parents = warnings(gw.issues).filter((w) => w.code === 'GW_MANIFEST_PARENT_NOT_FOUND');
     expect(parents).toHaveLength(120);
-    expect(parents.map((w) => w.message.endsWith(`did you mean gateway-${w.object!.name.slice(1)}?`))).toEqual(range(120).map((i) => i < 100));
+    expect(parents.map((w) => w.message.endsWith(`did you mean gateway-${String(w.object?.name).slice(1)}?`))).toEqual(range(120).map((i) => i < 100));
     const unused = warnings(gw.issues).filter((w) => w.code === 'GW_OPTION_BACKEND_UNUSED');
     expect(unused).toHaveLength(120);
     expect(unused.map((w) => w.message.endsWith("did you mean 'backend:80'?"))).toEqual(range(120).map((i) => i < 100));
