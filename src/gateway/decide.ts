@@ -145,8 +145,8 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     state !== null ? state.request : request,
     state !== null ? state.responseHeaders : NONE,
     state !== null ? state.mirrors : NONE,
-    rr.timeouts,
-    rr.retry,
+    p.timeouts,
+    p.retry,
     session,
   );
 }

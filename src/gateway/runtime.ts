@@ -45,20 +45,16 @@ export interface RuleRuntime {
   session: SessionSource | null;
   /** Per backendRef, the prefix of its session tokens (sessionPersistence pins a session to one). */
   tokens: string[];
-  /** Frozen references shared by every Decision of this rule. */
-  routeRef: RouteRef;
-  ruleRef: { index: number; name?: string };
   /** True when any filter (rule or backend) may touch the request. */
   hasFilters: boolean;
-  timeouts: { request?: number; backendRequest?: number } | undefined;
   /** Per backendRef, what a pick needs, in one object each (fewer memory hops on a hit). */
   choices: Choice[];
   /** The only backendRef with weight > 0, or -1: that pick needs no picker call. */
   single: number;
   /** `choices[single]` when there is one, one hop closer. */
   singleChoice: Choice | null;
-  /** The retry policy as the Decision carries it (frozen, shared). */
-  retry: ForwardDecision['retry'];
+  // The rule's references, timeouts and retry policy are in its payloads (MatchPayload), not
+  // here: one copy fewer of four fields for every rule.
 }
 
 /** One backendRef of a rule, as a pick needs it. */
@@ -96,8 +92,10 @@ export interface MatchPayload {
    */
   alias: readonly number[] | null;
   aliasTargets: (BackendTarget | string | undefined)[] | null;
+  /** Frozen references shared by every Decision of this rule. */
   routeRef: RouteRef;
   ruleRef: { index: number; name?: string };
+  /** The timeouts and retry policy as the Decision carries them (frozen, shared). */
   timeouts: ForwardDecision['timeouts'];
   retry: ForwardDecision['retry'];
 }
@@ -106,7 +104,6 @@ export interface MatchPayload {
 export interface Runtime {
   ir: IR.Gateway;
   matcher: CompiledMatcher;
-  rules: RuleRuntime[];
   options: Required<Pick<RoutingOptions, 'picker' | 'hostFallthrough' | 'extensions'>> & { random: () => number; paths: PathOptions };
 }
 
@@ -120,6 +117,8 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   // inline split data of the payloads. Shared parts are never written to.
   const routeRefs: RouteRef[] = [];
   const unnamedRuleRefs: { index: number }[] = [];
+  /** The references of named rules, by rule index (few tables name their rules). */
+  const namedRuleRefs = new Map<number, { index: number; name: string }>();
   const targets: Targets = new Map();
   const choicesOf = choiceLists();
   const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
@@ -142,6 +141,11 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     // Backend ids (for sticky hashing and session tokens) only matter to rules with sessions.
     const ids = session === null ? NO_IDS : backendIds(backends);
     const route = ir.routes[rule.route]!;
+    routeRefs[rule.route] ??= Object.freeze({ kind: route.kind, namespace: route.namespace, name: route.name });
+    if (rule.name !== undefined) namedRuleRefs.set(r, Object.freeze({ index: rule.index, name: rule.name }));
+    else unnamedRuleRefs[rule.index] ??= Object.freeze({ index: rule.index });
+    freeze(rule.timeouts);
+    freeze(rule.retry);
     const singleChoice = single >= 0 ? choices[single]! : null;
     // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
     const rulePicker = live === 0 ? null : picker === 'smooth' ? pickerFor(weights) : f.picker;
@@ -151,14 +155,10 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
       sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
       session,
       tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
-      timeouts: freeze(rule.timeouts),
-      routeRef: (routeRefs[rule.route] ??= Object.freeze({ kind: route.kind, namespace: route.namespace, name: route.name })),
-      ruleRef: rule.name !== undefined ? Object.freeze({ index: rule.index, name: rule.name }) : (unnamedRuleRefs[rule.index] ??= Object.freeze({ index: rule.index })),
       hasFilters,
       choices,
       single,
       singleChoice,
-      retry: freeze(rule.retry),
     };
     rules.push(rr);
     // The inline data of the rule's payloads (see MatchPayload): one object per distinct list of
@@ -171,12 +171,13 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
     const rr = rules[m.rule]!;
     const s = inlines[m.rule]!;
-    return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: rr.routeRef, ruleRef: rr.ruleRef, timeouts: rr.timeouts, retry: rr.retry };
+    const rule = rr.rule;
+    const ruleRef = rule.name !== undefined ? namedRuleRefs.get(m.rule)! : unnamedRuleRefs[rule.index]!;
+    return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: routeRefs[rule.route]!, ruleRef, timeouts: rule.timeouts, retry: rule.retry };
   });
   return {
     ir,
     matcher,
-    rules,
     options: {
       picker,
       hostFallthrough: options.hostFallthrough ?? false,

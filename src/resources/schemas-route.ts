@@ -46,23 +46,30 @@ export interface RefusedRegex {
  * the result into warnings, the model into dropped rules.
  */
 export function refusedRegexes(route: HTTPRoute | GRPCRoute): RefusedRegex[] {
+  // Runs twice for every route at every load (loadManifests, then the model); most routes have
+  // no regex at all. Index loops, and a field path only for a refused pattern: nothing is
+  // allocated for a route whose patterns all compile.
   let out: RefusedRegex[] | undefined;
-  const test = (rule: number, path: (string | number)[], pattern: string) => {
+  const test = (pattern: string, rule: number, match: number, ...field: (string | number)[]) => {
     const r = compileFullMatch(pattern);
-    if (!r.ok) (out ??= []).push({ rule, path: ['spec', 'rules', rule, ...path], pattern, reason: r.reason });
+    if (!r.ok) (out ??= []).push({ rule, path: ['spec', 'rules', rule, 'matches', match, ...field], pattern, reason: r.reason });
   };
-  (route.spec.rules ?? []).forEach((rule, i) => {
-    for (const [j, m] of (rule.matches ?? []).entries()) {
-      const at = ['matches', j];
-      if ('path' in m && m.path?.type === 'RegularExpression') test(i, [...at, 'path', 'value'], m.path.value);
+  const rules = route.spec.rules ?? [];
+  for (let i = 0; i < rules.length; i++) {
+    const matches = rules[i]!.matches ?? [];
+    for (let j = 0; j < matches.length; j++) {
+      const m = matches[j]!;
+      if ('path' in m && m.path?.type === 'RegularExpression') test(m.path.value, i, j, 'path', 'value');
       if ('method' in m && typeof m.method === 'object' && m.method.type === 'RegularExpression') {
-        if (m.method.service !== undefined) test(i, [...at, 'method', 'service'], m.method.service);
-        if (m.method.method !== undefined) test(i, [...at, 'method', 'method'], m.method.method);
+        if (m.method.service !== undefined) test(m.method.service, i, j, 'method', 'service');
+        if (m.method.method !== undefined) test(m.method.method, i, j, 'method', 'method');
       }
-      for (const [k, h] of (m.headers ?? []).entries()) if (h.type === 'RegularExpression') test(i, [...at, 'headers', k, 'value'], h.value);
-      if ('queryParams' in m) for (const [k, q] of (m.queryParams ?? []).entries()) if (q.type === 'RegularExpression') test(i, [...at, 'queryParams', k, 'value'], q.value);
+      const headers = m.headers ?? [];
+      for (let k = 0; k < headers.length; k++) if (headers[k]!.type === 'RegularExpression') test(headers[k]!.value, i, j, 'headers', k, 'value');
+      const query = 'queryParams' in m ? (m.queryParams ?? []) : [];
+      for (let k = 0; k < query.length; k++) if (query[k]!.type === 'RegularExpression') test(query[k]!.value, i, j, 'queryParams', k, 'value');
     }
-  });
+  }
   return out ?? [];
 }
 
