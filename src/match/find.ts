@@ -113,16 +113,17 @@ export function find(m: CompiledMatcher, req: RequestView, fallthrough: boolean,
   if (listener === null) return NO_LISTENER;
   if (listener === MISDIRECTED) return missOf(misdirectedListener(m, req)!, 'misdirected');
   if (trace !== null) trace.listener = listener;
-  const grpc = isGrpc(req);
   if (trace === null && !fallthrough) {
     // Hot path: one virtual host, one path-index lookup, then a short precedence-sorted scan.
+    // The content type is read only where the virtual host has gRPC routes.
     const vh = firstVhost(listener, req.host);
     if (vh !== null) {
-      const c = firstPassing(candidatesFor(vh, req.segments, grpc && vh.grpc !== null), req);
+      const c = firstPassing(candidatesFor(vh, req.segments, vh.grpc !== null && isGrpc(req)), req);
       if (c !== null) return c;
     }
     return missOf(listener, 'no-route');
   }
+  const grpc = isGrpc(req);
   let winner: Candidate | null = null;
   const vhosts = vhostsFor(listener, req.host);
   for (let v = 0; v < vhosts.length; v++) {
