@@ -87,8 +87,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
     const lower = c.toLowerCase();
-    // The distance is at least the difference in length: most candidates are skipped unread.
-    if (Math.abs(lower.length - w.length) >= bestDistance) continue;
+    // Cheap lower bounds of the distance (length, letters) skip most candidates without computing it.
+    if (Math.abs(lower.length - w.length) >= bestDistance || letterDifference(w, lower) >= bestDistance) continue;
     const d = editDistance(w, lower);
     if (d < bestDistance) {
       best = c;
@@ -96,6 +96,33 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     }
   }
   return best;
+}
+
+/** Letter counts for letterDifference, zero between calls. */
+const letterCounts = new Int32Array(128);
+
+/**
+ * A lower bound of editDistance: the letters one string has more of than the other (an insertion,
+ * deletion or substitution changes that by at most one, a transposition not at all). ASCII only;
+ * 0 (no bound) otherwise.
+ */
+function letterDifference(a: string, b: string): number {
+  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) >= 128) return 0;
+  for (let i = 0; i < b.length; i++) if (b.charCodeAt(i) >= 128) return 0;
+  for (let i = 0; i < a.length; i++) letterCounts[a.charCodeAt(i)]!++;
+  for (let i = 0; i < b.length; i++) letterCounts[b.charCodeAt(i)]!--;
+  let extra = 0;
+  let missing = 0;
+  for (const s of [a, b]) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      const n = letterCounts[c]!;
+      if (n > 0) extra += n;
+      else if (n < 0) missing -= n;
+      letterCounts[c] = 0;
+    }
+  }
+  return Math.max(extra, missing);
 }
 
 /** Levenshtein distance with transpositions counted as one edit (optimal string alignment). */
