@@ -14,6 +14,7 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
+import { addChild, childOf, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
@@ -78,142 +79,7 @@ export interface FullList {
 /** `[test, candidate, ...]`, see CandidateList. */
 export type Scan = unknown[];
 
-/**
- * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
- * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
- * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
- * the request path: a lookup reads no character of the path, slices nothing and allocates
- * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
- * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
- * `more`. `mask` is the slot count minus one, or -1 for a leaf (most nodes).
- */
-interface TrieNode {
-  // The fields the walk reads come first, so that they share the node's first cache line.
-  mask: number;
-  /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
-  one1: number;
-  one2: number;
-  one3: number;
-  oneMore: number[] | null;
-  oneNode: TrieNode | null;
-  slots: Slot[];
-  /**
-   * The node's own fields are the list for a path that ends exactly at it (its Exact matches
-   * merged in, when it has any: `/health` is then answered without reading another object);
-   * `below`, when not null, is the list for a path that goes on below it (or null: the same).
-   */
-  below: CandidateList | null;
-  /**
-   * Candidates for paths that go on below this node (or end here with no Exact match of their
-   * own): the node is its own CandidateList, so that a hit reads its winner from the node the
-   * walk just read, one memory hop fewer at 10,000 routes.
-   */
-  c: Candidate | null;
-  t: ScanTest;
-  then: Candidate | null;
-  m1: string | null;
-  w1: Candidate | null;
-  full: FullList;
-}
-
-const NO_SCAN: Scan = Object.freeze([]) as unknown as Scan;
-const NO_FULL: FullList = Object.freeze({ all: Object.freeze([]) as unknown as Candidate[], get: NO_SCAN });
 const EMPTY: CandidateList = Object.freeze({ c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL });
-
-/** The slots of every leaf: one shared empty array, never written to. */
-const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
-
-/** A slot's hash, keys, further keys (or null) and child (null when the slot is free). */
-type Slot = number | number[] | TrieNode | null;
-const STRIDE = 6;
-
-function newNode(): TrieNode {
-  return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, below: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
-}
-
-/** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
-function childOf(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, h: number): TrieNode | null {
-  const slots = node.slots;
-  const mask = node.mask;
-  for (let i = h & mask; ; i = (i + 1) & mask) {
-    const k = i * STRIDE;
-    const child = slots[k + 5] as TrieNode | null;
-    if (child === null) return null;
-    if (slots[k] === h && sameSegment(slots[k + 1] as number, slots[k + 2] as number, slots[k + 3] as number, slots[k + 4] as number[] | null, keys, from, to)) return child;
-  }
-}
-
-/** True when the segment stored as `k1`, `k2`, `k3` and `more` is the one with keys `keys[from, to)`. */
-function sameSegment(k1: number, k2: number, k3: number, more: number[] | null, keys: ArrayLike<number>, from: number, to: number): boolean {
-  const n = to - from;
-  if (k1 !== (n > 0 ? keys[from] : 0) || k2 !== (n > 1 ? keys[from + 1] : 0) || k3 !== (n > 2 ? keys[from + 2] : 0)) return false;
-  if (n <= 3) return more === null;
-  if (more === null || more.length !== n - 3) return false;
-  for (let j = 0; j < more.length; j++) if (more[j] !== keys[from + 3 + j]) return false;
-  return true;
-}
-
-/**
- * Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep
- * it at most half full) as needed. `counts` holds, while building, how many children each node
- * has (the nodes do not carry it).
- */
-function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode, counts: Map<TrieNode, number>): void {
-  const count = (counts.get(node) ?? 0) + 1;
-  counts.set(node, count);
-  if (count * 2 > node.mask + 1) {
-    const old = node.slots;
-    const size = Math.max(2, (node.mask + 1) * 2);
-    // A copy of an empty table of this size: no holes (a holey array is slower to read), and
-    // exactly STRIDE * size slots (push would leave up to half again as many unused).
-    const slots = emptySlots(size).slice();
-    node.slots = slots;
-    node.mask = size - 1;
-    for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
-  }
-  const n = to - from;
-  const k1 = n > 0 ? keys[from]! : 0;
-  const k2 = n > 1 ? keys[from + 1]! : 0;
-  const k3 = n > 2 ? keys[from + 2]! : 0;
-  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
-  const h = keysHash(keys, from, to);
-  const slots = node.slots;
-  let i = h & node.mask;
-  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
-  const at = i * STRIDE;
-  slots[at] = h;
-  slots[at + 1] = k1;
-  slots[at + 2] = k2;
-  slots[at + 3] = k3;
-  slots[at + 4] = more;
-  slots[at + 5] = child;
-  const only = count === 1;
-  node.one1 = only ? k1 : 0;
-  node.one2 = only ? k2 : 0;
-  node.one3 = only ? k3 : 0;
-  node.oneMore = only ? more : null;
-  node.oneNode = only ? child : null;
-}
-
-/** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
-const emptyTables = new Map<number, Slot[]>();
-
-function emptySlots(size: number): Slot[] {
-  let t = emptyTables.get(size);
-  if (t === undefined) {
-    t = [];
-    for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
-    emptyTables.set(size, t);
-  }
-  return t;
-}
-
-/** Moves the entry at `from[k, k + STRIDE)` (`[hash, key 1, key 2, key 3, more, child]`) to the first free slot of `slots` from its hash. */
-function place(slots: Slot[], mask: number, from: Slot[], k: number): void {
-  let i = (from[k] as number) & mask;
-  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & mask;
-  for (let j = 0; j < STRIDE; j++) slots[i * STRIDE + j] = from[k + j]!;
-}
 
 /**
  * The CandidateList of `all`. Runs for every trie node with candidates of its own at every load:
