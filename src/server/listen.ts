@@ -6,7 +6,7 @@
  * close() drains. See docs/listeners.md.
  */
 import type { Server as NetServer } from 'node:net';
-import { createHandler, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
+import { createHandler, followServing, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
 import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
@@ -106,6 +106,8 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   let queue: Promise<void> = Promise.resolve();
 
   const apply = async (plan: ServingPlan): Promise<void> => {
+    // Upstream connections under TLS settings the plan replaced close once their requests finish.
+    followServing(handler);
     const wanted = new Map<number, ServedListener[]>();
     for (const l of plan.listeners) {
       if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS' && l.protocol !== 'TLS') continue;
