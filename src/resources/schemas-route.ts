@@ -4,6 +4,7 @@
  * main); the spec digest sections 1.4 to 1.6, 7 and 8 summarise them.
  */
 import { z } from 'zod';
+import { refinement } from './validate/refinement.js';
 import { violate } from './schemas-gateway.js';
 import {
   AnyStatus,
@@ -46,31 +47,41 @@ export interface RefusedRegex {
  * the result into warnings, the model into dropped rules.
  */
 export function refusedRegexes(route: HTTPRoute | GRPCRoute): RefusedRegex[] {
-  // Runs twice for every route at every load (loadManifests, then the model); most routes have
-  // no regex at all. Index loops, and a field path only for a refused pattern: nothing is
-  // allocated for a route whose patterns all compile.
+  // Runs twice for every route at every load (loadManifests, then the model), in the
+  // interpreter on a first load; most routes have no regex at all. Index loops, no closure and
+  // no stand-in empty lists: nothing is allocated for a route whose patterns all compile.
   let out: RefusedRegex[] | undefined;
-  const test = (pattern: string, rule: number, match: number, ...field: (string | number)[]) => {
-    const r = compileFullMatch(pattern);
-    if (!r.ok) (out ??= []).push({ rule, path: ['spec', 'rules', rule, 'matches', match, ...field], pattern, reason: r.reason });
-  };
-  const rules = route.spec.rules ?? [];
+  const rules = route.spec.rules;
+  if (rules === undefined) return NO_REFUSED;
   for (let i = 0; i < rules.length; i++) {
-    const matches = rules[i]!.matches ?? [];
+    const matches = rules[i]!.matches;
+    if (matches === undefined) continue;
     for (let j = 0; j < matches.length; j++) {
-      const m = matches[j]!;
-      if ('path' in m && m.path?.type === 'RegularExpression') test(m.path.value, i, j, 'path', 'value');
-      if ('method' in m && typeof m.method === 'object' && m.method.type === 'RegularExpression') {
-        if (m.method.service !== undefined) test(m.method.service, i, j, 'method', 'service');
-        if (m.method.method !== undefined) test(m.method.method, i, j, 'method', 'method');
+      const m = matches[j]! as { path?: { type: string; value: string }; method?: unknown; headers?: { type: string; value: string }[]; queryParams?: { type: string; value: string }[] };
+      if (m.path !== undefined && m.path.type === 'RegularExpression') out = refused(out, m.path.value, i, j, 'path', 'value');
+      const method = m.method as { type?: string; service?: string; method?: string } | undefined;
+      if (typeof method === 'object' && method.type === 'RegularExpression') {
+        if (method.service !== undefined) out = refused(out, method.service, i, j, 'method', 'service');
+        if (method.method !== undefined) out = refused(out, method.method, i, j, 'method', 'method');
       }
-      const headers = m.headers ?? [];
-      for (let k = 0; k < headers.length; k++) if (headers[k]!.type === 'RegularExpression') test(headers[k]!.value, i, j, 'headers', k, 'value');
-      const query = 'queryParams' in m ? (m.queryParams ?? []) : [];
-      for (let k = 0; k < query.length; k++) if (query[k]!.type === 'RegularExpression') test(query[k]!.value, i, j, 'queryParams', k, 'value');
+      const headers = m.headers;
+      if (headers !== undefined) for (let k = 0; k < headers.length; k++) if (headers[k]!.type === 'RegularExpression') out = refused(out, headers[k]!.value, i, j, 'headers', k, 'value');
+      const query = m.queryParams;
+      if (query !== undefined) for (let k = 0; k < query.length; k++) if (query[k]!.type === 'RegularExpression') out = refused(out, query[k]!.value, i, j, 'queryParams', k, 'value');
     }
   }
-  return out ?? [];
+  return out ?? NO_REFUSED;
+}
+
+/** What refusedRegexes returns for a route without refused patterns: one frozen list. */
+const NO_REFUSED: RefusedRegex[] = Object.freeze([]) as unknown as RefusedRegex[];
+
+/** `out` with `pattern` added when RE2 refuses it (a new list on the first refusal). */
+function refused(out: RefusedRegex[] | undefined, pattern: string, rule: number, match: number, ...field: (string | number)[]): RefusedRegex[] | undefined {
+  const r = compileFullMatch(pattern);
+  if (r.ok) return out;
+  (out ??= []).push({ rule, path: ['spec', 'rules', rule, 'matches', match, ...field], pattern, reason: r.reason });
+  return out;
 }
 
 const HTTPMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
@@ -104,14 +115,28 @@ function checkParentRefs(refs: z.infer<typeof ParentReference>[], ctx: z.Refinem
   });
 }
 
+/** The key of lists keyed by name (headers, query params): one function for every check. */
+const byName = (e: { name: string }): string => e.name;
+
+/** Whether some backendRef has filters (a loop: rule checks run for every rule at every load). */
+function someFiltered(refs: readonly { filters?: unknown }[] | undefined): boolean {
+  if (refs !== undefined) for (let i = 0; i < refs.length; i++) if (refs[i]!.filters !== undefined) return true;
+  return false;
+}
+
 /** Rule names must be unique within a route (HTTPRouteRule.Name, GRPCRouteRule.Name). */
 function checkRuleNames(rules: { name?: string | undefined }[], ctx: z.RefinementCtx): void {
-  if (rules.length < 2) return;
-  rules.forEach((r, i) => {
-    if (r.name !== undefined && rules.findIndex((o) => o.name === r.name) !== i) {
-      violate(ctx, 'Rule name must be unique within the route', ['rules', i, 'name']);
+  // Index loops: every route is checked at every load, most with unnamed rules.
+  for (let i = 1; i < rules.length; i++) {
+    const name = rules[i]!.name;
+    if (name === undefined) continue;
+    for (let j = 0; j < i; j++) {
+      if (rules[j]!.name === name) {
+        violate(ctx, 'Rule name must be unique within the route', ['rules', i, 'name']);
+        break;
+      }
     }
-  });
+  }
 }
 
 const HeaderMatch = z.strictObject({
@@ -123,9 +148,9 @@ const HeaderMatch = z.strictObject({
 /** Header modifier (`HTTPHeaderFilter`): set, add, remove. */
 const HTTPHeader = z.strictObject({ name: HeaderName, value: HeaderValue });
 const HTTPHeaderFilter = z.strictObject({
-  set: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
-  add: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
-  remove: z.array(z.string()).max(16).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
+  set: z.array(HTTPHeader).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
+  add: z.array(HTTPHeader).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
+  remove: z.array(z.string()).max(16).check(refinement((l, ctx) => checkUnique(l, ctx))).optional(),
 });
 
 const MirrorFilter = z
@@ -134,16 +159,16 @@ const MirrorFilter = z
     percent: int(0, 100).optional(),
     fraction: z
       .strictObject({ numerator: int(0), denominator: int(1).default(100) })
-      .superRefine((f, ctx) => {
+      .check(refinement((f, ctx) => {
         if (f.numerator > f.denominator) violate(ctx, 'numerator must be less than or equal to denominator');
-      })
+      }))
       .optional(),
   })
-  .superRefine((m, ctx) => {
+  .check(refinement((m, ctx) => {
     if (m.percent !== undefined && m.fraction !== undefined) {
       violate(ctx, 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter');
     }
-  });
+  }));
 
 const LocalObjectReference = z.strictObject({ group: Group, kind: Kind, name: ObjectName });
 
@@ -172,12 +197,12 @@ const HTTPPathModifier = z
     replaceFullPath: z.string().max(1024).optional(),
     replacePrefixMatch: z.string().max(1024).optional(),
   })
-  .superRefine((p, ctx) => {
+  .check(refinement((p, ctx) => {
     if (p.type === 'ReplaceFullPath' && p.replaceFullPath === undefined) violate(ctx, "replaceFullPath must be specified when type is set to 'ReplaceFullPath'");
     if (p.replaceFullPath !== undefined && p.type !== 'ReplaceFullPath') violate(ctx, "type must be 'ReplaceFullPath' when replaceFullPath is set");
     if (p.type === 'ReplacePrefixMatch' && p.replacePrefixMatch === undefined) violate(ctx, "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'");
     if (p.replacePrefixMatch !== undefined && p.type !== 'ReplacePrefixMatch') violate(ctx, "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set");
-  });
+  }));
 
 const RequestRedirect = z.strictObject({
   scheme: z.enum(['http', 'https']).optional(),
@@ -198,10 +223,10 @@ const CORSFilter = z
     allowCredentials: z.boolean().optional(),
     allowMethods: z.array(z.enum([...HTTPMethods, '*'])).max(9).optional(),
     allowHeaders: z.array(HeaderName).max(64).optional(),
-    exposeHeaders: z.array(HeaderName).max(64).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
+    exposeHeaders: z.array(HeaderName).max(64).check(refinement((l, ctx) => checkUnique(l, ctx))).optional(),
     maxAge: int(1).default(5),
   })
-  .superRefine((c, ctx) => {
+  .check(refinement((c, ctx) => {
     for (const [field, what] of [['allowOrigins', 'origins'], ['allowMethods', 'methods'], ['allowHeaders', 'methods']] as const) {
       const list = (c[field] ?? []) as string[];
       if (list.includes('*') && list.length > 1) {
@@ -210,7 +235,7 @@ const CORSFilter = z
       }
       if (new Set(list).size !== list.length) violate(ctx, `${field} entries must be unique`, [field]);
     }
-  });
+  }));
 
 const ExternalAuth = z
   .strictObject({
@@ -226,12 +251,12 @@ const ExternalAuth = z
       .optional(),
     forwardBody: z.strictObject({ maxSize: int(0).optional() }).optional(),
   })
-  .superRefine((a, ctx) => {
+  .check(refinement((a, ctx) => {
     if (a.protocol === 'GRPC' && a.grpc === undefined) violate(ctx, "grpc must be specified when protocol is set to 'GRPC'");
     if (a.grpc !== undefined && a.protocol !== 'GRPC') violate(ctx, "protocol must be 'GRPC' when grpc is set");
     if (a.protocol === 'HTTP' && a.http === undefined) violate(ctx, "http must be specified when protocol is set to 'HTTP'");
     if (a.http !== undefined && a.protocol !== 'HTTP') violate(ctx, "protocol must be 'HTTP' when http is set");
-  });
+  }));
 
 const HTTPFilterMembers = {
   RequestHeaderModifier: 'requestHeaderModifier',
@@ -256,7 +281,7 @@ export const HTTPRouteFilterSchema = z
     cors: CORSFilter.optional(),
     externalAuth: ExternalAuth.optional(),
   })
-  .superRefine((f, ctx) => checkFilterMember(f, HTTPFilterMembers, ctx));
+  .check(refinement((f, ctx) => checkFilterMember(f, HTTPFilterMembers, ctx)));
 export type HTTPRouteFilter = z.infer<typeof HTTPRouteFilterSchema>;
 
 const UniqueHTTPFilters = ['CORS', 'RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite'] as const;
@@ -264,13 +289,13 @@ const UniqueHTTPFilters = ['CORS', 'RequestHeaderModifier', 'ResponseHeaderModif
 const HTTPFilterList = z
   .array(HTTPRouteFilterSchema)
   .max(16)
-  .superRefine((filters, ctx) => {
+  .check(refinement((filters, ctx) => {
     const types = filters.map((f) => f.type);
     if (types.includes('RequestRedirect') && types.includes('URLRewrite')) {
       violate(ctx, 'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both');
     }
     checkFilterRepeats(types, UniqueHTTPFilters, ctx, []);
-  });
+  }));
 
 // Checked for every path match: the lists are made once.
 const PATH_MUST_NOT_CONTAIN = ['//', '/./', '/../', '%2f', '%2F', '#'];
@@ -281,35 +306,38 @@ const PathMatch = z
     type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'),
     value: z.string().max(1024).default('/'),
   })
-  .superRefine((p, ctx) => {
+  .check(refinement((p, ctx) => {
     if (p.type === 'RegularExpression') return; // any string: RE2 refusals drop the rule (refusedRegexes)
     // Path-value CEL for Exact and PathPrefix (spec digest section 1.4).
+    // (Index loops: this runs for every path match at every load, in the interpreter at first.)
     const v = p.value;
     const types = "when type one of ['Exact', 'PathPrefix']";
     if (!v.startsWith('/')) violate(ctx, `value must be an absolute path and start with '/' ${types}`, ['value']);
-    for (const bad of PATH_MUST_NOT_CONTAIN) {
+    for (let i = 0; i < PATH_MUST_NOT_CONTAIN.length; i++) {
+      const bad = PATH_MUST_NOT_CONTAIN[i]!;
       if (v.includes(bad)) violate(ctx, `must not contain '${bad}' ${types}`, ['value']);
     }
-    for (const bad of PATH_MUST_NOT_END_WITH) {
+    for (let i = 0; i < PATH_MUST_NOT_END_WITH.length; i++) {
+      const bad = PATH_MUST_NOT_END_WITH[i]!;
       if (v.endsWith(bad)) violate(ctx, `must not end with '${bad}' ${types}`, ['value']);
     }
     if (!Patterns.pathValue.test(v)) {
       violate(ctx, `must only contain valid characters (matching ${Patterns.pathValue.source}) for types ['Exact', 'PathPrefix']`, ['value']);
     }
-  });
+  }));
 
 const DefaultPathMatch = { type: 'PathPrefix', value: '/' } as const;
 
 export const HTTPRouteMatchSchema = z.strictObject({
   path: PathMatch.prefault(DefaultPathMatch),
-  headers: z.array(HeaderMatch).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
+  headers: z.array(HeaderMatch).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
   queryParams: z
     .array(
       z
         .strictObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: HeaderName, value: str(1, 1024) }),
     )
     .max(16)
-    .superRefine((l, ctx) => checkUnique(l, ctx, (q) => q.name))
+    .check(refinement((l, ctx) => checkUnique(l, ctx, byName)))
     .optional(),
   method: z.enum(HTTPMethods).optional(),
 });
@@ -320,20 +348,20 @@ export type HTTPBackendRef = z.infer<typeof HTTPBackendRefSchema>;
 
 const Timeouts = z
   .strictObject({ request: Duration.optional(), backendRequest: Duration.optional() })
-  .superRefine((t, ctx) => {
+  .check(refinement((t, ctx) => {
     if (t.request !== undefined && t.backendRequest !== undefined) {
       const req = durationMs(t.request);
       if (req !== 0 && durationMs(t.backendRequest) > req) violate(ctx, 'backendRequest timeout cannot be longer than request timeout', ['backendRequest']);
     }
-  });
+  }));
 
 const Retry = z.strictObject({
   codes: z
     .array(int(400, 599))
     .optional()
-    .superRefine((codes, ctx) => {
+    .check(refinement((codes, ctx) => {
       if (codes && new Set(codes).size !== codes.length) violate(ctx, 'codes must be unique');
-    }),
+    })),
   attempts: int(1).optional(),
   backoff: Duration.optional(),
 });
@@ -360,7 +388,7 @@ const SessionPersistence = z
       .optional(),
     header: z.strictObject({ name: HeaderName }).optional(),
   })
-  .superRefine((s, ctx) => {
+  .check(refinement((s, ctx) => {
     const oldShape = s.sessionName !== undefined || s.cookieConfig !== undefined;
     const newShape = s.cookie !== undefined || s.header !== undefined;
     if (oldShape && newShape) violate(ctx, 'use either sessionName/cookieConfig (v1.6.1) or cookie/header (main), not both');
@@ -370,7 +398,7 @@ const SessionPersistence = z
     if (s.cookie !== undefined && s.type !== 'Cookie') violate(ctx, 'cookie must be nil if type is not Cookie');
     if (s.header !== undefined && s.type !== 'Header') violate(ctx, 'header must be nil if type is not Header');
     if (newShape && s.type === 'Header' && s.header === undefined) violate(ctx, 'header must be specified for Header type');
-  });
+  }));
 
 export const HTTPRouteRuleSchema = z
   .strictObject({
@@ -388,7 +416,11 @@ export const HTTPRouteRuleSchema = z
     retry: Retry.optional(),
     sessionPersistence: SessionPersistence.optional(),
   })
-  .superRefine((rule, ctx) => {
+  .check(refinement((rule, ctx) => {
+    // Every rule is checked at every load, and most have no filters at all: then none of these
+    // rules can be broken, and nothing is allocated to find that out.
+    const filtered = rule.filters !== undefined || someFiltered(rule.backendRefs);
+    if (!filtered) return;
     if ((rule.backendRefs ?? []).length > 0 && (rule.filters ?? []).some((f) => f.requestRedirect !== undefined)) {
       violate(ctx, 'RequestRedirect filter must not be used together with backendRefs');
     }
@@ -409,7 +441,7 @@ export const HTTPRouteRuleSchema = z
         violate(ctx, 'Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified');
       }
     }
-  });
+  }));
 export type HTTPRouteRule = z.infer<typeof HTTPRouteRuleSchema>;
 
 const DefaultHTTPRule = { matches: [{ path: DefaultPathMatch }] };
@@ -421,14 +453,15 @@ export const HTTPRouteSpecSchema = z
     rules: z.array(HTTPRouteRuleSchema).min(1).max(16).prefault([DefaultHTTPRule]),
     useDefaultGateways: z.enum(['All', 'None']).optional(),
   })
-  .superRefine((spec, ctx) => {
-    checkParentRefs(spec.parentRefs ?? [], ctx);
+  .check(refinement((spec, ctx) => {
+    if (spec.parentRefs !== undefined) checkParentRefs(spec.parentRefs, ctx);
     checkRuleNames(spec.rules, ctx);
-    const total = spec.rules.reduce((n, r) => n + r.matches.length, 0);
+    let total = 0;
+    for (let i = 0; i < spec.rules.length; i++) total += spec.rules[i]!.matches.length;
     if (total > 128) {
       violate(ctx, 'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128', ['rules']);
     }
-  });
+  }));
 
 export const HTTPRouteSchema = z.strictObject({
   apiVersion: z.string(),
@@ -459,12 +492,12 @@ export const GRPCRouteFilterSchema = z
     requestMirror: MirrorFilter.optional(),
     extensionRef: LocalObjectReference.optional(),
   })
-  .superRefine((f, ctx) => checkFilterMember(f, GRPCFilterMembers, ctx));
+  .check(refinement((f, ctx) => checkFilterMember(f, GRPCFilterMembers, ctx)));
 
 const GRPCFilterList = z
   .array(GRPCRouteFilterSchema)
   .max(16)
-  .superRefine((filters, ctx) => checkFilterRepeats(filters.map((f) => f.type), ['RequestHeaderModifier', 'ResponseHeaderModifier'], ctx, []));
+  .check(refinement((filters, ctx) => checkFilterRepeats(filters.map((f) => f.type), ['RequestHeaderModifier', 'ResponseHeaderModifier'], ctx, [])));
 
 const GRPCMethodMatch = z
   .strictObject({
@@ -472,7 +505,7 @@ const GRPCMethodMatch = z
     service: z.string().max(1024).optional(),
     method: z.string().max(1024).optional(),
   })
-  .superRefine((m, ctx) => {
+  .check(refinement((m, ctx) => {
     if (m.service === undefined && m.method === undefined) violate(ctx, "One or both of 'service' or 'method' must be specified");
     if (m.type === 'Exact' && m.service !== undefined && !/^\.?[a-zA-Z_][a-zA-Z_0-9]*(\.[a-zA-Z_][a-zA-Z_0-9]*)*$/.test(m.service)) {
       violate(ctx, 'service must only contain valid characters (matching ^(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*$)', ['service']);
@@ -480,11 +513,11 @@ const GRPCMethodMatch = z
     if (m.type === 'Exact' && m.method !== undefined && !/^[A-Za-z_][A-Za-z_0-9]*$/.test(m.method)) {
       violate(ctx, 'method must only contain valid characters (matching ^[A-Za-z_][A-Za-z_0-9]*$)', ['method']);
     }
-  });
+  }));
 
 export const GRPCRouteMatchSchema = z.strictObject({
   method: GRPCMethodMatch.optional(),
-  headers: z.array(HeaderMatch).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
+  headers: z.array(HeaderMatch).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
 });
 
 export const GRPCBackendRefSchema = backendReference({ weight: Weight, filters: GRPCFilterList.optional() });
@@ -508,14 +541,14 @@ export const GRPCRouteSchema = z.strictObject({
       rules: z.array(GRPCRouteRuleSchema).max(16).optional(),
       useDefaultGateways: z.enum(['All', 'None']).optional(),
     })
-    .superRefine((spec, ctx) => {
+    .check(refinement((spec, ctx) => {
       checkParentRefs(spec.parentRefs ?? [], ctx);
       checkRuleNames(spec.rules ?? [], ctx);
       const total = (spec.rules ?? []).reduce((n, r) => n + (r.matches ?? []).length, 0);
       if (total > 128) {
         violate(ctx, 'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128', ['rules']);
       }
-    }),
+    })),
   status: AnyStatus,
 });
 export type GRPCRoute = z.infer<typeof GRPCRouteSchema>;
@@ -533,12 +566,12 @@ const TLSRuleSchema = z.strictObject({
 
 function tlsRouteSpec(version: 'v1' | 'v1alpha') {
   // v1 (and v1alpha3) forbid IPs by CEL; v1alpha2 only applies the Hostname pattern.
-  const hostnames = z.array(Hostname).max(version === 'v1' ? 1024 : 16).superRefine((hs, ctx) => {
+  const hostnames = z.array(Hostname).max(version === 'v1' ? 1024 : 16).check(refinement((hs, ctx) => {
     if (version !== 'v1') return;
     hs.forEach((h, i) => {
       if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) violate(ctx, 'Hostnames cannot contain an IP', [i]);
     });
-  });
+  }));
   return z
     .strictObject({
       parentRefs: z.array(ParentReference).max(32).optional(),
@@ -546,10 +579,10 @@ function tlsRouteSpec(version: 'v1' | 'v1alpha') {
       rules: z.array(TLSRuleSchema).min(1).max(version === 'v1' ? 1 : 16),
       useDefaultGateways: z.enum(['All', 'None']).optional(),
     })
-    .superRefine((spec, ctx) => {
+    .check(refinement((spec, ctx) => {
       checkParentRefs(spec.parentRefs ?? [], ctx);
       checkRuleNames(spec.rules, ctx);
-    });
+    }));
 }
 
 export const TLSRouteSchema = z.strictObject({
