@@ -5,6 +5,7 @@
  * ../schemas-route.ts. Facts from `apis/v1/{httproute,grpcroute,shared}_types.go` and the CRDs.
  */
 import { z } from 'zod';
+import { refinement } from '../validate/refinement.js';
 import { violate } from '../schemas-gateway.js';
 import { BackendObjectReference, Duration, Group, HeaderName, HeaderValue, Kind, ObjectName, ParentReference, Patterns, PortNumber, PreciseHostname, checkUnique, int, str } from '../schemas-shared.js';
 
@@ -49,6 +50,9 @@ export function checkRuleNames(rules: { name?: string | undefined }[], ctx: z.Re
   });
 }
 
+/** The key of lists keyed by name (headers, query params): one function for every check. */
+export const byName = (e: { name: string }): string => e.name;
+
 export const HeaderMatch = z.strictObject({
   type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
   name: HeaderName,
@@ -58,9 +62,9 @@ export const HeaderMatch = z.strictObject({
 /** Header modifier (`HTTPHeaderFilter`): set, add, remove. */
 const HTTPHeader = z.strictObject({ name: HeaderName, value: HeaderValue });
 const HTTPHeaderFilter = z.strictObject({
-  set: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
-  add: z.array(HTTPHeader).max(16).superRefine((l, ctx) => checkUnique(l, ctx, (h) => h.name)).optional(),
-  remove: z.array(z.string()).max(16).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
+  set: z.array(HTTPHeader).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
+  add: z.array(HTTPHeader).max(16).check(refinement((l, ctx) => checkUnique(l, ctx, byName))).optional(),
+  remove: z.array(z.string()).max(16).check(refinement((l, ctx) => checkUnique(l, ctx))).optional(),
 });
 
 const MirrorFilter = z
@@ -69,16 +73,16 @@ const MirrorFilter = z
     percent: int(0, 100).optional(),
     fraction: z
       .strictObject({ numerator: int(0), denominator: int(1).default(100) })
-      .superRefine((f, ctx) => {
+      .check(refinement((f, ctx) => {
         if (f.numerator > f.denominator) violate(ctx, 'numerator must be less than or equal to denominator');
-      })
+      }))
       .optional(),
   })
-  .superRefine((m, ctx) => {
+  .check(refinement((m, ctx) => {
     if (m.percent !== undefined && m.fraction !== undefined) {
       violate(ctx, 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter');
     }
-  });
+  }));
 
 const LocalObjectReference = z.strictObject({ group: Group, kind: Kind, name: ObjectName });
 
@@ -107,12 +111,12 @@ const HTTPPathModifier = z
     replaceFullPath: z.string().max(1024).optional(),
     replacePrefixMatch: z.string().max(1024).optional(),
   })
-  .superRefine((p, ctx) => {
+  .check(refinement((p, ctx) => {
     if (p.type === 'ReplaceFullPath' && p.replaceFullPath === undefined) violate(ctx, "replaceFullPath must be specified when type is set to 'ReplaceFullPath'");
     if (p.replaceFullPath !== undefined && p.type !== 'ReplaceFullPath') violate(ctx, "type must be 'ReplaceFullPath' when replaceFullPath is set");
     if (p.type === 'ReplacePrefixMatch' && p.replacePrefixMatch === undefined) violate(ctx, "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'");
     if (p.replacePrefixMatch !== undefined && p.type !== 'ReplacePrefixMatch') violate(ctx, "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set");
-  });
+  }));
 
 const RequestRedirect = z.strictObject({
   scheme: z.enum(['http', 'https']).optional(),
@@ -133,10 +137,10 @@ const CORSFilter = z
     allowCredentials: z.boolean().optional(),
     allowMethods: z.array(z.enum([...HTTPMethods, '*'])).max(9).optional(),
     allowHeaders: z.array(HeaderName).max(64).optional(),
-    exposeHeaders: z.array(HeaderName).max(64).superRefine((l, ctx) => checkUnique(l, ctx)).optional(),
+    exposeHeaders: z.array(HeaderName).max(64).check(refinement((l, ctx) => checkUnique(l, ctx))).optional(),
     maxAge: int(1).default(5),
   })
-  .superRefine((c, ctx) => {
+  .check(refinement((c, ctx) => {
     for (const [field, what] of [['allowOrigins', 'origins'], ['allowMethods', 'methods'], ['allowHeaders', 'methods']] as const) {
       const list = (c[field] ?? []) as string[];
       if (list.includes('*') && list.length > 1) {
@@ -145,7 +149,7 @@ const CORSFilter = z
       }
       if (new Set(list).size !== list.length) violate(ctx, `${field} entries must be unique`, [field]);
     }
-  });
+  }));
 
 const ExternalAuth = z
   .strictObject({
@@ -161,12 +165,12 @@ const ExternalAuth = z
       .optional(),
     forwardBody: z.strictObject({ maxSize: int(0).optional() }).optional(),
   })
-  .superRefine((a, ctx) => {
+  .check(refinement((a, ctx) => {
     if (a.protocol === 'GRPC' && a.grpc === undefined) violate(ctx, "grpc must be specified when protocol is set to 'GRPC'");
     if (a.grpc !== undefined && a.protocol !== 'GRPC') violate(ctx, "protocol must be 'GRPC' when grpc is set");
     if (a.protocol === 'HTTP' && a.http === undefined) violate(ctx, "http must be specified when protocol is set to 'HTTP'");
     if (a.http !== undefined && a.protocol !== 'HTTP') violate(ctx, "protocol must be 'HTTP' when http is set");
-  });
+  }));
 
 const HTTPFilterMembers = {
   RequestHeaderModifier: 'requestHeaderModifier',
@@ -191,7 +195,7 @@ export const HTTPRouteFilterSchema = z
     cors: CORSFilter.optional(),
     externalAuth: ExternalAuth.optional(),
   })
-  .superRefine((f, ctx) => checkFilterMember(f, HTTPFilterMembers, ctx));
+  .check(refinement((f, ctx) => checkFilterMember(f, HTTPFilterMembers, ctx)));
 export type HTTPRouteFilter = z.infer<typeof HTTPRouteFilterSchema>;
 
 const UniqueHTTPFilters = ['CORS', 'RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite'] as const;
@@ -199,13 +203,13 @@ const UniqueHTTPFilters = ['CORS', 'RequestHeaderModifier', 'ResponseHeaderModif
 export const HTTPFilterList = z
   .array(HTTPRouteFilterSchema)
   .max(16)
-  .superRefine((filters, ctx) => {
+  .check(refinement((filters, ctx) => {
     const types = filters.map((f) => f.type);
     if (types.includes('RequestRedirect') && types.includes('URLRewrite')) {
       violate(ctx, 'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both');
     }
     checkFilterRepeats(types, UniqueHTTPFilters, ctx, []);
-  });
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // GRPCRoute filters
@@ -225,12 +229,12 @@ export const GRPCRouteFilterSchema = z
     requestMirror: MirrorFilter.optional(),
     extensionRef: LocalObjectReference.optional(),
   })
-  .superRefine((f, ctx) => checkFilterMember(f, GRPCFilterMembers, ctx));
+  .check(refinement((f, ctx) => checkFilterMember(f, GRPCFilterMembers, ctx)));
 
 export const GRPCFilterList = z
   .array(GRPCRouteFilterSchema)
   .max(16)
-  .superRefine((filters, ctx) => checkFilterRepeats(filters.map((f) => f.type), ['RequestHeaderModifier', 'ResponseHeaderModifier'], ctx, []));
+  .check(refinement((filters, ctx) => checkFilterRepeats(filters.map((f) => f.type), ['RequestHeaderModifier', 'ResponseHeaderModifier'], ctx, [])));
 
 // ---------------------------------------------------------------------------------------------
 // Session persistence (HTTPRoute and GRPCRoute rules)
@@ -257,7 +261,7 @@ export const SessionPersistence = z
       .optional(),
     header: z.strictObject({ name: HeaderName }).optional(),
   })
-  .superRefine((s, ctx) => {
+  .check(refinement((s, ctx) => {
     const oldShape = s.sessionName !== undefined || s.cookieConfig !== undefined;
     const newShape = s.cookie !== undefined || s.header !== undefined;
     if (oldShape && newShape) violate(ctx, 'use either sessionName/cookieConfig (v1.6.1) or cookie/header (main), not both');
@@ -267,4 +271,4 @@ export const SessionPersistence = z
     if (s.cookie !== undefined && s.type !== 'Cookie') violate(ctx, 'cookie must be nil if type is not Cookie');
     if (s.header !== undefined && s.type !== 'Header') violate(ctx, 'header must be nil if type is not Header');
     if (newShape && s.type === 'Header' && s.header === undefined) violate(ctx, 'header must be specified for Header type');
-  });
+  }));
