@@ -5,6 +5,7 @@
  * the spec digest sections 1.2, 1.3, 1.7, 1.8 and 1.9 summarise them.
  */
 import { z } from 'zod';
+import { refinement } from './validate/refinement.js';
 import {
   AnyStatus,
   GatewayGroup,
@@ -83,11 +84,11 @@ const ListenerTLSConfig = z
       .refine((o) => Object.keys(o).length <= 16, { message: 'Must have at most 16 entries', params: { code: 'GW_MANIFEST_LIMIT' } })
       .optional(),
   })
-  .superRefine((tls, ctx) => {
+  .check(refinement((tls, ctx) => {
     if (tls.mode === 'Terminate' && (tls.certificateRefs ?? []).length === 0 && Object.keys(tls.options ?? {}).length === 0) {
       violate(ctx, 'certificateRefs or options must be specified when mode is Terminate');
     }
-  });
+  }));
 
 const RouteGroupKind = z.strictObject({
   group: Group.default(GatewayGroup),
@@ -119,14 +120,14 @@ const GatewayAddress = z
     type: str(1, 253, /^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/, 'AddressType').default('IPAddress'),
     value: z.string().max(253).optional(),
   })
-  .superRefine((a, ctx) => {
+  .check(refinement((a, ctx) => {
     if (a.type === 'Hostname' && a.value !== undefined && !Patterns.hostname.test(a.value)) {
       violate(ctx, 'Hostname value must be empty or contain only valid characters', ['value']);
     }
     if (a.type === 'IPAddress' && a.value !== undefined && !isIP(a.value)) {
       violate(ctx, 'IPAddress value must be an IPv4 or IPv6 address', ['value']);
     }
-  });
+  }));
 
 function isIP(s: string): boolean {
   return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
@@ -204,7 +205,7 @@ export const GatewaySpecSchema = z
       .optional(),
     defaultScope: z.enum(['All', 'None']).optional(),
   })
-  .superRefine((spec, ctx) => {
+  .check(refinement((spec, ctx) => {
     checkListeners(spec.listeners, ctx);
     const perPort = spec.tls?.frontend?.perPort ?? [];
     perPort.forEach((p, i) => {
@@ -220,7 +221,7 @@ export const GatewaySpecSchema = z
         }
       }
     });
-  });
+  }));
 
 export const GatewaySchema = z.strictObject({
   apiVersion: z.string(),
@@ -253,7 +254,7 @@ export const ListenerSetSchema = z.strictObject({
       // ListenerEntry has the fields of a Gateway Listener, with the same defaults.
       listeners: z.array(ListenerSchema).min(1).max(64),
     })
-    .superRefine((spec, ctx) => checkListeners(spec.listeners, ctx)),
+    .check(refinement((spec, ctx) => checkListeners(spec.listeners, ctx))),
   status: AnyStatus,
 });
 export type ListenerSet = z.infer<typeof ListenerSetSchema>;
@@ -356,12 +357,12 @@ const SubjectAltName = z
     hostname: Hostname.optional(),
     uri: z.string().min(1).max(253).optional(),
   })
-  .superRefine((s, ctx) => {
+  .check(refinement((s, ctx) => {
     if (s.type === 'Hostname' && !s.hostname) violate(ctx, 'SubjectAltName element must contain Hostname, if Type is set to Hostname');
     if (s.type !== 'Hostname' && s.hostname) violate(ctx, 'SubjectAltName element must not contain Hostname, if Type is not set to Hostname');
     if (s.type === 'URI' && !s.uri) violate(ctx, 'SubjectAltName element must contain URI, if Type is set to URI');
     if (s.type !== 'URI' && s.uri) violate(ctx, 'SubjectAltName element must not contain URI, if Type is not set to URI');
-  });
+  }));
 
 export const BackendTLSPolicySchema = z.strictObject({
   apiVersion: z.string(),
@@ -376,11 +377,11 @@ export const BackendTLSPolicySchema = z.strictObject({
         hostname: PreciseHostname,
         subjectAltNames: z.array(SubjectAltName).max(5).optional(),
       })
-      .superRefine((v, ctx) => {
+      .check(refinement((v, ctx) => {
         const refs = (v.caCertificateRefs ?? []).length > 0;
         if (refs && v.wellKnownCACertificates) violate(ctx, 'must not contain both CACertificateRefs and WellKnownCACertificates');
         if (!refs && !v.wellKnownCACertificates) violate(ctx, 'must specify either CACertificateRefs or WellKnownCACertificates');
-      }),
+      })),
     options: z.record(z.string(), z.string().max(4096)).optional(),
   }),
   status: AnyStatus,

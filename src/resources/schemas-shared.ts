@@ -5,6 +5,7 @@
  * v1.6.1; the spec digest section 1.1 lists them.
  */
 import { z } from 'zod';
+import { refinement } from './validate/refinement.js';
 import { RE2JS } from 're2js';
 
 // Patterns are copied as facts from the CRD OpenAPI schemas.
@@ -103,12 +104,12 @@ export function backendReference<T extends z.ZodRawShape>(extra: T) {
       port: PortNumber.optional(),
       ...extra,
     })
-    .superRefine((value, ctx) => {
+    .check(refinement((value, ctx) => {
       const ref = value as { group: string; kind: string; port?: number | undefined };
       if (ref.group === '' && ref.kind === 'Service' && ref.port === undefined) {
         ctx.addIssue({ code: 'custom', message: 'Must have port for Service reference', path: ['port'], params: { rule: 'Must have port for Service reference' } });
       }
-    });
+    }));
 }
 
 /** `BackendObjectReference`: a Service (or other kind) with a port. CRD defaults applied. */
@@ -146,6 +147,7 @@ export function metadata(name: z.ZodString = ObjectName.regex(Patterns.dnsSubdom
  * the API server refuses a repeated key. `key` undefined compares whole values.
  */
 export function checkUnique<T>(list: readonly T[] | undefined, ctx: z.RefinementCtx, key?: (t: T) => unknown, field = 'name'): void {
+  if (list === undefined || list.length < 2) return; // most lists hold one entry: nothing to compare
   const seen = new Set<unknown>();
   (list ?? []).forEach((item, i) => {
     const k = key ? key(item) : item;

@@ -16,6 +16,7 @@
  */
 
 import { z as zod } from 'zod';
+import { refinementOf } from './refinement.js';
 
 /** What an acceptor returns for a value it does not accept (or cannot decide). */
 export const INVALID: unique symbol = Symbol('invalid');
@@ -102,7 +103,8 @@ type Pass = (v: unknown) => boolean;
 /**
  * For checks that are all of the common kinds, one test that holds only when each of them
  * passes (or would be skipped): lengths in UTF-16 units against zod's code point counts (a
- * string has at least half as many code points as units), patterns, safe integers, bounds. When
+ * string has at least half as many code points as units), patterns, safe integers, bounds, and
+ * the schemas' own refinements (refinement.ts), called directly. When
  * it fails, zod's checks decide. Undefined when some check is of another kind.
  */
 function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
@@ -128,6 +130,13 @@ function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
       const bound = def.value;
       const inclusive = def.inclusive === true;
       passes.push(def.check === 'greater_than' ? (v) => typeof v === 'number' && (inclusive ? v >= bound : v > bound) : (v) => typeof v === 'number' && (inclusive ? v <= bound : v < bound));
+    } else if (ch._zod.def.when === undefined && refinementOf(ch) !== undefined) {
+      const refine = refinementOf(ch)!;
+      passes.push((v) => {
+        issued = false;
+        refine(v as never, noting);
+        return !issued;
+      });
     } else {
       return undefined;
     }
@@ -138,6 +147,12 @@ function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
     return true;
   };
 }
+
+/** Whether a refinement run by a quick pass added an issue (see {@link noting}). */
+let issued = false;
+
+/** The context quick passes give refinements: it notes that an issue was added, and nothing else. */
+const noting = { addIssue: () => void (issued = true) } as unknown as zod.RefinementCtx;
 
 /**
  * One payload for every check: checks run one at a time, read and write only the payload they
