@@ -38,7 +38,7 @@ export interface RoutingOptions extends PathOptions {
 }
 
 /**
- * What a hit needs of its rule beyond the payload. A plain rule (no filters, no session, a
+ * What a hit needs of its rule beyond its candidate. A plain rule (no filters, no session, a
  * stateless picker) is decided by its list of backends alone, so the plain rules listing the
  * same backends share one RuleRuntime (most rules of a large table are plain).
  */
