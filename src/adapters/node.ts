@@ -126,7 +126,14 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
   const maxRetry = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
-  const watcher = options.watch !== undefined ? watchManifests(router, options.watch, options.onReload) : null;
+  // A reload retires the upstream connections made under TLS settings it replaced (upstream/pool.ts follow()).
+  const followServing = (): void => upstreams.follow(router.serving);
+  const onReload = options.onReload;
+  const onWatchReload: OnReload = (r) => {
+    followServing();
+    onReload?.(r);
+  };
+  const watcher = options.watch !== undefined ? watchManifests(router, options.watch, onWatchReload) : null;
   const route = (req: IncomingMessage): Decision => router.route(toRouteRequest(req, options.port));
   const backendOf = (d: ForwardDecision): BackendHandler | UpstreamOptions | undefined => (d.registered !== undefined ? backends[d.registered] : undefined);
   const upstream: UpstreamForwarder = { router, upstreams, backendOf, route, maxRetryBodyBytes: maxRetry };
@@ -175,6 +182,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
     handle: { value: handle },
     upgrade: { value: upgrade, enumerable: true },
     mirrorStats: { get: () => ({ ...mirrors.stats }) },
+    [kFollowServing]: { value: followServing },
     close: {
       value: () => {
         watcher?.close();
@@ -186,6 +194,18 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
 }
 
 function ignore(): void {}
+
+/**
+ * Internal: a handler's method that retires its upstream connections made under TLS settings the
+ * router's current serving plan replaced. listen() calls it after each reload it applies; other
+ * reloads are followed at the handler's next upstream request.
+ */
+export const kFollowServing = Symbol('gateway-api-router.followServing');
+
+/** Tells `handler` the router's serving plan may have changed (see kFollowServing). */
+export function followServing(handler: GatewayHandler): void {
+  (handler as unknown as { [kFollowServing]?: () => void })[kFollowServing]?.();
+}
 
 /** True when the request has a body and something (a body parser) already read it. */
 function isBodyConsumed(req: IncomingMessage): boolean {

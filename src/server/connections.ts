@@ -95,13 +95,28 @@ export function serveH2cToo(h1: HttpServer, h2: Http2Server, sniffTimeout: numbe
  * Tracks a port's connections so that close() drains: HTTP/1.1 connections (handed in with
  * `http1(socket)`) answer requests that arrive while closing with `Connection: close` and close
  * once idle; HTTP/2 sessions (the servers' `session` events) are sent GOAWAY and close once their
- * streams finish. After `drainMs` whatever is left is cut.
+ * streams finish. After `drainMs` whatever is left is cut. An HTTP/2 session with no activity for
+ * `idleMs` (0: never) is sent GOAWAY too, so a client that opens one and sends nothing holds nothing.
+ * An HTTP/1.1 connection handed in with `headersMs` must send each request head within that many
+ * ms of the connection opening or its last response ending (what node:http's `headersTimeout`
+ * does, for servers that lack it: node:http2's HTTP/1.1 fallback).
  */
-export function trackConnections(servers: readonly (HttpServer | HttpsServer | Http2Server | Http2SecureServer)[], listening: { close(cb: () => void): unknown }): { http1(socket: Duplex): void; close(drainMs: number): Promise<void> } {
+export function trackConnections(servers: readonly (HttpServer | HttpsServer | Http2Server | Http2SecureServer)[], listening: { close(cb: () => void): unknown }, idleMs: number): { http1(socket: Duplex, headersMs?: number): void; close(drainMs: number): Promise<void> } {
   let closing = false;
   // HTTP/1.1 connections and their requests in flight.
   const h1 = new Map<Duplex, number>();
   const sessions = new Set<ServerHttp2Session>();
+  // The head timers of HTTP/1.1 connections handed in with headersMs: armed while no request is in flight.
+  const heads = new Map<Duplex, { ms: number; timer: NodeJS.Timeout | undefined }>();
+  const armHead = (socket: Duplex) => {
+    const h = heads.get(socket);
+    if (h === undefined) return;
+    clearTimeout(h.timer);
+    h.timer = setTimeout(() => {
+      if (h1.get(socket) === 0) socket.destroy();
+    }, h.ms);
+    h.timer.unref();
+  };
   const endIfIdle = (socket: Duplex) => {
     // Ended, not destroyed: what was written is flushed first. The timer cuts a peer that lingers.
     if (h1.get(socket) === 0) socket.end();
@@ -111,24 +126,39 @@ export function trackConnections(servers: readonly (HttpServer | HttpsServer | H
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
       if (closing) session.close();
+      // node:http2 runs the timer and resets it on any stream activity; PINGs do not reset it.
+      // close() is graceful: streams in flight finish, an idle session ends at once.
+      else if (idleMs > 0) session.setTimeout(idleMs, () => session.close());
     });
     (server as HttpServer).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.httpVersionMajor === 2) return;
       const socket = req.socket;
       if (!h1.has(socket)) return;
-      h1.set(socket, h1.get(socket)! + 1);
+      const n = h1.get(socket)! + 1;
+      h1.set(socket, n);
+      if (n === 1) clearTimeout(heads.get(socket)?.timer);
       if (closing && !res.headersSent) res.setHeader('connection', 'close');
       res.once('close', () => {
         if (!h1.has(socket)) return;
-        h1.set(socket, h1.get(socket)! - 1);
+        const left = h1.get(socket)! - 1;
+        h1.set(socket, left);
+        if (left === 0) armHead(socket);
         if (closing) setImmediate(() => endIfIdle(socket));
       });
     });
   }
   return {
-    http1(socket) {
+    http1(socket, headersMs = 0) {
       h1.set(socket, 0);
-      socket.once('close', () => h1.delete(socket));
+      if (headersMs > 0) {
+        heads.set(socket, { ms: headersMs, timer: undefined });
+        armHead(socket);
+      }
+      socket.once('close', () => {
+        h1.delete(socket);
+        clearTimeout(heads.get(socket)?.timer);
+        heads.delete(socket);
+      });
     },
     close(drainMs) {
       closing = true;

@@ -6,12 +6,12 @@
  * close() drains. See docs/listeners.md.
  */
 import type { Server as NetServer } from 'node:net';
-import { createHandler, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
+import { asWrapperOptions, createHandler, followServing, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
 import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
 import { GatewayError } from '../errors.js';
-import { openPort, type PortOptions, type PortProtocol, type PortServer } from './ports.js';
+import { openPort, type ConnectionTimeouts, type PortOptions, type PortProtocol, type PortServer } from './ports.js';
 import type { StreamBackend } from './tls/tls-route.js';
 
 /** Options of {@link listen}, on top of createHandler's. */
@@ -40,7 +40,36 @@ export interface ListenOptions {
    * knowledge (RFC 9113 section 3.3) beside HTTP/1.1 on HTTP ports. Default true.
    */
   http2?: boolean;
+  /**
+   * How long a client's HTTP/2 session may go without any activity (no request, no stream data
+   * either way; PINGs do not count) before it is sent GOAWAY and closed, in ms. Streams in flight
+   * still finish; a session with nothing in flight closes at once. 0 disables. Default 60,000.
+   */
+  http2IdleTimeout?: number;
+  /** How long an HTTP/1.1 keep-alive connection may stay idle between requests, in ms (node:http's `keepAliveTimeout`). 0 disables. Default 5,000. */
+  http1KeepAliveTimeout?: number;
+  /**
+   * How long an HTTP/1.1 connection may take to send a request head, from the connection opening
+   * or the previous response ending, in ms (node:http's `headersTimeout`). 0 disables. Default 60,000.
+   */
+  http1HeadersTimeout?: number;
 }
+
+/** Every listen() option, so that createGateway's unknown-option warning knows them (TypeScript keeps the list complete). */
+const LISTEN_OPTION_NAMES = Object.keys({
+  ports: true,
+  host: true,
+  drainTimeout: true,
+  streams: true,
+  helloTimeout: true,
+  http2: true,
+  http2IdleTimeout: true,
+  http1KeepAliveTimeout: true,
+  http1HeadersTimeout: true,
+} satisfies Record<keyof ListenOptions, true>);
+
+/** The defaults of the connection timeouts: node:http's for HTTP/1.1, a minute of inactivity for an HTTP/2 session. */
+const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000 };
 
 /** Options of {@link listen}: createHandler's options plus {@link ListenOptions}. */
 export type ListenGatewayOptions = HandlerOptions & ListenOptions;
@@ -72,6 +101,7 @@ export interface ListeningGateway {
  *   GW_ERR_LISTEN_FAILED when a port cannot be bound (every port opened so far is closed again).
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
+  for (const k of ['drainTimeout', 'helloTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout'] as const) validateMs(k, options[k]);
   const drainMs = options.drainTimeout ?? 30_000;
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
     throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ports must map listener ports to bind ports (0 for an ephemeral port), e.g. { 443: 8443 }; got ${JSON.stringify(options.ports)}.`);
@@ -79,15 +109,21 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const streams = validateStreams(options.streams);
   const userOnReload = options.onReload;
   let refresh: () => Promise<void> = async () => {};
-  const handler = createHandler({
-    // listen() serves the listeners itself: status says their TLS settings are enforced.
-    ...('router' in options && options.router ? {} : { tlsTermination: 'listen' as const }),
-    ...options,
-    onReload: (r) => {
-      userOnReload?.(r);
-      if (r.ok) refresh().catch((error: Error) => userOnReload?.({ ok: false, error }));
-    },
-  } as HandlerOptions);
+  const handler = createHandler(
+    asWrapperOptions(
+      {
+        // listen() serves the listeners itself: status says their TLS settings are enforced.
+        ...('router' in options && options.router ? {} : { tlsTermination: 'listen' as const }),
+        ...options,
+        onReload: (r) => {
+          userOnReload?.(r);
+          if (r.ok) refresh().catch((error: Error) => userOnReload?.({ ok: false, error }));
+        },
+      } as HandlerOptions,
+      'listen',
+      LISTEN_OPTION_NAMES,
+    ),
+  );
   const router = handler.router;
   // TLSRoute backends count as registered too (status: ResolvedRefs), alongside the HTTP ones.
   if (Object.keys(streams).length > 0) router.setBackends([...Object.keys(options.backends ?? {}), ...Object.keys(streams)]);
@@ -97,6 +133,11 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
     current: () => follow(),
     tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random, plan: () => router.serving },
     http2: options.http2 ?? true,
+    timeouts: {
+      http2IdleTimeout: options.http2IdleTimeout ?? CONNECTION_TIMEOUTS.http2IdleTimeout,
+      http1KeepAliveTimeout: options.http1KeepAliveTimeout ?? CONNECTION_TIMEOUTS.http1KeepAliveTimeout,
+      http1HeadersTimeout: options.http1HeadersTimeout ?? CONNECTION_TIMEOUTS.http1HeadersTimeout,
+    },
   };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
@@ -106,6 +147,8 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   let queue: Promise<void> = Promise.resolve();
 
   const apply = async (plan: ServingPlan): Promise<void> => {
+    // Upstream connections under TLS settings the plan replaced close once their requests finish.
+    followServing(handler);
     const wanted = new Map<number, ServedListener[]>();
     for (const l of plan.listeners) {
       if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS' && l.protocol !== 'TLS') continue;
@@ -185,6 +228,12 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
       await Promise.all(all.map((s) => s.close(drainMs)));
     },
   };
+}
+
+/** A timeout option: a non-negative integer of ms, or absent. */
+function validateMs(name: string, v: unknown): void {
+  if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0)) return;
+  throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ${name} must be a non-negative integer of milliseconds; got ${JSON.stringify(v)}.`);
 }
 
 function validateStreams(streams: ListenOptions['streams']): Record<string, StreamBackend> {

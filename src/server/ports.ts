@@ -45,6 +45,27 @@ export interface PortOptions {
   tls: TLSPortOptions;
   /** Offer HTTP/2: ALPN h2 on HTTPS ports, h2c on HTTP ports. */
   http2: boolean;
+  timeouts: ConnectionTimeouts;
+}
+
+/** How long client connections may hold a port without doing anything, in ms; 0: no bound (listen()'s options of these names). */
+export interface ConnectionTimeouts {
+  /** Inactivity after which an HTTP/2 session is sent GOAWAY. */
+  http2IdleTimeout: number;
+  /** Idle time between requests on an HTTP/1.1 keep-alive connection. */
+  http1KeepAliveTimeout: number;
+  /** Time to send an HTTP/1.1 request head, from the connection opening or the previous response ending. */
+  http1HeadersTimeout: number;
+}
+
+/**
+ * node:http's server options for the HTTP/1.1 timeouts: its requestTimeout (300 s by default)
+ * must not be below headersTimeout, and it checks headersTimeout every connectionsCheckingInterval
+ * (30 s by default), so a shorter headersTimeout checks as often.
+ */
+function http1ServerTimeouts(t: ConnectionTimeouts): { keepAliveTimeout: number; headersTimeout: number; requestTimeout?: number; connectionsCheckingInterval?: number } {
+  const headers = t.http1HeadersTimeout;
+  return { keepAliveTimeout: t.http1KeepAliveTimeout, headersTimeout: headers, ...(headers > 300_000 ? { requestTimeout: 0 } : {}), ...(headers > 0 && headers < 30_000 ? { connectionsCheckingInterval: Math.max(50, Math.floor(headers / 2)) } : {}) };
 }
 
 /** Opens the server of one listener port and binds it. @throws GatewayError GW_ERR_LISTEN_FAILED when it cannot bind. */
@@ -59,9 +80,9 @@ type PortParts = { server: NetServer; update: (l: ServedListener[]) => void; clo
 
 /** HTTP/1.1, plus h2c on the same port (RFC 9113 section 3.3, prior knowledge) when http2 is on. */
 function createHTTPPort(listenerPort: number, o: PortOptions): PortParts {
-  const server = createHttpServer(o.handler);
+  const server = createHttpServer(http1ServerTimeouts(o.timeouts), o.handler);
   const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS }, o.handler) : null;
-  const tracker = trackConnections(h2 ? [server, h2] : [server], server);
+  const tracker = trackConnections(h2 ? [server, h2] : [server], server, o.timeouts.http2IdleTimeout);
   if (h2) {
     h2.on('session', (session) => socketListenerPorts.set(session, listenerPort));
     serveH2cToo(server, h2, o.tls.helloTimeout, tracker.http1);
@@ -92,8 +113,12 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
   };
   // ALPN h2 first (the server's preference wins), then http/1.1; every connection (socket and
   // HTTP/2 session) routes on this listener port; HTTP/1.1 upgrades go to the handler's.
-  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ALPNProtocols: ['http/1.1'] }, o.handler);
-  const tracker = trackConnections([server], server);
+  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ...http1ServerTimeouts(o.timeouts), ALPNProtocols: ['http/1.1'] }, o.handler);
+  const tracker = trackConnections([server], server, o.timeouts.http2IdleTimeout);
+  // node:http2's HTTP/1.1 fallback has none of node:http's timeouts: an idle keep-alive
+  // connection, or one that never sends a complete request head, would be held forever. Its
+  // connection handling reads keepAliveTimeout from the server; the tracker times the head.
+  if (o.http2) (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = o.timeouts.http1KeepAliveTimeout;
   server.on('secureConnection', (s: TLSSocket) => {
     // The listener's tls.options versions (tls-context.ts): outside them, the connection ends here.
     if (!contexts.acceptsVersion(typeof s.servername === 'string' ? s.servername : undefined, s.getProtocol())) {
@@ -101,7 +126,7 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
       return;
     }
     if (s.alpnProtocol === 'h2') return;
-    tracker.http1(s);
+    tracker.http1(s, o.http2 ? o.timeouts.http1HeadersTimeout : 0);
     if (!o.http2) socketListenerPorts.set(s, listenerPort);
   });
   if (!o.http2) server.on('upgrade', o.handler.upgrade);

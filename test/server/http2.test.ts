@@ -271,3 +271,108 @@ describe('listen(): close() with open HTTP/2 sessions', () => {
     busy.destroy();
   });
 });
+
+describe('listen(): idle connections (http2IdleTimeout, http1KeepAliveTimeout, http1HeadersTimeout)', () => {
+  /** Resolves once the session is closed, with whether the server sent GOAWAY first. */
+  const closedBy = (s: ClientHttp2Session) =>
+    new Promise<{ goaway: boolean }>((resolve) => {
+      let goaway = false;
+      s.on('error', () => {});
+      s.once('goaway', () => (goaway = true));
+      s.once('close', () => resolve({ goaway }));
+    });
+
+  it('closes a session that sends nothing, on h2c and on TLS ports, with GOAWAY; the ports keep serving', async () => {
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2IdleTimeout: 300 });
+    try {
+      const h2c = await h2cSession(gw.ports[80]!);
+      const tls = await tlsSession(gw.ports[443]!, 'a.example.com');
+      const closes = [closedBy(h2c), closedBy(tls)];
+      // A client that keeps only PINGing holds nothing either.
+      const pinger = setInterval(() => {
+        if (!h2c.closed && !h2c.destroyed) h2c.ping(() => {});
+      }, 50);
+      try {
+        // Generous: the timeout is 300 ms; the test waits for the close, however long it takes (vitest's own timeout bounds it).
+        expect(await Promise.all(closes)).toEqual([{ goaway: true }, { goaway: true }]);
+      } finally {
+        clearInterval(pinger);
+      }
+      const again = await h2cSession(gw.ports[80]!);
+      expect(await h2get(again, '/x')).toMatchObject({ status: 200, body: 'plain /x' });
+      again.close();
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('a stream in flight on an idle-closed session still finishes', async () => {
+    const held = heldBackend();
+    const gw = await listen({ manifests: manifests(), backends: { ...backends(), exact: held.handler }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2IdleTimeout: 300 });
+    try {
+      const s = await tlsSession(gw.ports[443]!, 'a.example.com');
+      const closed = closedBy(s);
+      const goaway = new Promise<void>((r) => s.once('goaway', () => r()));
+      const pending = h2get(s, '/slow');
+      await held.started;
+      // The stream is silent past the idle timeout: the session gets GOAWAY, the stream is kept.
+      await goaway;
+      held.release();
+      expect(await pending).toMatchObject({ status: 200, body: 'late' });
+      expect(await closed).toEqual({ goaway: true });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  /** Opens a connection to a port of `gw`, writes `first`, and resolves with what came back once the server closes it. */
+  const held = (gw: ListeningGateway, secure: boolean, first: string) =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const c: Duplex = secure ? tlsConnect({ port: gw.ports[443]!, host: '127.0.0.1', servername: 'a.example.com', ca: ca.cert, ALPNProtocols: ['http/1.1'] }, () => c.write(first)) : netConnect(gw.ports[80]!, '127.0.0.1', () => c.write(first));
+      c.on('data', (b: Buffer) => (got += b.toString('latin1')));
+      c.on('error', () => {});
+      c.on('close', () => resolve(got));
+    });
+
+  it('closes an idle HTTP/1.1 keep-alive connection after http1KeepAliveTimeout, on HTTP and HTTPS ports', async () => {
+    // The head bound stays at its default (a minute): only the keep-alive bound can close these in time.
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http1KeepAliveTimeout: 300 });
+    try {
+      const [tls, plain] = await Promise.all([held(gw, true, 'GET /k HTTP/1.1\r\nHost: a.example.com\r\n\r\n'), held(gw, false, 'GET /k HTTP/1.1\r\nHost: x.test\r\n\r\n')]);
+      // Answered first, then closed while idle.
+      expect(tls).toMatch(/^HTTP\/1\.1 200[^]*exact \/k$/);
+      expect(plain).toMatch(/^HTTP\/1\.1 200[^]*plain \/k$/);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('closes an HTTP/1.1 connection that does not complete its request head within http1HeadersTimeout, on HTTP and HTTPS ports', async () => {
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http1HeadersTimeout: 400 });
+    try {
+      const [partialTls, silentTls, partialPlain] = await Promise.all([held(gw, true, 'GET /p HTTP/1.1\r\nHost: a.exa'), held(gw, true, ''), held(gw, false, 'GET /p HTTP/1.1\r\nHost: x.te')]);
+      // The HTTP/2 server's HTTP/1.1 fallback closes without an answer; node:http on the HTTP port may answer 408 first.
+      expect(partialTls).toBe('');
+      expect(silentTls).toBe('');
+      expect(partialPlain).not.toMatch(/200/);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('rejects a bad timeout option with GW_ERR_OPTIONS_INVALID, and listen options are not reported as unknown', async () => {
+    for (const bad of [-1, 1.5, '100']) {
+      await expect(listen({ manifests: manifests(), backends: backends(), http2IdleTimeout: bad as never })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
+    }
+    for (const k of ['drainTimeout', 'helloTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout']) {
+      await expect(listen({ manifests: manifests(), backends: backends(), [k]: -5 })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
+    }
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 5_000, drainTimeout: 1_000, http2IdleTimeout: 0, http1KeepAliveTimeout: 0, http1HeadersTimeout: 400_000, http2: true });
+    try {
+      expect(gw.router.issues.filter((i) => /has no option/.test(i.message))).toEqual([]);
+    } finally {
+      await gw.close();
+    }
+  });
+});

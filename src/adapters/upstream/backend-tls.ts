@@ -3,6 +3,7 @@
  * hostname as SNI, its CA bundle or the system CAs, its hostname or subjectAltNames, and the
  * Gateway's client certificate when it has one, GEP-3155), and the backends that need TLS.
  */
+import { createHash } from 'node:crypto';
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import { backendTLSFor, type BackendTLS, type Certificate, type ServingPlan } from '../../gateway/serving.js';
@@ -50,22 +51,68 @@ export function backendTLSOptions(tls: BackendTLS, clientCertificate: Certificat
   };
 }
 
+/**
+ * The identity of the TLS settings a connection to a backend is made under: the policy (name,
+ * CA bundle, hostname, subjectAltNames) and the client certificate, by content. A reload makes
+ * new policy objects; one whose settings did not change keeps the same id, so its connections
+ * (and long gRPC streams) survive the reload, and only replaced settings retire theirs.
+ */
+export function backendTLSId(tls: BackendTLS, clientCertificate: Certificate | null): string {
+  const cached = ids.get(tls);
+  if (cached !== undefined && cached.cert === clientCertificate) return cached.id;
+  const content = JSON.stringify([tls.policy, tls.ca, tls.hostname, tls.subjectAltNames, tls.refused ?? null, clientCertificate?.cert ?? null, clientCertificate?.key ?? null]);
+  const id = createHash('sha256').update(content).digest('base64url');
+  ids.set(tls, { cert: clientCertificate, id });
+  return id;
+}
+const ids = new WeakMap<BackendTLS, { cert: Certificate | null; id: string }>();
+
+/** The backendTLSIds a serving plan uses: connections made under any other are retired. */
+export function liveBackendTLSIds(plan: ServingPlan): Set<string> {
+  const live = new Set<string>();
+  for (const tls of Object.values(plan.backendTLS ?? {})) live.add(backendTLSId(tls, plan.backendClientCertificate));
+  return live;
+}
+
 /** How long an idle connection to a backend under a BackendTLSPolicy stays open, in ms (as the pools' keep-alive). */
 const KEEP_ALIVE_MS = 10_000;
 
 /**
+ * Closes an undici dispatcher: requests in flight finish, then its connections close; after
+ * `drainMs` whatever is left is destroyed (a stalled exchange must not hold it forever).
+ */
+export function closeDispatcher(d: { close(): Promise<void>; destroy(): Promise<void> }, drainMs: number): void {
+  let done = false;
+  const t = setTimeout(() => {
+    if (!done) d.destroy().catch(() => {});
+  }, drainMs);
+  t.unref();
+  d.close().then(
+    () => {
+      done = true;
+      clearTimeout(t);
+    },
+    () => {},
+  );
+}
+
+/**
  * The TLS dispatchers of one adapter instance for backends under a BackendTLSPolicy: one undici
- * Agent per policy object and upstream. A reload makes new policy objects, so new Agents; the
- * Agents of policies no longer in the serving plan are closed when the plan changes (undici's
- * close lets their requests in flight finish, then closes their connections), and all of them
- * by close().
+ * Agent per TLS settings (backendTLSId) and upstream. The Agents of settings a reload replaced
+ * or removed are closed by retire() (undici's close lets their requests in flight finish, then
+ * closes their connections; the drain bound cuts the rest), and all of them by close().
  */
 export class BackendTLSAgents {
-  private readonly byPolicy = new Map<BackendTLS, Map<UpstreamOptions, UpstreamOptions & { dispatcher: Agent }>>();
-  private plan: ServingPlan | null = null;
+  private readonly byId = new Map<string, Map<UpstreamOptions, UpstreamOptions & { dispatcher: Agent }>>();
 
-  /** @param defaultConnections connections per origin when the upstream sets none. */
-  constructor(private readonly defaultConnections: number) {}
+  /**
+   * @param defaultConnections connections per origin when the upstream sets none.
+   * @param drainMs how long a closed Agent may finish its requests before it is destroyed.
+   */
+  constructor(
+    private readonly defaultConnections: number,
+    private readonly drainMs: number,
+  ) {}
 
   /**
    * The upstream options for a backend under a BackendTLSPolicy: its own options with a
@@ -74,9 +121,9 @@ export class BackendTLSAgents {
    * Gateway's client certificate when it has one.
    */
   forBackend(plan: ServingPlan, spec: UpstreamOptions, tls: BackendTLS): UpstreamOptions {
-    if (plan !== this.plan) this.retire(plan);
-    let byUpstream = this.byPolicy.get(tls);
-    if (!byUpstream) this.byPolicy.set(tls, (byUpstream = new Map()));
+    const id = backendTLSId(tls, plan.backendClientCertificate);
+    let byUpstream = this.byId.get(id);
+    if (!byUpstream) this.byId.set(id, (byUpstream = new Map()));
     let out = byUpstream.get(spec);
     if (!out) {
       const { servername, ...options } = backendTLSOptions(tls, plan.backendClientCertificate);
@@ -87,22 +134,19 @@ export class BackendTLSAgents {
     return out;
   }
 
-  /** Closes the Agents of policies that `plan` no longer holds (a reload replaced or removed them). */
-  private retire(plan: ServingPlan): void {
-    this.plan = plan;
-    const kept = new Set(Object.values(plan.backendTLS ?? {}));
-    for (const [tls, byUpstream] of this.byPolicy) {
-      if (kept.has(tls)) continue;
-      this.byPolicy.delete(tls);
-      for (const u of byUpstream.values()) u.dispatcher.close().catch(() => {});
+  /** Closes the Agents of TLS settings not in `live` (a reload replaced or removed them). */
+  retire(live: ReadonlySet<string>): void {
+    for (const [id, byUpstream] of this.byId) {
+      if (live.has(id)) continue;
+      this.byId.delete(id);
+      for (const u of byUpstream.values()) closeDispatcher(u.dispatcher, this.drainMs);
     }
   }
 
-  /** Closes every Agent (idle connections at once, busy ones when their request ends). */
+  /** Closes every Agent (idle connections at once, busy ones when their request ends, within the drain bound). */
   close(): void {
-    for (const byUpstream of this.byPolicy.values()) for (const u of byUpstream.values()) u.dispatcher.close().catch(() => {});
-    this.byPolicy.clear();
-    this.plan = null;
+    for (const byUpstream of this.byId.values()) for (const u of byUpstream.values()) closeDispatcher(u.dispatcher, this.drainMs);
+    this.byId.clear();
   }
 }
 

@@ -77,11 +77,14 @@ export type UpstreamTarget = { refused: string } | { refused?: undefined; h2: tr
  * goes through the policy's own undici Agent.
  */
 export function upstreamTarget(f: Pick<UpstreamForwarder, 'router' | 'upstreams'>, d: Pick<ForwardDecision, 'backend'> & { route?: ForwardDecision['route'] }, spec: UpstreamOptions): UpstreamTarget {
-  const tls = backendTLSOf(f.router.serving, d, spec.url);
+  const plan = f.router.serving;
+  // A reload replaced the plan: connections under replaced TLS settings are retired (one identity check otherwise).
+  f.upstreams.follow(plan);
+  const tls = backendTLSOf(plan, d, spec.url);
   if (tls.refused !== undefined) return { refused: tls.refused };
   if (isH2Backend(d, spec)) {
     const prepared = f.upstreams.prepare(spec);
-    return { h2: true, target: tls.policy === undefined ? prepared : { ...prepared, tls: { policy: tls.policy, clientCertificate: f.router.serving.backendClientCertificate } } };
+    return { h2: true, target: tls.policy === undefined ? prepared : { ...prepared, tls: { policy: tls.policy, clientCertificate: plan.backendClientCertificate } } };
   }
-  return { h2: false, target: f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(f.router.serving, spec, tls.policy) : spec) };
+  return { h2: false, target: f.upstreams.prepare(tls.policy !== undefined ? f.upstreams.backendTLS.forBackend(plan, spec, tls.policy) : spec) };
 }

@@ -5,11 +5,12 @@
  * ALPN `h2`, verified as its BackendTLSPolicy says (upstream/backend-tls.ts), or against the
  * system CAs and the URL's host name without one. Each handler owns its sessions, like its undici
  * pools: `handler.close()` closes them, so the upstreams see their connections end and a process
- * with closed handlers exits.
+ * with closed handlers exits. A reload that replaces a BackendTLSPolicy (or the Gateway's client
+ * certificate) retires the sessions made under the old settings.
  */
 import { connect, type ClientHttp2Session } from 'node:http2';
 import type { BackendTLS, Certificate } from '../../gateway/serving.js';
-import { backendTLSOptions } from './backend-tls.js';
+import { backendTLSId, backendTLSOptions } from './backend-tls.js';
 
 /** The TLS a session to an `https:` origin uses: the backend's BackendTLSPolicy and the Gateway's client certificate (GEP-3155). */
 export interface H2SessionTLS {
@@ -17,27 +18,37 @@ export interface H2SessionTLS {
   clientCertificate: Certificate | null;
 }
 
+/** How long a closed (retired) session may keep streams in flight before it is cut, in ms (as listen()'s default drainTimeout). */
+export const SESSION_DRAIN_MS = 30_000;
+
+/** An open session and the TLS settings it was made under (backendTLSId; null: h2c, or the system CAs). */
+interface Entry {
+  session: ClientHttp2Session;
+  tls: string | null;
+}
+
 export class H2Sessions {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
-  /** A number per policy and certificate object, for session keys (a reload makes new objects, so new sessions). */
-  private readonly ids = new WeakMap<object, number>();
-  private nextId = 1;
+  private readonly sessions = new Map<string, Entry>();
   private closed = false;
+
+  /** @param drainMs how long a closed session may finish its streams before it is destroyed. */
+  constructor(private readonly drainMs = SESSION_DRAIN_MS) {}
 
   /**
    * The session to `origin` (`http://host:port` for h2c, `https://host:port` for TLS) under
    * `tls`, connected on first use and replaced once it closes or is told to go away. Sessions
-   * under different policies (or client certificates) are never shared.
+   * under different TLS settings (policy or client certificate) are never shared.
    * @throws Error once closed: the exchange answers it as an upstream failure.
    */
   sessionFor(origin: string, tls?: H2SessionTLS): ClientHttp2Session {
     if (this.closed) throw new Error('the handler was closed: its HTTP/2 sessions are gone');
-    const key = tls === undefined ? origin : `${origin} ${this.idOf(tls.policy)} ${tls.clientCertificate === null ? 0 : this.idOf(tls.clientCertificate)}`;
-    const s = this.sessions.get(key);
+    const id = tls === undefined ? null : backendTLSId(tls.policy, tls.clientCertificate);
+    const key = id === null ? origin : `${origin} ${id}`;
+    const s = this.sessions.get(key)?.session;
     if (s !== undefined && !s.closed && !s.destroyed) return s;
     const next = origin.startsWith('https:') ? connect(origin, { ...(tls !== undefined ? backendTLSOptions(tls.policy, tls.clientCertificate) : {}), ALPNProtocols: ['h2'] }) : connect(origin);
     const drop = () => {
-      if (this.sessions.get(key) === next) this.sessions.delete(key);
+      if (this.sessions.get(key)?.session === next) this.sessions.delete(key);
     };
     // Errors (a failed TLS verification too) reach the streams, each answers its own request; the session just leaves the pool.
     next.on('error', drop);
@@ -46,14 +57,8 @@ export class H2Sessions {
     // An idle session is closed after a minute and never keeps the process alive.
     next.setTimeout(60_000, () => next.close());
     next.unref();
-    this.sessions.set(key, next);
+    this.sessions.set(key, { session: next, tls: id });
     return next;
-  }
-
-  private idOf(o: object): number {
-    let id = this.ids.get(o);
-    if (id === undefined) this.ids.set(o, (id = this.nextId++));
-    return id;
   }
 
   /** Sessions open now (tests, stats). */
@@ -61,10 +66,32 @@ export class H2Sessions {
     return this.sessions.size;
   }
 
-  /** Closes every session: streams in flight finish, no new stream starts; no session is made afterwards. */
+  /**
+   * Closes the sessions made under TLS settings that are no longer in effect (`live` holds the
+   * backendTLSIds still in use): their streams in flight finish, within the drain bound.
+   */
+  retire(live: ReadonlySet<string>): void {
+    for (const [key, e] of this.sessions) {
+      if (e.tls === null || live.has(e.tls)) continue;
+      this.sessions.delete(key);
+      this.drain(e.session);
+    }
+  }
+
+  /** Closes every session: streams in flight finish (within the drain bound), no new stream starts; no session is made afterwards. */
   close(): void {
     this.closed = true;
-    for (const s of this.sessions.values()) s.close();
+    for (const e of this.sessions.values()) this.drain(e.session);
     this.sessions.clear();
+  }
+
+  /** GOAWAY now; whatever is still open after the drain bound is cut. */
+  private drain(s: ClientHttp2Session): void {
+    if (s.closed || s.destroyed) return;
+    s.close();
+    if (s.destroyed) return;
+    const t = setTimeout(() => s.destroy(), this.drainMs);
+    t.unref();
+    s.once('close', () => clearTimeout(t));
   }
 }

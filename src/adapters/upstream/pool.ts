@@ -4,8 +4,9 @@
  */
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
-import { BackendTLSAgents } from './backend-tls.js';
-import { H2Sessions } from './h2-sessions.js';
+import type { ServingPlan } from '../../gateway/serving.js';
+import { BackendTLSAgents, closeDispatcher, liveBackendTLSIds } from './backend-tls.js';
+import { H2Sessions, SESSION_DRAIN_MS } from './h2-sessions.js';
 
 /**
  * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
@@ -73,10 +74,37 @@ export class Upstreams {
   private readonly origins = new Map<string, OriginState>();
   private readonly cache = new WeakMap<UpstreamOptions, PreparedUpstream>();
   /** The HTTP/2 sessions of h2c backends, owned like the pools: close() closes them. */
-  readonly h2 = new H2Sessions();
+  readonly h2: H2Sessions;
   /** The TLS dispatchers of backends under a BackendTLSPolicy, owned like the pools: close() closes them. */
-  readonly backendTLS = new BackendTLSAgents(UPSTREAM_DEFAULTS.connections);
-  constructor(private readonly defaults: UpstreamLimits = {}) {}
+  readonly backendTLS: BackendTLSAgents;
+  /** The serving plan the TLS connections were last checked against (follow()). */
+  private plan: ServingPlan | null = null;
+
+  /**
+   * @param defaults limits for every upstream that sets none.
+   * @param drainMs how long a closed pool, Agent or HTTP/2 session may finish what is in flight before it is cut, in ms.
+   */
+  constructor(
+    private readonly defaults: UpstreamLimits = {},
+    private readonly drainMs = SESSION_DRAIN_MS,
+  ) {
+    this.h2 = new H2Sessions(drainMs);
+    this.backendTLS = new BackendTLSAgents(UPSTREAM_DEFAULTS.connections, drainMs);
+  }
+
+  /**
+   * Follows the router's serving plan: when it changed (a reload, setBackends), the HTTP/2
+   * sessions and TLS Agents made under BackendTLSPolicy settings (or a client certificate) it no
+   * longer holds are closed, their requests in flight finishing first. One identity check when
+   * nothing changed.
+   */
+  follow(plan: ServingPlan): void {
+    if (plan === this.plan) return;
+    this.plan = plan;
+    const live = liveBackendTLSIds(plan);
+    this.h2.retire(live);
+    this.backendTLS.retire(live);
+  }
 
   /** The parsed form of an upstream, computed once per options object. */
   prepare(upstream: UpstreamOptions): PreparedUpstream {
@@ -105,9 +133,9 @@ export class Upstreams {
     return p;
   }
 
-  /** Closes the pools and the HTTP/2 sessions (idle connections at once, busy ones when their request ends). */
+  /** Closes the pools and the HTTP/2 sessions (idle connections at once, busy ones when their request ends, within the drain bound). */
   close(): void {
-    for (const o of this.origins.values()) o.pool.close().catch(() => {});
+    for (const o of this.origins.values()) closeDispatcher(o.pool, this.drainMs);
     this.origins.clear();
     this.h2.close();
     this.backendTLS.close();
