@@ -86,7 +86,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
       rule: ruleRef,
     };
     // Rule filters first, in the order listed; they may answer (redirect, CORS preflight, extension).
-    const answered = filterAnswer(lref, matchedOf(), state, applyFilters(rr.rule.filters, state, fctx));
+    const answered = filterAnswer(lref, matchedOf(), state, applyFilters(rr.filters, state, fctx));
     if (answered) return answered;
   }
   const choices = rr.choices;
@@ -112,7 +112,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
     how = 'sticky';
   }
   if (chosen < 0) {
-    if (rr.rule.zeroWeights || rr.picker === null) {
+    if (rr.zeroWeights || rr.picker === null) {
       // All weights zero: unspecified upstream; 500, as Envoy Gateway answers (spec digest 13.7).
       return respond(lref, 500, 'all-weights-zero', 'Every backendRef of the matched rule has weight 0.', matchedOf());
     }
@@ -181,11 +181,11 @@ function filterAnswer(lref: ListenerRef, matched: { route: RouteRef; rule: { ind
 }
 
 function pickTrace(rr: RuleRuntime, chosen: number | null, key: string | undefined, algorithm: PickTrace['algorithm']): PickTrace {
-  const total = rr.rule.backends.reduce((n, b) => n + b.weight, 0);
+  const total = rr.backends.reduce((n, b) => n + b.weight, 0);
   return {
     algorithm,
     ...(key !== undefined ? { sessionKey: key } : {}),
-    backends: rr.rule.backends.map((b) => ({ name: b.name, namespace: b.namespace, port: b.port, weight: b.weight, state: b.state, share: total > 0 ? b.weight / total : 0 })),
+    backends: rr.backends.map((b) => ({ name: b.name, namespace: b.namespace, port: b.port, weight: b.weight, state: b.state, share: total > 0 ? b.weight / total : 0 })),
     totalWeight: total,
     chosen,
   };

@@ -37,8 +37,18 @@ export interface RoutingOptions extends PathOptions {
   sticky?: StickyOption;
 }
 
+/**
+ * What a hit needs of its rule beyond the payload. A plain rule (no filters, no session, a
+ * stateless picker) is decided by its list of backends alone, so the plain rules listing the
+ * same backends share one RuleRuntime (most rules of a large table are plain).
+ */
 export interface RuleRuntime {
-  rule: IR.Rule;
+  /** The rule's own filters (IR.Rule.filters). */
+  filters: IR.Filter[];
+  /** The rule's backendRefs (IR.Rule.backends). */
+  backends: IR.Backend[];
+  /** IR.Rule.zeroWeights: every backendRef has weight 0 (a function of `backends`). */
+  zeroWeights: boolean;
   picker: Picker | null;
   /** Rendezvous picker for the `sticky` option's keys. */
   sticky: StickyPicker | null;
@@ -149,17 +159,25 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     const singleChoice = single >= 0 ? choices[single]! : null;
     // Stateless pickers are shared through the list's facts; a smooth picker is the rule's own.
     const rulePicker = live === 0 ? null : picker === 'smooth' ? pickerFor(weights) : f.picker;
-    const rr: RuleRuntime = {
-      rule,
-      picker: rulePicker,
-      sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
-      session,
-      tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
-      hasFilters,
-      choices,
-      single,
-      singleChoice,
-    };
+    // A plain rule's runtime is its list's (see RuleRuntime); the others have their own.
+    const plain = !hasFilters && session === null && rulePicker === f.picker;
+    const rr: RuleRuntime =
+      plain && f.plain !== undefined
+        ? f.plain
+        : {
+            filters: rule.filters,
+            backends,
+            zeroWeights: rule.zeroWeights,
+            picker: rulePicker,
+            sticky: session && !session.start ? createStickyPicker(ids, weights) : null,
+            session,
+            tokens: ids.length === 0 ? NO_IDS : ids.map((id) => hash32(id, 0x5bd1e995).toString(36)),
+            hasFilters,
+            choices,
+            single,
+            singleChoice,
+          };
+    if (plain) f.plain = rr;
     rules.push(rr);
     // The inline data of the rule's payloads (see MatchPayload): one object per distinct list of
     // backends for the plain rules (no filters, no session) with a stateless picker.
@@ -171,7 +189,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
     const rr = rules[m.rule]!;
     const s = inlines[m.rule]!;
-    const rule = rr.rule;
+    const rule = rulesIR[m.rule]!;
     const ruleRef = rule.name !== undefined ? namedRuleRefs.get(m.rule)! : unnamedRuleRefs[rule.index]!;
     return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: routeRefs[rule.route]!, ruleRef, timeouts: rule.timeouts, retry: rule.retry };
   });
@@ -204,6 +222,8 @@ interface ListFacts {
   picker: Picker | null;
   /** The inline data of plain rules listing these backends (made on first use). */
   inline?: Inline;
+  /** The RuleRuntime of plain rules listing these backends (made on first use). */
+  plain?: RuleRuntime;
 }
 
 function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weights: readonly number[]) => Picker | null) | null): ListFacts {

@@ -14,7 +14,7 @@ import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
 import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
-import { addChild, childOf, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
+import { addChild, childOf, findChild, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
 export type { Check, RegexCompiler } from './checks.js';
@@ -278,8 +278,9 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
 function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
   const own = prefixOwn.get(node);
   const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own), scratch);
-  if (node.mask >= 0) {
-    // The children straight from the slots (fill does not change a node's slots).
+  // The children straight from the node (fill does not change them; no closure per node).
+  if (node.oneNode !== null) fill(node.oneNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+  else {
     const slots = node.slots;
     for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
   }
@@ -315,7 +316,7 @@ function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, c
   for (let s = 0; s < scratch.count; s++) {
     const from = starts[s]!;
     const to = starts[s + 1]!;
-    let child = node.mask < 0 ? null : childOf(node, keys, from, to, keysHash(keys, from, to));
+    let child = findChild(node, keys, from, to);
     if (child === null) {
       child = newNode();
       addChild(node, keys, from, to, child, counts);

@@ -6,7 +6,9 @@ import type { Candidate, CandidateList, FullList, Scan } from '../compile.js';
 import { keysHash } from '../normalize.js';
 
 /**
- * One node of a virtual host's segment trie. Its children are an open-addressing hash table of
+ * One node of a virtual host's segment trie. A node with one child (most: "/svc-1" above
+ * "/svc-1/users-7") holds it in `one*` fields only, with no table. The children of a node with
+ * two or more are an open-addressing hash table of
  * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
  * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
  * the request path: a lookup reads no character of the path, slices nothing and allocates
@@ -18,7 +20,10 @@ export interface TrieNode extends CandidateList {
   // The fields the walk reads come first, so that they share the node's first cache line (the
   // field order is newNode's, which every node is created by).
   mask: number;
-  /** With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared, not hashed. */
+  /**
+   * With exactly one child (a chain such as "/api/v1/"), its segment's keys and node: compared,
+   * not hashed. Such a node has no table (`mask` 0, `slots` ONE_CHILD): find its child here.
+   */
   one1: number;
   one2: number;
   one3: number;
@@ -41,6 +46,12 @@ export const NO_FULL: FullList = Object.freeze({ all: Object.freeze([]) as unkno
 /** The slots of every leaf: one shared empty array, never written to. */
 export const NO_SLOTS: Slot[] = Object.freeze([]) as unknown as Slot[];
 
+/**
+ * The slots of every node with exactly one child (held in its `one*` fields): one free slot,
+ * shared, never written to, so that a probe of such a node's table ends (finding nothing).
+ */
+const ONE_CHILD: Slot[] = Object.freeze([0, 0, 0, 0, null, null]) as unknown as Slot[];
+
 /** A slot's hash, keys, further keys (or null) and child (null when the slot is free). */
 export type Slot = number | number[] | TrieNode | null;
 export const STRIDE = 6;
@@ -49,7 +60,14 @@ export function newNode(): TrieNode {
   return { mask: -1, one1: 0, one2: 0, one3: 0, oneMore: null, oneNode: null, slots: NO_SLOTS, below: null, c: null, t: null, then: null, m1: null, w1: null, full: NO_FULL };
 }
 
-/** The child of `node` for the segment with keys `keys[from, to)` and hash `h`, or null. */
+/** The child of `node` for the segment with keys `keys[from, to)`, or null; for building (the lookup inlines it). */
+export function findChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number): TrieNode | null {
+  if (node.mask < 0) return null;
+  if (node.oneNode !== null) return sameSegment(node.one1, node.one2, node.one3, node.oneMore, keys, from, to) ? node.oneNode : null;
+  return childOf(node, keys, from, to, keysHash(keys, from, to));
+}
+
+/** The child of a node with a table (two or more children) for the segment with keys `keys[from, to)` and hash `h`, or null. */
 export function childOf(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, h: number): TrieNode | null {
   const slots = node.slots;
   const mask = node.mask;
@@ -72,16 +90,44 @@ export function sameSegment(k1: number, k2: number, k3: number, more: number[] |
 }
 
 /**
- * Adds a child for the segment with keys `keys[from, to)` to a node's table, growing it (to keep
- * it at most half full) as needed. `counts` holds, while building, how many children each node
- * has (the nodes do not carry it).
+ * Adds a child for the segment with keys `keys[from, to)` to a node. The first child goes in the
+ * node's `one*` fields; the second makes a table of 4 slots holding both, which grows (to stay at
+ * most half full) as needed. `counts` holds, while building, how many children each node with a
+ * table has (the nodes do not carry it).
  */
 export function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, to: number, child: TrieNode, counts: Map<TrieNode, number>): void {
-  const count = (counts.get(node) ?? 0) + 1;
+  const n = to - from;
+  const k1 = n > 0 ? keys[from]! : 0;
+  const k2 = n > 1 ? keys[from + 1]! : 0;
+  const k3 = n > 2 ? keys[from + 2]! : 0;
+  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
+  if (node.mask < 0) {
+    node.mask = 0;
+    node.slots = ONE_CHILD;
+    node.one1 = k1;
+    node.one2 = k2;
+    node.one3 = k3;
+    node.oneMore = more;
+    node.oneNode = child;
+    return;
+  }
+  if (node.oneNode !== null) {
+    // The second child: a table for both (the first's keys are its `one*` fields).
+    node.slots = emptySlots(4).slice();
+    node.mask = 3;
+    const first = [node.one1, node.one2, node.one3, ...(node.oneMore ?? [])];
+    const length = node.oneMore !== null ? first.length : node.one3 !== 0 ? 3 : node.one2 !== 0 ? 2 : node.one1 !== 0 ? 1 : 0;
+    put(node.slots, node.mask, keysHash(first, 0, length), node.one1, node.one2, node.one3, node.oneMore, node.oneNode);
+    node.one1 = node.one2 = node.one3 = 0;
+    node.oneMore = null;
+    node.oneNode = null;
+    counts.set(node, 1);
+  }
+  const count = counts.get(node)! + 1;
   counts.set(node, count);
   if (count * 2 > node.mask + 1) {
     const old = node.slots;
-    const size = Math.max(2, (node.mask + 1) * 2);
+    const size = (node.mask + 1) * 2;
     // A copy of an empty table of this size: no holes (a holey array is slower to read), and
     // exactly STRIDE * size slots (push would leave up to half again as many unused).
     const slots = emptySlots(size).slice();
@@ -89,15 +135,13 @@ export function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, 
     node.mask = size - 1;
     for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
   }
-  const n = to - from;
-  const k1 = n > 0 ? keys[from]! : 0;
-  const k2 = n > 1 ? keys[from + 1]! : 0;
-  const k3 = n > 2 ? keys[from + 2]! : 0;
-  const more = n > 3 ? Array.from({ length: n - 3 }, (_, j) => keys[from + 3 + j]!) : null;
-  const h = keysHash(keys, from, to);
-  const slots = node.slots;
-  let i = h & node.mask;
-  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & node.mask;
+  put(node.slots, node.mask, keysHash(keys, from, to), k1, k2, k3, more, child);
+}
+
+/** Writes an entry at the first free slot from its hash. */
+function put(slots: Slot[], mask: number, h: number, k1: number, k2: number, k3: number, more: number[] | null, child: TrieNode): void {
+  let i = h & mask;
+  while (slots[i * STRIDE + 5] !== null) i = (i + 1) & mask;
   const at = i * STRIDE;
   slots[at] = h;
   slots[at + 1] = k1;
@@ -105,12 +149,6 @@ export function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, 
   slots[at + 3] = k3;
   slots[at + 4] = more;
   slots[at + 5] = child;
-  const only = count === 1;
-  node.one1 = only ? k1 : 0;
-  node.one2 = only ? k2 : 0;
-  node.one3 = only ? k3 : 0;
-  node.oneMore = only ? more : null;
-  node.oneNode = only ? child : null;
 }
 
 /** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
