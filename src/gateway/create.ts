@@ -8,7 +8,7 @@ import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
 import { loadManifestsKeyed, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
-import type { GatewayModel } from '../model/gateways.js';
+import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
@@ -220,8 +220,10 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
+    // Addresses are asked per Gateway: found by key, not by a scan each.
+    const gatewayByKey = gatewaysByKey(model.gateways);
     const status = buildStatus(model, {
-      addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
+      addresses: (key) => addressesOf(gatewayByKey.get(key)!, key === served.key ? options.addresses : undefined),
       now,
       previous: previous?.status,
       supportedFeatures: [...SUPPORTED_FEATURES],
@@ -305,9 +307,8 @@ function guarded<T>(fn: () => T): T {
  * Status addresses: the option for the served Gateway, else the Gateway's own spec.addresses,
  * else 127.0.0.1 for the served Gateway (where an in-process gateway listens by default).
  */
-function addressesOf(model: Model, key: string, given: GatewayOptions['addresses']): { type: string; value: string }[] {
+function addressesOf(gw: GatewayModel, given: GatewayOptions['addresses']): { type: string; value: string }[] {
   if (given) return given.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value }));
-  const gw = model.gateways.find((g) => g.key === key)!;
   const spec = (gw.resource.spec.addresses ?? []).filter((a) => a.value !== undefined).map((a) => ({ type: a.type, value: a.value! }));
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }

@@ -9,7 +9,7 @@ import type { RequestView } from '../match/request.js';
 import { sessionId } from '../pick/session.js';
 import { drawAlias } from '../pick/weighted.js';
 import { applyFilters, type FilterContext, type FilterState } from '../filters/apply.js';
-import { NONE, type Choice, type MatchPayload, type RuleRuntime, type Runtime } from './runtime.js';
+import { NONE, type Choice, type MatchCandidate, type RuleRuntime, type Runtime } from './runtime.js';
 
 /** The inputs and outcome of the weighted pick, for explain(). */
 export interface PickTrace {
@@ -41,7 +41,7 @@ export function decide(rt: Runtime, req: RequestView, trace: DecideTrace | null)
   // a hit and allocates nothing. explain() says why.
   if (isMiss(hit)) return hit.decision;
   const lref = hit.listener;
-  const p = hit.payload as MatchPayload;
+  const p = hit as MatchCandidate;
   const matchIndex = hit.index;
   const routeRef = p.routeRef;
   const ruleRef = p.ruleRef;

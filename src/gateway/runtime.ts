@@ -1,10 +1,10 @@
 /**
  * compileRuntime: the IR compiled for requests. The matcher (match/compile.ts) with, on each
- * candidate, a payload holding what a Decision needs; per rule, its picker and session source.
+ * candidate, the data a Decision needs (MatchCandidate); per rule, its picker and session source.
  */
 import type { BackendTarget, ForwardDecision, RouteRef } from '../types.js';
 import type * as IR from '../ir/types.js';
-import { compileMatcher, type CompiledMatcher } from '../match/compile.js';
+import { compileMatcher, type Candidate, type CompiledMatcher } from '../match/compile.js';
 import type { PathOptions } from '../match/normalize.js';
 import { pickerFactory, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
@@ -38,7 +38,7 @@ export interface RoutingOptions extends PathOptions {
 }
 
 /**
- * What a hit needs of its rule beyond the payload. A plain rule (no filters, no session, a
+ * What a hit needs of its rule beyond its candidate. A plain rule (no filters, no session, a
  * stateless picker) is decided by its list of backends alone, so the plain rules listing the
  * same backends share one RuleRuntime (most rules of a large table are plain).
  */
@@ -63,7 +63,7 @@ export interface RuleRuntime {
   single: number;
   /** `choices[single]` when there is one, one hop closer. */
   singleChoice: Choice | null;
-  // The rule's references, timeouts and retry policy are in its payloads (MatchPayload), not
+  // The rule's references, timeouts and retry policy are in its candidates (MatchCandidate), not
   // here: one copy fewer of four fields for every rule.
 }
 
@@ -77,28 +77,30 @@ export interface Choice {
 }
 
 /**
- * What each compiled candidate carries (its payload): the rule's runtime, and for the common
- * case (no filters, no session, one valid backendRef) every field of the forward Decision, so a
- * hit reads one object. One per candidate, allocated beside it: at 10,000 routes a lookup is
- * bound by memory hops, and a payload shared by the rule's matches (its RuleRuntime) lies
- * elsewhere in the heap (measured: route() 5 to 15% slower at 10,000 routes).
+ * A compiled candidate as the runtime makes it (see CandidateMaker in match/compile.ts): the
+ * match's candidate fields, then the rule's runtime, and for the common case (no filters, no
+ * session, one valid backendRef) every field of the forward Decision, so that a hit reads the
+ * candidate the lookup returned and nothing else. One per candidate: at 10,000 routes a lookup is
+ * bound by memory hops, and data shared by the rule's matches (its RuleRuntime) lies elsewhere in
+ * the heap (measured: route() 5 to 15% slower at 10,000 routes); at 10 routes, a separate payload
+ * object cost 4 to 8% (issue 13).
  */
-export interface MatchPayload {
+export interface MatchCandidate extends Candidate {
   rr: RuleRuntime;
   /** Set when the rule has no filters, no session and exactly one live, valid backendRef. */
   fast: BackendTarget | null;
-  /** With `fast`: the backend's registered name, if any (in the payload itself: one object read fewer). */
+  /** With `fast`: the backend's registered name, if any. */
   fastRegistered: string | undefined;
   /**
    * Set when the rule has no filters, no session and two or more live backendRefs, all valid:
-   * the picker's own function and the choices, beside the candidate, so a weighted hit reads
-   * neither the rule nor its picker object.
+   * the picker's own function and the choices, so a weighted hit reads neither the rule nor its
+   * picker object.
    */
   split: { pick: () => number; choices: Choice[] } | null;
   /**
    * For a split whose picker is `random`: its alias table, and per backendRef index its target
-   * then its registered name, beside the candidate: a weighted hit reads neither the picker's
-   * closure nor the choices (measured at 10,000 routes, where each object read is a cache miss).
+   * then its registered name: a weighted hit reads neither the picker's closure nor the choices
+   * (measured at 10,000 routes, where each object read is a cache miss).
    */
   alias: readonly number[] | null;
   aliasTargets: (BackendTarget | string | undefined)[] | null;
@@ -124,7 +126,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   // Runs for every rule at every load. What rules can share is made once and shared: the frozen
   // references (one per route, one per unnamed rule index, one per backend), the choices of
   // backends without filters, the lists of choices, stateless pickers (by weights), and the
-  // inline split data of the payloads. Shared parts are never written to.
+  // inline split data of the candidates. Shared parts are never written to.
   const routeRefs: RouteRef[] = [];
   const unnamedRuleRefs: { index: number }[] = [];
   /** The references of named rules, by rule index (few tables name their rules). */
@@ -133,7 +135,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const choicesOf = choiceLists();
   const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rules: RuleRuntime[] = [];
-  /** What a rule's candidates carry inline, by rule index (see MatchPayload); only read while compiling. */
+  /** What a rule's candidates carry inline, by rule index (see MatchCandidate); only read while compiling. */
   const inlines: Inline[] = [];
   /** What a rule's backends decide, once per distinct list (rules listing the same backends share the IR's list). */
   const facts = new Map<IR.Backend[], ListFacts>();
@@ -179,19 +181,37 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
           };
     if (plain) f.plain = rr;
     rules.push(rr);
-    // The inline data of the rule's payloads (see MatchPayload): one object per distinct list of
+    // The inline data of the rule's candidates (see MatchCandidate): one object per distinct list of
     // backends for the plain rules (no filters, no session) with a stateless picker.
     if (hasFilters || session !== null) inlines.push(NOT_INLINE);
     else if (picker === 'smooth' && singleChoice === null && rulePicker !== null) inlines.push(inlineOf(f, rulePicker));
     else inlines.push((f.inline ??= inlineOf(f, rulePicker)));
   }
-  // Each candidate still gets its own payload object (see MatchPayload), pointing at the shared parts.
-  const matcher = compileMatcher(ir, regexTest, (m): MatchPayload => {
+  // Each candidate carries the rule's data inline (see MatchCandidate), pointing at the shared parts.
+  const matcher = compileMatcher(ir, regexTest, (m, rank, c, listener): MatchCandidate => {
     const rr = rules[m.rule]!;
     const s = inlines[m.rule]!;
     const rule = rulesIR[m.rule]!;
     const ruleRef = rule.name !== undefined ? namedRuleRefs.get(m.rule)! : unnamedRuleRefs[rule.index]!;
-    return { rr, fast: s.fast, fastRegistered: s.fastRegistered, split: s.split, alias: s.alias, aliasTargets: s.aliasTargets, routeRef: routeRefs[rule.route]!, ruleRef, timeouts: rule.timeouts, retry: rule.retry };
+    return {
+      match: m,
+      rank,
+      test: c.test,
+      checks: c.checks,
+      scan: c.scan,
+      index: m.index,
+      listener,
+      rr,
+      fast: s.fast,
+      fastRegistered: s.fastRegistered,
+      split: s.split,
+      alias: s.alias,
+      aliasTargets: s.aliasTargets,
+      routeRef: routeRefs[rule.route]!,
+      ruleRef,
+      timeouts: rule.timeouts,
+      retry: rule.retry,
+    };
   });
   return {
     ir,
@@ -246,8 +266,8 @@ function listFacts(backends: IR.Backend[], choices: Choice[], pickerFor: ((weigh
   return { weights, live, single, allValid, hasFilters, choices, picker: live > 0 && pickerFor !== null ? pickerFor(weights) : null };
 }
 
-/** What a rule's payloads carry inline besides its references (see MatchPayload). */
-type Inline = Pick<MatchPayload, 'fast' | 'fastRegistered' | 'split' | 'alias' | 'aliasTargets'>;
+/** What a rule's candidates carry inline besides its references (see MatchCandidate). */
+type Inline = Pick<MatchCandidate, 'fast' | 'fastRegistered' | 'split' | 'alias' | 'aliasTargets'>;
 
 /** The inline data of rules with filters or a session: nothing (their hits read the rule). */
 const NOT_INLINE: Inline = Object.freeze({ fast: null, fastRegistered: undefined, split: null, alias: null, aliasTargets: null });

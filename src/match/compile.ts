@@ -17,9 +17,13 @@ import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
 import { addChild, childOf, findChild, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
-export type { Check, RegexCompiler } from './checks.js';
+export type { Check, CompiledChecks, RegexCompiler } from './checks.js';
 
-/** One match, ready to test. `test` checks everything except the path's Exact/Prefix part. */
+/**
+ * One match, ready to test. `test` checks everything except the path's Exact/Prefix part. The
+ * caller of compileMatcher makes the candidates (see CandidateMaker) and may give them fields of
+ * its own: what a hit needs then lies in the candidate the lookup returns, no hop away.
+ */
 export interface Candidate {
   match: IR.Match;
   /** Global precedence rank within its vhost: lower wins. */
@@ -30,8 +34,6 @@ export interface Candidate {
   checks: readonly Check[];
   /** What the lookup's scan tests once the method matched (see ScanTest in checks.ts). */
   scan: ScanTest;
-  /** What the caller attached to this match at compile time (see compileMatcher). */
-  payload: unknown;
   /** `match.index`, kept here so a hit reads it without another hop. */
   index: number;
   /** The listener whose virtual host holds this candidate (a match listed on several listeners has a candidate on each). */
@@ -157,12 +159,21 @@ export interface CompiledMatcher {
 
 
 /**
- * Compiles the IR. Pure; throws only on a broken invariant (a bug). `payloadFor` attaches the
- * caller's per-match data to each candidate, so that a hit reaches everything it needs in one hop.
- * It is called once per candidate (a match listed in several vhosts is asked for each), right as
- * that candidate is built, so what it allocates lies beside the candidate in memory.
+ * Makes the candidate of match `m` (rank, compiled checks, listener as given), with every field
+ * of Candidate set from them and whatever fields of its own the caller adds. Called once per
+ * candidate (a match listed in several vhosts is asked for each); every candidate a maker returns
+ * should have the same fields in the same order, so that the lookup's reads stay monomorphic.
  */
-export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor: (m: IR.Match) => unknown = () => null): CompiledMatcher {
+export type CandidateMaker = (m: IR.Match, rank: number, checks: CompiledChecks, listener: ListenerRef) => Candidate;
+
+/** The candidate with no fields of the caller's. */
+export const plainCandidate: CandidateMaker = (m, rank, c, listener) => ({ match: m, rank, test: c.test, checks: c.checks, scan: c.scan, index: m.index, listener });
+
+/**
+ * Compiles the IR. Pure; throws only on a broken invariant (a bug). `make` makes each candidate,
+ * so that the caller's per-match data lies in the candidate itself (see CandidateMaker).
+ */
+export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, make: CandidateMaker = plainCandidate): CompiledMatcher {
   const re = checkCompiler(regex);
   return {
     gateway: gw,
@@ -172,7 +183,7 @@ export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, payloadFor:
       const ref = Object.freeze(r);
       const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map(), lastHost: null, lastVhost: null };
       for (const vh of l.vhosts) {
-        const compiled = compileVHost(vh, ref, re, payloadFor);
+        const compiled = compileVHost(vh, ref, re, make);
         if (vh.hostname === null) c.anyHost = compiled;
         else if (vh.hostname.startsWith('*.')) c.wildcardHosts.set(vh.hostname.slice(1), compiled);
         else c.exactHosts.set(vh.hostname, compiled);
@@ -234,8 +245,8 @@ export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean):
   return node;
 }
 
-function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): CompiledVHost {
-  return { vhost: vh, root: compileIndex(vh.matches, listener, re, payload), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, payload) } : null };
+function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Match) => CompiledChecks, make: CandidateMaker): CompiledVHost {
+  return { vhost: vh, root: compileIndex(vh.matches, listener, re, make), grpc: vh.grpcMatches.length > 0 ? { root: compileIndex(vh.grpcMatches, listener, re, make) } : null };
 }
 
 /**
@@ -244,7 +255,7 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Matc
  * node's list is its own prefixes, its ancestors' prefixes and every regex, merged by rank.
  * Runs over every match at every load: one candidate object per match, no intermediate arrays.
  */
-function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, payload: (m: IR.Match) => unknown): TrieNode {
+function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, make: CandidateMaker): TrieNode {
   const root = newNode();
   const regexes: Candidate[] = [];
   const exactOwn = new Map<TrieNode, Candidate[]>();
@@ -254,8 +265,7 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
 
   for (let rank = 0; rank < matches.length; rank++) {
     const m = matches[rank]!;
-    const compiled = checksOf(m);
-    const c: Candidate = { match: m, rank, test: compiled.test, checks: compiled.checks, scan: compiled.scan, payload: payload(m), index: m.index, listener };
+    const c = make(m, rank, checksOf(m), listener);
     const p = m.path;
     if (p.type === 'RegularExpression') regexes.push(c);
     else {

@@ -164,17 +164,19 @@ export function isPlainQuery(query: string, from = 0, to = query.length): boolea
 
 /**
  * Where the plain part of a query that starts at `from` ends: at the first character that is
- * not printable ASCII other than space, or at `#` (which ends the query), or at the end. One
- * sticky native scan; the query is plain up to a `#` or the end when it stops there.
+ * not printable ASCII other than space, or at `#` (which ends the query), or at the end; the
+ * query is plain up to a `#` or the end when it stops there. (A loop: measured cheaper than a
+ * sticky regular expression on the short queries of most requests.)
  */
 export function plainQueryEnd(target: string, from: number): number {
-  PLAIN_QUERY.lastIndex = from;
-  PLAIN_QUERY.test(target);
-  return PLAIN_QUERY.lastIndex;
+  const n = target.length;
+  let i = from;
+  for (; i < n; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 35 /* # */) break;
+  }
+  return i;
 }
-
-/** Printable ASCII other than space and `#`, sticky (a zero-length match leaves lastIndex at `from`). */
-const PLAIN_QUERY = /[\x21\x22\x24-\x7e]*/y;
 
 /**
  * The query string (without `?`) as it is forwarded: control characters make it invalid (400),

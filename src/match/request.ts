@@ -4,7 +4,7 @@
  */
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
-import { normalizeRequestHost } from '../model/hostnames.js';
+import { hostOf, isLowerName, isUpper, lowerNamesSeen, SEEN_LIMIT } from './memo/names.js';
 import { isPlainQuery, keysOf, normalizePath, normalizeQuery, PathKeys, plainQueryEnd, scanNormalPath, type PathOptions } from './normalize.js';
 
 export class RequestView {
@@ -222,8 +222,17 @@ export class RequestView {
 
   /** The first value of a query parameter (names are case-sensitive), or undefined. */
   query(name: string): string | undefined {
-    // fast-querystring returns an object without prototype; so is the empty one.
-    if (!this.queryMap) this.queryMap = this.rawQuery === '' ? NO_QUERY : (parseQuery(this.rawQuery) as Record<string, unknown>);
+    if (!this.queryMap) {
+      // Hot path: a query with nothing to decode (no `%`, no `+`) is searched in place for its
+      // first `name=` pair, as fast-querystring would read it, without parsing the whole query.
+      const text = this.queryText ?? this.querySource;
+      const from = this.queryText === null ? this.queryStart : 0;
+      const to = this.queryText === null ? this.queryEnd : text.length;
+      if (from === to) return undefined;
+      if (plainPairs(text, from, to)) return firstValue(text, from, to, name);
+      // fast-querystring returns an object without prototype; so is the empty one.
+      this.queryMap = parseQuery(this.rawQuery) as Record<string, unknown>;
+    }
     const v = hasOwn(this.queryMap, name) ? this.queryMap[name] : undefined;
     if (v === undefined || v === null) return undefined;
     return Array.isArray(v) ? String(v[0]) : String(v);
@@ -276,93 +285,38 @@ export class RequestView {
   }
 }
 
+/** True when `text[from, to)` has neither `%` nor `+`: query pairs that fast-querystring would not decode. */
+function plainPairs(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 37 /* % */ || c === 43 /* + */) return false;
+  }
+  return true;
+}
+
+/**
+ * The value of the first pair named `name` in the query `text[from, to)` (no `%`, no `+`), as
+ * fast-querystring's parse reads it: pairs split at `&`, a pair's name ends at its first `=`,
+ * a pair without `=` has the value '', and an empty pair is no pair.
+ */
+function firstValue(text: string, from: number, to: number, name: string): string | undefined {
+  for (let i = from; i <= to; ) {
+    let end = text.indexOf('&', i);
+    if (end < 0 || end > to) end = to;
+    if (end > i) {
+      let eq = text.indexOf('=', i);
+      if (eq < 0 || eq > end) eq = end;
+      if (eq - i === name.length && text.startsWith(name, i)) return eq === end ? '' : text.slice(eq + 1, end);
+    }
+    i = end + 1;
+  }
+  return undefined;
+}
+
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
 const NO_REQUEST: RouteRequest = Object.freeze({}) as RouteRequest;
-const NO_QUERY: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
-/**
- * A Host header value: a reg-name or bracketed IP literal, then an optional port. Userinfo
- * (`@`), whitespace, `/`, backslash, `%`, `,` and other characters are refused, so a Host is
- * safe to put in a redirect Location. Names are DNS-like: letters, digits, `-`, `.`, `_`, `~`.
- */
-const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~]+)(?::[0-9]{0,5})?$/;
-
-/**
- * Hosts already validated and normalised, raw => normalised: most requests repeat a few Hosts,
- * and then neither the regex nor the normaliser runs. Bounded: cleared when full, so hostile
- * Hosts cost the slow path but never memory.
- */
-const hostCache = new Map<string, string>();
-const HOST_CACHE_LIMIT = 1024;
-
-/** The normalised host of a valid Host value, or undefined when it is invalid. */
-function hostOf(raw: string): string | undefined {
-  // Hot path: most requests repeat a recent Host. A slot per Host length keeps the last one of
-  // that length (no hashing: a pointer compare when it is the same string); then the Map.
-  const slot = raw.length & HOST_SLOT_MASK;
-  if (raw === hostSlotRaw[slot]) return hostSlot[slot];
-  let host = hostCache.get(raw);
-  if (host === undefined) {
-    if (raw.length > 1024 || !VALID_HOST.test(raw)) return undefined;
-    host = normalizeRequestHost(raw);
-    if (host === undefined) return undefined;
-    if (hostCache.size >= HOST_CACHE_LIMIT) hostCache.clear();
-    hostCache.set(raw, host);
-  }
-  hostSlotRaw[slot] = raw;
-  hostSlot[slot] = host;
-  return host;
-}
-
-/** Recent valid Hosts and their normal forms, one per slot (`length & HOST_SLOT_MASK`); see hostOf. */
-const HOST_SLOT_MASK = 15;
-const hostSlotRaw: (string | undefined)[] = new Array<string | undefined>(HOST_SLOT_MASK + 1).fill(undefined);
-const hostSlot: (string | undefined)[] = new Array<string | undefined>(HOST_SLOT_MASK + 1).fill(undefined);
-
-function isUpper(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 97 && c <= 122) return false;
-  }
-  return true;
-}
-
-/**
- * Header names already seen to be lower-case. Checking a name character by character cost as
- * much as the rest of a header scan; most requests repeat the same few names, and a Set probe
- * answers for them. Bounded: names longer than 64 characters are not kept, and the Set is
- * cleared when full, so hostile names cost the slow check but never memory.
- */
-const lowerNames = new Set<string>();
-const LOWER_NAMES_LIMIT = 4096;
-
-/**
- * Lower-case header names of recent requests by position: the k-th name of a request is first
- * compared with the k-th name seen before. Bounded: SEEN_LIMIT names, overwritten in place.
- */
-const SEEN_LIMIT = 32;
-const lowerNamesSeen: string[] = [];
-for (let i = 0; i < SEEN_LIMIT; i++) lowerNamesSeen.push('');
-
-function isLowerName(name: string): boolean {
-  if (lowerNames.has(name)) return true;
-  if (!isLower(name)) return false;
-  if (name.length <= 64) {
-    if (lowerNames.size >= LOWER_NAMES_LIMIT) lowerNames.clear();
-    lowerNames.add(name);
-  }
-  return true;
-}
-
-function isLower(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return false;
-  }
-  return true;
-}
 
 function buildHeaderMap(headers: HeaderMap): Map<string, string> {
   const map = new Map<string, string>();

@@ -73,7 +73,9 @@ function randomPicker(weights: readonly number[], live: number[], random: () => 
 /**
  * The alias table of the live weights, flattened into one array of small integers (one object
  * for a pick to read, so that a decision can carry it inline): `[total, n·total, then per
- * bucket: the values it keeps (out of total), its own weight index, its alias's weight index]`.
+ * bucket: the values it keeps (out of total), its own weight index, its alias's weight index]`,
+ * then, when n·total is at most DIRECT_LIMIT, the weight index of every draw r from 0 to
+ * n·total - 1 (what the buckets answer for r, read in one step).
  */
 export function aliasTable(weights: readonly number[], live: number[]): number[] {
   const n = live.length;
@@ -99,19 +101,29 @@ export function aliasTable(weights: readonly number[], live: number[]): number[]
   }
   const out = [total, n * total];
   for (let b = 0; b < n; b++) out.push(prob[b]!, live[b]!, live[alias[b]!]!);
+  if (n * total <= DIRECT_LIMIT) for (let r = 0; r < n * total; r++) out.push(fromBuckets(out, r));
   return out;
+}
+
+/** Alias tables with at most this many draws (n·total) also list every draw's pick (see aliasTable). */
+const DIRECT_LIMIT = 1024;
+
+/** The weight index the buckets of table `t` answer for draw `r` in [0, n·total). */
+function fromBuckets(t: readonly number[], r: number): number {
+  const total = t[0]!;
+  const bucket = Math.floor(r / total);
+  const k = 2 + bucket * 3;
+  return r - bucket * total < t[k]! ? t[k + 1]! : t[k + 2]!;
 }
 
 /** One draw from an alias table: the weight index picked. */
 export function drawAlias(t: readonly number[], random: () => number): number {
-  // Hot path: one RNG call, one multiply, one divide, one compare.
-  const total = t[0]!;
+  // Hot path: one RNG call (Math.random called as itself, so that the compiler inlines it), one
+  // multiply, then one read of the draw's pick (or one divide and one compare in the buckets).
   const span = t[1]!;
-  let r = Math.floor(random() * span);
+  let r = Math.floor((random === Math.random ? Math.random() : random()) * span);
   if (!(r >= 0 && r < span)) r = r >= span ? span - 1 : 0; // a misbehaving RNG must not throw
-  const bucket = Math.floor(r / total);
-  const k = 2 + bucket * 3;
-  return r - bucket * total < t[k]! ? t[k + 1]! : t[k + 2]!;
+  return span <= DIRECT_LIMIT ? t[t.length - span + r]! : fromBuckets(t, r);
 }
 
 /**

@@ -7,7 +7,7 @@ import { createGateway } from '../../src/index.js';
 import { compileRuntime, type RoutingOptions } from '../../src/gateway/runtime.js';
 import type { Candidate } from '../../src/match/compile.js';
 import type { TrieNode } from '../../src/match/trie/slots.js';
-import type { MatchPayload, RuleRuntime } from '../../src/gateway/runtime.js';
+import type { MatchCandidate, RuleRuntime } from '../../src/gateway/runtime.js';
 
 type Obj = Record<string, unknown>;
 const G = 'gateway.networking.k8s.io/v1';
@@ -26,7 +26,7 @@ function runtimesByPath(manifests: Obj[], options: RoutingOptions = {}): Map<str
   const rt = compileRuntime(gw.ir, options);
   const out = new Map<string, RuleRuntime>();
   const visit = (node: TrieNode) => {
-    for (const c of node.full.all as Candidate[]) out.set(c.match.path.value, (c.payload as MatchPayload).rr);
+    for (const c of node.full.all as Candidate[]) out.set(c.match.path.value, (c as MatchCandidate).rr);
     for (let k = 5; k < node.slots.length; k += 6) if (node.slots[k] !== null) visit(node.slots[k] as TrieNode);
     if (node.oneNode !== null) visit(node.oneNode);
   };

@@ -7,6 +7,7 @@
 // - Hosts, their virtual hosts, the listener choice and lower-case header names are memoised (bounded).
 // Each shortcut is held to the slow computation it replaces.
 import fc from 'fast-check';
+import { parse as parseQuery } from 'fast-querystring';
 import { describe, expect, it } from 'vitest';
 import { createGateway, type RouteRequest } from '../../src/index.js';
 import { keysOf, normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, PathKeys, scanNormalPath, type PathOptions } from '../../src/match/normalize.js';
@@ -205,6 +206,32 @@ describe('RequestView: the hot path computes what the slow path computes', () =>
         }
       }),
       { seed: 15, numRuns: 10_000 },
+    );
+  });
+});
+
+describe('RequestView.query(): the in-place search reads what parsing the query reads', () => {
+  // Pieces of queries: names that are prefixes of each other, empty pairs, `=` in values, and
+  // the characters that make fast-querystring decode (`%`, `+`), which take the parsing path.
+  const qpiece = fc.constantFrom('a', 'ab', 'b', '=', '==', '&', '&&', '1', 'x', '%41', '%', '+', '__proto__', 'constructor', '#', 'version', 'v2');
+  const query = fc.array(qpiece, { maxLength: 10 }).map((ps) => ps.join(''));
+  const name = fc.constantFrom('a', 'ab', 'b', '', 'A', '__proto__', 'constructor', 'version', 'a b');
+  it('property: the first value of a parameter equals fast-querystring\'s first value, on fresh and reused views', () => {
+    const reused = new RequestView();
+    fc.assert(
+      fc.property(query, fc.array(name, { minLength: 1, maxLength: 3 }), fc.boolean(), (q, names, prefixed) => {
+        const raw = `${prefixed ? '/p' : '/'}?${q}`;
+        const fresh = new RequestView({ method: 'GET', path: raw });
+        reused.reset({ method: 'GET', path: raw });
+        const parsed = parseQuery(fresh.rawQuery) as Record<string, unknown>;
+        for (const n of names) {
+          const v = Object.prototype.hasOwnProperty.call(parsed, n) ? parsed[n] : undefined;
+          const want = v === undefined || v === null ? undefined : Array.isArray(v) ? String(v[0]) : String(v);
+          expect(fresh.query(n)).toBe(want);
+          expect(reused.query(n)).toBe(want);
+        }
+      }),
+      { seed: 16, numRuns: 10_000 },
     );
   });
 });

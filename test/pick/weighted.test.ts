@@ -1,7 +1,7 @@
 // Weighted picking (spec digest section 6): shares are exactly weight/sum, weight 0 never wins.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPicker, pickerFactory } from '../../src/pick/weighted.js';
+import { aliasTable, createPicker, drawAlias, pickerFactory } from '../../src/pick/weighted.js';
 
 /** An RNG that walks [0, 1) in `steps` equal steps: every integer in [0, total) is drawn equally often. */
 function sweep(steps: number): () => number {
@@ -28,6 +28,27 @@ describe('random picker', () => {
         expect(counts).toEqual(live === 1 ? weights.map((w) => (w > 0 ? steps : 0)) : weights.map((w) => w * live));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('maps every draw r to the backend its alias bucket names, whether read from the list of draws or computed (small and large tables)', () => {
+    // The documented table: [total, n·total, per bucket: kept values, own index, alias index, ...];
+    // draw r falls in bucket floor(r / total) and keeps it when its offset is below the kept values.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 2, maxLength: 6 }), (weights) => {
+        const live = weights.filter((w) => w > 0);
+        fc.pre(live.length >= 2);
+        const total = live.reduce((a, b) => a + b, 0);
+        const table = aliasTable(weights, weights.flatMap((w, i) => (w > 0 ? [i] : [])));
+        const wrong: number[] = [];
+        for (let r = 0; r < live.length * total; r++) {
+          const bucket = Math.floor(r / total);
+          const want = r - bucket * total < table[2 + 3 * bucket]! ? table[3 + 3 * bucket]! : table[4 + 3 * bucket]!;
+          if (drawAlias(table, () => (r + 0.5) / (live.length * total)) !== want) wrong.push(r);
+        }
+        expect(wrong).toEqual([]);
+      }),
+      { numRuns: 200 },
     );
   });
 
