@@ -104,20 +104,35 @@ const plugin: FastifyPluginAsync<FastifyGatewayOptions> = async (fastify: Fastif
     }
     // Otherwise the lifecycle stops here: the answer went to reply, or the backend writes the raw response.
   });
-  if (own !== '') {
-    // Under a prefix, URLs no Fastify route serves must reach the hook too: a not-found handler
-    // of the prefix, in a child context that inherits this context's hooks. It runs only when the
-    // gateway let a request pass (`fallthrough`), and answers as Fastify's default one does.
+  if (own !== '' && isEncapsulated(fastify)) {
+    // URLs under the prefix that no Fastify route serves go to the app's not-found handler, which
+    // runs the hooks of the context that set it: at the root (the plugin's own context) that
+    // includes the gateway's hook, but an encapsulated context's hooks are not run there. So an
+    // encapsulated gateway declares catch-all routes for its prefix, in a child context that
+    // inherits its hook; they answer only what the gateway let pass (`fallthrough`), and they
+    // pass it to the app's not-found handler, as if they were not there.
     fastify.register(
       async (child) => {
-        child.setNotFoundHandler((request, reply) => {
-          reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 });
-        });
+        // Nothing is parsed on the way: the not-found handler sees the request as sent.
+        child.removeAllContentTypeParsers();
+        child.addContentTypeParser('*', (_request, _payload, done) => done(null));
+        const notFound = (_request: unknown, reply: FastifyReply) => reply.callNotFound();
+        child.all('/', notFound);
+        child.all('/*', notFound);
       },
       { prefix: own },
     );
   }
 };
+
+/**
+ * True when the plugin runs in an encapsulated context, not the root instance: Fastify makes each
+ * context with `Object.create(parent)`, so only the root's prototype is not a Fastify instance.
+ */
+function isEncapsulated(fastify: FastifyInstance): boolean {
+  const parent: unknown = Object.getPrototypeOf(fastify);
+  return typeof parent === 'object' && parent !== null && typeof (parent as { register?: unknown }).register === 'function';
+}
 
 /** Sends a gateway answer through Fastify's reply; Fastify computes the length, as an onSend hook may change the body. */
 function sendReply(reply: FastifyReply, answer: Answer): void {

@@ -6,9 +6,9 @@
 import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
-import { loadManifests, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
+import { loadManifests, namesIn, type ByObject, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
-import type { GatewayModel } from '../model/gateways.js';
+import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
 import { buildServing, markTLSEnforcement, type ServingPlan, type TLSTermination } from './serving.js';
 import { buildIR } from '../ir/build.js';
@@ -215,7 +215,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const resources = loaded.resources;
     for (let i = 0; i < resources.length; i++) {
       const r = resources[i]!;
-      if (!known || seenOf(firstSeen, r) === undefined) setSeen(fresh, r.kind, r.metadata.namespace ?? '', r.metadata.name, nowSeconds);
+      if (!known || seenOf(firstSeen, r) === undefined) namesIn(fresh, r.kind, r.metadata.namespace ?? '').set(r.metadata.name, nowSeconds);
     }
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
@@ -224,8 +224,10 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
+    // Addresses are asked per Gateway: found by key, not by a scan each.
+    const gatewayByKey = gatewaysByKey(model.gateways);
     const status = buildStatus(model, {
-      addresses: (key) => addressesOf(model, key, key === served.key ? options.addresses : undefined),
+      addresses: (key) => addressesOf(gatewayByKey.get(key)!, key === served.key ? options.addresses : undefined),
       now,
       previous: previous?.status,
       supportedFeatures: [...SUPPORTED_FEATURES],
@@ -309,34 +311,22 @@ function guarded<T>(fn: () => T): T {
  * Status addresses: the option for the served Gateway, else the Gateway's own spec.addresses,
  * else 127.0.0.1 for the served Gateway (where an in-process gateway listens by default).
  */
-function addressesOf(model: Model, key: string, given: GatewayOptions['addresses']): { type: string; value: string }[] {
+function addressesOf(gw: GatewayModel, given: GatewayOptions['addresses']): { type: string; value: string }[] {
   if (given) return given.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value }));
-  const gw = model.gateways.find((g) => g.key === key)!;
   const spec = (gw.resource.spec.addresses ?? []).filter((a) => a.value !== undefined).map((a) => ({ type: a.type, value: a.value! }));
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }
 
-/**
- * When this process first saw each object, in whole seconds (unboxed small integers), by kind,
- * namespace ('' when cluster-scoped) and name: keyed by the objects' own strings, no key string each.
- */
-type FirstSeen = Map<string, Map<string, Map<string, number>>>;
+/** When this process first saw each object, in whole seconds (unboxed small integers). */
+type FirstSeen = ByObject<number>;
 
 function seenOf(seen: FirstSeen, r: Resource): number | undefined {
   return seen.get(r.kind)?.get(r.metadata.namespace ?? '')?.get(r.metadata.name);
 }
 
-function setSeen(seen: FirstSeen, kind: string, namespace: string, name: string, seconds: number): void {
-  let byNamespace = seen.get(kind);
-  if (byNamespace === undefined) seen.set(kind, (byNamespace = new Map()));
-  let byName = byNamespace.get(namespace);
-  if (byName === undefined) byNamespace.set(namespace, (byName = new Map()));
-  byName.set(name, seconds);
-}
-
 /** Adds the entries of `from` to `into`. */
 function mergeSeen(into: FirstSeen, from: FirstSeen): void {
-  for (const [kind, byNamespace] of from) for (const [namespace, byName] of byNamespace) for (const [name, seconds] of byName) setSeen(into, kind, namespace, name, seconds);
+  for (const [kind, byNamespace] of from) for (const [namespace, byName] of byNamespace) for (const [name, seconds] of byName) namesIn(into, kind, namespace).set(name, seconds);
 }
 
 /** A resource's creationTimestamp in ms, else `firstSeen` (when this process first saw it). */

@@ -64,6 +64,9 @@ export function resolveGateways(
   createdAt: (r: Resource) => number,
 ): GatewaysModel {
   const classes = resources.gatewayClasses.map((c) => classModel(c, controllerName));
+  // By name, the first of duplicates winning as a scan would: looked up once per foreign Gateway.
+  const classByName = new Map<string, GatewayClass>();
+  for (const c of resources.gatewayClasses) if (!classByName.has(c.metadata.name)) classByName.set(c.metadata.name, c);
   const ourClasses = new Map(classes.filter((c) => c.resource.spec.controllerName === controllerName).map((c) => [c.resource.metadata.name, c]));
   const noClasses = resources.gatewayClasses.length === 0;
 
@@ -73,7 +76,7 @@ export function resolveGateways(
     const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
     const cls = ourClasses.get(gw.spec.gatewayClassName);
     if (!noClasses && !cls) {
-      const other = resources.gatewayClasses.find((c) => c.metadata.name === gw.spec.gatewayClassName);
+      const other = classByName.get(gw.spec.gatewayClassName);
       foreignGateways.push({
         key,
         reason: other
@@ -88,10 +91,18 @@ export function resolveGateways(
     }
     gateways.push(gatewayModel(gw, key, refs));
   }
-  const listenerSets = resolveListenerSets(resources.listenerSets, gateways, refs, createdAt);
+  const byKey = gatewaysByKey(gateways);
+  const listenerSets = resolveListenerSets(resources.listenerSets, byKey, refs, createdAt);
   for (const g of gateways) finishGateway(g);
-  for (const ls of listenerSets) if (ls.allowed) finishListenerSet(ls, gateways.find((g) => g.key === ls.gatewayKey)!);
+  for (const ls of listenerSets) if (ls.allowed) finishListenerSet(ls, byKey.get(ls.gatewayKey)!);
   return { gatewayClasses: classes, gateways, foreignGateways, listenerSets };
+}
+
+/** Gateway models by `namespace/name`; the first of duplicates wins, as a scan would find it. */
+export function gatewaysByKey(gateways: readonly GatewayModel[]): Map<string, GatewayModel> {
+  const out = new Map<string, GatewayModel>();
+  for (const g of gateways) if (!out.has(g.key)) out.set(g.key, g);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,14 +223,14 @@ function applyFrontendValidation(gw: Gateway, l: ListenerModel, refs: References
  * Same, All or Selector over the ListenerSet's namespace labels); the allowed ones join the
  * Gateway's merged listener list in precedence order (spec digest 1.8).
  */
-function resolveListenerSets(sets: readonly ListenerSet[], gateways: GatewayModel[], refs: References, createdAt: (r: Resource) => number): ListenerSetModel[] {
+function resolveListenerSets(sets: readonly ListenerSet[], gateways: ReadonlyMap<string, GatewayModel>, refs: References, createdAt: (r: Resource) => number): ListenerSetModel[] {
   const out: ListenerSetModel[] = [];
   for (const ls of sets) {
     const ref = ls.spec.parentRef;
     if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
     const namespace = ls.metadata.namespace!;
     const gatewayKey = `${ref.namespace ?? namespace}/${ref.name}`;
-    const gw = gateways.find((g) => g.key === gatewayKey);
+    const gw = gateways.get(gatewayKey);
     if (!gw) continue;
     const key = `${namespace}/${ls.metadata.name}`;
     gw.attachedListenerSets ??= 0;
@@ -236,7 +247,7 @@ function resolveListenerSets(sets: readonly ListenerSet[], gateways: GatewayMode
     gw.listenerSets.push(model);
     out.push(model);
   }
-  for (const gw of gateways) {
+  for (const gw of gateways.values()) {
     if (gw.listenerSets.length === 0) continue;
     // Precedence: oldest first, then alphabetically by {namespace}/{name} (GEP-1713).
     const order = gw.listenerSets.map((m) => ({ m, at: createdAt(m.resource) }));

@@ -131,6 +131,8 @@ export class References {
   /** Secrets and ConfigMaps by `namespace/name`, built on the first certificate reference. */
   private secretIndex: Map<string, Secret> | undefined;
   private configMapIndex: Map<string, ConfigMap> | undefined;
+  /** What precedes `:port` in each registered key (`name` or `namespace/name`), built on the first BackendTLSPolicy target that needs it. */
+  private registeredPortOwners: Set<string> | undefined;
 
   constructor(
     readonly referents: Referents,
@@ -307,8 +309,16 @@ export class References {
 
   /** True when a backend is registered for some port of the Service (`name:port` or `namespace/name:port`). */
   private isRegisteredOnSomePort(namespace: string, name: string): boolean {
-    for (const k of this.registeredBackends ?? []) if (k.startsWith(`${name}:`) || k.startsWith(`${namespace}/${name}:`)) return true;
-    return false;
+    // Indexed once: a load with many policies would otherwise scan every key per target.
+    let owners = this.registeredPortOwners;
+    if (owners === undefined) {
+      owners = this.registeredPortOwners = new Set();
+      for (const k of this.registeredBackends ?? []) {
+        const colon = k.indexOf(':');
+        if (colon >= 0) owners.add(k.slice(0, colon));
+      }
+    }
+    return owners.has(name) || owners.has(`${namespace}/${name}`);
   }
 
   private registeredKey(namespace: string, name: string, port: number | undefined): string | undefined {

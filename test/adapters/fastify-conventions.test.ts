@@ -95,6 +95,99 @@ describe('Fastify: registered with a prefix (docs/adapters.md, "Fastify")', () =
   });
 });
 
+describe("Fastify: not-found under a prefix: the spec's 404 for what the gateway owns, the app's handler for the rest (docs/adapters.md, \"Fastify\")", () => {
+  /** An app whose own not-found handler names itself and the URL. */
+  const withNotFound = (name = 'app') => {
+    const a = app();
+    a.setNotFoundHandler((request, reply) => reply.code(404).send(`${name} not found: ${request.url}`));
+    return a;
+  };
+  const usersManifests = (prefix: string) => manifests([prefix, 'users']);
+
+  it('without fallthrough the gateway owns its prefix: its 404, not the app handler; outside, the app handler', async () => {
+    const a = withNotFound();
+    await a.register(fastifyGateway, { prefix: '/api', manifests: usersManifests('/api/users'), backends: { users: echo('users') } });
+    await a.ready();
+    expect((await a.inject('/api/users/1')).body).toBe('users saw GET /api/users/1');
+    for (const url of ['/api/none', '/api']) {
+      const r = await a.inject(url);
+      expect(r.statusCode).toBe(404);
+      expect(r.body).toBe('404 Not Found: no-route\n');
+    }
+    expect((await a.inject('/elsewhere')).body).toBe('app not found: /elsewhere');
+  });
+
+  it("with fallthrough, what the gateway lets pass and no route serves reaches the app's own not-found handler", async () => {
+    const a = withNotFound();
+    await a.register(fastifyGateway, { prefix: '/api', fallthrough: true, manifests: usersManifests('/api/users'), backends: { users: echo('users') } });
+    await a.ready();
+    expect((await a.inject('/api/users/1')).body).toBe('users saw GET /api/users/1');
+    for (const url of ['/api/none', '/api']) {
+      const r = await a.inject(url);
+      expect(r.statusCode).toBe(404);
+      expect(r.body).toBe(`app not found: ${url}`);
+    }
+    // A body of a type the app parses nowhere is not parsed on the way to its not-found handler (no 415).
+    const posted = await a.inject({ method: 'POST', url: '/api/none', headers: { 'content-type': 'application/x-unknown' }, payload: 'x' });
+    expect(posted.statusCode).toBe(404);
+    expect(posted.body).toBe('app not found: /api/none');
+  });
+
+  it('does the same in an encapsulated context: the app handler that applies there, the root one or the context own', async () => {
+    const a = withNotFound();
+    await a.register(
+      async (team) => {
+        await team.register(fastifyGateway, { prefix: '/v1', fallthrough: true, manifests: usersManifests('/team/v1/users'), backends: { users: echo('users') } });
+        team.get('/v1/own', async (request) => `team route after ${request.gatewayDecision?.type}`);
+      },
+      { prefix: '/team' },
+    );
+    await a.register(
+      async (ops) => {
+        ops.setNotFoundHandler((request, reply) => reply.code(404).send(`ops not found: ${request.url}`));
+        await ops.register(fastifyGateway, { prefix: '/v1', fallthrough: true, decorator: 'opsGateway', manifests: usersManifests('/ops/v1/users'), backends: { users: echo('users') } });
+      },
+      { prefix: '/ops' },
+    );
+    await a.register(
+      async (strict) => {
+        await strict.register(fastifyGateway, { prefix: '/v1', decorator: 'strictGateway', manifests: usersManifests('/strict/v1/users'), backends: { users: echo('users') } });
+      },
+      { prefix: '/strict' },
+    );
+    await a.ready();
+    // URLs no Fastify route serves still reach the gateway of an encapsulated context.
+    expect((await a.inject('/team/v1/users/1')).body).toBe('users saw GET /team/v1/users/1');
+    expect((await a.inject('/ops/v1/users/1')).body).toBe('users saw GET /ops/v1/users/1');
+    expect((await a.inject('/strict/v1/users/1')).body).toBe('users saw GET /strict/v1/users/1');
+    expect((await a.inject('/team/v1/own')).body).toBe('team route after respond');
+    // Passed on: the root's handler for the team, the ops context's own for ops.
+    expect((await a.inject('/team/v1/none')).body).toBe('app not found: /team/v1/none');
+    expect((await a.inject('/team/v1')).body).toBe('app not found: /team/v1');
+    expect((await a.inject('/ops/v1/none')).body).toBe('ops not found: /ops/v1/none');
+    // Without fallthrough the gateway answers its prefix itself.
+    expect((await a.inject('/strict/v1/none')).body).toBe('404 Not Found: no-route\n');
+    expect((await a.inject('/strict/other')).body).toBe('app not found: /strict/other');
+  });
+
+  it("coexists with the app's own not-found handler for the same prefix (registered after the gateway)", async () => {
+    const a = withNotFound();
+    await a.register(fastifyGateway, { prefix: '/api', fallthrough: true, manifests: usersManifests('/api/users'), backends: { users: echo('users') } });
+    await a.register(
+      async (api) => {
+        api.setNotFoundHandler((request, reply) => reply.code(404).send(`api not found: ${request.url}`));
+        api.get('/mine', async () => 'api route');
+      },
+      { prefix: '/api' },
+    );
+    await a.ready();
+    expect((await a.inject('/api/users/1')).body).toBe('users saw GET /api/users/1');
+    expect((await a.inject('/api/mine')).body).toBe('api route');
+    expect((await a.inject('/api/none')).body).toBe('api not found: /api/none');
+    expect((await a.inject('/other')).body).toBe('app not found: /other');
+  });
+});
+
 describe('Fastify: several gateways in one app', () => {
   it('serves two prefixes from one context; app.gateway is the first, a named decorator reaches the second', async () => {
     const a = app();
