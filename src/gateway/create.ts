@@ -6,7 +6,7 @@
 import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
-import { loadManifests, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
+import { loadManifestsKeyed, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
@@ -199,7 +199,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   };
   /** Everything a build needs the loaded objects for; the first-seen times to commit come back as keys and times. */
   const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
-    const loaded = loadManifests(manifests, {
+    const loaded = loadManifestsKeyed(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -209,10 +209,10 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
     // First-seen times, kept across reloads by key. A first build has none: every object was
     // first seen now, and createdAt needs no lookup (nor a key) at all.
-    const keys = loaded.resources.map(resourceKey);
-    const times = new Float64Array(keys.length);
-    for (let i = 0; i < keys.length; i++) times[i] = firstSeen.get(keys[i]!) ?? nowSecond;
+    const keys = loaded.keys;
     const known = firstSeen.size > 0;
+    const times = new Float64Array(keys.length).fill(nowSecond);
+    if (known) for (let i = 0; i < keys.length; i++) times[i] = firstSeen.get(keys[i]!) ?? nowSecond;
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,

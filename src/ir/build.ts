@@ -108,7 +108,7 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway, bac
           route: routeIndex,
           rule: ruleIndex,
           index: i,
-          path: { type: m.path.type, value: m.path.value },
+          path: m.path, // the loaded object itself: {type, value}, as the IR has it, and dropped with the resources
           method: m.method ?? null,
           headers: headerConditions(m.headers),
           query: queryConditions(m.queryParams),

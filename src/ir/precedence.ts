@@ -104,12 +104,14 @@ function cmpString(a: string, b: string): number {
 export function sortMatches(gw: Gateway, matches: Match[], keys: readonly string[] = routeKeysOf(gw)): Match[] {
   const n = matches.length;
   if (n < 2) return matches;
-  const rank = new Float64Array(n);
+  // Small integers in plain arrays: the first load runs the comparator below in the interpreter,
+  // where each double read from a typed array (or each difference of two) is a new heap number.
+  const rank: number[] = [];
   const grpc = matches[0]!.grpc !== undefined;
   for (let i = 0; i < n; i++) {
     const r = (matches[i]!.grpc !== undefined) === grpc ? rankOf(matches[i]!) : -1;
     if (r < 0) return matches.sort((a, b) => compareOrder(gw, keys, a, b)); // a value beyond the packing's bounds
-    rank[i] = r;
+    rank.push(r);
   }
   const order: number[] = [];
   for (let i = 0; i < n; i++) order.push(i);
@@ -119,12 +121,14 @@ export function sortMatches(gw: Gateway, matches: Match[], keys: readonly string
   return matches;
 }
 
-const L = 2 ** 20;
+/** Lengths below this are packed by rankOf. Paths, gRPC services and methods are at most 1,024 characters (CRD). */
+const L = 2 ** 11;
 
 /**
  * Steps 2 to 5 of compareOrder as one number, smaller wins (for gRPC matches: service length,
  * method length, header count); -1 when a length or count is too large to pack (then, or for a
- * list mixing gRPC and HTTP matches, sortMatches falls back to compareOrder itself).
+ * list mixing gRPC and HTTP matches, sortMatches falls back to compareOrder itself). At most
+ * 2^26 (gRPC: 2^28): a small integer (V8 keeps those below 2^30 unboxed).
  */
 function rankOf(m: Match): number {
   const h = m.headers.length;

@@ -3,16 +3,15 @@
  * It never throws on content: every problem becomes an {@link Issue} with its location.
  */
 import { z } from 'zod';
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import type { Issue, IssueCode } from '../types.js';
+import type { Issue } from '../types.js';
 import { BackendTLSPolicySchema, ConfigMapSchema, GatewayClassSchema, GatewaySchema, ListenerSetSchema, NamespaceSchema, ReferenceGrantSchema, SecretSchema, ServiceSchema } from './schemas-gateway.js';
 import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schema, refusedRegexes } from './schemas-route.js';
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
 import { acceptorOf, INVALID } from './validate/accept.js';
-import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type YamlSource } from './parse.js';
-import { aliasPosition } from './yaml/exact.js';
+import { describe, formatPath, isPlainObject, limitIssue, located, objectRef, positionOf, rawRef, toIssues, type Origin } from './validate/issues.js';
+import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
 import { parseYaml } from './yaml/fast.js';
 
 export type { ManifestLimits } from './parse.js';
@@ -95,6 +94,21 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
 
 /** loadManifests with the YAML parser as a parameter, so that tests can hold the fast path to the exact one. */
 export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, options: LoadOptions = {}): LoadResult {
+  const { resources, issues } = loadKeyed(parse, input, options);
+  return { resources, issues };
+}
+
+/** What createGateway loads: the LoadResult, and each resource's {@link resourceKey} (made once, by index). */
+export interface KeyedLoad extends LoadResult {
+  keys: string[];
+}
+
+/** loadManifests for createGateway: the keys it needs come with the resources. */
+export function loadManifestsKeyed(input: Manifests, options: LoadOptions = {}): KeyedLoad {
+  return loadKeyed(parseYaml, input, options);
+}
+
+function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptions): KeyedLoad {
   const limits = resolveLimits(options.limits);
   const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
@@ -103,7 +117,10 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   const slots: (Checked | RawDoc)[] = [];
   const take = (raw: RawDoc) => slots.push(isList(raw.value) ? raw : check(raw, options, limits));
   const inputs = Array.isArray(input) ? (input as readonly unknown[]) : [input];
-  for (const [i, item] of inputs.entries()) {
+  // (Indexed loops here and below: a first load runs this in the interpreter, where for-of
+  // allocates an iterator result, and entries() a pair, per element.)
+  for (let i = 0; i < inputs.length; i++) {
+    const item = inputs[i];
     if (budget.exhausted) break;
     const file = isManifestFile(item) && typeof item.filename === 'string' ? item.filename : options.filename;
     const base: Partial<Issue> = { ...(file !== undefined ? { file } : {}), ...(inputs.length > 1 ? { input: i + 1 } : {}) };
@@ -121,19 +138,24 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   // Second pass, in document order, once every document is counted: `kind: List` items count
   // against maxDocuments now (as before any of them is read), routes against maxRoutes, and a
   // later definition replaces an earlier one. Issues of parsing come first, then these.
-  const byKey = new Map<string, Resource>();
-  const sources = new Map<string, Origin>();
+  // The admitted documents in load order, a replaced definition's entry emptied; by key, the index
+  // of the current definition (one Map: the entry holds the resource and its origin).
+  const admitted: (Checked | undefined)[] = [];
+  const admittedKeys: string[] = [];
+  const byKey = new Map<string, number>();
   let routes = 0;
-  const admit = ({ origin, resource, issues: found }: Checked) => {
-    for (const issue of found) issues.push(issue);
+  const admit = (checked: Checked) => {
+    const { origin, resource, issues: found } = checked;
+    for (let i = 0; i < found.length; i++) issues.push(found[i]!);
     if (!resource) return;
     if (ROUTE_KINDS.has(resource.kind) && ++routes > limits.maxRoutes) {
       issues.push({ ...located(origin, []), code: 'GW_MANIFEST_TOO_MANY', severity: 'error', object: objectRef(resource), message: `More than ${limits.maxRoutes} routes (limits.maxRoutes); this route is not loaded.` });
       return;
     }
     const key = resourceKey(resource);
-    const previous = sources.get(key);
-    if (previous) {
+    const previousAt = byKey.get(key);
+    if (previousAt !== undefined) {
+      const previous = admitted[previousAt]!.origin;
       const { line } = positionOf(previous, []);
       // In another input, the first definition names its file (or input number).
       const elsewhere = previous.base.file !== origin.base.file || previous.base.input !== origin.base.input;
@@ -146,12 +168,14 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
         path: 'metadata.name',
         message: `${key} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}${where}); the later definition wins.`,
       });
-      byKey.delete(key);
+      admitted[previousAt] = undefined;
     }
-    byKey.set(key, resource);
-    sources.set(key, origin);
+    byKey.set(key, admitted.length);
+    admitted.push(checked);
+    admittedKeys.push(key);
   };
-  slots: for (const slot of slots) {
+  slots: for (let s = 0; s < slots.length; s++) {
+    const slot = slots[s]!;
     if ('origin' in slot) {
       admit(slot);
       continue;
@@ -167,15 +191,15 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
       admit(check({ ...slot, value: items[i], ...(yaml ? { yaml: { tree: () => yaml.tree(), prefix } } : {}) }, options, limits));
     }
   }
-  return { resources: [...byKey.values()], issues };
-}
-
-/** Where a document came from: what locates its issues, without its value (which need not stay alive). */
-interface Origin {
-  base: Partial<Issue>;
-  /** 1-based document (or array element) number within its input. */
-  document: number;
-  yaml?: YamlSource | undefined;
+  const resources: Resource[] = [];
+  const keys: string[] = [];
+  for (let i = 0; i < admitted.length; i++) {
+    const c = admitted[i];
+    if (c === undefined) continue;
+    resources.push(c.resource!);
+    keys.push(admittedKeys[i]!);
+  }
+  return { resources, issues, keys };
 }
 
 /** One document validated: the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
@@ -274,7 +298,9 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
     resource = result.data as Resource;
   }
   if (resource.kind === 'HTTPRoute' || resource.kind === 'GRPCRoute') {
-    for (const r of refusedRegexes(resource)) {
+    const refused = refusedRegexes(resource);
+    for (let i = 0; i < refused.length; i++) {
+      const r = refused[i]!;
       issues.push({
         ...located(raw, r.path),
         code: 'GW_MANIFEST_REGEX',
@@ -291,143 +317,4 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
     delete resource.metadata.namespace;
   }
   return resource;
-}
-
-/** What issues say about the object, from whichever of its identifying fields are strings. Built only for issues. */
-function rawRef(obj: Record<string, unknown>): NonNullable<Issue['object']> {
-  const { kind, apiVersion } = obj;
-  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
-  return {
-    ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-    ...(typeof kind === 'string' ? { kind } : {}),
-    ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
-    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
-  };
-}
-
-/** The issue for an object over `maxDepth` or `maxObjectBytes`; a YAML alias inside its own anchor is named as such. */
-function limitIssue(raw: RawDoc, exceeded: 'depth' | 'bytes', limits: Required<ManifestLimits>, object: NonNullable<Issue['object']>): Issue {
-  if (exceeded === 'bytes') {
-    return { ...located(raw, []), code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', object, message: `The object is larger than ${limits.maxObjectBytes} bytes as JSON (limits.maxObjectBytes); the Kubernetes API server refuses objects over about 1.5 MiB, so it could never be applied.` };
-  }
-  const yaml = raw.yaml;
-  const tree = yaml?.tree();
-  const cycle = tree ? aliasPosition(tree, (_, target, ancestors) => target !== undefined && ancestors.includes(target)) : {};
-  if (cycle.line !== undefined) {
-    return { ...raw.base, document: raw.document, ...cycle, code: 'GW_MANIFEST_YAML', severity: 'error', object, message: 'An alias is used inside its own anchor, so the value would contain itself; Kubernetes refuses that. Write the value out instead.' };
-  }
-  return { ...located(raw, []), code: 'GW_MANIFEST_TOO_DEEP', severity: 'error', object, message: `The object is nested more than ${limits.maxDepth} levels deep (limits.maxDepth)${yaml ? '' : ', or refers to itself'}.` };
-}
-
-function toIssues(zi: z.core.$ZodIssue, raw: RawDoc, object: Issue['object']): Issue[] {
-  const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const mk = (code: IssueCode, message: string, at: (string | number)[] = path, extra: Partial<Issue> = {}): Issue => ({
-    ...located(raw, at, code === 'GW_MANIFEST_UNKNOWN_FIELD'),
-    code,
-    severity: 'error',
-    ...(object ? { object } : {}),
-    path: formatPath(at),
-    message,
-    ...extra,
-  });
-  switch (zi.code) {
-    case 'unrecognized_keys':
-      return zi.keys.map((k) => mk('GW_MANIFEST_UNKNOWN_FIELD', `Unknown field "${k}"${path.length ? ` in ${formatPath(path)}` : ''}; check its spelling and indentation.`, [...path, k]));
-    case 'invalid_type':
-      if (zi.input === undefined) return [mk('GW_MANIFEST_REQUIRED', `Required field ${formatPath(path)} is missing.`)];
-      return [mk('GW_MANIFEST_TYPE', `Expected ${zi.expected}, got ${describe(zi.input)}.`)];
-    case 'invalid_value':
-      return [mk('GW_MANIFEST_ENUM', `Unsupported value ${JSON.stringify(zi.input)}: must be one of ${zi.values.map((v) => JSON.stringify(v)).join(', ')}.`)];
-    case 'invalid_format':
-      return [mk('GW_MANIFEST_PATTERN', `Invalid value ${JSON.stringify(zi.input)}: ${zi.message}.`.replace('..', '.'))];
-    case 'too_big':
-    case 'too_small':
-      return [mk('GW_MANIFEST_LIMIT', limitMessage(zi))];
-    case 'invalid_key':
-      return [mk('GW_MANIFEST_PATTERN', `Invalid key "${String(path[path.length - 1])}": ${zi.issues[0]?.message ?? 'invalid'}.`)];
-    case 'custom': {
-      const params = (zi.params ?? {}) as { rule?: string; code?: IssueCode };
-      const code = params.code ?? 'GW_MANIFEST_RULE';
-      return [mk(code, endWithPeriod(zi.message), path, params.rule ? { rule: params.rule } : {})];
-    }
-    default:
-      return [mk('GW_MANIFEST_TYPE', endWithPeriod(zi.message))];
-  }
-}
-
-function limitMessage(zi: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): string {
-  const big = zi.code === 'too_big';
-  const bound = big ? (zi as z.core.$ZodIssueTooBig).maximum : (zi as z.core.$ZodIssueTooSmall).minimum;
-  const what = zi.origin === 'string' ? 'characters' : zi.origin === 'array' ? 'items' : '';
-  const input = zi.input;
-  const got = typeof input === 'string' ? `${input.length} ${what}` : Array.isArray(input) ? `${input.length} ${what}` : JSON.stringify(input);
-  if (what) return `Must have ${big ? 'at most' : 'at least'} ${String(bound)} ${what}, got ${got}.`;
-  return `Must be ${big ? 'at most' : 'at least'} ${String(bound)}, got ${got}.`;
-}
-
-/** Line and column of `path` inside the raw document, when it came from YAML text. */
-function located(raw: Origin, path: (string | number)[], preferKey = false): Partial<Issue> {
-  return { ...raw.base, document: raw.document, ...positionOf(raw, path, preferKey) };
-}
-
-function positionOf(raw: Origin, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
-  const tree = raw.yaml?.tree();
-  if (!tree) return {};
-  const { doc, pos } = tree;
-  const prefix = raw.yaml!.prefix;
-  let node: unknown = doc.contents;
-  let best: Node | null = isNode(node) ? node : null;
-  for (const [i, seg] of [...prefix, ...path].entries()) {
-    const last = i === prefix.length + path.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
-      if (!pair) break;
-      if (last && preferKey && isNode(pair.key)) {
-        best = pair.key;
-        break;
-      }
-      node = pair.value;
-      if (isNode(node)) best = node;
-      else if (isNode(pair.key)) best = pair.key;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      node = node.items[seg];
-      if (!isNode(node)) break;
-      best = node;
-    } else {
-      break;
-    }
-  }
-  const offset = best?.range?.[0];
-  return offset === undefined ? {} : pos(offset);
-}
-
-function isNode(n: unknown): n is Node {
-  return typeof n === 'object' && n !== null && 'range' in n;
-}
-
-/** `spec.rules[1].matches[0].path.value` */
-export function formatPath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out;
-}
-
-function objectRef(r: Resource): NonNullable<Issue['object']> {
-  return { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
-function endWithPeriod(s: string): string {
-  return /[.!?]$/.test(s) ? s : `${s}.`;
 }

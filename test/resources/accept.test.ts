@@ -129,6 +129,25 @@ describe('acceptors agree with zod', () => {
   });
 });
 
+describe('leaves with bounds and patterns (one function each)', () => {
+  it('agree with zod at and around every bound, inclusive and exclusive', () => {
+    const schemas = [
+      z.number().int().min(1).max(5),
+      z.number().gt(0).lt(10),
+      z.number().gte(-2).lte(2).int(),
+      z.number().positive(),
+      z.string().min(2).max(4),
+      z.string().min(1).max(3).regex(/^a/),
+      z.string().regex(/^[a-z]+$/).regex(/b/),
+      z.string().max(2),
+    ];
+    const values: unknown[] = [-3, -2, -1.5, 0, 0.5, 1, 2, 4.5, 5, 6, 9.99, 10, 11, NaN, Infinity, -Infinity, 2 ** 53, '', 'a', 'ab', 'abc', 'abcd', 'abcde', 'b', 'ba', '\u{1F600}', '\u{1F600}\u{1F600}', '\u{1F600}'.repeat(3), 'aé', undefined, null, true, {}];
+    let accepted = 0;
+    for (const schema of schemas) for (const v of values) if (agree(schema, v).accepted) accepted++;
+    expect(accepted).toBeGreaterThan(30);
+  });
+});
+
 describe('the zod release line the acceptors mirror', () => {
   it('is the installed one, so the fast path is what these tests compare with zod', () => {
     expect(mirrorsZod(z.core.version)).toBe(true);

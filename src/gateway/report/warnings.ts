@@ -27,7 +27,7 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
   // for what is reported.
   const issues: Issue[] = [];
   const gateways = [...model.gateways.map((g) => g.key), ...model.foreignGateways.map((g) => g.key)];
-  const known = new Set(gateways);
+  let known: Set<string> | undefined; // for many Gateways; a few are compared in place (isKnown)
   const used = new Set<string>();
   const objectOf = (route: Model['routes'][number]) => ({ apiVersion: route.resource.apiVersion, kind: route.kind, namespace: route.namespace, name: route.name });
   let servicesByNs: Map<string, string[]> | undefined;
@@ -43,7 +43,7 @@ export function findWarnings(model: Model, resources: readonly Resource[], backe
       const ref = refs[i]!;
       if (ref.group !== GatewayGroup || ref.kind !== 'Gateway') continue;
       const ns = ref.namespace ?? route.namespace;
-      if (known.has(`${ns}/${ref.name}`)) continue;
+      if (gateways.length <= 8 ? isKnown(gateways, ns, ref.name) : (known ??= new Set(gateways)).has(`${ns}/${ref.name}`)) continue;
       const near = parentsLeft-- > 0 ? closest(ref.name, gateways.filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1))) : undefined;
       issues.push({
         code: 'GW_MANIFEST_PARENT_NOT_FOUND',
@@ -129,4 +129,16 @@ export function unknownOptionWarnings(options: object, known: readonly string[],
       const near = closest(k, known);
       return { code: 'GW_OPTION_UNKNOWN', severity: 'warning', path: k, message: `${fn} has no option ${k}; it is ignored${near ? `. Did you mean ${near}?` : '.'}` } satisfies Issue;
     });
+}
+
+/**
+ * Whether `namespace/name` is one of `keys` (a few Gateway keys). Compared in place, with no key
+ * built per parentRef: this runs for every route at every load.
+ */
+function isKnown(keys: readonly string[], namespace: string, name: string): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k.length === namespace.length + 1 + name.length && k.startsWith(namespace) && k.charCodeAt(namespace.length) === 47 /* / */ && k.endsWith(name)) return true;
+  }
+  return false;
 }

@@ -16,37 +16,10 @@
  */
 
 import { z as zod } from 'zod';
-import { refinementOf } from './refinement.js';
+import { INVALID, type Accept, type Built, type Payload, type ZodNode } from './zod-parts.js';
+import { withChecks } from './checks.js';
 
-/** What an acceptor returns for a value it does not accept (or cannot decide). */
-export const INVALID: unique symbol = Symbol('invalid');
-
-/** Accepts a value: zod's output for it, or {@link INVALID}. */
-export type Accept = (value: unknown) => unknown;
-
-// The parts of zod's (internal, but stable within the major version) schema objects read here.
-interface Payload {
-  value: unknown;
-  issues: unknown[];
-}
-interface ZodCheck {
-  _zod: { def: { when?: (p: Payload) => boolean }; check: (p: Payload) => unknown };
-}
-interface ZodNode {
-  _zod: {
-    def: { type: string; checks?: ZodCheck[]; coerce?: boolean; [key: string]: unknown };
-    traits: Set<string>;
-    optin?: 'optional' | 'defaulted';
-    optout?: 'optional';
-    values?: Set<unknown>;
-  };
-}
-
-interface Built {
-  accept: Accept;
-  /** INVALID from `accept` means zod refuses the value too (needed to take a union's later option). */
-  exact: boolean;
-}
+export { INVALID, type Accept } from './zod-parts.js';
 
 const built = new WeakMap<object, Built>();
 
@@ -81,102 +54,6 @@ function build(schema: ZodNode): Built {
 
 const refuse: Built = { accept: () => INVALID, exact: false };
 
-/** Wraps the type-level acceptor with the schema's checks, run on its output as zod's runChecks does. */
-function withChecks(schema: ZodNode, b: Built): Built {
-  const own = schema._zod.def.checks ?? [];
-  const checks: ZodCheck[] = schema._zod.traits.has('$ZodCheck') ? [schema as unknown as ZodCheck, ...own] : own;
-  if (checks.length === 0) return b;
-  const inner = b.accept;
-  const quick = quickPass(checks);
-  return {
-    exact: b.exact,
-    accept: (v) => {
-      const out = inner(v);
-      if (out === INVALID) return INVALID;
-      return quick !== undefined && quick(out) ? out : runChecks(out, checks);
-    },
-  };
-}
-
-type Pass = (v: unknown) => boolean;
-
-/**
- * For checks that are all of the common kinds, one test that holds only when each of them
- * passes (or would be skipped): lengths in UTF-16 units against zod's code point counts (a
- * string has at least half as many code points as units), patterns, safe integers, bounds, and
- * the schemas' own refinements (refinement.ts), called directly. When
- * it fails, zod's checks decide. Undefined when some check is of another kind.
- */
-function quickPass(checks: readonly ZodCheck[]): Pass | undefined {
-  const passes: Pass[] = [];
-  for (const ch of checks) {
-    const def = ch._zod.def as { check?: string; format?: string; maximum?: number; minimum?: number; pattern?: RegExp; value?: unknown; inclusive?: boolean };
-    const traits = (ch as unknown as ZodNode)._zod.traits;
-    if (def.check === 'max_length' && traits.has('$ZodCheckMaxLength')) {
-      const max = def.maximum!;
-      passes.push((v) => (typeof v === 'string' || Array.isArray(v)) && v.length <= max);
-    } else if (def.check === 'min_length' && traits.has('$ZodCheckMinLength')) {
-      const min = def.minimum!;
-      passes.push((v) => (typeof v === 'string' ? v.length >= 2 * min : Array.isArray(v) && v.length >= min));
-    } else if (def.check === 'string_format' && def.format === 'regex' && traits.has('$ZodCheckRegex')) {
-      const pattern = def.pattern!;
-      passes.push((v) => {
-        pattern.lastIndex = 0;
-        return typeof v === 'string' && pattern.test(v);
-      });
-    } else if (def.check === 'number_format' && def.format === 'safeint' && traits.has('$ZodCheckNumberFormat')) {
-      passes.push((v) => Number.isSafeInteger(v));
-    } else if ((def.check === 'greater_than' || def.check === 'less_than') && typeof def.value === 'number' && (traits.has('$ZodCheckGreaterThan') || traits.has('$ZodCheckLessThan'))) {
-      const bound = def.value;
-      const inclusive = def.inclusive === true;
-      passes.push(def.check === 'greater_than' ? (v) => typeof v === 'number' && (inclusive ? v >= bound : v > bound) : (v) => typeof v === 'number' && (inclusive ? v <= bound : v < bound));
-    } else if (ch._zod.def.when === undefined && refinementOf(ch) !== undefined) {
-      const refine = refinementOf(ch)!;
-      passes.push((v) => {
-        issued = false;
-        refine(v as never, noting);
-        return !issued;
-      });
-    } else {
-      return undefined;
-    }
-  }
-  if (passes.length === 1) return passes[0];
-  return (v) => {
-    for (const pass of passes) if (!pass(v)) return false;
-    return true;
-  };
-}
-
-/** Whether a refinement run by a quick pass added an issue (see {@link noting}). */
-let issued = false;
-
-/** The context quick passes give refinements: it notes that an issue was added, and nothing else. */
-const noting = { addIssue: () => void (issued = true) } as unknown as zod.RefinementCtx;
-
-/**
- * One payload for every check: checks run one at a time, read and write only the payload they
- * are given, and never run an acceptor, so nothing is allocated per checked value. A failing
- * check leaves its issues behind; the array is replaced, not emptied, in case one kept it.
- */
-const payload: Payload = { value: undefined, issues: [] };
-
-function runChecks(value: unknown, checks: readonly ZodCheck[]): unknown {
-  payload.value = value;
-  if (payload.issues.length > 0) payload.issues = [];
-  for (const ch of checks) {
-    const when = ch._zod.def.when;
-    if (when !== undefined && !when(payload)) continue;
-    const r = ch._zod.check(payload);
-    if (payload.issues.length > 0 || r instanceof Promise) {
-      payload.value = undefined;
-      return INVALID;
-    }
-  }
-  const out = payload.value;
-  payload.value = undefined;
-  return out;
-}
 
 function buildType(schema: ZodNode): Built {
   const z = schema._zod;
