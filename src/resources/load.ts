@@ -129,7 +129,8 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   const at: ByObject<number> = new Map();
   let routes = 0;
   const admit = (checked: Checked) => {
-    const { origin, resource, issues: found } = checked;
+    const { resource, issues: found } = checked;
+    const origin: Origin = checked;
     for (let i = 0; i < found.length; i++) issues.push(found[i]!);
     if (!resource) return;
     if (ROUTE_KINDS.has(resource.kind) && ++routes > limits.maxRoutes) {
@@ -139,7 +140,7 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
     const names = namesIn(at, resource.kind, resource.metadata.namespace ?? '');
     const previousAt = names.get(resource.metadata.name);
     if (previousAt !== undefined) {
-      const previous = admitted[previousAt]!.origin;
+      const previous: Origin = admitted[previousAt]!;
       const { line } = positionOf(previous, []);
       // In another input, the first definition names its file (or input number).
       const elsewhere = previous.base.file !== origin.base.file || previous.base.input !== origin.base.input;
@@ -159,7 +160,7 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   };
   slots: for (let s = 0; s < slots.length; s++) {
     const slot = slots[s]!;
-    if ('origin' in slot) {
+    if ('resource' in slot) {
       admit(slot);
       continue;
     }
@@ -179,9 +180,12 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   return { resources, issues };
 }
 
-/** One document validated: the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
-interface Checked {
-  origin: Origin;
+/**
+ * One document validated: where it came from (its Origin, without its value), the resource, if
+ * valid, and its issues, not yet counted against the limits of the second pass. One object per
+ * document, as these live as long as the load.
+ */
+interface Checked extends Origin {
   resource: Resource | undefined;
   issues: readonly Issue[];
 }
@@ -192,7 +196,7 @@ const NO_ISSUES: readonly Issue[] = Object.freeze([]);
 function check(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>): Checked {
   const issues: Issue[] = [];
   const resource = validate(raw, options, limits, issues);
-  return { origin: { base: raw.base, document: raw.document, yaml: raw.yaml }, resource, issues: issues.length > 0 ? issues : NO_ISSUES };
+  return { base: raw.base, document: raw.document, yaml: raw.yaml, resource, issues: issues.length > 0 ? issues : NO_ISSUES };
 }
 
 function isList(v: unknown): boolean {
