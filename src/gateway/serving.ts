@@ -7,7 +7,8 @@ import type { GatewayModel } from '../model/gateways.js';
 import { check } from '../model/conditions.js';
 import { hostMatches, hostnameRank } from '../model/hostnames.js';
 import type { FrontendValidation, ListenerModel, TLSVersions } from '../model/listeners.js';
-import type { BackendTLS, BackendTLSPolicyModel, Certificate } from '../model/references.js';
+import type { BackendTLS, BackendTLSPolicyModel } from '../model/references.js';
+import type { Certificate } from '../model/refs/certificates.js';
 
 export type { BackendTLS, Certificate, FrontendValidation };
 

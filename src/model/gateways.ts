@@ -8,7 +8,8 @@ import type { Resource } from '../resources/load.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { check, type Check } from './conditions.js';
 import { finishListeners, listenerModels, markPrecedenceConflicts, type ListenerModel, type ListenerOwner } from './listeners.js';
-import { selectorMatches, type Certificate, type References } from './references.js';
+import { selectorMatches, type References } from './references.js';
+import type { Certificate } from './refs/certificates.js';
 
 export interface GatewayClassModel {
   resource: GatewayClass;

@@ -7,7 +7,8 @@ import type { Listener } from '../resources/schemas-gateway.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { ALL_RESOLVED, check, type Check } from './conditions.js';
 import { effectiveHostnames } from './hostnames.js';
-import type { Certificate, References } from './references.js';
+import type { References } from './references.js';
+import type { Certificate } from './refs/certificates.js';
 
 /** Route kinds this library serves. */
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';

@@ -4,11 +4,12 @@
  * Also namespace labels and LabelSelectors, which allowedRoutes reads. Pure lookups over the
  * loaded resources.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { BackendTLSPolicy, ConfigMap, NamespaceObject, ReferenceGrant, Secret, Service } from '../resources/schemas-gateway.js';
 import type { HTTPRouteFilter } from '../resources/schemas-route.js';
 import { GatewayGroup } from '../resources/schemas-shared.js';
 import { check, type Check } from './conditions.js';
+import { readCABundle, readCertificate, type Certificate } from './refs/certificates.js';
+import { GrantIndex } from './refs/grants.js';
 
 /** A backendRef after resolution. */
 export interface BackendModel {
@@ -70,53 +71,6 @@ export interface Referents {
   namespaces: readonly NamespaceObject[];
   secrets: readonly Secret[];
   configMaps: readonly ConfigMap[];
-}
-
-interface GrantFrom { group: string; kind: string; namespace: string }
-interface GrantTo { group: string; kind: string; namespace: string; name: string }
-
-/**
- * The ReferenceGrants as one lookup (spec digest section 1.7), so that each cross-namespace
- * reference costs a map probe instead of a scan of every grant. A grant allows every pairing of
- * one of its `from` entries with one of its `to` entries, so it is entered once per pairing (at
- * most 16 x 16, the CRD's limits): key target namespace, source group, kind and namespace,
- * target group and kind; value null when some grant names no object (every object of that kind),
- * else the names granted. Matching stays exact on every field; grants only add.
- */
-export class GrantIndex {
-  private readonly allowed = new Map<string, Set<string> | null>();
-
-  constructor(grants: readonly ReferenceGrant[]) {
-    for (const g of grants) {
-      const ns = g.metadata.namespace!;
-      for (const f of g.spec.from) {
-        for (const t of g.spec.to) {
-          const key = grantKey(ns, f.group, f.kind, f.namespace, t.group, t.kind);
-          const names = this.allowed.get(key);
-          if (names === null) continue;
-          if (t.name === undefined) this.allowed.set(key, null);
-          else if (names === undefined) this.allowed.set(key, new Set([t.name]));
-          else names.add(t.name);
-        }
-      }
-    }
-  }
-
-  /**
-   * Whether a reference from an object of kind `from` to the object `to` is allowed: always
-   * within one namespace; across namespaces only when a ReferenceGrant in the target namespace
-   * names the source kind and namespace and the target kind (and name, if given).
-   */
-  allows(from: GrantFrom, to: GrantTo): boolean {
-    if (from.namespace === to.namespace) return true;
-    const names = this.allowed.get(grantKey(to.namespace, from.group, from.kind, from.namespace, to.group, to.kind));
-    return names === null || (names !== undefined && names.has(to.name));
-  }
-}
-
-/** Namespaces, groups and kinds never hold a newline (DNS names and CamelCase kinds), so keys cannot collide. */
-function grantKey(toNamespace: string, fromGroup: string, fromKind: string, fromNamespace: string, toGroup: string, toKind: string): string {
-  return `${toNamespace}\n${fromGroup}\n${fromKind}\n${fromNamespace}\n${toGroup}\n${toKind}`;
 }
 
 /** Lookups over the referents, built once per resolution. */
@@ -370,91 +324,6 @@ export function selectorMatches(
     }
   }
   return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Certificates and CA bundles read from Secrets and ConfigMaps: one home for "is this a usable
-// kubernetes.io/tls Secret" (listener status, spec digest 10.4) and for what the servers load.
-
-/** A certificate with its key, as the servers load it. */
-export interface Certificate {
-  /** `namespace/name` of the Secret. */
-  ref: string;
-  /** PEM certificate chain, leaf first. */
-  cert: string;
-  /** PEM private key. */
-  key: string;
-  /** DNS names the leaf is valid for (subjectAltName DNS entries, else the CN), lower-case. */
-  names: string[];
-}
-
-/** The most PEM text read from one Secret or ConfigMap key; larger values are refused. */
-const MAX_PEM_BYTES = 1 << 20;
-
-/** A Secret or ConfigMap value: `data` is base64, `stringData` (Secret only) is plain text. */
-function valueOf(data: Record<string, string> | undefined, stringData: Record<string, string> | undefined, key: string, base64: boolean): string | undefined {
-  const plain = stringData?.[key];
-  if (plain !== undefined) return plain;
-  const raw = data?.[key];
-  if (raw === undefined) return undefined;
-  return base64 ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-}
-
-/**
- * Reads a kubernetes.io/tls Secret: `tls.crt` must hold a PEM certificate and `tls.key` the
- * matching PEM private key. Returns the certificate, or why it cannot be used.
- */
-export function readCertificate(secret: Secret): Certificate | { error: string } {
-  const ref = `${secret.metadata.namespace}/${secret.metadata.name}`;
-  if (secret.type !== 'kubernetes.io/tls') return { error: `Secret ${ref} has type ${secret.type}, not kubernetes.io/tls` };
-  const cert = valueOf(secret.data, secret.stringData, 'tls.crt', true);
-  const key = valueOf(secret.data, secret.stringData, 'tls.key', true);
-  if (cert === undefined || key === undefined) return { error: `Secret ${ref} lacks ${cert === undefined ? 'tls.crt' : 'tls.key'}` };
-  if (cert.length > MAX_PEM_BYTES || key.length > MAX_PEM_BYTES) return { error: `Secret ${ref} holds more than 1 MiB of PEM` };
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(cert);
-  } catch {
-    return { error: `Secret ${ref} tls.crt is not a PEM certificate` };
-  }
-  try {
-    if (!leaf.checkPrivateKey(createPrivateKey(key))) return { error: `Secret ${ref} tls.key does not match the certificate in tls.crt` };
-  } catch {
-    return { error: `Secret ${ref} tls.key is not a PEM private key` };
-  }
-  return { ref, cert, key, names: dnsNames(leaf) };
-}
-
-/** The DNS names of a certificate: subjectAltName DNS entries, else the subject CN. */
-function dnsNames(c: X509Certificate): string[] {
-  const san = c.subjectAltName;
-  if (san) {
-    const names = san.split(', ').filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
-    if (names.length > 0) return names;
-  }
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(c.subject)?.[1];
-  return cn ? [cn.toLowerCase()] : [];
-}
-
-/**
- * Reads a PEM CA bundle (one or more certificates) from a ConfigMap's or Secret's `ca.crt`.
- * Returns the bundle, or why it cannot be used.
- */
-export function readCABundle(obj: { kind: string; metadata: { namespace?: string | undefined; name: string }; data?: Record<string, string> | undefined; stringData?: Record<string, string> | undefined }): { pem: string } | { error: string } {
-  const ref = `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`;
-  const pem = valueOf(obj.data, obj.stringData, 'ca.crt', obj.kind === 'Secret');
-  if (pem === undefined) return { error: `${ref} has no ca.crt` };
-  if (pem.length > MAX_PEM_BYTES) return { error: `${ref} ca.crt holds more than 1 MiB of PEM` };
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) return { error: `${ref} ca.crt holds no PEM certificate` };
-  for (const b of blocks) {
-    try {
-      new X509Certificate(b);
-    } catch {
-      return { error: `${ref} ca.crt holds a certificate that does not parse` };
-    }
-  }
-  return { pem: blocks.join('\n') };
 }
 
 /**

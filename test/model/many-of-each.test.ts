@@ -6,7 +6,8 @@
 // transcription of the rule, on seeded generated shapes. Correctness only; nothing is timed.
 import { describe, expect, it } from 'vitest';
 import { createGateway, type Condition, type GatewayRouter } from '../../src/index.js';
-import { HostnameIndex, type RouteModel } from '../../src/model/attach.js';
+import type { RouteModel } from '../../src/model/attach.js';
+import { HostnameIndex } from '../../src/model/routes/kind-conflicts.js';
 import { intersectHostnames } from '../../src/model/hostnames.js';
 import { seeded } from '../support/random.js';
 import { cond } from './status-helpers.js';

@@ -1,10 +1,10 @@
 // ReferenceGrants (spec digest 1.7): a reference crosses namespaces only when a grant in the target
 // namespace names the source group, kind and namespace and the target group, kind (and name, when
 // given). Matching is exact on every field; grants are additive. The grants are indexed once per
-// load (src/model/references.ts, GrantIndex), so these cases pin the index to the rule.
+// load (src/model/refs/grants.ts, GrantIndex), so these cases pin the index to the rule.
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/index.js';
-import { GrantIndex } from '../../src/model/references.js';
+import { GrantIndex } from '../../src/model/refs/grants.js';
 import type { ReferenceGrant } from '../../src/resources/schemas-gateway.js';
 import { cond, onlyParent } from './status-helpers.js';
 
