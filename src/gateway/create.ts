@@ -6,7 +6,7 @@
 import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
-import { loadManifestsKeyed, resourceKey, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
+import { loadManifests, namesIn, type ByObject, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
@@ -185,7 +185,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   const wrapper = (options as { [kWrapperOptions]?: { fn: string; names: readonly string[] } })[kWrapperOptions];
   const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
-  const firstSeen = new Map<string, number>();
+  let firstSeen: FirstSeen = new Map();
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
   let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
@@ -193,30 +193,34 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     // the runtime, the largest part of a snapshot, is compiled without them in the heap.
     const a = analyse(manifests, previous);
     const runtime = compileRuntime(a.ir, options);
-    // Commit first-seen times only once the whole build succeeded.
-    for (let i = 0; i < a.keys.length; i++) firstSeen.set(a.keys[i]!, a.times[i]!);
+    // Commit first-seen times only once the whole build succeeded (a first build's are all new).
+    if (firstSeen.size === 0) firstSeen = a.fresh;
+    else mergeSeen(firstSeen, a.fresh);
     return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
   };
-  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as keys and times. */
+  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as `fresh`. */
   const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
-    const loaded = loadManifestsKeyed(manifests, {
+    const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
     if (options.onInvalid !== 'skip' && loaded.issues.some((i) => i.severity === 'error')) throw new GatewayConfigError(loaded.issues);
     const now = clock();
-    const nowSecond = Math.floor(now.getTime() / 1000) * 1000;
-    // First-seen times, kept across reloads by key. A first build has none: every object was
-    // first seen now, and createdAt needs no lookup (nor a key) at all.
-    const keys = loaded.keys;
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    // First-seen times, kept across reloads by kind, namespace and name. A first build has none:
+    // every object was first seen now, and createdAt needs no lookup at all.
     const known = firstSeen.size > 0;
-    const times = new Float64Array(keys.length).fill(nowSecond);
-    if (known) for (let i = 0; i < keys.length; i++) times[i] = firstSeen.get(keys[i]!) ?? nowSecond;
+    const fresh: FirstSeen = new Map();
+    const resources = loaded.resources;
+    for (let i = 0; i < resources.length; i++) {
+      const r = resources[i]!;
+      if (!known || seenOf(firstSeen, r) === undefined) namesIn(fresh, r.kind, r.metadata.namespace ?? '').set(r.metadata.name, nowSeconds);
+    }
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
-      createdAt: (r) => createdAt(r, known ? (firstSeen.get(resourceKey(r)) ?? nowSecond) : nowSecond),
+      createdAt: (r) => createdAt(r, 1000 * (known ? (seenOf(firstSeen, r) ?? nowSeconds) : nowSeconds)),
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
@@ -230,7 +234,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     });
     const ir = buildIR(model, served.key);
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { keys, times, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    return { fresh, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
   };
 
   let current = guarded(() => build(options.manifests));
@@ -311,6 +315,18 @@ function addressesOf(gw: GatewayModel, given: GatewayOptions['addresses']): { ty
   if (given) return given.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value }));
   const spec = (gw.resource.spec.addresses ?? []).filter((a) => a.value !== undefined).map((a) => ({ type: a.type, value: a.value! }));
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
+}
+
+/** When this process first saw each object, in whole seconds (unboxed small integers). */
+type FirstSeen = ByObject<number>;
+
+function seenOf(seen: FirstSeen, r: Resource): number | undefined {
+  return seen.get(r.kind)?.get(r.metadata.namespace ?? '')?.get(r.metadata.name);
+}
+
+/** Adds the entries of `from` to `into`. */
+function mergeSeen(into: FirstSeen, from: FirstSeen): void {
+  for (const [kind, byNamespace] of from) for (const [namespace, byName] of byNamespace) for (const [name, seconds] of byName) namesIn(into, kind, namespace).set(name, seconds);
 }
 
 /** A resource's creationTimestamp in ms, else `firstSeen` (when this process first saw it). */

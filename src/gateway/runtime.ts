@@ -288,62 +288,70 @@ function inlineOf(f: ListFacts, picker: Picker | null): Inline {
  * The choices of a rule's backendRefs, shared where their content allows: a backendRef without
  * filters is one Choice per distinct (target, state, registered, message), and rules with the
  * same choices in the same order share one list (the rules of a route usually list the same
- * backendRefs). Choices and lists are read-only once made.
+ * backendRefs). Choices and lists are read-only once made. Called once per distinct IR list of
+ * backends (compileRuntime keeps what it made by list, in ListFacts).
  */
 function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget) => Choice[] {
-  const plain = new Map<BackendTarget, Choice[]>();
+  /** Plain choices by target: the one choice, or every variant (state, registered, message) when there are several. */
+  const plain = new Map<BackendTarget, Choice | Choice[]>();
+  /** The plain choices (no filters), numbered: what lists of them are keyed by. */
   const ids = new Map<Choice, number>();
-  const lists = new Map<string, Choice[]>();
+  /** Lists of plain choices by their ids: for two, one small integer (no key string is made); for more, the ids joined. */
+  const lists = new Map<number | string, Choice[]>();
   const singles = new Map<Choice, Choice[]>();
-  // IR backends without filters are shared by the rules listing them: most lookups end here.
-  const byBackend = new Map<IR.Backend, Choice>();
+  /** The choices of the list being made, before it is known to be new (reused). */
+  const scratch: Choice[] = [];
   const choiceOf = (b: IR.Backend, target: (b: IR.Backend) => BackendTarget): Choice => {
     if (b.filters.length > 0) return { target: target(b), state: b.state, registered: b.registered, filters: b.filters, message: b.message };
-    const seen = byBackend.get(b);
-    if (seen !== undefined) return seen;
-    const c = plainChoice(b, target(b));
-    byBackend.set(b, c);
-    return c;
-  };
-  const plainChoice = (b: IR.Backend, target: BackendTarget): Choice => {
-    let known = plain.get(target);
-    if (known === undefined) plain.set(target, (known = []));
-    for (const c of known) if (c.state === b.state && c.registered === b.registered && c.message === b.message) return c;
-    const c: Choice = { target, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
-    known.push(c);
+    // One per distinct target and content: found by the target (itself found without a key).
+    const t = target(b);
+    const known = plain.get(t);
+    if (known !== undefined && !Array.isArray(known) && isChoiceOf(known, b)) return known;
+    if (Array.isArray(known)) for (const c of known) if (isChoiceOf(c, b)) return c;
+    const c: Choice = { target: t, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
+    plain.set(t, known === undefined ? c : Array.isArray(known) ? [...known, c] : [known, c]);
     ids.set(c, ids.size);
     return c;
   };
-  // Rules listing the same backends share the IR's list of them (ir/build.ts): most end here.
-  const byList = new Map<IR.Backend[], Choice[]>();
   return (backends, target) => {
-    if (backends.length === 0) return NO_CHOICES;
-    const seen = byList.get(backends);
-    if (seen !== undefined) return seen;
-    const choices = listOf(backends, target);
-    byList.set(backends, choices);
-    return choices;
-  };
-  function listOf(backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget): Choice[] {
-    if (backends.length === 1) {
+    const n = backends.length;
+    if (n === 0) return NO_CHOICES;
+    if (n === 1) {
       const c = choiceOf(backends[0]!, target);
       if (!ids.has(c)) return [c];
       let list = singles.get(c);
       if (list === undefined) singles.set(c, (list = [c]));
       return list;
     }
-    const choices = backends.map((b) => choiceOf(b, target));
-    let key = '';
-    for (const c of choices) {
-      const id = ids.get(c);
-      if (id === undefined) return choices; // a choice with filters: its own list
-      key += `${id},`;
+    let own = false; // a choice with filters makes the list the rule's own
+    for (let i = 0; i < n; i++) {
+      const c = choiceOf(backends[i]!, target);
+      scratch[i] = c;
+      if (!ids.has(c)) own = true;
     }
+    if (own) return scratch.slice(0, n);
+    const key = listKey(scratch, n, ids);
     const known = lists.get(key);
     if (known !== undefined) return known;
+    const choices = scratch.slice(0, n);
     lists.set(key, choices);
     return choices;
-  }
+  };
+}
+
+/** Whether the plain choice `c` is what backendRef `b` (without filters, of the same target) makes. */
+function isChoiceOf(c: Choice, b: IR.Backend): boolean {
+  return c.state === b.state && c.registered === b.registered && c.message === b.message;
+}
+
+/** The key of a list of `n` (two or more) plain choices: a small integer for two, else their ids joined by commas. */
+function listKey(choices: Choice[], n: number, ids: Map<Choice, number>): number | string {
+  const a = ids.get(choices[0]!)!;
+  const b = ids.get(choices[1]!)!;
+  if (n === 2 && a < 0x8000 && b < 0x8000) return a * 0x8000 + b;
+  let key = `${a},${b}`;
+  for (let i = 2; i < n; i++) key += `,${ids.get(choices[i]!)!}`;
+  return key;
 }
 
 /** The choices of a rule without backendRefs: shared, never written to. */

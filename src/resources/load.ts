@@ -94,21 +94,6 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
 
 /** loadManifests with the YAML parser as a parameter, so that tests can hold the fast path to the exact one. */
 export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, options: LoadOptions = {}): LoadResult {
-  const { resources, issues } = loadKeyed(parse, input, options);
-  return { resources, issues };
-}
-
-/** What createGateway loads: the LoadResult, and each resource's {@link resourceKey} (made once, by index). */
-export interface KeyedLoad extends LoadResult {
-  keys: string[];
-}
-
-/** loadManifests for createGateway: the keys it needs come with the resources. */
-export function loadManifestsKeyed(input: Manifests, options: LoadOptions = {}): KeyedLoad {
-  return loadKeyed(parseYaml, input, options);
-}
-
-function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptions): KeyedLoad {
   const limits = resolveLimits(options.limits);
   const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
@@ -138,11 +123,10 @@ function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptio
   // Second pass, in document order, once every document is counted: `kind: List` items count
   // against maxDocuments now (as before any of them is read), routes against maxRoutes, and a
   // later definition replaces an earlier one. Issues of parsing come first, then these.
-  // The admitted documents in load order, a replaced definition's entry emptied; by key, the index
-  // of the current definition (one Map: the entry holds the resource and its origin).
+  // The admitted documents in load order, a replaced definition's entry emptied; by kind,
+  // namespace and name, the index of the current definition (no key string per object).
   const admitted: (Checked | undefined)[] = [];
-  const admittedKeys: string[] = [];
-  const byKey = new Map<string, number>();
+  const at: ByObject<number> = new Map();
   let routes = 0;
   const admit = (checked: Checked) => {
     const { origin, resource, issues: found } = checked;
@@ -152,8 +136,8 @@ function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptio
       issues.push({ ...located(origin, []), code: 'GW_MANIFEST_TOO_MANY', severity: 'error', object: objectRef(resource), message: `More than ${limits.maxRoutes} routes (limits.maxRoutes); this route is not loaded.` });
       return;
     }
-    const key = resourceKey(resource);
-    const previousAt = byKey.get(key);
+    const names = namesIn(at, resource.kind, resource.metadata.namespace ?? '');
+    const previousAt = names.get(resource.metadata.name);
     if (previousAt !== undefined) {
       const previous = admitted[previousAt]!.origin;
       const { line } = positionOf(previous, []);
@@ -166,13 +150,12 @@ function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptio
         severity: 'warning',
         object: objectRef(resource),
         path: 'metadata.name',
-        message: `${key} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}${where}); the later definition wins.`,
+        message: `${resourceKey(resource)} is defined again (first in document ${previous.document}${line ? `, line ${line}` : ''}${where}); the later definition wins.`,
       });
       admitted[previousAt] = undefined;
     }
-    byKey.set(key, admitted.length);
+    names.set(resource.metadata.name, admitted.length);
     admitted.push(checked);
-    admittedKeys.push(key);
   };
   slots: for (let s = 0; s < slots.length; s++) {
     const slot = slots[s]!;
@@ -192,14 +175,8 @@ function loadKeyed(parse: typeof parseYaml, input: Manifests, options: LoadOptio
     }
   }
   const resources: Resource[] = [];
-  const keys: string[] = [];
-  for (let i = 0; i < admitted.length; i++) {
-    const c = admitted[i];
-    if (c === undefined) continue;
-    resources.push(c.resource!);
-    keys.push(admittedKeys[i]!);
-  }
-  return { resources, issues, keys };
+  for (let i = 0; i < admitted.length; i++) if (admitted[i] !== undefined) resources.push(admitted[i]!.resource!);
+  return { resources, issues };
 }
 
 /** One document validated: the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
@@ -227,12 +204,23 @@ function isManifestFile(v: unknown): v is ManifestFile {
 }
 
 /**
- * `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds. Built with join, which makes
- * one flat string: a template literal makes a tree of concatenations (about 100 bytes more per
- * key), and createGateway keeps a key per object for its first-seen times.
+ * Values by kind, namespace ('' for cluster-scoped kinds) and name: maps keyed by the objects'
+ * own strings, so that no key string is made (or kept) per object.
  */
+export type ByObject<T> = Map<string, Map<string, Map<string, T>>>;
+
+/** The names of `kind` in `namespace` in `m` (made if missing). */
+export function namesIn<T>(m: ByObject<T>, kind: string, namespace: string): Map<string, T> {
+  let byNamespace = m.get(kind);
+  if (byNamespace === undefined) m.set(kind, (byNamespace = new Map()));
+  let names = byNamespace.get(namespace);
+  if (names === undefined) byNamespace.set(namespace, (names = new Map()));
+  return names;
+}
+
+/** `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds (for messages). */
 export function resourceKey(r: { kind: string; metadata: { name: string; namespace?: string | undefined } }): string {
-  return r.metadata.namespace !== undefined ? [r.kind, r.metadata.namespace, r.metadata.name].join('/') : [r.kind, r.metadata.name].join('/');
+  return r.metadata.namespace !== undefined ? `${r.kind}/${r.metadata.namespace}/${r.metadata.name}` : `${r.kind}/${r.metadata.name}`;
 }
 
 /**

@@ -53,6 +53,27 @@ describe('RuleRuntime sharing (gateway/runtime.ts)', () => {
     expect(rr.get('/p')!.filters).toHaveLength(0);
   });
 
+  it('lists of the same choices are shared whatever the weights; a backend with filters makes its own list', () => {
+    const abc = (w: number) => ['a', 'b', 'c'].map((name, i) => ({ name, port: 80, weight: i === 0 ? w : 1 }));
+    const withFilter = [{ name: 'a', port: 80, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-f', value: '1' }] } }] }, { name: 'b', port: 80 }];
+    const rr = runtimesByPath([
+      ...base,
+      svc('c'),
+      route('r1', { matches: prefix('/one'), backendRefs: abc(5) }),
+      route('r2', { matches: prefix('/two'), backendRefs: abc(7) }),
+      route('r3', { matches: prefix('/three'), backendRefs: ab }),
+      route('r4', { matches: prefix('/four'), backendRefs: [{ name: 'a', port: 80, weight: 3 }, { name: 'b', port: 80, weight: 2 }] }),
+      route('r5', { matches: prefix('/five'), backendRefs: withFilter }),
+    ]);
+    expect(rr.get('/one')).not.toBe(rr.get('/two')); // other weights: another picker
+    expect(rr.get('/one')!.choices).toBe(rr.get('/two')!.choices);
+    expect(rr.get('/three')!.choices).toBe(rr.get('/four')!.choices);
+    expect(rr.get('/five')!.choices).not.toBe(rr.get('/three')!.choices);
+    expect(rr.get('/five')!.choices[1]).toBe(rr.get('/three')!.choices[1]); // the plain choice of b is shared
+    expect(rr.get('/five')!.choices[0]!.filters).toHaveLength(1);
+    expect(rr.get('/one')!.choices.map((c) => c.target.name)).toEqual(['a', 'b', 'c']);
+  });
+
   it('smooth pickers stay per rule: two rules with the same split each start their own sequence', () => {
     const manifests = [...base, route('r1', { matches: prefix('/one'), backendRefs: ab }), route('r2', { matches: prefix('/two'), backendRefs: ab })];
     const rr = runtimesByPath(manifests, { picker: 'smooth' });
