@@ -22,12 +22,7 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
   const backends: Backends = { byModel: new Map(), lists: { next: undefined, list: undefined }, scratch: [] };
-  const vhostsByListener = new Map<string, Map<string | null, IR.VirtualHost>>();
-  /**
-   * The last route added to each vhost. Routes are added one after the other, so a route listed
-   * twice on one listener (two parentRefs) finds itself here and adds its matches once.
-   */
-  const lastAdded = new Map<IR.VirtualHost, number>();
+  const vhostsByListener = new Map<string, Map<string | null, Building>>();
   for (const l of gwModel.merged) vhostsByListener.set(l.key, new Map());
 
   // The first build of a process runs this in the interpreter, where for-of allocates an
@@ -60,11 +55,11 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
         const hostnames = a.hostnames;
         for (let hi = 0; hi < hostnames.length; hi++) {
           const key = hostnames[hi] ?? null;
-          let vh = vhosts.get(key);
-          if (!vh) vhosts.set(key, (vh = { hostname: key, matches: [], grpcMatches: [] }));
-          if (lastAdded.get(vh) === routeIndex) continue;
-          lastAdded.set(vh, routeIndex);
-          const list = route.kind === 'GRPCRoute' ? vh.grpcMatches : vh.matches;
+          let b = vhosts.get(key);
+          if (!b) vhosts.set(key, (b = { vh: { hostname: key, matches: [], grpcMatches: [] }, lastAdded: -1 }));
+          if (b.lastAdded === routeIndex) continue;
+          b.lastAdded = routeIndex;
+          const list = route.kind === 'GRPCRoute' ? b.vh.grpcMatches : b.vh.matches;
           for (let k = 0; k < count.n; k++) list.push(matches[k]!);
         }
       }
@@ -75,7 +70,7 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   // "{namespace}/{name}" by route index, for precedence step 6: made once here and dropped after.
   const keys = gw.routes.map((r) => `${r.namespace}/${r.name}`);
   for (const l of gwModel.merged) {
-    const vhosts = [...vhostsByListener.get(l.key)!.values()].sort((a, b) => compareHostnames(a.hostname, b.hostname));
+    const vhosts = Array.from(vhostsByListener.get(l.key)!.values(), (b) => b.vh).sort((a, b) => compareHostnames(a.hostname, b.hostname));
     for (const vh of vhosts) {
       sortMatches(gw, vh.matches, keys);
       sortMatches(gw, vh.grpcMatches, keys);
@@ -85,6 +80,16 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
     gw.listeners.push(listener);
   }
   return gw;
+}
+
+/**
+ * A virtual host being built, with the last route added to it: routes are added one after the
+ * other, so a route listed twice on one listener (two parentRefs) finds itself here and adds its
+ * matches once.
+ */
+interface Building {
+  vh: IR.VirtualHost;
+  lastAdded: number;
 }
 
 /** Adds the route's rules to the IR and its matches to `out[count.n, ...)`, advancing `count.n`. */
@@ -127,7 +132,8 @@ function addMatch(out: IR.Match[], count: { n: number }, m: IR.Match): void {
 function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Partial<HTTPRouteRule>, shared: Backends): IR.Rule {
   // The model resolved RequestMirror backendRefs in filter order: rule filters, then each
   // backendRef's filters. Attach each to its filter.
-  const mirrors = { list: rm.mirrors, next: 0 };
+  // (A rule without RequestMirror filters, most rules, takes none: it shares one empty cursor.)
+  const mirrors = rm.mirrors.length === 0 ? NO_MIRROR_CURSOR : { list: rm.mirrors, next: 0 };
   // Rule filters take their mirrors before the backends' filters do.
   const filters = spec.filters === undefined || spec.filters.length === 0 ? NONE : lowerFilters(spec.filters as HTTPRouteFilter[], mirrors);
   const backends = backendsIR(rm, mirrors, shared);
@@ -135,14 +141,24 @@ function ruleIR(routeIndex: number, route: RouteModel, rm: RuleModel, spec: Part
   for (let i = 0; i < backends.length; i++) if (backends[i]!.weight !== 0) zeroWeights = false;
   const rule: IR.Rule = { route: routeIndex, index: rm.index, filters, backends, zeroWeights };
   if (rm.name !== undefined) rule.name = rm.name;
-  const timeouts = lowerTimeouts(spec.timeouts);
-  if (timeouts) rule.timeouts = timeouts;
-  const retry = lowerRetry(spec.retry);
-  if (retry) rule.retry = retry;
-  const session = lowerSession(spec.sessionPersistence, route, rm.index);
-  if (session) rule.session = session;
+  // (Most rules set none of these: no call for them.)
+  if (spec.timeouts !== undefined) {
+    const timeouts = lowerTimeouts(spec.timeouts);
+    if (timeouts) rule.timeouts = timeouts;
+  }
+  if (spec.retry !== undefined) {
+    const retry = lowerRetry(spec.retry);
+    if (retry) rule.retry = retry;
+  }
+  if (spec.sessionPersistence !== undefined) {
+    const session = lowerSession(spec.sessionPersistence, route, rm.index);
+    if (session) rule.session = session;
+  }
   return rule;
 }
+
+/** The mirror cursor of rules without RequestMirror filters: nothing is ever taken from it. */
+const NO_MIRROR_CURSOR: { list: RuleModel['mirrors']; next: number } = { list: [], next: 0 };
 
 /** The filters in runtime form, each RequestMirror given the next resolved mirror backend. */
 function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mirrors']; next: number }): IR.Filter[] {

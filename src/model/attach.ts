@@ -230,7 +230,10 @@ function routeModel(route: AnyRoute, gateways: GatewayModel[], listenerSets: Lis
 
 /** The Gateway or ListenerSet `namespace/name` among ours. There are a handful of them: a scan beats building a key. */
 function modelOf<M extends GatewayModel | ListenerSetModel>(models: M[], namespace: string, name: string): M | undefined {
-  for (const m of models) if (m.resource.metadata.name === name && m.resource.metadata.namespace === namespace) return m;
+  for (let i = 0; i < models.length; i++) {
+    const m = models[i]!;
+    if (m.resource.metadata.name === name && m.resource.metadata.namespace === namespace) return m;
+  }
   return undefined;
 }
 

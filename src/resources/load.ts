@@ -9,7 +9,7 @@ import { GRPCRouteSchema, HTTPRouteSchema, TLSRouteSchema, TLSRouteV1Alpha2Schem
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, Gateway, ListenerSet, ReferenceGrant, Service, NamespaceObject, Secret } from './schemas-gateway.js';
 import type { GRPCRoute, HTTPRoute, TLSRoute } from './schemas-route.js';
 import { GatewayGroup } from './schemas-shared.js';
-import { acceptorOf, INVALID } from './validate/accept.js';
+import { acceptorOf, INVALID, type Accept } from './validate/accept.js';
 import { describe, formatPath, isPlainObject, limitIssue, located, objectRef, positionOf, rawRef, toIssues, type Origin } from './validate/issues.js';
 import { measureValue, resolveLimits, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc } from './parse.js';
 import { parseYaml } from './yaml/fast.js';
@@ -72,6 +72,22 @@ const KINDS: Record<string, KindInfo> = {
   ConfigMap: { group: '', versions: { v1: ConfigMapSchema }, namespaced: true },
   BackendTLSPolicy: { group: GatewayGroup, versions: { v1: BackendTLSPolicySchema, v1alpha3: BackendTLSPolicySchema }, namespaced: true },
 };
+
+/** What a document of a served kind and version is checked with: its schema, and the schema's acceptor (made on first use). */
+interface Served {
+  info: KindInfo;
+  schema: z.ZodType;
+  accept: Accept | undefined;
+}
+
+/**
+ * Per kind, per apiVersion as written (`gateway.networking.k8s.io/v1`, `v1`): what serves it.
+ * Every valid document finds its schema with two lookups and no string sliced out of its
+ * apiVersion; what is not found here takes validate()'s slow path, which says why.
+ */
+const SERVED = new Map<string, Map<string, Served>>(
+  Object.entries(KINDS).map(([kind, info]) => [kind, new Map(Object.entries(info.versions).map(([v, schema]) => [info.group ? `${info.group}/${v}` : v, { info, schema, accept: undefined }]))]),
+);
 
 /** The kinds counted against `limits.maxRoutes`. */
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
@@ -160,7 +176,7 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   };
   slots: for (let s = 0; s < slots.length; s++) {
     const slot = slots[s]!;
-    if ('resource' in slot) {
+    if ('issues' in slot) {
       admit(slot);
       continue;
     }
@@ -180,11 +196,7 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   return { resources, issues };
 }
 
-/**
- * One document validated: where it came from (its Origin, without its value), the resource, if
- * valid, and its issues, not yet counted against the limits of the second pass. One object per
- * document, as these live as long as the load.
- */
+/** One document validated, with where it came from (one object per document): the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
 interface Checked extends Origin {
   resource: Resource | undefined;
   issues: readonly Issue[];
@@ -240,6 +252,35 @@ function dropNulls(v: unknown): unknown {
   return out;
 }
 
+/**
+ * A kind and apiVersion not found as written in SERVED: what serves it when the group and
+ * version, split at the last slash, are served after all (`/v1` is core `v1`); otherwise why
+ * not, as issues: a kind this library does not implement (a warning), a misspelt Gateway API
+ * kind, or a version the kind is not served as (errors). Anything else (Deployments and the
+ * like) is not ours and is skipped quietly.
+ */
+function servedOtherwise(raw: RawDoc, obj: Record<string, unknown>, kind: string, apiVersion: string, issues: Issue[]): Served | undefined {
+  const slash = apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  const info = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
+  if (!info || info.group !== group) {
+    if (group === GatewayGroup && UNIMPLEMENTED.has(kind)) {
+      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: rawRef(obj), path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
+    } else if (group === GatewayGroup) {
+      const known = [...Object.keys(KINDS).filter((k) => KINDS[k]!.group === GatewayGroup), ...UNIMPLEMENTED];
+      const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
+      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
+    }
+    return undefined;
+  }
+  // (An own property: a version named like an Object.prototype member is not served.)
+  if (Object.hasOwn(info.versions, version)) return SERVED.get(kind)!.get(group ? `${group}/${version}` : version);
+  const served = Object.keys(info.versions).map((v) => (group ? `${group}/${v}` : v)).join(', ');
+  issues.push({ ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: rawRef(obj), path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
+  return undefined;
+}
+
 function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLimits>, issues: Issue[]): Resource | undefined {
   if (!isPlainObject(raw.value)) {
     issues.push({ ...located(raw, []), code: 'GW_MANIFEST_NOT_OBJECT', severity: 'error', message: `A manifest must be a mapping with apiVersion and kind, got ${describe(raw.value)}.` });
@@ -252,26 +293,9 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
     issues.push({ ...located(raw, [missing]), code: 'GW_MANIFEST_MISSING_KIND', severity: 'error', object: rawRef(obj), path: missing, message: `The document has no ${missing}; every manifest needs apiVersion and kind.` });
     return undefined;
   }
-  const slash = apiVersion.lastIndexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  const version = apiVersion.slice(slash + 1);
-  const info = KINDS[kind];
-  if (!info || info.group !== group) {
-    if (group === GatewayGroup && UNIMPLEMENTED.has(kind)) {
-      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNSUPPORTED_KIND', severity: 'warning', object: rawRef(obj), path: 'kind', message: `${kind} is not implemented by gateway-api-router; the object is ignored.` });
-    } else if (group === GatewayGroup) {
-      const known = [...Object.keys(KINDS).filter((k) => KINDS[k]!.group === GatewayGroup), ...UNIMPLEMENTED];
-      const near = known.find((k) => k.toLowerCase() === kind.toLowerCase());
-      issues.push({ ...located(raw, ['kind']), code: 'GW_MANIFEST_UNKNOWN_KIND', severity: 'error', object: rawRef(obj), path: 'kind', message: `${GatewayGroup} has no kind ${kind}${near ? `; did you mean ${near}?` : ''}` });
-    }
-    return undefined; // Deployments and the like are not ours: skip quietly.
-  }
-  const schema = info.versions[version];
-  if (!schema) {
-    const served = Object.keys(info.versions).map((v) => (group ? `${group}/${v}` : v)).join(', ');
-    issues.push({ ...located(raw, ['apiVersion']), code: 'GW_MANIFEST_UNKNOWN_VERSION', severity: 'error', object: rawRef(obj), path: 'apiVersion', message: `${kind} is not served as ${apiVersion}; use one of: ${served}.` });
-    return undefined;
-  }
+  const served = SERVED.get(kind)?.get(apiVersion) ?? servedOtherwise(raw, obj, kind, apiVersion, issues);
+  if (served === undefined) return undefined;
+  const { info, schema } = served;
   const measured = measureValue(obj, limits);
   if (measured.exceeded) {
     issues.push(limitIssue(raw, measured.exceeded, limits, rawRef(obj)));
@@ -279,7 +303,7 @@ function validate(raw: RawDoc, options: LoadOptions, limits: Required<ManifestLi
   }
   const input = measured.hasNullField ? dropNulls(obj) : obj;
   // Valid objects (the common case) take the acceptor; what it refuses, zod parses again for its issues.
-  let resource = acceptorOf(schema)(input) as Resource | typeof INVALID;
+  let resource = (served.accept ??= acceptorOf(schema))(input) as Resource | typeof INVALID;
   if (resource === INVALID) {
     const result = schema.safeParse(input, { reportInput: true });
     if (!result.success) {

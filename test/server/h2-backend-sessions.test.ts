@@ -4,12 +4,18 @@
 // in flight finish; the handler's close() closes the rest; and a stream that never ends is cut
 // after the drain bound. The backend is a real node:http2 TLS server that counts its sessions.
 // Digest "BackendTLSPolicy"; docs/listeners.md, "BackendTLSPolicy (TLS to backends)".
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler } from '../../src/adapters/node.js';
 import { H2Sessions } from '../../src/adapters/upstream/h2-sessions.js';
 import { listen } from '../../src/server/node-entry.js';
-import { waitFor } from '../adapters/helpers.js';
+import { closeServer, listen as listenOn, waitFor } from '../adapters/helpers.js';
 import { caConfigMap, makeCA, type TestCA } from '../support/certs.js';
 import { G, gateway, httpGet, type Obj } from './helpers.js';
 
@@ -135,6 +141,46 @@ describe('HTTP/2 backend sessions across reloads', () => {
       await g.close();
     }
     await waitFor(() => backend.all.slice(before).every((s) => !backend.open.has(s)), 10_000, 'close() to end every session');
+  });
+});
+
+describe('reloads that retire sessions at once, with no request after them', () => {
+  it("listen()'s reload() closes the idle session of a replaced policy", async () => {
+    const g = await listen({ manifests: manifests(plain), backends: { 'h2:443': backend.url }, host: '127.0.0.1', ports: { 80: 0 } });
+    const before = backend.all.length;
+    try {
+      expect((await httpGet(g.ports[80]!, 'x.test', '/a')).status).toBe(200);
+      const first = backend.all[before]!;
+      expect((await g.reload(manifests(withSans))).ok).toBe(true);
+      await waitFor(() => !backend.open.has(first), 10_000, 'the reload to close the replaced session');
+      expect(backend.all.length).toBe(before + 1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a reload by the watch option closes the idle session of a replaced policy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-h2-watch-'));
+    const file = join(dir, 'routes.yaml');
+    const yaml = (validation: Obj) => manifests(validation).map((d) => stringify(d)).join('---\n');
+    writeFileSync(file, yaml(plain));
+    const reloads: boolean[] = [];
+    const handler = createHandler({ manifests: yaml(plain), watch: file, backends: { 'h2:443': backend.url }, onReload: (r) => reloads.push(r.ok) });
+    const server = createServer(handler);
+    const before = backend.all.length;
+    try {
+      const url = new URL(await listenOn(server));
+      expect((await httpGet(Number(url.port), 'x.test', '/a')).status).toBe(200);
+      const first = backend.all[before]!;
+      writeFileSync(file, yaml(withSans));
+      await waitFor(() => reloads.length > 0, 10_000, 'the watch to reload');
+      expect(reloads).toEqual([true]);
+      await waitFor(() => !backend.open.has(first), 10_000, 'the watch reload to close the replaced session');
+    } finally {
+      handler.close();
+      await closeServer(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
