@@ -258,8 +258,11 @@ function compileVHost(vh: IR.VirtualHost, listener: ListenerRef, re: (m: IR.Matc
 function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: IR.Match) => CompiledChecks, make: CandidateMaker): TrieNode {
   const root = newNode();
   const regexes: Candidate[] = [];
-  const exactOwn = new Map<TrieNode, Candidate[]>();
-  const prefixOwn = new Map<TrieNode, Candidate[]>();
+  // A node's own candidates while the trie is built: its first PathPrefix candidate in its `c`
+  // field and its first Exact one in `w1` (fill gives both fields their final values), any more
+  // in these maps, by node. Most nodes have at most one of each: the maps stay small.
+  const morePrefix = new Map<TrieNode, Candidate[]>();
+  const moreExact = new Map<TrieNode, Candidate[]>();
   const scratch = new PathKeys();
   const counts = new Map<TrieNode, number>();
 
@@ -272,11 +275,18 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
       const v = canonicalPathValue(p.value);
-      if (p.type === 'Exact') push(exactOwn, nodeFor(root, v, v.length, scratch, counts), c);
-      else push(prefixOwn, nodeFor(root, v, prefixEnd(v), scratch, counts), c);
+      if (p.type === 'Exact') {
+        const node = nodeFor(root, v, v.length, scratch, counts);
+        if (node.w1 === null) node.w1 = c;
+        else push(moreExact, node, c);
+      } else {
+        const node = nodeFor(root, v, prefixEnd(v), scratch, counts);
+        if (node.c === null) node.c = c;
+        else push(morePrefix, node, c);
+      }
     }
   }
-  fill(root, EMPTY, prefixOwn, exactOwn, regexes, []);
+  fill(root, EMPTY, morePrefix, moreExact, regexes, []);
   return root;
 }
 
@@ -285,17 +295,18 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
  * regexes in the vhost (most nodes: "/svc-1" above "/svc-1/users-7") has exactly its parent's
  * list, so it shares the parent's list object instead of copying it.
  */
-function fill(node: TrieNode, inherited: CandidateList, prefixOwn: Map<TrieNode, Candidate[]>, exactOwn: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
-  const own = prefixOwn.get(node);
+function fill(node: TrieNode, inherited: CandidateList, morePrefix: Map<TrieNode, Candidate[]>, moreExact: Map<TrieNode, Candidate[]>, regexes: Candidate[], scratch: Scan): void {
+  // The node's own candidates (see compileIndex), read before its fields get their final values.
+  const own = ownList(node.c, morePrefix.get(node));
+  const exact = ownList(node.w1, moreExact.get(node));
   const withPrefixes = own === undefined ? inherited : list(mergeByRank(inherited.full.all, own), scratch);
   // The children straight from the node (fill does not change them; no closure per node).
-  if (node.oneNode !== null) fill(node.oneNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+  if (node.oneNode !== null) fill(node.oneNode, withPrefixes, morePrefix, moreExact, regexes, scratch);
   else {
     const slots = node.slots;
-    for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, prefixOwn, exactOwn, regexes, scratch);
+    for (let k = 5; k < slots.length; k += STRIDE) if (slots[k] !== null) fill(slots[k] as TrieNode, withPrefixes, morePrefix, moreExact, regexes, scratch);
   }
   const all = regexes.length === 0 ? withPrefixes : list(mergeByRank(withPrefixes.full.all, regexes), scratch);
-  const exact = exactOwn.get(node);
   const here = exact ? list(mergeByRank(exact, all.full.all), scratch) : all;
   node.c = here.c;
   node.t = here.t;
@@ -338,11 +349,17 @@ function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, c
 
 function push<K>(map: Map<K, Candidate[]>, key: K, c: Candidate): void {
   const list = map.get(key);
-  // A list may become a node's own (see mergeByRank): a second entry gets a list of exactly two
-  // (push would reserve 17 slots).
   if (list === undefined) map.set(key, [c]);
-  else if (list.length === 1) map.set(key, [list[0]!, c]);
   else list.push(c);
+}
+
+/**
+ * A node's own list: `first` then `more`, or undefined when it has none. It may become the node's
+ * list as is (see mergeByRank), so it is made with exactly its length (push would reserve 17 slots).
+ */
+function ownList(first: Candidate | null, more: Candidate[] | undefined): Candidate[] | undefined {
+  if (first === null) return undefined;
+  return more === undefined ? [first] : [first].concat(more);
 }
 
 /**
