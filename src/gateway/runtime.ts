@@ -279,9 +279,10 @@ function inlineOf(f: ListFacts, picker: Picker | null): Inline {
   if (c !== null || picker === null || !f.allValid) return { fast, fastRegistered: fast !== null ? c!.registered : undefined, split: null, alias: null, aliasTargets: null };
   const split = { pick: picker.pick, choices: f.choices };
   if (picker.table === undefined) return { fast: null, fastRegistered: undefined, split, alias: null, aliasTargets: null };
-  const aliasTargets: (BackendTarget | string | undefined)[] = [];
-  for (let i = 0; i < f.choices.length; i++) aliasTargets.push(f.choices[i]!.target, f.choices[i]!.registered);
-  return { fast: null, fastRegistered: undefined, split, alias: picker.table, aliasTargets };
+  const targets: (BackendTarget | string | undefined)[] = [];
+  for (let i = 0; i < f.choices.length; i++) targets.push(f.choices[i]!.target, f.choices[i]!.registered);
+  // Kept as long as the router: a copy of exactly its length (push reserves 17 slots).
+  return { fast: null, fastRegistered: undefined, split, alias: picker.table, aliasTargets: targets.slice() };
 }
 
 /**

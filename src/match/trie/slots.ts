@@ -151,15 +151,20 @@ function put(slots: Slot[], mask: number, h: number, k1: number, k2: number, k3:
   slots[at + 5] = child;
 }
 
-/** Empty slot tables by size (a power of two), filled with push once, copied by addChild. */
+/**
+ * Empty slot tables by size (a power of two), filled with push once, copied by addChild. Only
+ * small sizes are kept: a hub node's table (32,768 slots at 50,000 routes is 1.5 MB) is rare, and
+ * its template would outlive the build.
+ */
 const emptyTables = new Map<number, Slot[]>();
+const KEPT_TEMPLATES = 1024;
 
 function emptySlots(size: number): Slot[] {
   let t = emptyTables.get(size);
   if (t === undefined) {
     t = [];
     for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
-    emptyTables.set(size, t);
+    if (size <= KEPT_TEMPLATES) emptyTables.set(size, t);
   }
   return t;
 }

@@ -354,7 +354,6 @@ function countLines(text: string, from: number, to: number): number {
  * recursion is bounded.
  */
 class ChunkSource implements YamlSource {
-  readonly prefix = NO_PREFIX;
   private cached: YamlTree | null | undefined;
 
   constructor(
@@ -363,6 +362,11 @@ class ChunkSource implements YamlSource {
     private readonly end: number,
     private readonly line: number,
   ) {}
+
+  /** A top-level document: the empty path (on the prototype: one field fewer per document). */
+  get prefix(): readonly (string | number)[] {
+    return NO_PREFIX;
+  }
 
   tree(): YamlTree | undefined {
     if (this.cached === undefined) {
