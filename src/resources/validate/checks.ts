@@ -15,6 +15,21 @@ export function withChecks(schema: ZodNode, b: Built): Built {
   const leaf = fusedLeaf(schema, checks);
   if (leaf !== undefined) return { exact: b.exact, accept: leaf };
   const inner = b.accept;
+  const only = checks.length === 1 && checks[0]!._zod.def.when === undefined ? refinementOf(checks[0]!) : undefined;
+  if (only !== undefined) {
+    // One refinement (objects with a CEL rule: path matches, backendRefs, rules, route specs):
+    // called here, without a quick pass around it.
+    return {
+      exact: b.exact,
+      accept: (v) => {
+        const out = inner(v);
+        if (out === INVALID) return INVALID;
+        issued = false;
+        only(out as never, noting);
+        return issued ? runChecks(out, checks) : out;
+      },
+    };
+  }
   const quick = quickPass(checks);
   return {
     exact: b.exact,
