@@ -113,7 +113,8 @@ function routeMatches(route: RouteModel, routeIndex: number, gw: IR.Gateway, bac
           route: routeIndex,
           rule: ruleIndex,
           index: i,
-          path: m.path, // the loaded object itself: {type, value}, as the IR has it, and dropped with the resources
+          // A copy: the loaded object (built by the acceptor, with spare fields) is larger, and the IR outlives the resources.
+          path: { type: m.path.type, value: m.path.value },
           method: m.method ?? null,
           headers: headerConditions(m.headers),
           query: queryConditions(m.queryParams),
