@@ -28,7 +28,8 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Issue } from '../../types.js';
 import { isWithinInputLimit, NO_PREFIX, type ParseBudget, type RawDoc, type YamlSource, type YamlTree } from '../parse.js';
 import { parseYamlExact } from './exact.js';
-import { BlockReader, ownStrings } from './plain.js';
+import { ownStrings } from './own.js';
+import { BlockReader } from './plain.js';
 import { boolOf, floatOf, intOf, isBoolScalar, isFloatScalar, isIntScalar, isNullScalar } from './scalars.js';
 
 /** js-yaml resolving plain scalars exactly as the `yaml` package does (scalars.ts). Only plain scalars are resolved implicitly; explicit tags never reach js-yaml. */

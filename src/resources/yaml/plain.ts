@@ -23,9 +23,10 @@
  * document to the other paths. test/resources/plain-reader.test.ts compares it with the exact
  * path on generated documents, valid and invalid.
  *
- * Strings of 13 characters or more are copied out: V8 makes such slices views of the whole
- * input, which would keep the text alive as long as the resources.
+ * Strings of 13 characters or more are copied out (own.ts): V8 makes such slices views of the
+ * whole input, which would keep the text alive as long as the resources.
  */
+import { own } from './own.js';
 import { isStringScalar, resolvePlain } from './scalars.js';
 
 /** Thrown (and caught in {@link BlockReader.read}) when a document is not one the reader takes. */
@@ -55,49 +56,11 @@ const DASH = 0x2d;
 const DQ = 0x22;
 const SQ = 0x27;
 
-/**
- * A fresh copy of a slice of the input (V8 copies short slices itself). The copy is flat: a
- * slice of 13 characters or more is a 32-byte view of its parent string, so `(' ' + s).slice(1)`
- * would keep a view plus a parent one character longer for every long value (measured: about
- * 40 bytes per string, several MB of the loaded objects at 50,000 routes). decodeURIComponent
- * of a string without `%` returns its characters unchanged, in a new flat string.
- */
-function own(s: string): string {
-  if (s.length < 13) return s;
-  return s.indexOf('%') < 0 ? decodeURIComponent(s) : (' ' + s).slice(1);
-}
-
 /** Whether `text` holds `s`, of length `length`, at `i`. (startsWith is slow on the cons strings that joined texts are.) */
 function isAt(text: string, i: number, s: string, length: number): boolean {
   if (s.length !== length) return false;
   for (let k = 0; k < length; k++) if (text.charCodeAt(i + k) !== s.charCodeAt(k)) return false;
   return true;
-}
-
-/**
- * Replaces, in place, the strings of a parsed value with copies, so that it does not keep the
- * parser's text alive (js-yaml's strings are slices of its copy of each document). For values
- * without aliases (a tree, nested within the depth limit): the fast path's.
- */
-export function ownStrings(root: unknown): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i];
-        if (typeof x === 'string') v[i] = own(x);
-        else if (typeof x === 'object' && x !== null) stack.push(x);
-      }
-    } else if (typeof v === 'object' && v !== null) {
-      const o = v as Record<string, unknown>;
-      for (const k in o) {
-        const x = o[k];
-        if (typeof x === 'string') o[k] = own(x);
-        else if (typeof x === 'object' && x !== null) stack.push(x);
-      }
-    }
-  }
 }
 
 /** `[ ] { } ,`: flow indicators, refused inside plain keys, and all but `,` inside plain scalars. */
