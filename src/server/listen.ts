@@ -10,6 +10,7 @@ import { asWrapperOptions, createHandler, followServing, type GatewayHandler, ty
 import type { GatewayRouter } from '../gateway/create.js';
 import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
+import { DRAIN_MS } from '../adapters/upstream/h2-sessions.js';
 import { GatewayError } from '../errors.js';
 import { openPort, type ConnectionTimeouts, type PortOptions, type PortProtocol, type PortServer } from './ports.js';
 import type { StreamBackend } from './tls/tls-route.js';
@@ -102,7 +103,7 @@ export interface ListeningGateway {
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
   for (const k of ['drainTimeout', 'helloTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout'] as const) validateMs(k, options[k]);
-  const drainMs = options.drainTimeout ?? 30_000;
+  const drainMs = options.drainTimeout ?? DRAIN_MS;
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
     throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ports must map listener ports to bind ports (0 for an ephemeral port), e.g. { 443: 8443 }; got ${JSON.stringify(options.ports)}.`);
   }

@@ -75,7 +75,7 @@ describe('Fastify: registered with a prefix (docs/adapters.md, "Fastify")', () =
     );
     await a.ready();
     expect((await a.inject('/team/v1/items/7')).body).toBe('items saw GET /team/v1/items/7');
-    // A URL of the prefix no Fastify route serves still reaches the gateway (its not-found context).
+    // A URL of the prefix no Fastify route serves still reaches the gateway (its catch-all routes there).
     expect((await a.inject('/team/v1/none')).body).toBe('404 Not Found: no-route\n');
     // The team's own route under the prefix: the gateway is in front of it, as in the root context.
     expect((await a.inject('/team/v1/own')).body).toBe('404 Not Found: no-route\n');

@@ -18,8 +18,11 @@ export interface H2SessionTLS {
   clientCertificate: Certificate | null;
 }
 
-/** How long a closed (retired) session may keep streams in flight before it is cut, in ms (as listen()'s default drainTimeout). */
-export const SESSION_DRAIN_MS = 30_000;
+/**
+ * The default drain bound, in ms: how long a closed server port (listen()'s drainTimeout), or a
+ * retired backend pool, Agent or HTTP/2 session, may finish what is in flight before it is cut.
+ */
+export const DRAIN_MS = 30_000;
 
 /** An open session and the TLS settings it was made under (backendTLSId; null: h2c, or the system CAs). */
 interface Entry {
@@ -32,7 +35,7 @@ export class H2Sessions {
   private closed = false;
 
   /** @param drainMs how long a closed session may finish its streams before it is destroyed. */
-  constructor(private readonly drainMs = SESSION_DRAIN_MS) {}
+  constructor(private readonly drainMs = DRAIN_MS) {}
 
   /**
    * The session to `origin` (`http://host:port` for h2c, `https://host:port` for TLS) under

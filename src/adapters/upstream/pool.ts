@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { ServingPlan } from '../../gateway/serving.js';
 import { BackendTLSAgents, closeDispatcher, liveBackendTLSIds } from './backend-tls.js';
-import { H2Sessions, SESSION_DRAIN_MS } from './h2-sessions.js';
+import { H2Sessions, DRAIN_MS } from './h2-sessions.js';
 
 /**
  * Bounds on proxied traffic, so that neither a slow upstream nor a slow client can hold every
@@ -86,7 +86,7 @@ export class Upstreams {
    */
   constructor(
     private readonly defaults: UpstreamLimits = {},
-    private readonly drainMs = SESSION_DRAIN_MS,
+    private readonly drainMs = DRAIN_MS,
   ) {
     this.h2 = new H2Sessions(drainMs);
     this.backendTLS = new BackendTLSAgents(UPSTREAM_DEFAULTS.connections, drainMs);
