@@ -198,8 +198,20 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     else mergeSeen(firstSeen, a.fresh);
     return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
   };
-  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as `fresh`. */
+  /**
+   * The IR and what else a build needs the loaded objects for; the first-seen times to commit come
+   * back as `fresh`. Once attach() returns, the model's routes hold the only references to the
+   * loaded routes, and buildIR releases each route once it is in the IR: a full collection during
+   * the IR build then reclaims the loaded objects and the attachment model of the routes already
+   * done, rather than keeping them (about 90 MB at 50,000 routes) to the end of the build.
+   */
   const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
+    const a = attach(manifests, previous);
+    const ir = buildIR(a.model, a.gatewayKey, { release: true });
+    return { fresh: a.fresh, issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir, serving: a.serving };
+  };
+  /** Loading, attachment, status, warnings and listeners: everything but the IR. The model comes back for the IR, its last user. */
+  const attach = (manifests: Manifests, previous: Snapshot | undefined) => {
     const loaded = loadManifests(manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
@@ -232,9 +244,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       previous: previous?.status,
       supportedFeatures: [...SUPPORTED_FEATURES],
     });
-    const ir = buildIR(model, served.key);
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { fresh, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    const serving = buildServing(served, model.routes, model.backendTLSPolicies);
+    return { fresh, issues, gatewayKey: served.key, status, serving, model };
   };
 
   let current = guarded(() => build(options.manifests));
