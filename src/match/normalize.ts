@@ -207,6 +207,8 @@ export function normalizeQuery(query: string): { ok: true; query: string } | { o
  * already refuses `//`, dot segments and `%2F` in values, so only escapes change.
  */
 export function canonicalPathValue(value: string): string {
+  // (Most configured values are normal already: no result object for them.)
+  if (value.charCodeAt(0) === 47 /* / */ && isNormalPath(value, false)) return value;
   const n = normalizePath(value);
   return n.ok ? n.path : value;
 }

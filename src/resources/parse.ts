@@ -134,22 +134,32 @@ export interface Measured {
  * an object that refers to itself (a cycle exceeds the depth).
  */
 export function measureValue(root: unknown, limits: Required<ManifestLimits>): Measured {
-  const values: unknown[] = [root];
-  const depths: number[] = [1];
+  // Hot at load time: every object passes here once, so plain loops and parallel stacks, shared
+  // by every call (the walk never calls out, so it never runs inside itself) instead of two new
+  // arrays per document; `clearStacks` drops what they refer to before returning.
+  const values = valueStack;
+  const depths = depthStack;
+  values[0] = root;
+  depths[0] = 1;
+  let top = 1;
+  let high = 1;
   let bytes = 0;
   let hasNullField = false;
-  // Hot at load time: every object passes here once, so plain loops and parallel stacks.
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()!;
+  let exceeded: Measured['exceeded'];
+  while (top > 0) {
+    const v = values[--top];
+    const depth = depths[top]!;
     if (typeof v === 'string') bytes += v.length + 2;
     else if (typeof v === 'object' && v !== null) {
-      if (depth > limits.maxDepth) return { hasNullField, exceeded: 'depth', bytes };
+      if (depth > limits.maxDepth) {
+        exceeded = 'depth';
+        break;
+      }
       bytes += 2;
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) {
-          values.push(v[i]);
-          depths.push(depth + 1);
+          values[top] = v[i];
+          depths[top++] = depth + 1;
         }
         bytes += v.length;
       } else if (!(v instanceof Date)) {
@@ -157,14 +167,40 @@ export function measureValue(root: unknown, limits: Required<ManifestLimits>): M
           const x = (v as Record<string, unknown>)[k];
           if (x === null) hasNullField = true;
           bytes += k.length + 4;
-          values.push(x);
-          depths.push(depth + 1);
+          values[top] = x;
+          depths[top++] = depth + 1;
         }
       } else bytes += 24;
-    } else bytes += v === undefined ? 0 : String(v).length;
-    if (bytes > limits.maxObjectBytes) return { hasNullField, exceeded: 'bytes', bytes };
+      if (top > high) high = top;
+    } else if (typeof v === 'number') bytes += numberLength(v);
+    else bytes += v === undefined ? 0 : typeof v === 'boolean' ? (v ? 4 : 5) : String(v).length;
+    if (bytes > limits.maxObjectBytes) {
+      exceeded = 'bytes';
+      break;
+    }
   }
-  return { hasNullField, bytes };
+  clearStacks(high);
+  return exceeded === undefined ? { hasNullField, bytes } : { hasNullField, exceeded, bytes };
+}
+
+/** measureValue's stacks (see there). */
+let valueStack: unknown[] = [];
+let depthStack: number[] = [];
+
+/** Drops the references the stacks hold, up to `high`; stacks grown large by a huge object are let go. */
+function clearStacks(high: number): void {
+  if (high > 4096) {
+    valueStack = [];
+    depthStack = [];
+  } else valueStack.fill(undefined, 0, high);
+}
+
+/** `String(v).length` of a number, without making the string for integers (ports, weights, codes). */
+function numberLength(v: number): number {
+  if (!Number.isSafeInteger(v)) return String(v).length;
+  let n = v < 0 ? 2 : 1;
+  for (let a = Math.abs(v); a >= 10; a = Math.floor(a / 10)) n++;
+  return n;
 }
 
 export function firstLine(s: string): string {
