@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.js';
 import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
 import { sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
+import { liveH2Origins } from './protocols/h2.js';
 import { DEFAULT_RETRY_BODY_BYTES } from './protocols/retry.js';
 import { routeUpgrade, type UpgradeOptions, type UpgradeRouter } from './protocols/upgrade.js';
 import { hostOf, listenerPortOf } from './serving/http2.js';
@@ -84,6 +85,14 @@ const ADAPTER_OPTION_NAMES = Object.keys({
   exposeErrors: true,
 } satisfies Record<keyof AdapterOptions, true>);
 
+/**
+ * Internal: the drain bound of the handler's upstream connections, in ms (pools, TLS Agents and
+ * HTTP/2 sessions closed by close() or retired by a reload). listen() passes its `drainTimeout`
+ * here, so that one setting bounds the client side and the backend side; default DRAIN_MS.
+ */
+export const kDrainTimeout = Symbol('gateway-api-router.drainTimeout');
+export type Drained = { [kDrainTimeout]?: number };
+
 /** What an adapter built on createHandler (Express, Fastify) adds: its name and its own option names. */
 type Wrapped = { [kWrapperOptions]?: { fn: string; names: readonly string[] } };
 
@@ -119,9 +128,11 @@ export interface GatewayHandler {
  */
 export function createHandler(options: HandlerOptions): GatewayHandler {
   // URL strings become option objects once, so per-request work (URL parsing, pools) is cached.
-  const upstreams = new Upstreams(validateUpstream(options.upstream));
+  const limits = validateUpstream(options.upstream);
   const backends = Object.fromEntries(Object.entries(validateBackends(options.backends)).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])) as Record<string, BackendHandler | UpstreamOptions>;
   const router = 'router' in options && options.router ? options.router : createGateway({ ...(options as GatewayOptions), backends: options.backends ?? {}, [kWrapperOptions]: wrapperOptions(options as Wrapped, 'createHandler', ADAPTER_OPTION_NAMES) } as GatewayOptions);
+  // A reload retires the HTTP/2 sessions to origins it no longer reaches over HTTP/2.
+  const upstreams = new Upstreams(limits, (options as Drained)[kDrainTimeout], () => liveH2Origins(router.ir, (k) => backends[k]));
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
   const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });

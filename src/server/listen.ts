@@ -6,7 +6,7 @@
  * close() drains. See docs/listeners.md.
  */
 import type { Server as NetServer } from 'node:net';
-import { asWrapperOptions, createHandler, followServing, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
+import { asWrapperOptions, createHandler, followServing, kDrainTimeout, type Drained, type GatewayHandler, type HandlerOptions } from '../adapters/node.js';
 import type { GatewayRouter } from '../gateway/create.js';
 import type { ServedListener, ServingPlan } from '../gateway/serving.js';
 import type { Manifests } from '../resources/load.js';
@@ -24,7 +24,12 @@ export interface ListenOptions {
   ports?: Record<number, number>;
   /** The address every port binds to. Default: all interfaces (Node's default). Tests pass `'127.0.0.1'`. */
   host?: string;
-  /** How long close() and a removed port wait for requests in flight before cutting connections, in ms. Default 30,000. */
+  /**
+   * How long close() and a removed port wait for requests in flight before cutting connections,
+   * in ms. The same bound applies to backend connections: the pools, TLS Agents and HTTP/2
+   * sessions that close() closes or a reload retires finish their requests in flight within it.
+   * Default 30,000.
+   */
   drainTimeout?: number;
   /**
    * Backends of TLSRoutes, keyed like `backends`: `'tcp://host:port'` (the TLS stream is piped
@@ -120,7 +125,9 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
           userOnReload?.(r);
           if (r.ok) refresh().catch((error: Error) => userOnReload?.({ ok: false, error }));
         },
-      } as HandlerOptions,
+        // One drain bound for both sides: the client connections of the ports and the handler's backend connections.
+        [kDrainTimeout]: drainMs,
+      } as HandlerOptions & Drained,
       'listen',
       LISTEN_OPTION_NAMES,
     ),

@@ -6,8 +6,7 @@
 // Digest "BackendTLSPolicy"; docs/listeners.md, "BackendTLSPolicy (TLS to backends)".
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -17,63 +16,12 @@ import { H2Sessions } from '../../src/adapters/upstream/h2-sessions.js';
 import { listen } from '../../src/server/node-entry.js';
 import { closeServer, listen as listenOn, waitFor } from '../adapters/helpers.js';
 import { caConfigMap, makeCA, type TestCA } from '../support/certs.js';
+import { startH2Backend, type H2Backend } from '../support/h2-backend.js';
 import { G, gateway, httpGet, type Obj } from './helpers.js';
 
-interface H2Backend {
-  url: string;
-  /** Sessions open now, and every session ever accepted (in order). */
-  open: Set<ServerHttp2Session>;
-  all: ServerHttp2Session[];
-  /** Releases the requests to `/held` waiting so far. */
-  release(): void;
-  /** Requests to `/held` waiting now. */
-  held(): number;
-  close(): Promise<void>;
-}
-
-/** A TLS HTTP/2 backend (ALPN h2 only) for `backend.internal`; `/held` answers only when released, `/forever` never. */
-async function startH2Backend(ca: TestCA): Promise<H2Backend> {
-  const server: Http2SecureServer = createSecureServer({ ...ca.server(['backend.internal']) });
-  const open = new Set<ServerHttp2Session>();
-  const all: ServerHttp2Session[] = [];
-  let waiting: ServerHttp2Stream[] = [];
-  server.on('session', (s) => {
-    open.add(s);
-    all.push(s);
-    s.on('close', () => open.delete(s));
-    s.on('error', () => {});
-  });
-  server.on('stream', (stream, headers) => {
-    stream.on('error', () => {});
-    const path = headers[':path'];
-    if (path === '/forever') return;
-    if (path === '/held') {
-      waiting.push(stream);
-      return;
-    }
-    stream.respond({ ':status': 200 });
-    stream.end(`h2 ${path}`);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    open,
-    all,
-    held: () => waiting.filter((s) => !s.closed).length,
-    release() {
-      for (const s of waiting) {
-        if (s.closed) continue;
-        s.respond({ ':status': 200 });
-        s.end('released');
-      }
-      waiting = [];
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of open) s.destroy();
-        server.close(() => r());
-      }),
-  };
+/** A TLS HTTP/2 backend (ALPN h2 only) for `backend.internal`. */
+function startTLSBackend(ca: TestCA): Promise<H2Backend> {
+  return startH2Backend(createSecureServer({ ...ca.server(['backend.internal']) }), 'https', 'h2');
 }
 
 let ca: TestCA;
@@ -81,7 +29,7 @@ let backend: H2Backend;
 
 beforeAll(async () => {
   ca = makeCA('h2 backend CA');
-  backend = await startH2Backend(ca);
+  backend = await startTLSBackend(ca);
 });
 afterAll(async () => {
   await backend?.close();
@@ -212,7 +160,7 @@ describe('a closed session is cut after the drain bound', () => {
       r.on('end', () => resolve());
     });
     expect(backend.all.length).toBe(before + 1);
-    sessions.retire(new Set());
+    sessions.retire(new Set(), null);
     await waitFor(() => session.closed && !backend.open.has(backend.all[before]!), 10_000, 'the idle session to close');
   });
 });

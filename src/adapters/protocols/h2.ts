@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
+import type * as IR from '../../ir/types.js';
 import type { ForwardDecision, RouteRef } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
 import { upstreamFailure } from '../proxy.js';
@@ -28,10 +29,37 @@ const H2C_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'h2c', 'http2', 'grpc'])
  * is an `https:` backend of a GRPCRoute (gRPC is HTTP/2; over TLS, ALPN `h2` says so: the
  * upstream conformance test BackendTLSPolicyGRPCRoute gives its Services no appProtocol).
  */
-export function isH2Backend(d: Pick<ForwardDecision, 'backend'> & { route?: RouteRef }, upstream: UpstreamOptions): boolean {
+export function isH2Backend(d: { backend: { appProtocol?: string | undefined }; route?: Pick<RouteRef, 'kind'> | undefined }, upstream: UpstreamOptions): boolean {
   if (upstream.protocol !== undefined) return upstream.protocol === 'h2c';
   if (d.backend.appProtocol !== undefined && H2C_APP_PROTOCOLS.has(d.backend.appProtocol)) return true;
   return d.route?.kind === 'GRPCRoute' && upstream.url.startsWith('https:');
+}
+
+/**
+ * The origins that `ir` reaches over HTTP/2 (isH2Backend) through the upstreams registered
+ * for its backends (`specOf`): the backendRefs of every rule and the backends of its mirrors.
+ * A reload retires the HTTP/2 sessions to every other origin (upstream/h2-sessions.ts).
+ */
+export function liveH2Origins(ir: IR.Gateway, specOf: (registered: string) => object | undefined): Set<string> {
+  const origins = new Set<string>();
+  const add = (b: IR.Backend, route: IR.Route | undefined): void => {
+    const spec = b.registered !== undefined ? specOf(b.registered) : undefined;
+    if (spec === undefined || typeof spec === 'function' || !isH2Backend({ backend: b, route }, spec as UpstreamOptions)) return;
+    origins.add(new URL((spec as UpstreamOptions).url).origin);
+  };
+  const mirrors = (filters: readonly IR.Filter[]): void => {
+    // A mirror's target carries no route (protocols/mirror.ts): it is HTTP/2 by its own settings only.
+    for (const f of filters) if (f.type === 'RequestMirror') add(f.backend, undefined);
+  };
+  for (const rule of ir.rules) {
+    const route = ir.routes[rule.route];
+    mirrors(rule.filters);
+    for (const b of rule.backends) {
+      add(b, route);
+      mirrors(b.filters);
+    }
+  }
+  return origins;
 }
 
 /**

@@ -5,8 +5,9 @@
  * ALPN `h2`, verified as its BackendTLSPolicy says (upstream/backend-tls.ts), or against the
  * system CAs and the URL's host name without one. Each handler owns its sessions, like its undici
  * pools: `handler.close()` closes them, so the upstreams see their connections end and a process
- * with closed handlers exits. A reload that replaces a BackendTLSPolicy (or the Gateway's client
- * certificate) retires the sessions made under the old settings.
+ * with closed handlers exits. A reload retires the sessions it no longer uses: those made under a
+ * BackendTLSPolicy (or Gateway client certificate) it replaced, and those to an origin it no
+ * longer reaches over HTTP/2 (a Service's appProtocol changed, or no route sends there any more).
  */
 import { connect, type ClientHttp2Session } from 'node:http2';
 import type { BackendTLS, Certificate } from '../../gateway/serving.js';
@@ -24,9 +25,10 @@ export interface H2SessionTLS {
  */
 export const DRAIN_MS = 30_000;
 
-/** An open session and the TLS settings it was made under (backendTLSId; null: h2c, or the system CAs). */
+/** An open session, its origin, and the TLS settings it was made under (backendTLSId; null: h2c, or the system CAs). */
 interface Entry {
   session: ClientHttp2Session;
+  origin: string;
   tls: string | null;
 }
 
@@ -57,10 +59,13 @@ export class H2Sessions {
     next.on('error', drop);
     next.on('close', drop);
     next.on('goaway', drop);
-    // An idle session is closed after a minute and never keeps the process alive.
-    next.setTimeout(60_000, () => next.close());
+    // An idle session is closed after a minute (its streams within the drain bound) and never keeps the process alive.
+    next.setTimeout(60_000, () => {
+      drop();
+      this.drain(next);
+    });
     next.unref();
-    this.sessions.set(key, { session: next, tls: id });
+    this.sessions.set(key, { session: next, origin, tls: id });
     return next;
   }
 
@@ -70,12 +75,14 @@ export class H2Sessions {
   }
 
   /**
-   * Closes the sessions made under TLS settings that are no longer in effect (`live` holds the
-   * backendTLSIds still in use): their streams in flight finish, within the drain bound.
+   * Closes the sessions a new serving plan no longer uses: made under TLS settings no longer in
+   * effect (`live` holds the backendTLSIds still in use), or to an origin not in `h2Origins` (the
+   * origins still reached over HTTP/2; null: keep every origin). Their streams in flight finish,
+   * within the drain bound.
    */
-  retire(live: ReadonlySet<string>): void {
+  retire(live: ReadonlySet<string>, h2Origins: ReadonlySet<string> | null): void {
     for (const [key, e] of this.sessions) {
-      if (e.tls === null || live.has(e.tls)) continue;
+      if ((e.tls === null || live.has(e.tls)) && (h2Origins === null || h2Origins.has(e.origin))) continue;
       this.sessions.delete(key);
       this.drain(e.session);
     }

@@ -83,10 +83,13 @@ export class Upstreams {
   /**
    * @param defaults limits for every upstream that sets none.
    * @param drainMs how long a closed pool, Agent or HTTP/2 session may finish what is in flight before it is cut, in ms.
+   * @param h2Origins the origins the router's current plan reaches over HTTP/2 (protocols/h2.ts
+   *   liveH2Origins); a reload retires the sessions to any other. Absent: sessions are kept by origin.
    */
   constructor(
     private readonly defaults: UpstreamLimits = {},
     private readonly drainMs = DRAIN_MS,
+    private readonly h2Origins?: () => ReadonlySet<string>,
   ) {
     this.h2 = new H2Sessions(drainMs);
     this.backendTLS = new BackendTLSAgents(UPSTREAM_DEFAULTS.connections, drainMs);
@@ -95,14 +98,16 @@ export class Upstreams {
   /**
    * Follows the router's serving plan: when it changed (a reload, setBackends), the HTTP/2
    * sessions and TLS Agents made under BackendTLSPolicy settings (or a client certificate) it no
-   * longer holds are closed, their requests in flight finishing first. One identity check when
-   * nothing changed.
+   * longer holds are closed, and so are the HTTP/2 sessions to origins it no longer reaches over
+   * HTTP/2; their requests in flight finish first (within the drain bound). One identity check
+   * when nothing changed.
    */
   follow(plan: ServingPlan): void {
     if (plan === this.plan) return;
     this.plan = plan;
     const live = liveBackendTLSIds(plan);
-    this.h2.retire(live);
+    // The walk over the plan's backends runs only when a session could be retired.
+    this.h2.retire(live, this.h2.size > 0 && this.h2Origins !== undefined ? this.h2Origins() : null);
     this.backendTLS.retire(live);
   }
 
