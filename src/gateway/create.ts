@@ -6,7 +6,8 @@
 import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
 import { resolveLimits } from '../resources/parse.js';
-import { loadManifests, namesIn, type ByObject, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
+import { loadIndexed, namesIn, type ByObject, type ManifestLimits, type Manifests, type Resource } from '../resources/load.js';
+import { parseYaml } from '../resources/yaml/fast.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
 import { buildStatus, type StatusList, type StatusObject } from '../model/status.js';
@@ -186,6 +187,11 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
   let firstSeen: FirstSeen = new Map();
+  /**
+   * The objects of the first build, all first seen at `seconds`: made into entries of firstSeen
+   * only when a later build needs them, so that a first build makes no map of its own.
+   */
+  let firstBuild: { names: ByObject<number>; seconds: number } | undefined;
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
   let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
@@ -194,13 +200,25 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const a = analyse(manifests, previous);
     const runtime = compileRuntime(a.ir, options);
     // Commit first-seen times only once the whole build succeeded (a first build's are all new).
-    if (firstSeen.size === 0) firstSeen = a.fresh;
+    if (a.fresh === undefined) firstBuild = a.first;
     else mergeSeen(firstSeen, a.fresh);
     return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
   };
-  /** Everything a build needs the loaded objects for; the first-seen times to commit come back as `fresh`. */
+  /**
+   * The IR and what else a build needs the loaded objects for; the first-seen times to commit come
+   * back as `fresh`. Once attach() returns, the model's routes hold the only references to the
+   * loaded routes, and buildIR releases each route once it is in the IR: a full collection during
+   * the IR build then reclaims the loaded objects and the attachment model of the routes already
+   * done, rather than keeping them (about 90 MB at 50,000 routes) to the end of the build.
+   */
   const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
-    const loaded = loadManifests(manifests, {
+    const a = attach(manifests, previous);
+    const ir = buildIR(a.model, a.gatewayKey, { release: true });
+    return { fresh: a.fresh, first: a.first, issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir, serving: a.serving };
+  };
+  /** Loading, attachment, status, warnings and listeners: everything but the IR. The model comes back for the IR, its last user. */
+  const attach = (manifests: Manifests, previous: Snapshot | undefined) => {
+    const loaded = loadIndexed(parseYaml, manifests, {
       ...(options.filename !== undefined ? { filename: options.filename } : {}),
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -209,13 +227,21 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const now = clock();
     const nowSeconds = Math.floor(now.getTime() / 1000);
     // First-seen times, kept across reloads by kind, namespace and name. A first build has none:
-    // every object was first seen now, and createdAt needs no lookup at all.
+    // every object was first seen now, and createdAt needs no lookup at all; the objects it
+    // loaded are what the loader indexed (`first`), the times of the others are `fresh`.
+    if (firstBuild !== undefined) {
+      for (const [kind, byNamespace] of firstBuild.names) for (const [namespace, byName] of byNamespace) for (const name of byName.keys()) namesIn(firstSeen, kind, namespace).set(name, firstBuild.seconds);
+      firstBuild = undefined;
+    }
     const known = firstSeen.size > 0;
-    const fresh: FirstSeen = new Map();
-    const resources = loaded.resources;
-    for (let i = 0; i < resources.length; i++) {
-      const r = resources[i]!;
-      if (!known || seenOf(firstSeen, r) === undefined) namesIn(fresh, r.kind, r.metadata.namespace ?? '').set(r.metadata.name, nowSeconds);
+    let fresh: FirstSeen | undefined;
+    if (known) {
+      fresh = new Map();
+      const resources = loaded.resources;
+      for (let i = 0; i < resources.length; i++) {
+        const r = resources[i]!;
+        if (seenOf(firstSeen, r) === undefined) namesIn(fresh, r.kind, r.metadata.namespace ?? '').set(r.metadata.name, nowSeconds);
+      }
     }
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
@@ -232,9 +258,9 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
       previous: previous?.status,
       supportedFeatures: [...SUPPORTED_FEATURES],
     });
-    const ir = buildIR(model, served.key);
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
-    return { fresh, issues, gatewayKey: served.key, status, ir, serving: buildServing(served, model.routes, model.backendTLSPolicies) };
+    const serving = buildServing(served, model.routes, model.backendTLSPolicies);
+    return { fresh, first: { names: loaded.names, seconds: nowSeconds }, issues, gatewayKey: served.key, status, serving, model };
   };
 
   let current = guarded(() => build(options.manifests));

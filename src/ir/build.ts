@@ -16,8 +16,16 @@ import type * as IR from './types.js';
  */
 const NONE: never[] = Object.freeze([]) as never[];
 
-/** Builds the IR for the Gateway `gatewayKey` (`namespace/name`) of the model. */
-export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
+/**
+ * Builds the IR for the Gateway `gatewayKey` (`namespace/name`) of the model.
+ *
+ * With `release`, the build is the model's routes' last use: each entry of `model.routes` is
+ * cleared once the route is in the IR (the array is left empty of routes). A route model holds
+ * its loaded object; released, both become garbage while the rest of the IR is built, so that a
+ * full collection during the build (a large table triggers one about here) reclaims them instead
+ * of keeping them to the end of the build. createGateway passes it (issue 13, heap).
+ */
+export function buildIR(model: Model, gatewayKey: string, { release = false }: { release?: boolean } = {}): IR.Gateway {
   const gwModel = model.gateways.find((g) => g.key === gatewayKey);
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
@@ -36,6 +44,7 @@ export function buildIR(model: Model, gatewayKey: string): IR.Gateway {
   const count = { n: 0 };
   for (let r = 0; r < routes.length; r++) {
     const route = routes[r]!;
+    if (release) (routes as (RouteModel | undefined)[])[r] = undefined;
     if (route.kind === 'TLSRoute') continue; // TLS streams are not HTTP requests; see docs/routing.md
     let routeIndex = -1;
     const parents = route.parents;

@@ -110,6 +110,18 @@ export function loadManifests(input: Manifests, options: LoadOptions = {}): Load
 
 /** loadManifests with the YAML parser as a parameter, so that tests can hold the fast path to the exact one. */
 export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, options: LoadOptions = {}): LoadResult {
+  const { resources, issues } = loadIndexed(parse, input, options);
+  return { resources, issues };
+}
+
+/** What loadManifestsWith returns: loadManifests' result and, for createGateway, every loaded object by kind, namespace and name. */
+export interface IndexedLoad extends LoadResult {
+  /** Every resource by kind, namespace ('' for cluster-scoped kinds) and name (the values are internal indexes). */
+  names: ByObject<number>;
+}
+
+/** loadManifestsWith, and the index of the loaded objects (createGateway keeps it as their first-seen record). */
+export function loadIndexed(parse: typeof parseYaml, input: Manifests, options: LoadOptions = {}): IndexedLoad {
   const limits = resolveLimits(options.limits);
   const budget: ParseBudget = { limits, documents: 0, exhausted: false };
   const issues: Issue[] = [];
@@ -124,7 +136,9 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
     const item = inputs[i];
     if (budget.exhausted) break;
     const file = isManifestFile(item) && typeof item.filename === 'string' ? item.filename : options.filename;
-    const base: Partial<Issue> = { ...(file !== undefined ? { file } : {}), ...(inputs.length > 1 ? { input: i + 1 } : {}) };
+    // Where the input's issues point: one object per input, written as a literal (an array of
+    // 10,000 objects is 10,000 inputs). Only ever spread into issues, never written to.
+    const base: Partial<Issue> = file !== undefined ? (inputs.length > 1 ? { file, input: i + 1 } : { file }) : inputs.length > 1 ? { input: i + 1 } : NO_BASE;
     if (typeof item === 'string' || isManifestFile(item)) {
       parse(typeof item === 'string' ? item : item.text, base, budget, issues, take);
     } else if (++budget.documents > limits.maxDocuments) {
@@ -193,7 +207,7 @@ export function loadManifestsWith(parse: typeof parseYaml, input: Manifests, opt
   }
   const resources: Resource[] = [];
   for (let i = 0; i < admitted.length; i++) if (admitted[i] !== undefined) resources.push(admitted[i]!.resource!);
-  return { resources, issues };
+  return { resources, issues, names: at };
 }
 
 /** One document validated, with where it came from (one object per document): the resource, if valid, and its issues, not yet counted against the limits of the second pass. */
@@ -201,6 +215,9 @@ interface Checked extends Origin {
   resource: Resource | undefined;
   issues: readonly Issue[];
 }
+
+/** Where the issues of a lone input without a file name point: nowhere more precise than its documents (shared, never written to). */
+const NO_BASE: Partial<Issue> = Object.freeze({});
 
 /** The issues of a document that has none: one array for all, as Checked objects live as long as the load. */
 const NO_ISSUES: readonly Issue[] = Object.freeze([]);

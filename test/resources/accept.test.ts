@@ -127,6 +127,28 @@ describe('acceptors agree with zod', () => {
     expect(acceptorOf(gateway.ServiceSchema)(Object.assign(Object.create({ inherited: 1 }), plain))).toBe(INVALID);
     expect(acceptorOf(gateway.ServiceSchema)({ ...plain, metadata: { name: 's', labels: { a: 'b', [Symbol('s')]: 'x' } } })).toBe(INVALID);
   });
+
+  // Outputs are made by one constructor per object schema (so that V8 sizes them to their
+  // fields); they must still be plain objects, as zod's are and as users of the resources expect.
+  it('returns plain objects: prototype Object.prototype, constructor Object, own enumerable keys only', () => {
+    const seen = { objects: 0 };
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) return v.forEach(walk);
+      if (typeof v !== 'object' || v === null) return;
+      seen.objects++;
+      expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+      expect((v as object).constructor).toBe(Object);
+      expect(Object.getOwnPropertyNames(v)).toEqual(Object.keys(v));
+      Object.values(v).forEach(walk);
+    };
+    for (const doc of tables) {
+      for (const [, schema] of schemasFor(doc)) {
+        const out = acceptorOf(schema)(doc);
+        if (out !== INVALID) walk(out);
+      }
+    }
+    expect(seen.objects).toBeGreaterThan(1000);
+  });
 });
 
 describe('leaves with bounds and patterns (one function each)', () => {

@@ -20,12 +20,15 @@ export function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
     const rule = rules[index]!;
     const refs = rule.backendRefs ?? NO_BACKEND_REFS;
     // Sized exactly (it lives until the build ends), without a closure per rule.
-    const backends = new Array<BackendModel>(refs.length);
+    let backends = new Array<BackendModel>(refs.length);
     let filtered = rule.filters !== undefined && rule.filters.length > 0;
     for (let i = 0; i < refs.length; i++) {
       backends[i] = ctx.backend(owner, refs[i]!);
       if (refs[i]!.filters !== undefined && refs[i]!.filters!.length > 0) filtered = true;
     }
+    // The rules of a route usually list the same backendRefs: the same resolved backends then
+    // share the previous rule's list (read-only, as the whole model), one list fewer per rule.
+    if (index > 0 && sameList(out[index - 1]!.backends, backends)) backends = out[index - 1]!.backends;
     const model: RuleModel = { index, name: rule.name, valid: true, backends, mirrors: NO_MIRRORS };
     // Most rules have no filters at all: nothing to collect, resolve or check.
     if (filtered) {
@@ -42,6 +45,13 @@ export function ruleModels(route: AnyRoute, ctx: References): RuleModel[] {
     out[index] = model;
   }
   return out;
+}
+
+/** Whether two lists hold the same backends in the same order. */
+function sameList(a: BackendModel[], b: BackendModel[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Why a rule is dropped, if it is (spec digest section 10.5). */
