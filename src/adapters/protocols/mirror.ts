@@ -13,12 +13,15 @@ import { ServerResponse as NodeServerResponse, type IncomingMessage, type Server
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../../types.js';
-import { requestHasBody, timeoutSignal, upstreamPath } from '../proxy.js';
+import { requestHasBody, upstreamPath } from '../proxy.js';
 import { stripHopByHop } from '../upstream/headers.js';
 import type { UpstreamTarget } from '../upstream/forward.js';
 import type { UpstreamOptions } from '../upstream/pool.js';
 import { sendH2AndForget } from './h2.js';
 import { takeBudget, type BodyBudget } from './retry.js';
+
+/** How long a mirror copy may take, in ms: past it, it is abandoned and its slot given back. */
+const MIRROR_TIMEOUT_MS = 30_000;
 
 /** Default for `maxMirrorBodyBytes`. */
 export const DEFAULT_MIRROR_BODY_BYTES = 256 * 1024;
@@ -96,9 +99,12 @@ export function createMirrors(backends: Record<string, Backend>, targetOf: (m: M
     }
     stats.inFlight++;
     let finished = false;
+    // The copy's 30 s bound, cleared when it is over: a timer left armed per copy would add up at a high request rate.
+    let bound: NodeJS.Timeout | undefined;
     const finish = () => {
       if (finished) return;
       finished = true;
+      clearTimeout(bound);
       stats.inFlight--;
       done();
     };
@@ -110,7 +116,8 @@ export function createMirrors(backends: Record<string, Backend>, targetOf: (m: M
       const mreq = Object.assign(Readable.from(body.length > 0 ? [body] : []), { method: m.request.method, url: m.request.path, headers: { ...headers, ...(m.request.host ? { host: m.request.host } : {}) }, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, socket: null }) as unknown as IncomingMessage;
       const mres = new NodeServerResponse(mreq);
       // A mirror handler that never ends gives its slot back after 30 s.
-      setTimeout(finish, 30_000).unref();
+      bound = setTimeout(finish, MIRROR_TIMEOUT_MS);
+      bound.unref();
       mres.write = () => true;
       mres.end = function end(this: ServerResponse) {
         finish();
@@ -137,10 +144,13 @@ export function createMirrors(backends: Record<string, Backend>, targetOf: (m: M
       delete headers.host;
       delete headers['content-length'];
       const h2: Record<string, string | string[]> = { ...headers, ':method': m.request.method, ':path': upstreamPath(target, m.request.path), ':scheme': target.origin.startsWith('https:') ? 'https' : 'http', ':authority': m.request.host ?? new URL(target.origin).host };
-      sendH2AndForget(up.target, h2, body, 30_000).then(finish);
+      sendH2AndForget(up.target, h2, body, MIRROR_TIMEOUT_MS).then(finish);
       return;
     }
     if (m.request.host !== undefined) headers.host = m.request.host;
+    const abort = new AbortController();
+    bound = setTimeout(() => abort.abort(Object.assign(new Error(`timed out after ${MIRROR_TIMEOUT_MS} ms`), { code: 'GW_TIMEOUT' })), MIRROR_TIMEOUT_MS);
+    bound.unref();
     try {
       target.dispatcher
         .request({
@@ -149,7 +159,7 @@ export function createMirrors(backends: Record<string, Backend>, targetOf: (m: M
           method: m.request.method as Dispatcher.HttpMethod,
           headers: headers as Record<string, string>,
           body: body.length > 0 ? body : null,
-          signal: timeoutSignal(30_000),
+          signal: abort.signal,
         })
         .then((r) => r.body.dump().then(finish, finish), finish);
     } catch {
