@@ -152,39 +152,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.clientTimer !== undefined) clearInterval(this.clientTimer);
   }
 
-  /**
-   * Cuts the exchange when the client stalls for `clientTimeout` while the exchange waits on it:
-   * a request body that stops arriving while the upstream reads it, or a response the client
-   * stops reading once `responseBuffer` is full. Progress is the socket's byte counts, polled
-   * (a second 'data' listener would change how the body flows).
-   */
+  /** Cuts the exchange when the client stalls for `clientTimeout` while the exchange waits on it (see watchClientStall). */
   watchClient(): void {
+    if (this.clientTimer !== undefined || this.done) return;
     const ms = this.target.clientTimeout;
-    const socket = this.res.socket;
-    if (this.clientTimer !== undefined || ms <= 0 || !socket || this.done) return;
-    let last = -1;
-    let idle = 0;
-    this.clientTimer = setInterval(() => {
-      const req = this.req;
-      const waiting = this.pausedForClient || (req.readableFlowing === true && !req.complete && !req.readableEnded);
-      const progress = socket.bytesRead + socket.bytesWritten;
-      if (!waiting || progress !== last) {
-        last = progress;
-        idle = 0;
-        return;
-      }
-      if (++idle < 2) return;
-      const res = this.res;
+    this.clientTimer = watchClientStall(this.req, this.res, ms, () => this.pausedForClient, () => {
       this.clientGone = true;
       this.cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
-      if (!res.headersSent) {
-        res.once('finish', () => res.destroy());
-        sendError(res, 408, 'client-timeout', `the client sent nothing for ${ms} ms while the upstream waited for its request body`, this.out, { connection: 'close' });
-      } else {
-        res.destroy();
-      }
-    }, ms / 2);
-    this.clientTimer.unref();
+      answerStalledClient(this.res, ms, this.out);
+    });
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -241,6 +217,48 @@ class Exchange implements Dispatcher.DispatchHandler {
     const f = upstreamFailure(this.cancelled ?? err, this.hooks !== undefined);
     sendError(res, f.status, f.reason, `upstream ${this.target.origin} for ${this.d.backend.namespace}/${this.d.backend.name}: ${describeError(err)}`, this.out, {}, err);
   }
+}
+
+/**
+ * Watches a client that an exchange waits on: a request body that stops arriving while the
+ * upstream reads it, or a response the client stops reading (`pausedForClient`). Progress is the
+ * connection's byte counts, polled every `ms / 2` (a second 'data' listener would change how the
+ * body flows); `onStall` runs once after `ms` to `1.5 ms` without any while waiting. Returns the
+ * interval for the exchange to clear when it ends; undefined when `ms` is 0 or there is no socket.
+ */
+export function watchClientStall(req: IncomingMessage, res: ServerResponse, ms: number, pausedForClient: () => boolean, onStall: () => void): NodeJS.Timeout | undefined {
+  const socket = res.socket;
+  if (ms <= 0 || !socket) return undefined;
+  let last = -1;
+  let idle = 0;
+  const timer = setInterval(() => {
+    const waiting = pausedForClient() || (req.readableFlowing === true && !req.complete && !req.readableEnded);
+    const progress = socket.bytesRead + socket.bytesWritten;
+    if (!waiting || progress !== last) {
+      last = progress;
+      idle = 0;
+      return;
+    }
+    if (++idle < 2) return;
+    clearInterval(timer);
+    onStall();
+  }, ms / 2);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Ends the exchange of a client that stalled for `ms`: 408 `client-timeout` while nothing was
+ * sent (then the connection closes; on HTTP/2 the stream), else the response is cut.
+ */
+export function answerStalledClient(res: ServerResponse, ms: number, out: Outgoing): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.once('finish', () => res.destroy());
+  // HTTP/2 has no Connection header (RFC 9113 section 8.2.2): destroying the stream is enough.
+  sendError(res, 408, 'client-timeout', `the client sent nothing for ${ms} ms while the upstream waited for its request body`, out, res.req?.httpVersionMajor === 2 ? {} : { connection: 'close' });
 }
 
 /**

@@ -2,7 +2,8 @@
 // pipes the still-encrypted stream to a TLS echo backend, which presents its own certificate.
 // Spec digest 1.6, 5.4 (exact beats wildcard), 9.2 (no match: the connection is refused).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { listen, type ListeningGateway } from '../../src/server/node-entry.js';
 import { caConfigMap, makeCA, tlsSecret, type TestCA } from '../support/certs.js';
@@ -43,6 +44,22 @@ function exchange(port: number, servername: string): Promise<{ text: string; san
     });
     s.on('error', reject);
     s.on('close', () => reject(new Error('closed before the echo')));
+  });
+}
+
+/** The ClientHello a node:tls client sends for `servername` (captured from a socket that never answers). */
+function clientHello(servername: string): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const wire = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        resolve(Buffer.from(chunk));
+        cb();
+        setImmediate(() => s.destroy());
+      },
+    });
+    const s = connect({ socket: wire as unknown as Socket, servername });
+    s.on('error', () => {});
   });
 }
 
@@ -171,6 +188,48 @@ describe('TLSRoute with a Terminate listener (Extended TLSRouteModeTerminate; mi
       expect(t).toEqual({ text: 'clear:ping', san: 'DNS:term.example.com' });
       const p = await exchange(g.ports[443]!, 'p.example.com');
       expect(p).toEqual({ text: 'pass:ping', san: 'DNS:p.example.com' });
+    } finally {
+      await g.close();
+      plain.close();
+    }
+  });
+
+  it('closes a connection that stops after its ClientHello once helloTimeout passes, without connecting to the backend', async () => {
+    let connections = 0;
+    const plain = createNetServer((s) => {
+      connections++;
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const g = await listen({
+      manifests: [
+        gateway([{ name: 'term', port: 443, protocol: 'TLS', hostname: 'term.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'term' }] } }]),
+        tlsSecret('term', ca.server(['term.example.com'])),
+        tlsRoute('t', ['term.example.com'], 'plain'),
+      ],
+      streams: { 'plain:443': `tcp://127.0.0.1:${(plain.address() as AddressInfo).port}` },
+      host: '127.0.0.1',
+      ports: { 443: 0 },
+      helloTimeout: 300,
+    });
+    try {
+      const hello = await clientHello('term.example.com');
+      // A valid ClientHello, then silence: the gateway's ServerHello is never answered.
+      const closed = await new Promise<string>((resolve) => {
+        const t = setTimeout(() => resolve('still open after 10 s'), 10_000);
+        const s = netConnect(g.ports[443]!, '127.0.0.1', () => s.write(hello));
+        s.on('error', () => {});
+        s.resume();
+        s.on('close', () => {
+          clearTimeout(t);
+          resolve('closed');
+        });
+      });
+      expect(closed).toBe('closed');
+      expect(connections).toBe(0);
+      // A client that completes its handshake is still served.
+      expect(await exchange(g.ports[443]!, 'term.example.com')).toEqual({ text: 'ping', san: 'DNS:term.example.com' });
+      expect(connections).toBe(1);
     } finally {
       await g.close();
       plain.close();

@@ -13,10 +13,10 @@ import type { Readable } from 'node:stream';
 import type * as IR from '../../ir/types.js';
 import type { ForwardDecision, RouteRef } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
-import { upstreamFailure } from '../proxy.js';
+import { answerStalledClient, upstreamFailure, watchClientStall } from '../proxy.js';
 import { isHopByHop } from '../upstream/headers.js';
 import type { H2Sessions, H2SessionTLS } from '../upstream/h2-sessions.js';
-import type { UpstreamOptions } from '../upstream/pool.js';
+import type { OriginLoad, UpstreamOptions } from '../upstream/pool.js';
 import { sendHeadersOnly } from './grpc.js';
 import type { AttemptHooks, ExchangeHandle } from './retry.js';
 
@@ -89,6 +89,10 @@ export function sendH2AndForget(up: H2Upstream, headers: OutgoingHttpHeaders, bo
 export interface H2Upstream {
   origin: string;
   basePath: string;
+  /** The origin's requests in flight and their bound (connections + maxQueued), shared with HTTP/1.1 exchanges. */
+  state: OriginLoad;
+  /** ms a client may stall while the exchange waits on it; 0: no bound. */
+  clientTimeout: number;
   /** The sessions of the handler the exchange belongs to. */
   h2: H2Sessions;
   /** The BackendTLSPolicy an `https:` origin is verified with; absent: the system CAs and the URL's host. */
@@ -147,15 +151,38 @@ export function proxyH2(
   out: Outgoing,
   opts: { requestTimeout?: number; headersTimeout?: number; body?: Buffer | Readable | null; hasBody: boolean; attempt?: AttemptHooks },
 ): ExchangeHandle {
+  const load = up.state;
+  if (load.active >= load.limit) {
+    // As for HTTP/1.1 (proxy.ts): a backend that stalls must not collect streams without bound
+    // (node:http2 queues the streams beyond the peer's SETTINGS_MAX_CONCURRENT_STREAMS).
+    sendError(res, 503, 'upstream-overloaded', `upstream ${up.origin} (HTTP/2) has ${load.active} requests in flight or queued (connections + maxQueued = ${load.limit})`, out);
+    return { cancel: () => {} };
+  }
+  load.active++;
   let started = false;
   let done = false;
   let cancelled: Error | null = null;
   let discarded = false;
   let clientGone = false;
+  let pausedForClient = false;
+  let watching: NodeJS.Timeout | undefined;
   const timers: NodeJS.Timeout[] = [];
   const finish = () => {
+    if (done) return;
     done = true;
+    load.active--;
     for (const t of timers) clearTimeout(t);
+    clearInterval(watching);
+  };
+  // The client stalling (a body that stops arriving, a response it stops reading) is bounded as for HTTP/1.1.
+  const watchClient = () => {
+    if (watching !== undefined || done) return;
+    const ms = up.clientTimeout;
+    watching = watchClientStall(req, res, ms, () => pausedForClient, () => {
+      clientGone = true;
+      cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
+      answerStalledClient(res, ms, out);
+    });
   };
   let stream: ReturnType<ClientHttp2Session['request']>;
   const fail = (err: unknown) => {
@@ -241,9 +268,14 @@ export function proxyH2(
   });
   stream.on('data', (chunk: Buffer) => {
     if (discarded || !started) return;
-    if (!res.write(chunk)) {
+    if (!res.write(chunk) && !pausedForClient) {
       stream.pause();
-      res.once('drain', () => stream.resume());
+      pausedForClient = true;
+      watchClient();
+      res.once('drain', () => {
+        pausedForClient = false;
+        stream.resume();
+      });
     }
   });
   stream.on('trailers', (trailers) => {
@@ -259,6 +291,9 @@ export function proxyH2(
   });
   if (Buffer.isBuffer(opts.body)) stream.end(opts.body);
   else if (opts.body) opts.body.pipe(stream);
-  else if (opts.hasBody && opts.body === undefined) req.pipe(stream);
+  else if (opts.hasBody && opts.body === undefined) {
+    req.pipe(stream);
+    watchClient();
+  }
   return { cancel };
 }

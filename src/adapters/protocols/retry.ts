@@ -3,6 +3,7 @@
  * RetryPlan (src/gateway/retry.ts: tries, codes, connection errors, backoff, repick).
  * - Only replayable requests are retried: no body, or a body of at most `maxRetryBodyBytes`
  *   (default 64 KiB), kept in memory to send again. A larger body is streamed once, unretried.
+ *   A client that stalls while its body is read (the upstream's `clientTimeout`) is answered 408.
  * - The rule's `request` timeout runs over the whole series: when it fires, the try in flight is
  *   cancelled and the client gets 504 at once. Each try has its own `backendRequest` timeout.
  * - A try's response is discarded (its connection aborted) only while it is a retried status
@@ -12,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { backoffFor, retryPlan } from '../../filters/retry.js';
 import type { ForwardDecision } from '../../types.js';
+import { answerStalledClient } from '../proxy.js';
 import { sendError, type Outgoing } from '../respond.js';
 
 /** Decides, per try, whether the retry layer takes over. */
@@ -35,16 +37,28 @@ export const DEFAULT_RETRY_BODY_BYTES = 64 * 1024;
 
 /**
  * Reads the body of a request to replay it: `buffer` when it fits `limit` bytes, else a stream
- * that yields what was read and then the rest (sent once). `hasBody` false: `none`.
+ * that yields what was read and then the rest (sent once). `hasBody` false: `none`. With
+ * `stall`, a client that sends nothing for `stall.ms` while the body is read stops the read:
+ * `stall.onStall` answers it, and `done` is never called (no try starts).
  */
-export function readReplayable(req: IncomingMessage, hasBody: boolean, limit: number, done: (body: AttemptBody) => void): void {
+export function readReplayable(req: IncomingMessage, hasBody: boolean, limit: number, done: (body: AttemptBody) => void, stall?: { ms: number; onStall: () => void }): void {
   if (!hasBody) return done({ kind: 'none' });
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return done({ kind: 'stream', stream: req });
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
+  // Nothing goes upstream until the body is complete: the client alone holds the request here.
+  const timer =
+    stall !== undefined && stall.ms > 0
+      ? setTimeout(() => {
+          cleanup();
+          stall.onStall();
+        }, stall.ms)
+      : undefined;
+  timer?.unref();
   const onData = (chunk: Buffer) => {
+    timer?.refresh();
     chunks.push(chunk);
     size += chunk.length;
     if (size > limit) {
@@ -61,6 +75,7 @@ export function readReplayable(req: IncomingMessage, hasBody: boolean, limit: nu
   const cleanup = () => {
     if (settled) return;
     settled = true;
+    clearTimeout(timer);
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('error', onError);
@@ -82,8 +97,9 @@ export type RunAttempt = (d: ForwardDecision, body: AttemptBody, hooks: AttemptH
  * Runs the tries of a forward decision that carries a retry policy. `repick` routes the request
  * again for a retry (another backend of the same rule may come out); `run` starts one try.
  */
-export function proxyWithRetries(req: IncomingMessage, res: ServerResponse, first: ForwardDecision, o: { hasBody: boolean; maxBodyBytes: number; out: Outgoing; repick: () => ForwardDecision; run: RunAttempt }): void {
+export function proxyWithRetries(req: IncomingMessage, res: ServerResponse, first: ForwardDecision, o: { hasBody: boolean; maxBodyBytes: number; clientTimeout: number; out: Outgoing; repick: () => ForwardDecision; run: RunAttempt }): void {
   const plan = retryPlan(first)!;
+  const stall = { ms: o.clientTimeout, onStall: () => answerStalledClient(res, o.clientTimeout, o.out) };
   readReplayable(req, o.hasBody, o.maxBodyBytes, (body) => {
     if (body.kind === 'stream') {
       o.run(first, body, undefined); // too large to replay: one try
@@ -127,5 +143,5 @@ export function proxyWithRetries(req: IncomingMessage, res: ServerResponse, firs
     };
     start(first);
     res.once('finish', end);
-  });
+  }, stall);
 }

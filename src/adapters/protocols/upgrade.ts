@@ -30,11 +30,18 @@ export type UpgradeHook = (req: IncomingMessage, socket: Duplex, head: Buffer) =
 export interface UpgradeOptions {
   /** Milliseconds to wait for the upstream's 101 (or the route's request/backendRequest timeout when set). Default 30,000. */
   handshakeTimeout?: number;
-  /** Milliseconds without traffic either way before both sockets are closed; 0 disables. Default 0. */
+  /**
+   * Milliseconds without traffic either way before both sockets are closed (pings count as
+   * traffic); 0 disables. Default 300,000 (5 minutes, Envoy's stream idle timeout): a client
+   * that upgrades and falls silent does not hold its connection and the upstream's for ever.
+   */
   idleTimeout?: number;
   /** Express and Fastify: listen to the server's `upgrade` event for you. Default true. */
   wire?: boolean;
 }
+
+/** The default of {@link UpgradeOptions.idleTimeout}, in ms. */
+export const UPGRADE_IDLE_MS = 300_000;
 
 /** What routing an upgrade needs from its adapter. */
 export interface UpgradeRouter {
@@ -183,10 +190,11 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Bu
     // A half-close from one side is passed on; the other side's close then ends both.
     upSocket.pipe(socket);
     socket.pipe(upSocket);
-    if (o.idleTimeout) {
+    const idle = o.idleTimeout ?? UPGRADE_IDLE_MS;
+    if (idle > 0) {
       // Traffic either way re-arms both: a socket is idle only while the connection is.
-      (socket as Socket).setTimeout?.(o.idleTimeout, teardown);
-      (upSocket as Socket).setTimeout?.(o.idleTimeout, teardown);
+      (socket as Socket).setTimeout?.(idle, teardown);
+      (upSocket as Socket).setTimeout?.(idle, teardown);
     }
   });
   up.on('response', (res) => {
@@ -195,6 +203,14 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Bu
     settled = true;
     clearTimeout(timer);
     socket.write(head(res.statusCode ?? 502, res.statusMessage ?? '', [...stripRaw(res.rawHeaders), 'connection', 'close']));
+    // The client leaving (its FIN: node:http keeps server sockets half-open) ends the upstream
+    // exchange too: its connection is not held for the rest of the body.
+    const leave = () => {
+      res.destroy();
+      socket.destroy();
+    };
+    socket.once('end', leave);
+    socket.once('close', leave);
     res.pipe(socket);
   });
   up.on('error', (err) => {

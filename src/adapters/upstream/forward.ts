@@ -35,6 +35,7 @@ export function forwardUpstream(f: UpstreamForwarder, req: IncomingMessage, res:
     proxyWithRetries(req, res, d, {
       hasBody: requestHasBody(req),
       maxBodyBytes: f.maxRetryBodyBytes,
+      clientTimeout: f.upstreams.prepare(spec).clientTimeout,
       out,
       // A retry routes the request again: a weighted rule may pick another of its backends.
       repick: () => {

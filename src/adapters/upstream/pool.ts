@@ -17,13 +17,13 @@ import { H2Sessions, DRAIN_MS } from './h2-sessions.js';
 export interface UpstreamLimits {
   /** Connections per upstream origin. Default 128. */
   connections?: number;
-  /** Requests per origin that may wait for a connection; beyond that a request gets 503 (`upstream-overloaded`) at once. Default 256. */
+  /** Requests per origin that may wait for a connection; beyond `connections + maxQueued` in flight (HTTP/1.1 requests and HTTP/2 streams alike) a request gets 503 (`upstream-overloaded`) at once. Default 256. */
   maxQueued?: number;
   /** Milliseconds to wait for the response headers. 0 disables. Default 15,000 (Envoy's default route timeout). The rule's `timeouts` replace it when set. */
   headersTimeout?: number;
   /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
   bodyTimeout?: number;
-  /** Milliseconds a client may stall (not sending its request body, not reading the response) before the exchange is cut and the upstream connection freed. 0 disables. Default 30,000. */
+  /** Milliseconds a client may stall (not sending its request body, not reading the response; also while a body is read to be replayed by retries) before the exchange is cut and the upstream connection or HTTP/2 stream freed. 0 disables. Default 30,000. */
   clientTimeout?: number;
   /** Bytes of response held for a client that reads slowly, so a response up to this size frees its upstream connection at once. Default 256 KiB. */
   responseBuffer?: number;
@@ -47,12 +47,16 @@ export interface UpstreamOptions extends UpstreamLimits {
 /** The defaults of {@link UpstreamLimits}. */
 export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 };
 
-/** The shared state of one upstream origin: its pool and the requests in flight or queued on it. */
-interface OriginState {
-  pool: Pool;
+/** The requests in flight or queued on one upstream origin, HTTP/1.1 and HTTP/2 alike. */
+export interface OriginLoad {
   active: number;
   /** connections + maxQueued: more requests in flight get 503 at once. */
   limit: number;
+}
+
+/** The shared state of one upstream origin: its pool and its load. */
+interface OriginState extends OriginLoad {
+  pool: Pool;
 }
 
 /** An upstream as requests use it: origin, base path, pool and limits, resolved once. */

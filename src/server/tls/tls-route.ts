@@ -5,7 +5,8 @@
  * listener's certificate and pipes the cleartext (Terminate; the stream is plain TCP, no HTTP
  * assumptions: spec digest 1.6). Listeners of both modes may share a port. Hostile clients are bounded: at most
  * MAX_CLIENT_HELLO_BYTES are read and `helloTimeout` ms waited before the ClientHello is
- * complete; anything else closes the connection.
+ * complete, and on a Terminate listener `helloTimeout` ms again for the rest of the handshake
+ * (the backend is connected only after it); anything else closes the connection.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
@@ -80,8 +81,20 @@ export function createTLSPortServer(current: () => readonly ServedListener[], op
           return;
         }
         const clear = new TLSSocket(bridge(socket, buffered) as unknown as Socket, { isServer: true, secureContext: ctx });
-        clear.on('error', () => clear.destroy());
-        pipeTo(target, clear, Buffer.alloc(0), policy !== undefined ? backendTLSOptions(policy, plan.backendClientCertificate) : undefined);
+        const cut = () => {
+          clear.destroy();
+          socket.destroy();
+        };
+        clear.on('error', cut);
+        // The rest of the handshake is bounded like the ClientHello, and the backend is reached
+        // only once it is done: a client that stops after its ClientHello holds no backend connection.
+        const handshake = setTimeout(cut, options.helloTimeout);
+        handshake.unref();
+        clear.once('close', () => clearTimeout(handshake));
+        clear.once('secure', () => {
+          clearTimeout(handshake);
+          pipeTo(target, clear, Buffer.alloc(0), policy !== undefined ? backendTLSOptions(policy, plan.backendClientCertificate) : undefined);
+        });
         return;
       }
       pipeTo(target, socket, buffered);

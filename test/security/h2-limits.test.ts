@@ -1,0 +1,162 @@
+// Upstream limits on the paths that lacked them: HTTP/2 backends (h2c, gRPC) and the body a
+// retry buffers. Over HTTP/2, `connections + maxQueued` bounds the streams in flight per origin
+// (node:http2 would queue the streams beyond the backend's SETTINGS_MAX_CONCURRENT_STREAMS
+// without bound), and `clientTimeout` cuts a client that stops reading the response or sending
+// its body, closing the backend stream; a client that stalls while a retried request's body is
+// buffered gets 408. Real sockets: a node:http2 h2c backend, a node:http gateway, raw clients.
+// docs/adapters.md, "Upstream limits" and "Retries".
+import { request as httpRequest, createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler, type GatewayHandler, type UpstreamLimits } from '../../src/adapters/node.js';
+import { closeServer, listen, waitFor } from '../adapters/helpers.js';
+import { startH2Backend, type H2Backend } from '../support/h2-backend.js';
+
+const G = 'gateway.networking.k8s.io/v1';
+let backend: H2Backend;
+
+beforeAll(async () => {
+  // One stream at a time: what exceeds it waits in the gateway's HTTP/2 client.
+  backend = await startH2Backend(createH2Server({ settings: { maxConcurrentStreams: 1 } }), 'http', 'h2c');
+});
+afterAll(async () => {
+  await backend?.close();
+});
+
+const manifests = [
+  { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'any', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'default' }, spec: { ports: [{ port: 8080, appProtocol: 'kubernetes.io/h2c' }] } },
+  {
+    apiVersion: G,
+    kind: 'HTTPRoute',
+    metadata: { name: 'r', namespace: 'default' },
+    spec: {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/retried' } }], retry: { codes: [503], attempts: 2 }, backendRefs: [{ name: 'app', port: 8080 }] },
+        { backendRefs: [{ name: 'app', port: 8080 }] },
+      ],
+    },
+  },
+];
+
+async function start(upstream: UpstreamLimits): Promise<{ port: number; close(): Promise<void> }> {
+  const handler: GatewayHandler = createHandler({ manifests, backends: { 'app:8080': backend.url }, upstream });
+  const server: Server = createHttpServer(handler);
+  const port = Number(new URL(await listen(server)).port);
+  return {
+    port,
+    close: async () => {
+      handler.close();
+      await closeServer(server);
+    },
+  };
+}
+
+/** A GET on its own connection; `abort()` closes it. */
+function get(port: number, path: string): { answer: Promise<{ status: number; body: string }>; abort(): void } {
+  const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host: 'x.test' } });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => {});
+  req.end();
+  return { answer, abort: () => req.destroy() };
+}
+
+/** Resolves when the backend stream of the `n`-th request to `path` has closed; rejects after `ms` (a margin). */
+async function backendStreamClosed(path: string, ms: number): Promise<void> {
+  await waitFor(() => backend.streams.some((s) => s.path === path), ms, `the request to ${path} to reach the backend`);
+  const { stream } = backend.streams.filter((s) => s.path === path).at(-1)!;
+  await waitFor(() => stream.closed || stream.destroyed, ms, `the backend stream of ${path} to close`);
+}
+
+/** A raw HTTP/1.1 client: what it has received so far, and whether the connection closed. */
+function raw(port: number, text: string, read = true): { socket: Socket; received: () => string; closed: () => boolean } {
+  let received = '';
+  let closed = false;
+  const socket = connect(port, '127.0.0.1', () => socket.write(text));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  if (read) socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+  else socket.pause();
+  return { socket, received: () => received, closed: () => closed };
+}
+
+describe('HTTP/2 backends: the origin bound', () => {
+  it('beyond connections + maxQueued streams in flight, a request gets 503 upstream-overloaded at once; the bound frees as streams end', async () => {
+    const g = await start({ connections: 1, maxQueued: 1 });
+    const before = backend.streams.length;
+    try {
+      const stuck = get(g.port, '/forever');
+      await waitFor(() => backend.streams.length === before + 1, 10_000, 'the first stream to reach the backend');
+      // The backend allows one stream: the second waits in the gateway's HTTP/2 client.
+      const queued = get(g.port, '/queued');
+      // The third is over the bound: answered at once, never queued.
+      expect(await get(g.port, '/over').answer).toEqual({ status: 503, body: '503 Service Unavailable: upstream-overloaded\n' });
+      expect(backend.streams.length).toBe(before + 1);
+      // The client of the first leaves: its stream is cancelled, the queued one goes out.
+      stuck.abort();
+      expect(await queued.answer).toEqual({ status: 200, body: 'h2c /queued' });
+      expect(await get(g.port, '/after').answer).toEqual({ status: 200, body: 'h2c /after' });
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('HTTP/2 backends: clientTimeout', () => {
+  it('a client that stops reading a large response is cut after clientTimeout, and the backend stream closed', async () => {
+    const g = await start({ clientTimeout: 400 });
+    try {
+      const c = raw(g.port, 'GET /big HTTP/1.1\r\nhost: x.test\r\n\r\n', false);
+      await backendStreamClosed('/big', 10_000);
+      let bytes = 0;
+      c.socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      c.socket.resume(); // what was buffered, then the end: the response was cut short
+      await waitFor(c.closed, 10_000, 'the stalled client to be disconnected');
+      expect(bytes).toBeLessThan(32 * 1024 * 1024);
+      expect(await get(g.port, '/next').answer).toEqual({ status: 200, body: 'h2c /next' });
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a client that stops sending its request body gets 408 after clientTimeout, and the backend stream is closed', async () => {
+    const g = await start({ clientTimeout: 400 });
+    try {
+      const c = raw(g.port, 'POST /forever HTTP/1.1\r\nhost: x.test\r\ncontent-length: 100000\r\n\r\n0123456789');
+      await waitFor(() => c.received().length > 0, 10_000, 'the 408');
+      expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+      await backendStreamClosed('/forever', 10_000);
+      c.socket.destroy();
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('retries: the buffered body', () => {
+  it('a client that stalls while its body is read for replay gets 408 after clientTimeout; nothing went upstream', async () => {
+    const g = await start({ clientTimeout: 400 });
+    const before = backend.streams.length;
+    try {
+      const c = raw(g.port, 'POST /retried HTTP/1.1\r\nhost: x.test\r\ncontent-length: 1000\r\n\r\n0123456789');
+      await waitFor(() => c.received().length > 0, 10_000, 'the 408');
+      expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+      await waitFor(c.closed, 10_000, 'the connection to close');
+      expect(backend.streams.length).toBe(before);
+      // A complete body is still retried and forwarded.
+      expect(await get(g.port, '/retried/ok').answer).toEqual({ status: 200, body: 'h2c /retried/ok' });
+    } finally {
+      await g.close();
+    }
+  });
+});
