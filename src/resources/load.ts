@@ -202,7 +202,7 @@ export function loadIndexed(parse: typeof parseYaml, input: Manifests, options: 
       }
       const yaml = slot.yaml;
       const prefix = [...(yaml?.prefix ?? []), 'items', i];
-      admit(check({ ...slot, value: items[i], ...(yaml ? { yaml: { tree: () => yaml.tree(), prefix } } : {}) }, options, limits));
+      admit(check({ ...slot, value: items[i], ...(yaml ? { yaml: { tree: (document: number) => yaml.tree(document), prefix } } : {}) }, options, limits));
     }
   }
   const resources: Resource[] = [];

@@ -70,10 +70,12 @@ export interface YamlTree {
 /** What locates paths inside a raw document that came from YAML text. */
 export interface YamlSource {
   /**
-   * The document's node tree. Documents parsed by `yaml` have it at hand; documents taken by the
-   * fast path (yaml/fast.ts) parse it on first use, so only documents with issues pay for it.
+   * The node tree of document number `document` (the raw document's own number). Documents
+   * parsed by `yaml` have it at hand, one source each; the documents the fast path (yaml/fast.ts)
+   * takes from one input share one source, which parses a document's tree on first use, so only
+   * documents with issues pay for it.
    */
-  tree: () => YamlTree | undefined;
+  tree: (document: number) => YamlTree | undefined;
   /** The path of this object inside the document (for `kind: List` items). */
   prefix: readonly (string | number)[];
 }

@@ -23,7 +23,7 @@ function bothParses(text: string, limits?: ManifestLimits) {
     const budget: ParseBudget = { limits: resolveLimits(limits), documents: 0, exhausted: false };
     const issues: unknown[] = [];
     const docs: unknown[] = [];
-    parse(text, { file: 'f.yaml' }, budget, issues as never, (d) => docs.push({ document: d.document, value: d.value, at: d.yaml?.tree()?.pos(Number(d.yaml.tree()!.doc.contents?.range?.[0] ?? 0)) }));
+    parse(text, { file: 'f.yaml' }, budget, issues as never, (d) => docs.push({ document: d.document, value: d.value, at: d.yaml?.tree(d.document)?.pos(Number(d.yaml.tree(d.document)!.doc.contents?.range?.[0] ?? 0)) }));
     return { docs, issues, documents: budget.documents };
   };
   return { fast: run(parseYaml), exact: run(parseYamlExact) };
@@ -124,6 +124,17 @@ describe('positions stay exact in large inputs', () => {
     expect(dup).toMatchObject({ document: 3001, line: twice.slice(0, twice.lastIndexOf('  name: s7')).split('\n').length });
     expect(dup.message).toContain(`first in document 8, line ${lineOf('apiVersion: v1\nkind: Service\nmetadata:\n  name: s7\n')}`);
     expect(issues).toEqual(exact(twice).issues);
+  });
+
+  // The documents of one input share one source, which finds a document's chunk by its number:
+  // a first chunk of comments only holds no document, so document 1 is the second chunk.
+  it('after a first chunk of comments only, an issue and a duplicate still name their own lines', () => {
+    const commented = `# generated\n# by a tool\n---\n${text}---\n${route('late', '  hostname: [x.example.com]\n')}---\n${svc('s7')}`;
+    const { issues } = loadManifests(commented);
+    const dup = issues.find((i) => i.code === 'GW_MANIFEST_DUPLICATE')!;
+    expect(dup.message).toContain(`first in document 8, line ${lineOf('apiVersion: v1\nkind: Service\nmetadata:\n  name: s7\n', commented)}`);
+    expect(issues.find((i) => i.document === 3001)).toMatchObject({ code: 'GW_MANIFEST_UNKNOWN_FIELD', line: commented.slice(0, commented.lastIndexOf('  hostname:')).split('\n').length });
+    expect(issues).toEqual(exact(commented).issues);
   });
 
   it('a YAML error in document 2,000 of 3,000: the documents before it load, the error has its line', () => {

@@ -36,7 +36,7 @@ export function limitIssue(raw: RawDoc, exceeded: 'depth' | 'bytes', limits: Req
     return { ...located(raw, []), code: 'GW_MANIFEST_TOO_LARGE', severity: 'error', object, message: `The object is larger than ${limits.maxObjectBytes} bytes as JSON (limits.maxObjectBytes); the Kubernetes API server refuses objects over about 1.5 MiB, so it could never be applied.` };
   }
   const yaml = raw.yaml;
-  const tree = yaml?.tree();
+  const tree = yaml?.tree(raw.document);
   const cycle = tree ? aliasPosition(tree, (_, target, ancestors) => target !== undefined && ancestors.includes(target)) : {};
   if (cycle.line !== undefined) {
     return { ...raw.base, document: raw.document, ...cycle, code: 'GW_MANIFEST_YAML', severity: 'error', object, message: 'An alias is used inside its own anchor, so the value would contain itself; Kubernetes refuses that. Write the value out instead.' };
@@ -96,7 +96,7 @@ export function located(raw: Origin, path: (string | number)[], preferKey = fals
 }
 
 export function positionOf(raw: Origin, path: (string | number)[], preferKey = false): { line?: number; column?: number } {
-  const tree = raw.yaml?.tree();
+  const tree = raw.yaml?.tree(raw.document);
   if (!tree) return {};
   const { doc, pos } = tree;
   const prefix = raw.yaml!.prefix;

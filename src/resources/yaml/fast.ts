@@ -289,6 +289,7 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
   // The last chunk's documents wait for the next chunk: `yaml` reports some errors at the start
   // of a document (a stray `]`) on the document before, so the exact path must start there.
   let pending: { start: number; line: number; document: number; docs: RawDoc[]; count: number } | undefined;
+  const source = new InputSource(text);
   // Documents start at a `---` line; the first one also at the start of the text.
   for (let start = 0; start < text.length; ) {
     const end = nextDocumentStart(text, start + 1);
@@ -303,12 +304,13 @@ export function parseYaml(text: string, base: Partial<Issue>, budget: ParseBudge
       return;
     }
     if (pending) for (const d of pending.docs) emit(d);
+    if (start === 0 && values.length === 0) source.skip = 1; // the first chunk holds no document
     pending = { start, line, document, docs: [], count: values.length };
     for (const value of values) {
       document++;
       budget.documents++;
       // null: an empty document, e.g. after a trailing `---` (counted, as the exact path does)
-      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: new ChunkSource(text, start, end, line) });
+      if (value !== null && value !== undefined) pending.docs.push({ value, base, document, yaml: source });
     }
     start = end;
   }
@@ -348,43 +350,68 @@ function countLines(text: string, from: number, to: number): number {
 }
 
 /**
- * Where a document taken by the fast path is in its input: the chunk `text[start, end)` whose
- * first line is line `line + 1`, and its `yaml` tree, parsed on first use. One object per
- * document (it lives as long as the load, so no closure). js-yaml or the block reader has
- * already read the chunk within the depth limit and without aliases, so the `yaml` composer's
- * recursion is bounded.
+ * Where the documents the fast path took from one input are, and their `yaml` trees, parsed on
+ * first use: one object per input, shared by those documents. Each of them is one chunk of the
+ * text (fast paths take no chunk with two), so a document's number says which chunk it is; the
+ * chunks' offsets and lines are found again, in one pass, when a first tree is asked for (only
+ * documents with issues, and duplicates, ask). Nothing is kept per document while the load runs:
+ * an object per document here, kept by every checked document until the load ends, was about
+ * 4 MB at 50,000 routes (issue 13, heap). js-yaml or the block reader has already read each
+ * chunk within the depth limit and without aliases, so the `yaml` composer's recursion is bounded.
  */
-class ChunkSource implements YamlSource {
-  private cached: YamlTree | null | undefined;
+class InputSource implements YamlSource {
+  /** 1 when the first chunk held no document (blank or comment lines only): document d is chunk d - 1 + skip. */
+  skip = 0;
+  /** Start offset of each chunk, and the lines before it: made on the first tree asked for. */
+  private starts: number[] | undefined;
+  private lines: number[] | undefined;
+  /** The trees asked for, by document number (null: `yaml` did not read the chunk as one document). */
+  private readonly trees = new Map<number, YamlTree | null>();
 
-  constructor(
-    private readonly text: string,
-    private readonly start: number,
-    private readonly end: number,
-    private readonly line: number,
-  ) {}
+  constructor(private readonly text: string) {}
 
-  /** A top-level document: the empty path (on the prototype: one field fewer per document). */
+  /** A top-level document: the empty path. */
   get prefix(): readonly (string | number)[] {
     return NO_PREFIX;
   }
 
-  tree(): YamlTree | undefined {
-    if (this.cached === undefined) {
-      const lines = new LineCounter();
-      const docs = parseAllDocuments(this.text.slice(this.start, this.end), { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
+  tree(document: number): YamlTree | undefined {
+    let tree = this.trees.get(document);
+    if (tree === undefined) {
+      const { text } = this;
+      if (this.starts === undefined) {
+        // The chunks as parseYaml cut them: from the start of the text, at each `---` line.
+        const starts: number[] = [];
+        const lines: number[] = [];
+        let line = 0;
+        for (let start = 0; start < text.length; ) {
+          const end = nextDocumentStart(text, start + 1);
+          starts.push(start);
+          lines.push(line);
+          line += countLines(text, start, end);
+          start = end;
+        }
+        this.starts = starts;
+        this.lines = lines;
+      }
+      const chunk = document - 1 + this.skip;
+      const start = this.starts[chunk]!;
+      const end = chunk + 1 < this.starts.length ? this.starts[chunk + 1]! : text.length;
+      const first = this.lines![chunk]!;
+      const counter = new LineCounter();
+      const docs = parseAllDocuments(text.slice(start, end), { lineCounter: counter, uniqueKeys: true, merge: true, prettyErrors: false });
       const doc = Array.isArray(docs) && docs.length === 1 ? docs[0]! : undefined;
-      const line = this.line;
-      this.cached = doc
+      tree = doc
         ? {
             doc,
             pos: (offset) => {
-              const p = lines.linePos(offset);
-              return { line: p.line + line, column: p.col };
+              const p = counter.linePos(offset);
+              return { line: p.line + first, column: p.col };
             },
           }
         : null;
+      this.trees.set(document, tree);
     }
-    return this.cached ?? undefined;
+    return tree ?? undefined;
   }
 }
