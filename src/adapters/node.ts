@@ -16,7 +16,7 @@ import type { Decision, ForwardDecision, RouteRequest } from '../types.js';
 import { sendAnswer, sendError, type ErrorInfo, type Outgoing } from './respond.js';
 import { createMirrors, DEFAULT_MIRROR_BODY_BYTES, type MirrorStats } from './protocols/mirror.js';
 import { liveH2Origins } from './protocols/h2.js';
-import { DEFAULT_RETRY_BODY_BYTES } from './protocols/retry.js';
+import { DEFAULT_BUFFERED_BODY_BYTES, DEFAULT_RETRY_BODY_BYTES, type BodyBudget } from './protocols/retry.js';
 import { routeUpgrade, type UpgradeOptions, type UpgradeRouter } from './protocols/upgrade.js';
 import { hostOf, listenerPortOf } from './serving/http2.js';
 import { serveInProcess, type BackendHandler } from './serving/in-process.js';
@@ -53,6 +53,12 @@ export interface AdapterOptions {
   maxMirrorBodyBytes?: number;
   /** Largest request body kept to replay on a retry, in bytes; a larger one is sent once, unretried. Default 65,536. */
   maxRetryBodyBytes?: number;
+  /**
+   * Bytes of request bodies held in memory at once for retries and mirrors, all requests
+   * together; past it a body is sent once, unretried, and a mirror copy is skipped (counted in
+   * `mirrorStats.skipped`). Default 67,108,864 (64 MiB).
+   */
+  maxBufferedBodyBytes?: number;
   /** Proxied upgrades (WebSocket): handshake and idle timeouts; for Express and Fastify, whether to wire the server's upgrade event. */
   upgrade?: UpgradeOptions;
   /**
@@ -78,6 +84,7 @@ const ADAPTER_OPTION_NAMES = Object.keys({
   maxMirrorsInFlight: true,
   maxMirrorBodyBytes: true,
   maxRetryBodyBytes: true,
+  maxBufferedBodyBytes: true,
   upgrade: true,
   onError: true,
   onReload: true,
@@ -116,7 +123,7 @@ export interface GatewayHandler {
    * when given; `onError` replaces the option's for this request (a per-request logger).
    */
   handle(req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision;
-  /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes) so far. */
+  /** Mirror requests in flight, dropped (no backend, too many in flight) and skipped (body over maxMirrorBodyBytes, or maxBufferedBodyBytes held) so far. */
   readonly mirrorStats: MirrorStats;
   /** Stops watching files and closes the upstream connection pools and HTTP/2 sessions this handler owns. */
   close(): void;
@@ -135,7 +142,9 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const upstreams = new Upstreams(limits, (options as Drained)[kDrainTimeout], () => liveH2Origins(router.ir, (k) => backends[k]));
   if ('router' in options && options.router && options.backends) router.setBackends(Object.keys(options.backends));
   const baseOut: Outgoing = { ...(options.onError ? { onError: options.onError } : {}), exposeErrors: options.exposeErrors === true };
-  const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES });
+  // One budget for the bodies that retries and mirrors keep, over every request in flight.
+  const bodyBudget: BodyBudget = { used: 0, limit: options.maxBufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES };
+  const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES, budget: bodyBudget });
   const maxRetry = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
   // A reload retires the upstream connections made under TLS settings it replaced (upstream/pool.ts follow()).
   const followServing = (): void => upstreams.follow(router.serving);
@@ -147,7 +156,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const watcher = options.watch !== undefined ? watchManifests(router, options.watch, onWatchReload) : null;
   const route = (req: IncomingMessage): Decision => router.route(toRouteRequest(req, options.port));
   const backendOf = (d: ForwardDecision): BackendHandler | UpstreamOptions | undefined => (d.registered !== undefined ? backends[d.registered] : undefined);
-  const upstream: UpstreamForwarder = { router, upstreams, backendOf, route, maxRetryBodyBytes: maxRetry };
+  const upstream: UpstreamForwarder = { router, upstreams, backendOf, route, maxRetryBodyBytes: maxRetry, bodyBudget };
 
   const handle = (req: IncomingMessage, res: ServerResponse, onUnmatched?: (decision: Decision) => void, onError?: (info: ErrorInfo) => void, next?: (error: unknown) => void): Decision => {
     const d = route(req);

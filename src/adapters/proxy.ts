@@ -271,14 +271,6 @@ export function upstreamPath(target: PreparedUpstream, path: string): string {
   return target.basePath + path;
 }
 
-/** An AbortSignal that fires after `ms` with a reason whose code marks a gateway timeout. */
-export function timeoutSignal(ms: number): AbortSignal {
-  const ac = new AbortController();
-  const t = setTimeout(() => ac.abort(Object.assign(new Error(`timed out after ${ms} ms`), { code: 'GW_TIMEOUT' })), ms);
-  t.unref();
-  return ac.signal;
-}
-
 function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   return e?.cause?.code ?? e?.code ?? e?.message ?? String(err);

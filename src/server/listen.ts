@@ -42,6 +42,12 @@ export interface ListenOptions {
    */
   helloTimeout?: number;
   /**
+   * How long a TLSRoute stream (Passthrough or Terminate) may go without traffic either way
+   * before both its connections are closed, in ms. 0 disables. Default 3,600,000 (an hour,
+   * Envoy's TCP proxy idle timeout).
+   */
+  streamIdleTimeout?: number;
+  /**
    * Serve HTTP/2: ALPN `h2` (preferred to `http/1.1`) on HTTPS ports, and h2c with prior
    * knowledge (RFC 9113 section 3.3) beside HTTP/1.1 on HTTP ports. Default true.
    */
@@ -68,11 +74,15 @@ const LISTEN_OPTION_NAMES = Object.keys({
   drainTimeout: true,
   streams: true,
   helloTimeout: true,
+  streamIdleTimeout: true,
   http2: true,
   http2IdleTimeout: true,
   http1KeepAliveTimeout: true,
   http1HeadersTimeout: true,
 } satisfies Record<keyof ListenOptions, true>);
+
+/** The default of streamIdleTimeout: an hour, as Envoy's TCP proxy. */
+const STREAM_IDLE_MS = 3_600_000;
 
 /** The defaults of the connection timeouts: node:http's for HTTP/1.1, a minute of inactivity for an HTTP/2 session. */
 const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000 };
@@ -107,7 +117,7 @@ export interface ListeningGateway {
  *   GW_ERR_LISTEN_FAILED when a port cannot be bound (every port opened so far is closed again).
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
-  for (const k of ['drainTimeout', 'helloTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout'] as const) validateMs(k, options[k]);
+  for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout'] as const) validateMs(k, options[k]);
   const drainMs = options.drainTimeout ?? DRAIN_MS;
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
     throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ports must map listener ports to bind ports (0 for an ephemeral port), e.g. { 443: 8443 }; got ${JSON.stringify(options.ports)}.`);
@@ -139,7 +149,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
   const portOptions: PortOptions = {
     handler,
     current: () => follow(),
-    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, random: Math.random, plan: () => router.serving },
+    tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, streamIdleTimeout: options.streamIdleTimeout ?? STREAM_IDLE_MS, random: Math.random, plan: () => router.serving },
     http2: options.http2 ?? true,
     timeouts: {
       http2IdleTimeout: options.http2IdleTimeout ?? CONNECTION_TIMEOUTS.http2IdleTimeout,

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type GatewayHandler, type UpstreamLimits } from '../../src/adapters/node.js';
 import { closeServer, listen, waitFor } from '../adapters/helpers.js';
 import { startH2Backend, type H2Backend } from '../support/h2-backend.js';
+import { gatewayManifest, httpRoute, prefix } from './harness.js';
 
-const G = 'gateway.networking.k8s.io/v1';
 let backend: H2Backend;
 
 beforeAll(async () => {
@@ -25,20 +25,12 @@ afterAll(async () => {
 });
 
 const manifests = [
-  { apiVersion: G, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'any', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'default' }, spec: { ports: [{ port: 8080, appProtocol: 'kubernetes.io/h2c' }] } },
-  {
-    apiVersion: G,
-    kind: 'HTTPRoute',
-    metadata: { name: 'r', namespace: 'default' },
-    spec: {
-      parentRefs: [{ name: 'gw' }],
-      rules: [
-        { matches: [{ path: { type: 'PathPrefix', value: '/retried' } }], retry: { codes: [503], attempts: 2 }, backendRefs: [{ name: 'app', port: 8080 }] },
-        { backendRefs: [{ name: 'app', port: 8080 }] },
-      ],
-    },
-  },
+  gatewayManifest(),
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app' }, spec: { ports: [{ port: 8080, appProtocol: 'kubernetes.io/h2c' }] } },
+  httpRoute('r', [
+    { matches: prefix('/retried'), retry: { codes: [503], attempts: 2 }, backendRefs: [{ name: 'app', port: 8080 }] },
+    { backendRefs: [{ name: 'app', port: 8080 }] },
+  ]),
 ];
 
 async function start(upstream: UpstreamLimits): Promise<{ port: number; close(): Promise<void> }> {

@@ -365,10 +365,10 @@ describe('listen(): idle connections (http2IdleTimeout, http1KeepAliveTimeout, h
     for (const bad of [-1, 1.5, '100']) {
       await expect(listen({ manifests: manifests(), backends: backends(), http2IdleTimeout: bad as never })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
     }
-    for (const k of ['drainTimeout', 'helloTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout']) {
+    for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout']) {
       await expect(listen({ manifests: manifests(), backends: backends(), [k]: -5 })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
     }
-    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 5_000, drainTimeout: 1_000, http2IdleTimeout: 0, http1KeepAliveTimeout: 0, http1HeadersTimeout: 400_000, http2: true });
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 5_000, streamIdleTimeout: 0, drainTimeout: 1_000, http2IdleTimeout: 0, http1KeepAliveTimeout: 0, http1HeadersTimeout: 400_000, http2: true });
     try {
       expect(gw.router.issues.filter((i) => /has no option/.test(i.message))).toEqual([]);
     } finally {

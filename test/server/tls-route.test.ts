@@ -136,6 +136,48 @@ describe('TLSRoute passthrough (digest 9.2)', () => {
   });
 });
 
+describe('TLSRoute streams silent both ways (streamIdleTimeout)', () => {
+  it('closes a passthrough stream and its backend connection once it has been silent for streamIdleTimeout', async () => {
+    const backendClosed: boolean[] = [];
+    const backend = createServer(ca.server(['idle.example.com']), (socket) => {
+      const i = backendClosed.push(false) - 1;
+      socket.on('error', () => {});
+      socket.on('close', () => (backendClosed[i] = true));
+      socket.pipe(socket);
+    });
+    servers.push(backend);
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const g = await listen({
+      manifests: [gateway([{ name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }]), tlsRoute('idle', ['idle.example.com'], 'idle')],
+      streams: { 'idle:443': `tcp://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+      host: '127.0.0.1',
+      ports: { 443: 0 },
+      streamIdleTimeout: 1_000,
+    });
+    try {
+      const closed = await new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => resolve('still open after 10 s'), 10_000);
+        const s: TLSSocket = connect({ host: '127.0.0.1', port: g.ports[443]!, servername: 'idle.example.com', ca: ca.cert }, () => s.write('ping'));
+        s.on('error', reject);
+        let echoed = '';
+        s.setEncoding('utf8');
+        // The stream works, then falls silent.
+        s.on('data', (c: string) => (echoed += c));
+        s.on('close', () => {
+          clearTimeout(t);
+          resolve(echoed === 'ping' ? 'closed after the echo' : `closed, echo ${JSON.stringify(echoed)}`);
+        });
+      });
+      expect(closed).toBe('closed after the echo');
+      const deadline = Date.now() + 10_000;
+      while (!backendClosed[0] && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(backendClosed).toEqual([true]);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('TLS port against a client dribbling its ClientHello', () => {
   it('closes the connection once too many reads or bytes came without a complete ClientHello', async () => {
     const closedAfter = await new Promise<number>((resolve) => {
@@ -210,7 +252,7 @@ describe('TLSRoute with a Terminate listener (Extended TLSRouteModeTerminate; mi
       streams: { 'plain:443': `tcp://127.0.0.1:${(plain.address() as AddressInfo).port}` },
       host: '127.0.0.1',
       ports: { 443: 0 },
-      helloTimeout: 300,
+      helloTimeout: 2_000,
     });
     try {
       const hello = await clientHello('term.example.com');

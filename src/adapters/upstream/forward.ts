@@ -8,7 +8,7 @@ import type { GatewayRouter } from '../../gateway/create.js';
 import type { Decision, ForwardDecision } from '../../types.js';
 import { proxy, requestHasBody } from '../proxy.js';
 import { isH2Backend, proxyH2, type H2Upstream } from '../protocols/h2.js';
-import { proxyWithRetries, type AttemptBody, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
+import { proxyWithRetries, type AttemptBody, type BodyBudget, type AttemptHooks, type ExchangeHandle } from '../protocols/retry.js';
 import { sendError, type Outgoing } from '../respond.js';
 import type { BackendHandler } from '../serving/in-process.js';
 import { backendTLSOf } from './backend-tls.js';
@@ -24,6 +24,8 @@ export interface UpstreamForwarder {
   route(req: IncomingMessage): Decision;
   /** Largest request body kept to replay on a retry, in bytes. */
   maxRetryBodyBytes: number;
+  /** The handler's budget of kept request bodies (retries and mirrors together). */
+  bodyBudget: BodyBudget;
 }
 
 /**
@@ -35,6 +37,7 @@ export function forwardUpstream(f: UpstreamForwarder, req: IncomingMessage, res:
     proxyWithRetries(req, res, d, {
       hasBody: requestHasBody(req),
       maxBodyBytes: f.maxRetryBodyBytes,
+      budget: f.bodyBudget,
       clientTimeout: f.upstreams.prepare(spec).clientTimeout,
       out,
       // A retry routes the request again: a weighted rule may pick another of its backends.

@@ -6,7 +6,8 @@
  * assumptions: spec digest 1.6). Listeners of both modes may share a port. Hostile clients are bounded: at most
  * MAX_CLIENT_HELLO_BYTES are read and `helloTimeout` ms waited before the ClientHello is
  * complete, and on a Terminate listener `helloTimeout` ms again for the rest of the handshake
- * (the backend is connected only after it); anything else closes the connection.
+ * (the backend is connected only after it); anything else closes the connection. A routed
+ * stream silent both ways for `streamIdleTimeout` ms is closed.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
@@ -28,6 +29,8 @@ export interface TLSPortOptions {
   streams: Readonly<Record<string, StreamBackend>>;
   /** ms to wait for a complete ClientHello. */
   helloTimeout: number;
+  /** ms a routed stream may go without traffic either way before it is closed; 0: no bound. */
+  streamIdleTimeout: number;
   /** Weighted pick in [0, 1). */
   random: () => number;
   /** The serving plan now: the BackendTLSPolicies that re-encrypt terminated streams. */
@@ -66,6 +69,9 @@ export function createTLSPortServer(current: () => readonly ServedListener[], op
         socket.destroy();
         return;
       }
+      // A silent stream does not hold its connections for ever: the client's socket sees the
+      // traffic of both directions (Passthrough and Terminate alike), and closing it closes the backend's.
+      if (options.streamIdleTimeout > 0) socket.setTimeout(options.streamIdleTimeout, () => socket.destroy());
       if (chosen!.listener.tls?.mode === 'Terminate') {
         const ctx = contextsOf(chosen!.listener).contextFor(hello.serverName ?? undefined);
         if (ctx === null) {
