@@ -372,20 +372,29 @@ function backendIds(backends: IR.Backend[]): string[] {
 /** The ids and tokens of a rule without sessions: shared, never written to. */
 const NO_IDS: string[] = [];
 
-/** Backend targets by namespace, then name: found with the strings at hand, no key is built. */
-type Targets = Map<string, Map<string, BackendTarget[]>>;
+/**
+ * Backend targets by namespace, then name: found with the strings at hand, no key is built. A
+ * name's one target is held as is; a list is made only for a name's second (another port).
+ */
+type Targets = Map<string, Map<string, BackendTarget | BackendTarget[]>>;
 
 /** The frozen target of a backendRef, one per distinct backend (many rules share a Service). */
 function targetOf(targets: Targets, b: IR.Backend): BackendTarget {
   let byName = targets.get(b.namespace);
   if (!byName) targets.set(b.namespace, (byName = new Map()));
-  let list = byName.get(b.name);
-  if (!list) byName.set(b.name, (list = []));
-  for (const t of list) if (t.port === b.port && t.group === b.group && t.kind === b.kind) return t;
+  const known = byName.get(b.name);
+  if (known !== undefined && !Array.isArray(known) && isTargetOf(known, b)) return known;
+  if (Array.isArray(known)) for (const t of known) if (isTargetOf(t, b)) return t;
   const t: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
   if (b.appProtocol !== undefined) t.appProtocol = b.appProtocol;
-  list.push(Object.freeze(t));
+  Object.freeze(t);
+  byName.set(b.name, known === undefined ? t : Array.isArray(known) ? [...known, t] : [known, t]);
   return t;
+}
+
+/** Whether target `t` (of the backend's namespace and name) is backendRef `b`'s. */
+function isTargetOf(t: BackendTarget, b: IR.Backend): boolean {
+  return t.port === b.port && t.group === b.group && t.kind === b.kind;
 }
 
 /** The shared, frozen empty list of Decisions without response header operations or mirrors. */

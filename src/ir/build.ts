@@ -29,7 +29,7 @@ export function buildIR(model: Model, gatewayKey: string, { release = false }: {
   const gwModel = model.gateways.find((g) => g.key === gatewayKey);
   if (!gwModel) throw new Error(`gateway-api-router internal error: no Gateway ${gatewayKey} in the model`);
   const gw: IR.Gateway = { key: gatewayKey, listeners: [], routes: [], rules: [] };
-  const backends: Backends = { byModel: new Map(), lists: { next: undefined, list: undefined }, scratch: [] };
+  const backends: Backends = { scratch: [] };
   const vhostsByListener = new Map<string, Map<string | null, Building>>();
   for (const l of gwModel.merged) vhostsByListener.set(l.key, new Map());
 
@@ -181,11 +181,12 @@ function lowerFilters(filters: HTTPRouteFilter[], mirrors: { list: RuleModel['mi
   return out;
 }
 
-/** What the rules of one IR share: backends without filters by their model, and lists of them. */
+/**
+ * What the rules of one IR share. Backends without filters are shared through their models' memos
+ * (Built), and so are lists of them: a trie over their identities, whose first level is the first
+ * backend's Built.
+ */
 interface Backends {
-  byModel: Map<RuleModel['backends'][number], IR.Backend>;
-  /** Lists of shared backends, as a trie over their identities. */
-  lists: ListNode;
   /** The backends of the rule being built (reused from rule to rule). */
   scratch: IR.Backend[];
 }
@@ -193,6 +194,15 @@ interface Backends {
 interface ListNode {
   next: Map<IR.Backend, ListNode> | undefined;
   list: IR.Backend[] | undefined;
+}
+
+/**
+ * What a backend model without filters is built into (its `built` memo, set by backendIR): its
+ * one IR form, shared by every rule that lists it, and the node of the lists that start with it
+ * (in place of two Maps over every backend of the table, grown entry by entry).
+ */
+interface Built extends ListNode {
+  backend: IR.Backend;
 }
 
 /**
@@ -206,15 +216,16 @@ function backendsIR(rm: RuleModel, mirrors: { list: RuleModel['mirrors']; next: 
   if (refs.length === 0) return NONE;
   // Written by index, never emptied: `length = 0` would give the scratch list's storage back.
   const list = shared.scratch;
-  let node: ListNode | null = shared.lists;
+  let node: ListNode | null = null;
   for (let i = 0; i < refs.length; i++) {
     const b = backendIR(refs[i]!, lowerFilters(refs[i]!.filters, mirrors), shared);
     if (i < list.length) list[i] = b;
     else list.push(b);
     if (b.filters.length > 0) node = null;
+    else if (i === 0) node = refs[0]!.built as Built; // set by backendIR
     else if (node !== null) {
       node.next ??= new Map();
-      let child = node.next.get(b);
+      let child: ListNode | undefined = node.next.get(b);
       if (child === undefined) node.next.set(b, (child = { next: undefined, list: undefined }));
       node = child;
     }
@@ -230,9 +241,9 @@ function backendsIR(rm: RuleModel, mirrors: { list: RuleModel['mirrors']; next: 
  */
 function backendIR(b: RuleModel['backends'][number], filters: IR.Filter[], shared?: Backends): IR.Backend {
   if (shared === undefined || filters.length > 0) return newBackend(b, filters);
-  let out = shared.byModel.get(b);
-  if (out === undefined) shared.byModel.set(b, (out = Object.freeze(newBackend(b, filters))));
-  return out;
+  let built = b.built as Built | undefined;
+  if (built === undefined) b.built = built = { backend: Object.freeze(newBackend(b, filters)), next: undefined, list: undefined };
+  return built.backend;
 }
 
 function newBackend(b: RuleModel['backends'][number], filters: IR.Filter[]): IR.Backend {

@@ -13,7 +13,7 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
-import { canonicalPathValue, keysHash, keysOf, PathKeys } from './normalize.js';
+import { configuredPathKeys, keysHash, PathKeys } from './normalize.js';
 import { addChild, childOf, findChild, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
@@ -274,13 +274,12 @@ function compileIndex(matches: IR.Match[], listener: ListenerRef, checksOf: (m: 
     else {
       // Requests are normalised before matching; the configured value gets the same treatment
       // (a valid value only changes if it percent-encodes an unreserved character, e.g. %7E).
-      const v = canonicalPathValue(p.value);
+      configuredPathKeys(p.value, p.type !== 'Exact', scratch);
+      const node = nodeFor(root, scratch, counts);
       if (p.type === 'Exact') {
-        const node = nodeFor(root, v, v.length, scratch, counts);
         if (node.w1 === null) node.w1 = c;
         else push(moreExact, node, c);
       } else {
-        const node = nodeFor(root, v, prefixEnd(v), scratch, counts);
         if (node.c === null) node.c = c;
         else push(morePrefix, node, c);
       }
@@ -318,23 +317,13 @@ function fill(node: TrieNode, inherited: CandidateList, morePrefix: Map<TrieNode
 }
 
 /**
- * Where the segments of a PathPrefix value end: "/abc/" behaves as "/abc" (element-wise
- * matching), and "/" has no segments (0).
+ * The node for the segments whose keys are in `path` (configuredPathKeys: "/a/b" is "a", "b"; "/"
+ * is one empty segment; none is the root), created as needed.
  */
-function prefixEnd(value: string): number {
-  const end = value.length > 1 && value.charCodeAt(value.length - 1) === 47 /* / */ ? value.length - 1 : value.length;
-  return end === 1 ? 0 : end;
-}
-
-/**
- * The node for the segments of `path` up to `end` ("/a/b" is "a", "b"; "/" is one empty
- * segment; `end` 0 is the root), created as needed. `scratch` receives the value's keys.
- */
-function nodeFor(root: TrieNode, path: string, end: number, scratch: PathKeys, counts: Map<TrieNode, number>): TrieNode {
+function nodeFor(root: TrieNode, path: PathKeys, counts: Map<TrieNode, number>): TrieNode {
   let node = root;
-  keysOf(path, end, scratch);
-  const { keys, starts } = scratch;
-  for (let s = 0; s < scratch.count; s++) {
+  const { keys, starts } = path;
+  for (let s = 0; s < path.count; s++) {
     const from = starts[s]!;
     const to = starts[s + 1]!;
     let child = findChild(node, keys, from, to);

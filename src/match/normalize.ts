@@ -375,6 +375,27 @@ export function keysOf(path: string, end: number, out: PathKeys): void {
   out.count = end === 0 ? 0 : s;
 }
 
+/**
+ * The keys of a configured Exact (`prefix` false) or PathPrefix value, in the form requests are
+ * matched in (canonicalPathValue), into `out`: what keysOf gives for the canonical value, with one
+ * scan for a value already normal (most are). A PathPrefix "/abc/" is the segments of "/abc"
+ * (element-wise matching) and "/" has none.
+ */
+export function configuredPathKeys(value: string, prefix: boolean, out: PathKeys): void {
+  let v = value;
+  if (scanNormalPath(value, false, out) !== value.length) {
+    v = canonicalPathValue(value);
+    keysOf(v, v.length, out);
+  }
+  if (!prefix) return;
+  // The scan (like keysOf) gives a value ending in "/" a last empty segment: a prefix drops it,
+  // and a prefix of one segment ("/", or "a" if validation let it through) is the root.
+  const length = v.length;
+  const end = length > 1 && v.charCodeAt(length - 1) === 47 /* / */ ? length - 1 : length;
+  if (end === 1) out.count = 0;
+  else if (end !== length) out.count--;
+}
+
 /** Characters per chunk: 4 keeps a key below 2^28, a small integer. */
 const CHUNK = 4;
 

@@ -30,6 +30,12 @@ export interface BackendModel {
   appProtocol?: string;
   /** Per-backend filters, as written (HTTPRoute and GRPCRoute). */
   filters: HTTPRouteFilter[];
+  /**
+   * buildIR's memo for a backend without filters (ir/build.ts): the IR form made once for every
+   * rule that lists this model, in place of a Map grown over every backend of the table. Nothing
+   * else reads or writes it; the rest of the model is never written to.
+   */
+  built: unknown;
 }
 
 /** A backendRef as written (CRD defaults applied), or a RequestMirror's. */
@@ -78,8 +84,11 @@ export class References {
   /** Services by namespace, then name: probing with the strings at hand builds no key per backendRef. */
   private readonly services = new Map<string, Map<string, Service>>();
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
-  /** Resolved backendRefs without filters, by name, then namespace (see backend). */
-  private readonly plainBackends = new Map<string, Map<string, BackendModel[]>>();
+  /**
+   * Resolved backendRefs without filters, by name: the one model of a name (most tables give each
+   * Service one ref form), or, from a name's second, its models by namespace (see backend).
+   */
+  private readonly plainBackends = new Map<string, BackendModel | Map<string, BackendModel[]>>();
   /** Built on the first cross-namespace reference: most loads have none. */
   private grantIndex: GrantIndex | undefined;
   /** Secrets and ConfigMaps by `namespace/name`, built on the first certificate reference. */
@@ -200,15 +209,23 @@ export class References {
     // A backendRef without filters in the route's own namespace resolves the same for every route
     // (nothing in it depends on the route): one model per distinct ref, shared and never written to.
     if ((ref.filters === undefined || ref.filters.length === 0) && (ref.namespace === undefined || ref.namespace === route.namespace)) {
+      // (Its namespace is the route's: a plain model's `namespace` says where it was resolved.)
+      const weight = ref.weight ?? 1;
       let byNamespace = this.plainBackends.get(ref.name);
-      if (byNamespace === undefined) this.plainBackends.set(ref.name, (byNamespace = new Map()));
+      if (byNamespace === undefined) {
+        const b = this.resolveBackend(route, ref);
+        this.plainBackends.set(ref.name, b);
+        return b;
+      }
+      if (!(byNamespace instanceof Map)) {
+        if (samePlainRef(byNamespace, route.namespace, ref, weight)) return byNamespace;
+        const one = byNamespace;
+        this.plainBackends.set(ref.name, (byNamespace = new Map()));
+        byNamespace.set(one.namespace, [one]);
+      }
       let known = byNamespace.get(route.namespace);
       if (known === undefined) byNamespace.set(route.namespace, (known = []));
-      const weight = ref.weight ?? 1;
-      for (let i = 0; i < known.length; i++) {
-        const k = known[i]!;
-        if (k.port === ref.port && k.weight === weight && k.group === ref.group && k.kind === ref.kind) return k;
-      }
+      for (let i = 0; i < known.length; i++) if (samePlainRef(known[i]!, route.namespace, ref, weight)) return known[i]!;
       const b = this.resolveBackend(route, ref);
       known.push(b);
       return b;
@@ -218,7 +235,7 @@ export class References {
 
   private resolveBackend(route: { kind: string; namespace: string }, ref: BackendRef): BackendModel {
     const namespace = ref.namespace ?? route.namespace;
-    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? NO_FILTERS };
+    const b: BackendModel = { group: ref.group, kind: ref.kind, namespace, name: ref.name, port: ref.port, weight: ref.weight ?? 1, state: 'ok', filters: ref.filters ?? NO_FILTERS, built: undefined };
     if (ref.group !== '' || ref.kind !== 'Service') {
       return failed(b, 'invalid', 'InvalidKind', `backendRef ${backendLabel(b)} has kind ${ref.group ? `${ref.group}/` : ''}${ref.kind}; only core Services are supported`);
     }
@@ -296,6 +313,11 @@ function byKey<T extends { metadata: { namespace?: string | undefined; name: str
 
 /** The filters of a backendRef without any: shared, never written to. */
 const NO_FILTERS: HTTPRouteFilter[] = [];
+
+/** True when the plain model `k` (no filters, in its route's namespace) is what the plain ref `ref` of a route in `namespace` resolves to. */
+function samePlainRef(k: BackendModel, namespace: string, ref: BackendRef, weight: number): boolean {
+  return k.namespace === namespace && k.port === ref.port && k.weight === weight && k.group === ref.group && k.kind === ref.kind;
+}
 
 /** `namespace/name:port` of a backendRef, as messages name it. */
 function backendLabel(b: BackendModel): string {

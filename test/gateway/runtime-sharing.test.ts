@@ -88,3 +88,33 @@ describe('RuleRuntime sharing (gateway/runtime.ts)', () => {
     expect(first('/two')).toBe(one);
   });
 });
+
+// A Decision's `backend` is the one frozen target of its Service port (digest 6): rules naming the
+// same Service port share it; another port, or the same name in another namespace, is another.
+describe('backend targets (gateway/runtime.ts, targetOf)', () => {
+  it('one frozen target per namespace, name and port, shared by every rule that names it', () => {
+    const twoPorts: Obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { ports: [{ port: 80 }, { port: 81 }] } };
+    const other: Obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'other' }, spec: { ports: [{ port: 80 }] } };
+    const grant: Obj = { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'g', namespace: 'other' }, spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }], to: [{ group: '', kind: 'Service' }] } };
+    const gw = createGateway({
+      manifests: [gateway, twoPorts, other, grant,
+        route('p80', { matches: prefix('/p80'), backendRefs: [{ name: 'a', port: 80 }] }),
+        route('p81', { matches: prefix('/p81'), backendRefs: [{ name: 'a', port: 81 }] }),
+        route('again', { matches: prefix('/again'), backendRefs: [{ name: 'a', port: 80, weight: 3 }] }),
+        route('again81', { matches: prefix('/again81'), backendRefs: [{ name: 'a', port: 81, weight: 2 }] }),
+        route('other', { matches: prefix('/other'), backendRefs: [{ name: 'a', namespace: 'other', port: 80 }] })],
+      now: () => new Date(0),
+    });
+    const target = (path: string) => {
+      const d = gw.route({ method: 'GET', path, headers: { host: 'x' } });
+      if (d.type !== 'forward') throw new Error(`${path}: ${d.type}`);
+      return d.backend;
+    };
+    expect(target('/again')).toBe(target('/p80'));
+    expect(target('/again81')).toBe(target('/p81'));
+    expect(target('/p81')).not.toBe(target('/p80'));
+    expect(target('/other')).not.toBe(target('/p80'));
+    expect(Object.isFrozen(target('/p81'))).toBe(true);
+    expect(['/p80', '/p81', '/other'].map((p) => { const t = target(p); return `${t.namespace}/${t.name}:${t.port}`; })).toEqual(['default/a:80', 'default/a:81', 'other/a:80']);
+  });
+});

@@ -3,7 +3,7 @@
 // normalisation, the mergeSlashes and escapedSlashes options, and the paths that get 400.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNormalPath, normalizePath, type PathOptions } from '../../src/match/normalize.js';
+import { canonicalPathValue, configuredPathKeys, isNormalPath, keysOf, normalizePath, PathKeys, type PathOptions } from '../../src/match/normalize.js';
 
 const ok = (p: string, o?: PathOptions) => {
   const r = normalizePath(p, o);
@@ -110,5 +110,45 @@ describe('normalizePath (digest 11, RFC 3986 sections 5.2.4 and 6.2.2)', () => {
       }),
       { seed: 9, numRuns: 5000 },
     );
+  });
+});
+
+// A configured Exact or PathPrefix value is matched in the form requests are (digest 11) and a
+// prefix is element-wise (digest 4.1: "/abc/" is "/abc", "/" matches everything): the one-scan
+// helper compile.ts uses must give the keys of the canonical value cut at the prefix's end.
+describe('configuredPathKeys (digest 4.1, 11)', () => {
+  const segments = (k: PathKeys) => Array.from({ length: k.count }, (_, s) => Array.from(k.keys.subarray(k.starts[s]!, k.starts[s + 1]!)));
+  const reference = (value: string, prefix: boolean) => {
+    const v = canonicalPathValue(value);
+    let end = v.length;
+    if (prefix) {
+      end = v.length > 1 && v.endsWith('/') ? v.length - 1 : v.length;
+      if (end === 1) end = 0;
+    }
+    const k = new PathKeys();
+    keysOf(v, end, k);
+    return segments(k);
+  };
+  const actual = (value: string, prefix: boolean) => {
+    const k = new PathKeys();
+    configuredPathKeys(value, prefix, k);
+    return segments(k);
+  };
+  it.each(['/', '/a', '/a/', '/abc/defgh/ij', '/abc/defgh/', '/%7Euser/x', '/.well-known/acme', '/a%2Fb/', '/caf%C3%A9', '/a b', '//', '', 'a', 'a/', '/a?b', '/x#y', '/' + 'long'.repeat(40)])('%j as Exact and as PathPrefix', (value) => {
+    expect(actual(value, false)).toEqual(reference(value, false));
+    expect(actual(value, true)).toEqual(reference(value, true));
+  });
+  it('"/abc/" as a prefix is the one segment "abc"; "/" as a prefix is no segment', () => {
+    expect(actual('/abc/', true)).toEqual(actual('/abc', false));
+    expect(actual('/abc/', true)).toHaveLength(1);
+    expect(actual('/', true)).toEqual([]);
+    expect(actual('/', false)).toEqual([[]]);
+  });
+  it('agrees with the canonical value\'s keys for generated values (seeded)', () => {
+    const seg = fc.stringMatching(/^[a-zA-Z0-9._~%-]{0,9}$/);
+    fc.assert(fc.property(fc.array(seg, { minLength: 1, maxLength: 5 }), fc.boolean(), (segs, prefix) => {
+      const value = `/${segs.join('/')}`;
+      expect(actual(value, prefix)).toEqual(reference(value, prefix));
+    }), { seed: 13, numRuns: 300 });
   });
 });
