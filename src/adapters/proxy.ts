@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { Http2Stream } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
@@ -222,18 +223,24 @@ class Exchange implements Dispatcher.DispatchHandler {
 /**
  * Watches a client that an exchange waits on: a request body that stops arriving while the
  * upstream reads it, or a response the client stops reading (`pausedForClient`). Progress is the
- * connection's byte counts, polled every `ms / 2` (a second 'data' listener would change how the
- * body flows); `onStall` runs once after `ms` to `1.5 ms` without any while waiting. Returns the
- * interval for the exchange to clear when it ends; undefined when `ms` is 0 or there is no socket.
+ * connection's byte counts, or for an HTTP/2 request body the bytes received on its stream
+ * (streamBytesReceived: other streams' traffic is not this one's progress), polled every
+ * `ms / 2` (a second 'data' listener on the request would change how the body flows); `onStall`
+ * runs once after `ms` to `1.5 ms` without any while waiting. Returns the interval for the
+ * exchange to clear when it ends; undefined when `ms` is 0 or there is no socket.
  */
 export function watchClientStall(req: IncomingMessage, res: ServerResponse, ms: number, pausedForClient: () => boolean, onStall: () => void): NodeJS.Timeout | undefined {
   const socket = res.socket;
   if (ms <= 0 || !socket) return undefined;
+  const stream = req.httpVersionMajor === 2 ? (req as unknown as { stream?: Http2Stream }).stream : undefined;
+  const received = stream ? streamBytesReceived(stream) : undefined;
   let last = -1;
   let idle = 0;
   const timer = setInterval(() => {
     const waiting = pausedForClient() || (req.readableFlowing === true && !req.complete && !req.readableEnded);
-    const progress = socket.bytesRead + socket.bytesWritten;
+    // A response the client stops reading is still judged on the connection: node:http2 says
+    // nothing of one stream's bytes read by the peer (docs/adapters.md, "Upstream limits").
+    const progress = received !== undefined && !pausedForClient() ? received() : socket.bytesRead + socket.bytesWritten;
     if (!waiting || progress !== last) {
       last = progress;
       idle = 0;
@@ -245,6 +252,23 @@ export function watchClientStall(req: IncomingMessage, res: ServerResponse, ms: 
   }, ms / 2);
   timer.unref();
   return timer;
+}
+
+/**
+ * The bytes received on one HTTP/2 stream so far. They are counted once node:http2's request
+ * reads the stream (it adds its 'data' listener on its first read; one added before would take
+ * the body from it).
+ */
+function streamBytesReceived(stream: Http2Stream): () => number {
+  let received = 0;
+  let counting = false;
+  return () => {
+    if (!counting && stream.listenerCount('data') > 0) {
+      counting = true;
+      stream.on('data', (c: Buffer) => (received += c.length));
+    }
+    return received;
+  };
 }
 
 /**
