@@ -91,44 +91,88 @@ export function serveH2cToo(h1: HttpServer, h2: Http2Server, sniffTimeout: numbe
   });
 }
 
+/** What a port's connection tracker bounds, in ms; 0: no bound. */
+export interface TrackerBounds {
+  /** Inactivity after which an HTTP/2 session is sent GOAWAY. */
+  idleMs: number;
+  /** How long a session sent GOAWAY for inactivity waits for its streams before it is cut (listen()'s drainTimeout). */
+  drainMs: number;
+}
+
+/** The request bounds of an HTTP/1.1 connection handed to a tracker, in ms; 0: no bound. */
+export interface Http1Bounds {
+  /** Time to send a request head. */
+  headersMs: number;
+  /** Time to send a whole request, head and body. */
+  requestMs: number;
+}
+
 /**
  * Tracks a port's connections so that close() drains: HTTP/1.1 connections (handed in with
  * `http1(socket)`) answer requests that arrive while closing with `Connection: close` and close
  * once idle; HTTP/2 sessions (the servers' `session` events) are sent GOAWAY and close once their
  * streams finish. After `drainMs` whatever is left is cut. An HTTP/2 session with no activity for
- * `idleMs` (0: never) is sent GOAWAY too, so a client that opens one and sends nothing holds nothing.
- * An HTTP/1.1 connection handed in with `headersMs` must send each request head within that many
- * ms of the connection opening or its last response ending (what node:http's `headersTimeout`
- * does, for servers that lack it: node:http2's HTTP/1.1 fallback).
+ * `bounds.idleMs` (0: never) is sent GOAWAY too, so a client that opens one and sends nothing
+ * holds nothing; the streams it still has get `bounds.drainMs` to finish, as at close(), so a
+ * stream that never ends (a handler that never answers) does not hold the session for ever.
+ * An HTTP/1.1 connection handed in with `Http1Bounds` must send each request head within
+ * `headersMs`, and each whole request (head and body) within `requestMs`, of the connection
+ * opening or its last response ending (what node:http's `headersTimeout` and `requestTimeout`
+ * do, for servers that lack them: node:http2's HTTP/1.1 fallback). A request received whole is
+ * not cut while its response is written.
  */
-export function trackConnections(servers: readonly (HttpServer | HttpsServer | Http2Server | Http2SecureServer)[], listening: { close(cb: () => void): unknown }, idleMs: number): { http1(socket: Duplex, headersMs?: number): void; close(drainMs: number): Promise<void> } {
+export function trackConnections(servers: readonly (HttpServer | HttpsServer | Http2Server | Http2SecureServer)[], listening: { close(cb: () => void): unknown }, bounds: TrackerBounds): { http1(socket: Duplex, limits?: Http1Bounds): void; close(drainMs: number): Promise<void> } {
   let closing = false;
   // HTTP/1.1 connections and their requests in flight.
   const h1 = new Map<Duplex, number>();
   const sessions = new Set<ServerHttp2Session>();
-  // The head timers of HTTP/1.1 connections handed in with headersMs: armed while no request is in flight.
-  const heads = new Map<Duplex, { ms: number; timer: NodeJS.Timeout | undefined }>();
-  const armHead = (socket: Duplex) => {
-    const h = heads.get(socket);
-    if (h === undefined) return;
-    clearTimeout(h.timer);
-    h.timer = setTimeout(() => {
-      if (h1.get(socket) === 0) socket.destroy();
-    }, h.ms);
-    h.timer.unref();
+  // The timers of HTTP/1.1 connections handed in with bounds, armed when the connection opens or
+  // its last response ends: the head timer until a request arrives, the request timer until then
+  // and while that request (`req`) is still being received.
+  const timed = new Map<Duplex, Http1Bounds & { head: NodeJS.Timeout | undefined; request: NodeJS.Timeout | undefined; req: IncomingMessage | undefined }>();
+  const arm = (socket: Duplex) => {
+    const t = timed.get(socket);
+    if (t === undefined) return;
+    clearTimeout(t.head);
+    clearTimeout(t.request);
+    t.req = undefined;
+    t.head = t.headersMs > 0 ? setTimeout(() => h1.get(socket) === 0 && socket.destroy(), t.headersMs).unref() : undefined;
+    t.request = t.requestMs > 0 ? setTimeout(() => (h1.get(socket) === 0 || t.req?.complete === false) && socket.destroy(), t.requestMs).unref() : undefined;
   };
   const endIfIdle = (socket: Duplex) => {
     // Ended, not destroyed: what was written is flushed first. The timer cuts a peer that lingers.
     if (h1.get(socket) === 0) socket.end();
   };
+  // The connection of each session. node:http2 emits 'session' from its connection listener, so
+  // the connection seen last is the session's; session.socket is a proxy that refuses destroy().
+  const sockets = new WeakMap<ServerHttp2Session, Duplex>();
+  let arriving: Duplex | undefined;
+  // A session that was sent GOAWAY only ends its connection once its streams are gone, and then
+  // waits for the peer to close it: a cut destroys the connection too.
+  const cut = (session: ServerHttp2Session) => {
+    session.destroy();
+    sockets.get(session)?.destroy();
+  };
+  // GOAWAY, then the drain bound for the streams left (close() has its own cut for every session).
+  const closeIdle = (session: ServerHttp2Session) => {
+    if (session.closed || session.destroyed) return;
+    session.close();
+    if (bounds.drainMs <= 0) return;
+    const timer = setTimeout(() => cut(session), bounds.drainMs).unref();
+    session.once('close', () => clearTimeout(timer));
+  };
   for (const server of servers) {
+    server.prependListener('connection', (socket: Duplex) => (arriving = socket));
+    server.prependListener('secureConnection', (socket: Duplex) => (arriving = socket));
     server.on('session', (session: ServerHttp2Session) => {
+      if (arriving !== undefined) sockets.set(session, arriving);
+      arriving = undefined;
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
       if (closing) session.close();
       // node:http2 runs the timer and resets it on any stream activity; PINGs do not reset it.
       // close() is graceful: streams in flight finish, an idle session ends at once.
-      else if (idleMs > 0) session.setTimeout(idleMs, () => session.close());
+      else if (bounds.idleMs > 0) session.setTimeout(bounds.idleMs, () => closeIdle(session));
     });
     (server as HttpServer).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.httpVersionMajor === 2) return;
@@ -136,35 +180,41 @@ export function trackConnections(servers: readonly (HttpServer | HttpsServer | H
       if (!h1.has(socket)) return;
       const n = h1.get(socket)! + 1;
       h1.set(socket, n);
-      if (n === 1) clearTimeout(heads.get(socket)?.timer);
+      const t = timed.get(socket);
+      if (t !== undefined) {
+        clearTimeout(t.head);
+        t.req = req;
+      }
       if (closing && !res.headersSent) res.setHeader('connection', 'close');
       res.once('close', () => {
         if (!h1.has(socket)) return;
         const left = h1.get(socket)! - 1;
         h1.set(socket, left);
-        if (left === 0) armHead(socket);
+        if (left === 0) arm(socket);
         if (closing) setImmediate(() => endIfIdle(socket));
       });
     });
   }
   return {
-    http1(socket, headersMs = 0) {
+    http1(socket, limits) {
       h1.set(socket, 0);
-      if (headersMs > 0) {
-        heads.set(socket, { ms: headersMs, timer: undefined });
-        armHead(socket);
+      if (limits !== undefined && (limits.headersMs > 0 || limits.requestMs > 0)) {
+        timed.set(socket, { ...limits, head: undefined, request: undefined, req: undefined });
+        arm(socket);
       }
       socket.once('close', () => {
         h1.delete(socket);
-        clearTimeout(heads.get(socket)?.timer);
-        heads.delete(socket);
+        const t = timed.get(socket);
+        clearTimeout(t?.head);
+        clearTimeout(t?.request);
+        timed.delete(socket);
       });
     },
     close(drainMs) {
       closing = true;
       const closed = closeWithin(listening, drainMs, () => {
         for (const s of h1.keys()) s.destroy();
-        for (const s of sessions) s.destroy();
+        for (const s of sessions) cut(s);
       });
       for (const s of h1.keys()) endIfIdle(s);
       for (const s of sessions) s.close();

@@ -27,7 +27,8 @@ export interface ListenOptions {
   /**
    * How long close() and a removed port wait for requests in flight before cutting connections,
    * in ms. The same bound applies to backend connections: the pools, TLS Agents and HTTP/2
-   * sessions that close() closes or a reload retires finish their requests in flight within it.
+   * sessions that close() closes or a reload retires finish their requests in flight within it, and
+   * so do the streams of a client's HTTP/2 session sent GOAWAY for inactivity (http2IdleTimeout).
    * Default 30,000.
    */
   drainTimeout?: number;
@@ -55,16 +56,24 @@ export interface ListenOptions {
   /**
    * How long a client's HTTP/2 session may go without any activity (no request, no stream data
    * either way; PINGs do not count) before it is sent GOAWAY and closed, in ms. Streams in flight
-   * still finish; a session with nothing in flight closes at once. 0 disables. Default 60,000.
+   * still finish within drainTimeout, then the connection is cut; a session with nothing in flight
+   * closes at once. 0 disables. Default 60,000.
    */
   http2IdleTimeout?: number;
   /** How long an HTTP/1.1 keep-alive connection may stay idle between requests, in ms (node:http's `keepAliveTimeout`). 0 disables. Default 5,000. */
   http1KeepAliveTimeout?: number;
   /**
    * How long an HTTP/1.1 connection may take to send a request head, from the connection opening
-   * or the previous response ending, in ms (node:http's `headersTimeout`). 0 disables. Default 60,000.
+   * or the previous response ending, in ms (node:http's `headersTimeout`). 0 disables. Not above
+   * http1RequestTimeout unless that is 0. Default 60,000, or http1RequestTimeout when that is shorter.
    */
   http1HeadersTimeout?: number;
+  /**
+   * How long an HTTP/1.1 connection may take to send a whole request, head and body, counted as
+   * http1HeadersTimeout, in ms (node:http's `requestTimeout`); a request received whole is not cut
+   * while it is answered. 0 disables. Default 300,000.
+   */
+  http1RequestTimeout?: number;
 }
 
 /** Every listen() option, so that createGateway's unknown-option warning knows them (TypeScript keeps the list complete). */
@@ -79,13 +88,17 @@ const LISTEN_OPTION_NAMES = Object.keys({
   http2IdleTimeout: true,
   http1KeepAliveTimeout: true,
   http1HeadersTimeout: true,
+  http1RequestTimeout: true,
 } satisfies Record<keyof ListenOptions, true>);
 
 /** The default of streamIdleTimeout: an hour, as Envoy's TCP proxy. */
 const STREAM_IDLE_MS = 3_600_000;
 
-/** The defaults of the connection timeouts: node:http's for HTTP/1.1, a minute of inactivity for an HTTP/2 session. */
-const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000 };
+/**
+ * The defaults of the connection timeouts: node:http's for HTTP/1.1, a minute of inactivity for an
+ * HTTP/2 session. As in node:http, the head's default is the whole request's when that is shorter.
+ */
+const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000, http1RequestTimeout: 300_000 };
 
 /** Options of {@link listen}: createHandler's options plus {@link ListenOptions}. */
 export type ListenGatewayOptions = HandlerOptions & ListenOptions;
@@ -117,8 +130,9 @@ export interface ListeningGateway {
  *   GW_ERR_LISTEN_FAILED when a port cannot be bound (every port opened so far is closed again).
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
-  for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout'] as const) validateMs(k, options[k]);
+  for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout', 'http1RequestTimeout'] as const) validateMs(k, options[k]);
   const drainMs = options.drainTimeout ?? DRAIN_MS;
+  const timeouts = connectionTimeouts(options);
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
     throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ports must map listener ports to bind ports (0 for an ephemeral port), e.g. { 443: 8443 }; got ${JSON.stringify(options.ports)}.`);
   }
@@ -151,11 +165,8 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
     current: () => follow(),
     tls: { streams, helloTimeout: options.helloTimeout ?? 10_000, streamIdleTimeout: options.streamIdleTimeout ?? STREAM_IDLE_MS, random: Math.random, plan: () => router.serving },
     http2: options.http2 ?? true,
-    timeouts: {
-      http2IdleTimeout: options.http2IdleTimeout ?? CONNECTION_TIMEOUTS.http2IdleTimeout,
-      http1KeepAliveTimeout: options.http1KeepAliveTimeout ?? CONNECTION_TIMEOUTS.http1KeepAliveTimeout,
-      http1HeadersTimeout: options.http1HeadersTimeout ?? CONNECTION_TIMEOUTS.http1HeadersTimeout,
-    },
+    timeouts,
+    drainMs,
   };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
@@ -245,6 +256,21 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
       for (const k of Object.keys(ports)) delete ports[Number(k)];
       await Promise.all(all.map((s) => s.close(drainMs)));
     },
+  };
+}
+
+/** The connection timeouts of listen()'s options, defaults filled in. @throws GatewayError GW_ERR_OPTIONS_INVALID for a head bound above the whole request's. */
+function connectionTimeouts(options: ListenOptions): ConnectionTimeouts {
+  const request = options.http1RequestTimeout ?? CONNECTION_TIMEOUTS.http1RequestTimeout;
+  const headers = options.http1HeadersTimeout ?? (request > 0 ? Math.min(CONNECTION_TIMEOUTS.http1HeadersTimeout, request) : CONNECTION_TIMEOUTS.http1HeadersTimeout);
+  if (request > 0 && headers > request) {
+    throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option http1HeadersTimeout (${headers} ms) must not be above http1RequestTimeout (${request} ms): the head is part of the request. Lower it, or raise http1RequestTimeout (0 disables it).`);
+  }
+  return {
+    http2IdleTimeout: options.http2IdleTimeout ?? CONNECTION_TIMEOUTS.http2IdleTimeout,
+    http1KeepAliveTimeout: options.http1KeepAliveTimeout ?? CONNECTION_TIMEOUTS.http1KeepAliveTimeout,
+    http1HeadersTimeout: headers,
+    http1RequestTimeout: request,
   };
 }
 

@@ -16,7 +16,7 @@ import type { GatewayHandler } from '../adapters/node.js';
 import { createSecureHttp2Server, socketListenerPorts } from '../adapters/serving/http2.js';
 import type { ServedListener } from '../gateway/serving.js';
 import { GatewayError } from '../errors.js';
-import { closeWithin, serveH2cToo, trackConnections } from './connections.js';
+import { closeWithin, serveH2cToo, trackConnections, type TrackerBounds } from './connections.js';
 import { PortContexts } from './tls-context.js';
 import { createTLSPortServer, type TLSPortOptions } from './tls/tls-route.js';
 
@@ -46,6 +46,8 @@ export interface PortOptions {
   /** Offer HTTP/2: ALPN h2 on HTTPS ports, h2c on HTTP ports. */
   http2: boolean;
   timeouts: ConnectionTimeouts;
+  /** listen()'s drainTimeout: what close() gives requests in flight, and an HTTP/2 session sent GOAWAY for inactivity its streams. */
+  drainMs: number;
 }
 
 /** How long client connections may hold a port without doing anything, in ms; 0: no bound (listen()'s options of these names). */
@@ -56,16 +58,23 @@ export interface ConnectionTimeouts {
   http1KeepAliveTimeout: number;
   /** Time to send an HTTP/1.1 request head, from the connection opening or the previous response ending. */
   http1HeadersTimeout: number;
+  /** Time to send a whole HTTP/1.1 request, head and body, counted as http1HeadersTimeout; not below it unless 0. */
+  http1RequestTimeout: number;
 }
 
 /**
- * node:http's server options for the HTTP/1.1 timeouts: its requestTimeout (300 s by default)
- * must not be below headersTimeout, and it checks headersTimeout every connectionsCheckingInterval
- * (30 s by default), so a shorter headersTimeout checks as often.
+ * node:http's server options for the HTTP/1.1 timeouts (listen() checked that headersTimeout is
+ * not above requestTimeout, which node:http refuses). node:http checks both every
+ * connectionsCheckingInterval (30 s by default), so a shorter timeout checks as often.
  */
-function http1ServerTimeouts(t: ConnectionTimeouts): { keepAliveTimeout: number; headersTimeout: number; requestTimeout?: number; connectionsCheckingInterval?: number } {
-  const headers = t.http1HeadersTimeout;
-  return { keepAliveTimeout: t.http1KeepAliveTimeout, headersTimeout: headers, ...(headers > 300_000 ? { requestTimeout: 0 } : {}), ...(headers > 0 && headers < 30_000 ? { connectionsCheckingInterval: Math.max(50, Math.floor(headers / 2)) } : {}) };
+function http1ServerTimeouts(t: ConnectionTimeouts): { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number; connectionsCheckingInterval?: number } {
+  const shortest = Math.min(...[t.http1HeadersTimeout, t.http1RequestTimeout].filter((ms) => ms > 0));
+  return { keepAliveTimeout: t.http1KeepAliveTimeout, headersTimeout: t.http1HeadersTimeout, requestTimeout: t.http1RequestTimeout, ...(shortest < 30_000 ? { connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 2)) } : {}) };
+}
+
+/** The tracker's bounds of a port (connections.ts). */
+function trackerBounds(o: PortOptions): TrackerBounds {
+  return { idleMs: o.timeouts.http2IdleTimeout, drainMs: o.drainMs };
 }
 
 /** Opens the server of one listener port and binds it. @throws GatewayError GW_ERR_LISTEN_FAILED when it cannot bind. */
@@ -82,7 +91,7 @@ type PortParts = { server: NetServer; update: (l: ServedListener[]) => void; clo
 function createHTTPPort(listenerPort: number, o: PortOptions): PortParts {
   const server = createHttpServer(http1ServerTimeouts(o.timeouts), o.handler);
   const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS }, o.handler) : null;
-  const tracker = trackConnections(h2 ? [server, h2] : [server], server, o.timeouts.http2IdleTimeout);
+  const tracker = trackConnections(h2 ? [server, h2] : [server], server, trackerBounds(o));
   if (h2) {
     h2.on('session', (session) => socketListenerPorts.set(session, listenerPort));
     serveH2cToo(server, h2, o.tls.helloTimeout, tracker.http1);
@@ -114,10 +123,11 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
   // ALPN h2 first (the server's preference wins), then http/1.1; every connection (socket and
   // HTTP/2 session) routes on this listener port; HTTP/1.1 upgrades go to the handler's.
   const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ...http1ServerTimeouts(o.timeouts), ALPNProtocols: ['http/1.1'] }, o.handler);
-  const tracker = trackConnections([server], server, o.timeouts.http2IdleTimeout);
+  const tracker = trackConnections([server], server, trackerBounds(o));
   // node:http2's HTTP/1.1 fallback has none of node:http's timeouts: an idle keep-alive
-  // connection, or one that never sends a complete request head, would be held forever. Its
-  // connection handling reads keepAliveTimeout from the server; the tracker times the head.
+  // connection, or one that never sends a complete request head or body, would be held forever.
+  // Its connection handling reads keepAliveTimeout from the server; the tracker times the head
+  // and the whole request.
   if (o.http2) (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = o.timeouts.http1KeepAliveTimeout;
   server.on('secureConnection', (s: TLSSocket) => {
     // The listener's tls.options versions (tls-context.ts): outside them, the connection ends here.
@@ -126,7 +136,8 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
       return;
     }
     if (s.alpnProtocol === 'h2') return;
-    tracker.http1(s, o.http2 ? o.timeouts.http1HeadersTimeout : 0);
+    if (o.http2) tracker.http1(s, { headersMs: o.timeouts.http1HeadersTimeout, requestMs: o.timeouts.http1RequestTimeout });
+    else tracker.http1(s);
     if (!o.http2) socketListenerPorts.set(s, listenerPort);
   });
   if (!o.http2) server.on('upgrade', o.handler.upgrade);

@@ -4,7 +4,8 @@
 // beside HTTP/1.1 on HTTP ports (RFC 9113 section 3.3; GRPCRoute needs it on HTTP listeners,
 // digest 1.5), and the drain of close() with an open HTTP/2 session.
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -272,7 +273,7 @@ describe('listen(): close() with open HTTP/2 sessions', () => {
   });
 });
 
-describe('listen(): idle connections (http2IdleTimeout, http1KeepAliveTimeout, http1HeadersTimeout)', () => {
+describe('listen(): idle and slow connections (http2IdleTimeout, http1KeepAliveTimeout, http1HeadersTimeout, http1RequestTimeout)', () => {
   /** Resolves once the session is closed, with whether the server sent GOAWAY first. */
   const closedBy = (s: ClientHttp2Session) =>
     new Promise<{ goaway: boolean }>((resolve) => {
@@ -325,6 +326,93 @@ describe('listen(): idle connections (http2IdleTimeout, http1KeepAliveTimeout, h
     }
   });
 
+  it('cuts the streams left on a session sent GOAWAY for inactivity after drainTimeout: a handler that never answers holds nothing', async () => {
+    const never = heldBackend();
+    const gw = await listen({ manifests: manifests(), backends: { ...backends(), exact: never.handler }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2IdleTimeout: 300, drainTimeout: 600 });
+    try {
+      const s = await tlsSession(gw.ports[443]!, 'a.example.com');
+      const closed = closedBy(s);
+      const goaway = new Promise<void>((r) => s.once('goaway', () => r()));
+      const stream = s.request({ ':path': '/never' });
+      stream.on('error', () => {});
+      stream.end();
+      await never.started;
+      await goaway;
+      // Without the bound the session waits for the stream for ever: the cap (many times the
+      // 600 ms drain) only turns that hang into a failure.
+      const cap = new Promise<string>((r) => setTimeout(() => r('still open'), 20_000).unref());
+      expect(await Promise.race([closed, cap])).toEqual({ goaway: true });
+      expect(stream.closed).toBe(true);
+    } finally {
+      never.release();
+      await gw.close();
+    }
+  });
+
+  /**
+   * A POST of `size` bytes whose body is sent one byte every 100 ms over HTTP/1.1 (node:https
+   * offering only http/1.1 on the TLS port); resolves once the server answers or cuts it, with
+   * how many body bytes had been sent.
+   */
+  const trickle = (port: number, secure: boolean, size: number) =>
+    new Promise<{ outcome: string; sent: number }>((resolve) => {
+      const o = { host: '127.0.0.1', port, path: '/trickle', method: 'POST', agent: false, headers: { host: secure ? 'a.example.com' : 'x.test', 'content-length': size } };
+      const answered = (res: IncomingMessage) => {
+        res.resume();
+        finish(`HTTP ${res.statusCode}`);
+      };
+      const req = secure ? httpsRequest({ ...o, servername: 'a.example.com', ca: ca.cert, ALPNProtocols: ['http/1.1'], checkServerIdentity: () => undefined } as HttpsRequestOptions, answered) : httpRequest(o, answered);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent >= size) return;
+        req.write('x');
+        sent++;
+      }, 100);
+      const finish = (outcome: string) => {
+        clearInterval(timer);
+        resolve({ outcome, sent });
+      };
+      req.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
+      req.flushHeaders();
+    });
+
+  it('cuts an HTTP/1.1 request whose body trickles past http1RequestTimeout, on HTTP and HTTPS ports; a request received whole is not cut while it is answered', async () => {
+    let reached!: () => void;
+    const heldReached = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Reads the whole body, then answers (the request to /held only once released).
+    const sink = (req: IncomingMessage, res: ServerResponse) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => {
+        if (req.url !== '/held') {
+          res.end(`got ${n}`);
+          return;
+        }
+        reached();
+        void gate.then(() => res.end(`got ${n}`));
+      });
+    };
+    const gw = await listen({ manifests: manifests(), backends: { ...backends(), exact: sink, plain: sink }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http1RequestTimeout: 1_000 });
+    try {
+      const whole = httpsGet(gw.ports[443]!, { servername: 'a.example.com', path: '/held', ca: ca.cert, alpn: ['http/1.1'] });
+      await heldReached;
+      // Each trickle would take 10 s: the 1 s bound cuts both long before (the HTTP port may answer 408 first).
+      const [tls, plain] = await Promise.all([trickle(gw.ports[443]!, true, 100), trickle(gw.ports[80]!, false, 100)]);
+      expect(tls.outcome).not.toBe('HTTP 200');
+      expect(tls.sent).toBeLessThan(100);
+      expect(plain.outcome).not.toBe('HTTP 200');
+      expect(plain.sent).toBeLessThan(100);
+      // The request to /held came in whole before the trickles started: its bound is past, and it is answered.
+      release();
+      expect(await whole).toMatchObject({ status: 200, body: 'got 0' });
+    } finally {
+      release();
+      await gw.close();
+    }
+  });
+
   /** Opens a connection to a port of `gw`, writes `first`, and resolves with what came back once the server closes it. */
   const held = (gw: ListeningGateway, secure: boolean, first: string) =>
     new Promise<string>((resolve) => {
@@ -365,10 +453,12 @@ describe('listen(): idle connections (http2IdleTimeout, http1KeepAliveTimeout, h
     for (const bad of [-1, 1.5, '100']) {
       await expect(listen({ manifests: manifests(), backends: backends(), http2IdleTimeout: bad as never })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
     }
-    for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout']) {
+    for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout', 'http1RequestTimeout']) {
       await expect(listen({ manifests: manifests(), backends: backends(), [k]: -5 })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID' });
     }
-    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 5_000, streamIdleTimeout: 0, drainTimeout: 1_000, http2IdleTimeout: 0, http1KeepAliveTimeout: 0, http1HeadersTimeout: 400_000, http2: true });
+    // The head is part of the request: its bound cannot be above the whole request's (node:http refuses it too).
+    await expect(listen({ manifests: manifests(), backends: backends(), http1HeadersTimeout: 2_000, http1RequestTimeout: 1_000 })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID', message: expect.stringContaining('http1RequestTimeout') });
+    const gw = await listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, helloTimeout: 5_000, streamIdleTimeout: 0, drainTimeout: 1_000, http2IdleTimeout: 0, http1KeepAliveTimeout: 0, http1HeadersTimeout: 400_000, http1RequestTimeout: 0, http2: true });
     try {
       expect(gw.router.issues.filter((i) => /has no option/.test(i.message))).toEqual([]);
     } finally {
