@@ -113,7 +113,7 @@ export function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, 
   }
   if (node.oneNode !== null) {
     // The second child: a table for both (the first's keys are its `one*` fields).
-    node.slots = emptySlots(4).slice();
+    node.slots = emptySlots(4);
     node.mask = 3;
     const first = [node.one1, node.one2, node.one3, ...(node.oneMore ?? [])];
     const length = node.oneMore !== null ? first.length : node.one3 !== 0 ? 3 : node.one2 !== 0 ? 2 : node.one1 !== 0 ? 1 : 0;
@@ -128,9 +128,7 @@ export function addChild(node: TrieNode, keys: ArrayLike<number>, from: number, 
   if (count * 2 > node.mask + 1) {
     const old = node.slots;
     const size = (node.mask + 1) * 2;
-    // A copy of an empty table of this size: no holes (a holey array is slower to read), and
-    // exactly STRIDE * size slots (push would leave up to half again as many unused).
-    const slots = emptySlots(size).slice();
+    const slots = emptySlots(size);
     node.slots = slots;
     node.mask = size - 1;
     for (let k = 0; k < old.length; k += STRIDE) if (old[k + 5] !== null) place(slots, node.mask, old, k);
@@ -152,19 +150,32 @@ function put(slots: Slot[], mask: number, h: number, k1: number, k2: number, k3:
 }
 
 /**
- * Empty slot tables by size (a power of two), filled with push once, copied by addChild. Only
- * small sizes are kept: a hub node's table (32,768 slots at 50,000 routes is 1.5 MB) is rare, and
- * its template would outlive the build.
+ * Empty slot tables by size (a power of two), filled with push once and copied for each new table:
+ * no holes (a holey array is slower to read), and exactly STRIDE * size slots (push would leave up
+ * to half again as many unused). Only small sizes are kept: a hub node's table (32,768 slots at
+ * 50,000 routes is 1.5 MB) is rare, and its template would outlive the build.
  */
 const emptyTables = new Map<number, Slot[]>();
 const KEPT_TEMPLATES = 1024;
 
+/** A new empty table of `size` slots (a power of two), packed and of exactly its length. */
 function emptySlots(size: number): Slot[] {
+  if (size > KEPT_TEMPLATES) {
+    // A hub's table: copies of the largest kept template joined in one allocation (no template
+    // of this size filled by push, and no copy of it, both garbage at once).
+    const part = templateOf(KEPT_TEMPLATES);
+    return part.concat(...new Array<Slot[]>(size / KEPT_TEMPLATES - 1).fill(part));
+  }
+  return templateOf(size).slice();
+}
+
+/** The kept empty table of `size` slots (at most KEPT_TEMPLATES), made on first use. */
+function templateOf(size: number): Slot[] {
   let t = emptyTables.get(size);
   if (t === undefined) {
     t = [];
     for (let i = 0; i < size; i++) t.push(0, 0, 0, 0, null, null);
-    if (size <= KEPT_TEMPLATES) emptyTables.set(size, t);
+    emptyTables.set(size, t);
   }
   return t;
 }
