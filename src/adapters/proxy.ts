@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Http2Stream } from 'node:http2';
+import { constants, type Http2Stream } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { ForwardDecision } from '../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from './respond.js';
@@ -273,16 +273,28 @@ function streamBytesReceived(stream: Http2Stream): () => number {
 
 /**
  * Ends the exchange of a client that stalled for `ms`: 408 `client-timeout` while nothing was
- * sent (then the connection closes; on HTTP/2 the stream), else the response is cut.
+ * sent (then the connection closes; on HTTP/2 the stream), else the response is cut (an HTTP/2
+ * stream reset with CANCEL).
  */
 export function answerStalledClient(res: ServerResponse, ms: number, out: Outgoing): void {
   if (res.headersSent) {
-    res.destroy();
+    cutResponse(res, constants.NGHTTP2_CANCEL);
     return;
   }
   res.once('finish', () => res.destroy());
   // HTTP/2 has no Connection header (RFC 9113 section 8.2.2): destroying the stream is enough.
   sendError(res, 408, 'client-timeout', `the client sent nothing for ${ms} ms while the upstream waited for its request body`, out, res.req?.httpVersionMajor === 2 ? {} : { connection: 'close' });
+}
+
+/**
+ * Cuts a response already started, so that the client can tell it is incomplete: an HTTP/1.1
+ * connection is closed; an HTTP/2 stream is reset with `code` (destroying it would reset it with
+ * NO_ERROR after the data, which a client reads as a complete body).
+ */
+export function cutResponse(res: ServerResponse, code: number): void {
+  const stream = res.req?.httpVersionMajor === 2 ? (res as unknown as { stream?: Http2Stream }).stream : undefined;
+  if (stream && !stream.destroyed) stream.close(code);
+  else res.destroy();
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type * as IR from '../../ir/types.js';
 import type { ForwardDecision, RouteRef } from '../../types.js';
 import { finalizeHeaders, sendError, type Outgoing } from '../respond.js';
-import { answerStalledClient, upstreamFailure, watchClientStall } from '../proxy.js';
+import { answerStalledClient, cutResponse, upstreamFailure, watchClientStall } from '../proxy.js';
 import { isHopByHop } from '../upstream/headers.js';
 import type { H2Sessions, H2SessionTLS } from '../upstream/h2-sessions.js';
 import type { OriginLoad, UpstreamOptions } from '../upstream/pool.js';
@@ -190,7 +190,7 @@ export function proxyH2(
     finish();
     if (clientGone || discarded) return;
     if (started || res.headersSent) {
-      res.destroy();
+      cutResponse(res, constants.NGHTTP2_INTERNAL_ERROR); // an HTTP/2 client sees the reset, not a clean end
       return;
     }
     const reason = cancelled ?? err;
