@@ -19,6 +19,7 @@
  * over the routes (not a small cycle that stays in cache).
  */
 import type { RouteRequest } from '../src/index.js';
+import { seededRandom } from '../src/testing/random.js';
 
 export type Shape = 'services' | 'one-vhost' | 'deep-prefix' | 'canary' | 'weighted';
 export const SHAPES: readonly Shape[] = ['services', 'one-vhost', 'deep-prefix', 'canary', 'weighted'];
@@ -44,15 +45,8 @@ export interface Template {
   headers?: Record<string, string>;
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tables' seeded generator: the library's own (mulberry32), so a table is the same on every run. */
+export const rng = seededRandom;
 
 const G = 'gateway.networking.k8s.io/v1';
 const VERBS = ['users', 'orders', 'items', 'search', 'health', 'profile', 'cart', 'billing'];

@@ -72,5 +72,6 @@ export const gatewayMatchers = {
 };
 
 export { backendOf, describeDecision, formatExplanation } from './format.js';
+export { seededRandom } from './random.js';
 export { checkRoute, runRouteTestFile, sampleSplit, toRouteRequest } from './route-test.js';
 export type { RequestSpec, RouteCheck, RouteExpectation, RouteTestFileResult, RouteTestResult } from './route-test.js';
