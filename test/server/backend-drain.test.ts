@@ -2,27 +2,16 @@
 // (one setting for the client side and the backend side), and plain h2c sessions to a backend
 // that a reload stops reaching over HTTP/2 (its Service's appProtocol changed, or no route sends
 // there) are closed at the reload, gracefully: streams in flight finish first.
-// The backend is a real node:http2 h2c server; every wait is on an event (a session's 'close')
-// with a margin far below the 30 s default drain bound and far above the bound the test sets.
+// The backend is a real node:http2 h2c server; every wait is on its set of open sessions (kept by
+// each session's 'close' event), with a margin far below the 30 s default drain bound and far
+// above the bound the test sets.
 // docs/listeners.md, `drainTimeout`; docs/adapters.md, "h2c and gRPC backends".
-import { createServer, type ServerHttp2Session } from 'node:http2';
+import { createServer } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server/node-entry.js';
 import { waitFor } from '../adapters/helpers.js';
 import { startH2Backend, type H2Backend } from '../support/h2-backend.js';
 import { G, gateway, httpGet, type Obj } from './helpers.js';
-
-/** Resolves when `s` closes; rejects after `ms` (a margin, not a measurement). */
-function closedWithin(s: ServerHttp2Session, ms: number, what: string): Promise<void> {
-  if (s.closed || s.destroyed) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms);
-    s.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
 
 let backend: H2Backend;
 beforeAll(async () => {
@@ -76,7 +65,7 @@ describe('plain h2c sessions at a reload that stops reaching the backend over HT
       expect(backend.open.has(first)).toBe(true);
       backend.release();
       expect(await held).toEqual({ status: 200, body: 'released' });
-      await closedWithin(first, 10_000, 'the session the reload retired');
+      await waitFor(() => !backend.open.has(first), 10_000, 'the session the reload retired');
       expect(backend.all.length).toBe(before + 1);
     } finally {
       await g.close();
@@ -92,7 +81,7 @@ describe('plain h2c sessions at a reload that stops reaching the backend over HT
       const first = backend.all[before]!;
       expect((await g.reload(manifests(H2C, false))).ok).toBe(true);
       // Without the reload, only the 60 s idle timeout would close it.
-      await closedWithin(first, 10_000, 'the idle session of the unrouted backend');
+      await waitFor(() => !backend.open.has(first), 10_000, 'the idle session of the unrouted backend');
       expect(await httpGet(port, 'x.test', '/a')).toEqual({ status: 200, body: 'other' });
     } finally {
       await g.close();
@@ -113,7 +102,7 @@ describe("listen()'s drainTimeout bounds the backend sessions it retires", () =>
       await waitFor(() => backend.all.length === before + 1, 10_000, 'the session to open');
       const first = backend.all[before]!;
       expect((await g.reload(manifests(undefined))).ok).toBe(true);
-      await closedWithin(first, 10_000, 'the retired session with a stream that never ends');
+      await waitFor(() => !backend.open.has(first), 10_000, 'the retired session with a stream that never ends');
       // The client is answered (a gateway error) or cut: never left waiting.
       expect(await stuck).toMatch(/^(status 50[234]|error )/);
     } finally {
@@ -130,7 +119,7 @@ describe("listen()'s drainTimeout bounds the backend sessions it retires", () =>
     await waitFor(() => backend.all.length === before + 1, 10_000, 'the session to open');
     const first = backend.all[before]!;
     await g.close();
-    await closedWithin(first, 10_000, 'the session close() drains');
+    await waitFor(() => !backend.open.has(first), 10_000, 'the session close() drains');
     expect(await stuck).toMatch(/^(status 50[234]|error )/);
   });
 });
