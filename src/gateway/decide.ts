@@ -8,8 +8,9 @@ import { find, isMiss, type FindTrace } from '../match/find.js';
 import type { RequestView } from '../match/request.js';
 import { sessionId } from '../pick/session.js';
 import { drawAlias } from '../pick/weighted.js';
+import type { Choice } from '../pick/choices.js';
 import { applyFilters, type FilterContext, type FilterState } from '../filters/apply.js';
-import { NONE, type Choice, type MatchCandidate, type RuleRuntime, type Runtime } from './runtime.js';
+import { NONE, type MatchCandidate, type RuleRuntime, type Runtime } from './runtime.js';
 
 /** The inputs and outcome of the weighted pick, for explain(). */
 export interface PickTrace {

@@ -9,6 +9,7 @@ import type { PathOptions } from '../match/normalize.js';
 import { pickerFactory, type Picker } from '../pick/weighted.js';
 import { createStickyPicker, hash32, type StickyPicker } from '../pick/sticky.js';
 import { sessionSource, type SessionSource, type StickyOption } from '../pick/session.js';
+import { choiceLists, type Choice } from '../pick/choices.js';
 import type { ExtensionFilter } from '../filters/apply.js';
 import { compileFullMatch } from '../resources/schemas-shared.js';
 
@@ -67,15 +68,6 @@ export interface RuleRuntime {
   // here: one copy fewer of four fields for every rule.
 }
 
-/** One backendRef of a rule, as a pick needs it. */
-export interface Choice {
-  target: BackendTarget;
-  state: IR.Backend['state'];
-  registered: string | undefined;
-  filters: IR.Filter[];
-  message: string | undefined;
-}
-
 /**
  * A compiled candidate as the runtime makes it (see CandidateMaker in match/compile.ts): the
  * match's candidate fields, then the rule's runtime, and for the common case (no filters, no
@@ -125,15 +117,13 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
   const pickerFor = pickerFactory(picker, random);
   // Runs for every rule at every load. What rules can share is made once and shared: the frozen
   // references (one per route, one per unnamed rule index, one per backend), the choices of
-  // backends without filters, the lists of choices, stateless pickers (by weights), and the
-  // inline split data of the candidates. Shared parts are never written to.
+  // backends without filters and the lists of choices (pick/choices.ts), stateless pickers (by
+  // weights), and the inline split data of the candidates. Shared parts are never written to.
   const routeRefs: RouteRef[] = [];
   const unnamedRuleRefs: { index: number }[] = [];
   /** The references of named rules, by rule index (few tables name their rules). */
   const namedRuleRefs = new Map<number, { index: number; name: string }>();
-  const targets: Targets = new Map();
   const choicesOf = choiceLists();
-  const target = (b: IR.Backend): BackendTarget => targetOf(targets, b);
   const rulesIR = ir.rules;
   // By rule index, sized exactly: at 50,000 routes a list grown by push leaves about twice its
   // final size of discarded storage in the heap (large objects, freed only by a full collection).
@@ -146,7 +136,7 @@ export function compileRuntime(ir: IR.Gateway, options: RoutingOptions): Runtime
     const rule = rulesIR[r]!;
     const backends = rule.backends;
     let f = facts.get(backends);
-    if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends, target), picker === 'smooth' ? null : pickerFor)));
+    if (f === undefined) facts.set(backends, (f = listFacts(backends, choicesOf(backends), picker === 'smooth' ? null : pickerFor)));
     const { weights, live, choices } = f;
     const single = f.single;
     const hasFilters = f.hasFilters || rule.filters.length > 0;
@@ -288,79 +278,6 @@ function inlineOf(f: ListFacts, picker: Picker | null): Inline {
 }
 
 /**
- * The choices of a rule's backendRefs, shared where their content allows: a backendRef without
- * filters is one Choice per distinct (target, state, registered, message), and rules with the
- * same choices in the same order share one list (the rules of a route usually list the same
- * backendRefs). Choices and lists are read-only once made. Called once per distinct IR list of
- * backends (compileRuntime keeps what it made by list, in ListFacts).
- */
-function choiceLists(): (backends: IR.Backend[], target: (b: IR.Backend) => BackendTarget) => Choice[] {
-  /** Plain choices by target: the one choice, or every variant (state, registered, message) when there are several. */
-  const plain = new Map<BackendTarget, Choice | Choice[]>();
-  /** The plain choices (no filters), numbered: what lists of them are keyed by. */
-  const ids = new Map<Choice, number>();
-  /** Lists of plain choices by their ids: for two, one small integer (no key string is made); for more, the ids joined. */
-  const lists = new Map<number | string, Choice[]>();
-  const singles = new Map<Choice, Choice[]>();
-  /** The choices of the list being made, before it is known to be new (reused). */
-  const scratch: Choice[] = [];
-  const choiceOf = (b: IR.Backend, target: (b: IR.Backend) => BackendTarget): Choice => {
-    if (b.filters.length > 0) return { target: target(b), state: b.state, registered: b.registered, filters: b.filters, message: b.message };
-    // One per distinct target and content: found by the target (itself found without a key).
-    const t = target(b);
-    const known = plain.get(t);
-    if (known !== undefined && !Array.isArray(known) && isChoiceOf(known, b)) return known;
-    if (Array.isArray(known)) for (const c of known) if (isChoiceOf(c, b)) return c;
-    const c: Choice = { target: t, state: b.state, registered: b.registered, filters: b.filters, message: b.message };
-    plain.set(t, known === undefined ? c : Array.isArray(known) ? [...known, c] : [known, c]);
-    ids.set(c, ids.size);
-    return c;
-  };
-  return (backends, target) => {
-    const n = backends.length;
-    if (n === 0) return NO_CHOICES;
-    if (n === 1) {
-      const c = choiceOf(backends[0]!, target);
-      if (!ids.has(c)) return [c];
-      let list = singles.get(c);
-      if (list === undefined) singles.set(c, (list = [c]));
-      return list;
-    }
-    let own = false; // a choice with filters makes the list the rule's own
-    for (let i = 0; i < n; i++) {
-      const c = choiceOf(backends[i]!, target);
-      scratch[i] = c;
-      if (!ids.has(c)) own = true;
-    }
-    if (own) return scratch.slice(0, n);
-    const key = listKey(scratch, n, ids);
-    const known = lists.get(key);
-    if (known !== undefined) return known;
-    const choices = scratch.slice(0, n);
-    lists.set(key, choices);
-    return choices;
-  };
-}
-
-/** Whether the plain choice `c` is what backendRef `b` (without filters, of the same target) makes. */
-function isChoiceOf(c: Choice, b: IR.Backend): boolean {
-  return c.state === b.state && c.registered === b.registered && c.message === b.message;
-}
-
-/** The key of a list of `n` (two or more) plain choices: a small integer for two, else their ids joined by commas. */
-function listKey(choices: Choice[], n: number, ids: Map<Choice, number>): number | string {
-  const a = ids.get(choices[0]!)!;
-  const b = ids.get(choices[1]!)!;
-  if (n === 2 && a < 0x8000 && b < 0x8000) return a * 0x8000 + b;
-  let key = `${a},${b}`;
-  for (let i = 2; i < n; i++) key += `,${ids.get(choices[i]!)!}`;
-  return key;
-}
-
-/** The choices of a rule without backendRefs: shared, never written to. */
-const NO_CHOICES: Choice[] = [];
-
-/**
  * Backend ids for sticky hashing and session tokens: `namespace/name:port#n`, n counting earlier
  * refs to the same backend. (A function of its own: a closure in the rules loop that captured a
  * loop variable would make V8 allocate a context for every rule.)
@@ -371,31 +288,6 @@ function backendIds(backends: IR.Backend[]): string[] {
 
 /** The ids and tokens of a rule without sessions: shared, never written to. */
 const NO_IDS: string[] = [];
-
-/**
- * Backend targets by namespace, then name: found with the strings at hand, no key is built. A
- * name's one target is held as is; a list is made only for a name's second (another port).
- */
-type Targets = Map<string, Map<string, BackendTarget | BackendTarget[]>>;
-
-/** The frozen target of a backendRef, one per distinct backend (many rules share a Service). */
-function targetOf(targets: Targets, b: IR.Backend): BackendTarget {
-  let byName = targets.get(b.namespace);
-  if (!byName) targets.set(b.namespace, (byName = new Map()));
-  const known = byName.get(b.name);
-  if (known !== undefined && !Array.isArray(known) && isTargetOf(known, b)) return known;
-  if (Array.isArray(known)) for (const t of known) if (isTargetOf(t, b)) return t;
-  const t: BackendTarget = { group: b.group, kind: b.kind, namespace: b.namespace, name: b.name, port: b.port };
-  if (b.appProtocol !== undefined) t.appProtocol = b.appProtocol;
-  Object.freeze(t);
-  byName.set(b.name, known === undefined ? t : Array.isArray(known) ? [...known, t] : [known, t]);
-  return t;
-}
-
-/** Whether target `t` (of the backend's namespace and name) is backendRef `b`'s. */
-function isTargetOf(t: BackendTarget, b: IR.Backend): boolean {
-  return t.port === b.port && t.group === b.group && t.kind === b.kind;
-}
 
 /** The shared, frozen empty list of Decisions without response header operations or mirrors. */
 export const NONE: never[] = Object.freeze([]) as never[];

@@ -13,7 +13,8 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
-import { configuredPathKeys, keysHash, PathKeys } from './normalize.js';
+import { configuredPathKeys } from './normalize.js';
+import { keysHash, PathKeys } from './trie/path-keys.js';
 import { addChild, childOf, findChild, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
 import { checkCompiler, type Check, type CompiledChecks, type RegexCompiler, type ScanTest } from './checks.js';
 
@@ -216,7 +217,7 @@ export function vhostsFor(l: CompiledListener, host: string | undefined): Compil
 }
 
 /**
- * Candidates for a normalised path, given by its segment keys (normalize.ts: RequestView keeps
+ * Candidates for a normalised path, given by its segment keys (trie/path-keys.ts: RequestView keeps
  * them), in a vhost, winner-first. Never throws.
  */
 export function candidatesFor(vh: CompiledVHost, path: PathKeys, grpc: boolean): CandidateList {

@@ -5,7 +5,8 @@
 import { parse as parseQuery } from 'fast-querystring';
 import type { HeaderMap, RouteRequest } from '../types.js';
 import { hostOf, isLowerName, isUpper, lowerNamesSeen, SEEN_LIMIT } from './memo/names.js';
-import { isPlainQuery, keysOf, normalizePath, normalizeQuery, PathKeys, plainQueryEnd, scanNormalPath, type PathOptions } from './normalize.js';
+import { isPlainQuery, normalizePath, normalizeQuery, plainQueryEnd, type PathOptions } from './normalize.js';
+import { keysOf, PathKeys, scanNormalPath } from './trie/path-keys.js';
 
 export class RequestView {
   method = '';
@@ -15,7 +16,7 @@ export class RequestView {
    */
   pathSource = '';
   pathEnd = 0;
-  /** The keys of the normalised path's segments, what the segment trie is probed with (normalize.ts, "Path segments as numbers"). */
+  /** The keys of the normalised path's segments, what the segment trie is probed with (trie/path-keys.ts). */
   readonly segments = new PathKeys();
   /** The normalised path plus `?` and the query when the request had one: what is forwarded. */
   target = '';

@@ -91,7 +91,7 @@ describe('RuleRuntime sharing (gateway/runtime.ts)', () => {
 
 // A Decision's `backend` is the one frozen target of its Service port (digest 6): rules naming the
 // same Service port share it; another port, or the same name in another namespace, is another.
-describe('backend targets (gateway/runtime.ts, targetOf)', () => {
+describe('backend targets (pick/choices.ts, targetOf)', () => {
   it('one frozen target per namespace, name and port, shared by every rule that names it', () => {
     const twoPorts: Obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { ports: [{ port: 80 }, { port: 81 }] } };
     const other: Obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'other' }, spec: { ports: [{ port: 80 }] } };

@@ -1,7 +1,7 @@
 // The request hot path (issue 13 item 4) takes shortcuts that must never change a decision:
 // - the normal-form scan (normalPathEnd) stands in for the full normaliser on paths it accepts;
 // - RequestView splits path, query and fragment without slicing on that path;
-// - the same scan keys the path's segments (normalize.ts, "Path segments as numbers"), and the segment trie compares keys,
+// - the same scan keys the path's segments (match/trie/path-keys.ts), and the segment trie compares keys,
 //   not characters, without slicing segments;
 // - route() reuses one request view between calls;
 // - Hosts, their virtual hosts, the listener choice and lower-case header names are memoised (bounded).
@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { parse as parseQuery } from 'fast-querystring';
 import { describe, expect, it } from 'vitest';
 import { createGateway, type RouteRequest } from '../../src/index.js';
-import { keysOf, normalizePath, normalizePathFully, normalPathEnd, normalizeQuery, PathKeys, scanNormalPath, type PathOptions } from '../../src/match/normalize.js';
+import { normalizePath, normalizePathFully, normalizeQuery, type PathOptions } from '../../src/match/normalize.js';
+import { keysOf, normalPathEnd, PathKeys, scanNormalPath } from '../../src/match/trie/path-keys.js';
 import { RequestView } from '../../src/match/request.js';
 import { loadManifests } from '../../src/index.js';
 import { referenceRoute } from '../reference/matcher.js';

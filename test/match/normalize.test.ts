@@ -3,7 +3,8 @@
 // normalisation, the mergeSlashes and escapedSlashes options, and the paths that get 400.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalPathValue, configuredPathKeys, isNormalPath, keysOf, normalizePath, PathKeys, type PathOptions } from '../../src/match/normalize.js';
+import { canonicalPathValue, configuredPathKeys, isNormalPath, normalizePath, type PathOptions } from '../../src/match/normalize.js';
+import { keysOf, PathKeys } from '../../src/match/trie/path-keys.js';
 
 const ok = (p: string, o?: PathOptions) => {
   const r = normalizePath(p, o);

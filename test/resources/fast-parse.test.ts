@@ -10,7 +10,8 @@ import { loadManifests } from '../../src/index.js';
 import { loadManifestsWith } from '../../src/resources/load.js';
 import { resolveLimits, type ManifestLimits, type ParseBudget } from '../../src/resources/parse.js';
 import { parseYamlExact } from '../../src/resources/yaml/exact.js';
-import { needsExactPath, parseYaml } from '../../src/resources/yaml/fast.js';
+import { parseYaml } from '../../src/resources/yaml/fast.js';
+import { needsExactPath } from '../../src/resources/yaml/fast/needs-exact-path.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 const exact = (text: string, options: { limits?: ManifestLimits } = {}) => loadManifestsWith(parseYamlExact, text, options);

@@ -3,14 +3,14 @@
  * the lookup finds a child. The candidate lists a node carries are compile.ts's.
  */
 import type { Candidate, CandidateList, FullList, Scan } from '../compile.js';
-import { keysHash } from '../normalize.js';
+import { keysHash } from './path-keys.js';
 
 /**
  * One node of a virtual host's segment trie. A node with one child (most: "/svc-1" above
  * "/svc-1/users-7") holds it in `one*` fields only, with no table. The children of a node with
  * two or more are an open-addressing hash table of
  * stride 6 (`[hash, key 1, key 2, key 3, more keys, node, ...]`, a power of two of slots, at
- * most half full). A segment is its chunk keys (normalize.ts, "Path segments as numbers"), computed by the scan that checked
+ * most half full). A segment is its chunk keys (path-keys.ts), computed by the scan that checked
  * the request path: a lookup reads no character of the path, slices nothing and allocates
  * nothing, and equal keys are equal segments. The first three keys (12 characters) are held in
  * the slot itself, 0 where the segment has fewer (no chunk's key is 0); the rest, if any, in
