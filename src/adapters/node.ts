@@ -44,7 +44,7 @@ export interface AdapterOptions {
   /**
    * Limits for every URL backend (a backend's own `{ url, ... }` fields override them): pool
    * size and queue bound per origin, headers and body timeouts, slow-client bounds. Defaults:
-   * `{ connections: 128, maxQueued: 256, headersTimeout: 15000, bodyTimeout: 15000, clientTimeout: 30000, responseBuffer: 262144 }`.
+   * `{ connections: 128, maxQueued: 256, headersTimeout: 15000, bodyTimeout: 15000, clientTimeout: 30000, http2ClientReadTimeout: 300000, responseBuffer: 262144 }`.
    */
   upstream?: UpstreamLimits;
   /** The most mirror requests in flight at once; more are dropped. Default 64. */

@@ -153,11 +153,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.clientTimer !== undefined) clearInterval(this.clientTimer);
   }
 
-  /** Cuts the exchange when the client stalls for `clientTimeout` while the exchange waits on it (see watchClientStall). */
+  /** Cuts the exchange when the client stalls while the exchange waits on it (see watchClientStall). */
   watchClient(): void {
     if (this.clientTimer !== undefined || this.done) return;
-    const ms = this.target.clientTimeout;
-    this.clientTimer = watchClientStall(this.req, this.res, ms, () => this.pausedForClient, () => {
+    this.clientTimer = watchClientStall(this.req, this.res, this.target, () => this.pausedForClient, (ms) => {
       this.clientGone = true;
       this.cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
       answerStalledClient(this.res, ms, this.out);
@@ -220,36 +219,58 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/** How long a client may stall, by what the exchange waits on (docs/adapters.md, "Upstream limits"). */
+export interface StallLimits {
+  /** ms: a request body that stops arriving; a response an HTTP/1.1 client stops reading. 0: no bound. */
+  clientTimeout: number;
+  /** ms: a response an HTTP/2 client leaves unread. 0: no bound. */
+  http2ClientReadTimeout: number;
+}
+
 /**
  * Watches a client that an exchange waits on: a request body that stops arriving while the
- * upstream reads it, or a response the client stops reading (`pausedForClient`). Progress is the
- * connection's byte counts, or for an HTTP/2 request body the bytes received on its stream
- * (streamBytesReceived: other streams' traffic is not this one's progress), polled every
- * `ms / 2` (a second 'data' listener on the request would change how the body flows); `onStall`
- * runs once after `ms` to `1.5 ms` without any while waiting. Returns the interval for the
- * exchange to clear when it ends; undefined when `ms` is 0 or there is no socket.
+ * upstream reads it, or a response the client stops reading (`pausedForClient`). `onStall(ms)`
+ * runs once after `ms` to `ms` plus half the shorter bound without progress while waiting, `ms`
+ * being the bound of what is waited on (StallLimits). Progress is judged where the exchange
+ * lives: on HTTP/1.1 the connection's byte counts (the kernel's buffers show a reader's progress
+ * continuously); on HTTP/2 this stream alone, so another stream's traffic is not this one's
+ * progress: the bytes received on it (streamBytesReceived) and its unsent bytes (`bufferSize`,
+ * which moves only as this stream's writes go out, as far as the client's window for it allows).
+ * Polled (a second 'data' listener on the request would change how the body flows). Returns the
+ * interval for the exchange to clear when it ends; undefined when no bound applies or there is
+ * no socket.
  */
-export function watchClientStall(req: IncomingMessage, res: ServerResponse, ms: number, pausedForClient: () => boolean, onStall: () => void): NodeJS.Timeout | undefined {
+export function watchClientStall(req: IncomingMessage, res: ServerResponse, limits: StallLimits, pausedForClient: () => boolean, onStall: (ms: number) => void): NodeJS.Timeout | undefined {
   const socket = res.socket;
-  if (ms <= 0 || !socket) return undefined;
   const stream = req.httpVersionMajor === 2 ? (req as unknown as { stream?: Http2Stream }).stream : undefined;
+  const bodyMs = limits.clientTimeout;
+  const readMs = stream ? limits.http2ClientReadTimeout : bodyMs;
+  // Polled at half the shorter bound in force; a stall is counted in polls.
+  const shorter = bodyMs > 0 && readMs > 0 ? Math.min(bodyMs, readMs) : Math.max(bodyMs, readMs);
+  if (shorter <= 0 || !socket) return undefined;
+  const every = shorter / 2;
   const received = stream ? streamBytesReceived(stream) : undefined;
-  let last = -1;
+  let lastIn = -1;
+  let lastOut = -1;
   let idle = 0;
   const timer = setInterval(() => {
-    const waiting = pausedForClient() || (req.readableFlowing === true && !req.complete && !req.readableEnded);
-    // A response the client stops reading is still judged on the connection: node:http2 says
-    // nothing of one stream's bytes read by the peer (docs/adapters.md, "Upstream limits").
-    const progress = received !== undefined && !pausedForClient() ? received() : socket.bytesRead + socket.bytesWritten;
-    if (!waiting || progress !== last) {
-      last = progress;
+    const paused = pausedForClient();
+    const waiting = paused || (req.readableFlowing === true && !req.complete && !req.readableEnded);
+    // While the exchange is paused for the client it writes nothing more, so a change in the
+    // stream's unsent bytes is the client reading.
+    const bytesIn = received !== undefined ? received() : socket.bytesRead;
+    const bytesOut = stream !== undefined ? stream.bufferSize : socket.bytesWritten;
+    if (!waiting || bytesIn !== lastIn || bytesOut !== lastOut) {
+      lastIn = bytesIn;
+      lastOut = bytesOut;
       idle = 0;
       return;
     }
-    if (++idle < 2) return;
+    const ms = paused ? readMs : bodyMs;
+    if (ms <= 0 || ++idle * every < ms) return;
     clearInterval(timer);
-    onStall();
-  }, ms / 2);
+    onStall(ms);
+  }, every);
   timer.unref();
   return timer;
 }

@@ -62,7 +62,7 @@ async function controlled(): Promise<Controlled> {
 
 describe('defaults', () => {
   it('are documented values: Envoy-like 15 s headers and body timeouts, bounded pools and buffers', () => {
-    expect(UPSTREAM_DEFAULTS).toEqual({ connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 });
+    expect(UPSTREAM_DEFAULTS).toEqual({ connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, http2ClientReadTimeout: 300_000, responseBuffer: 256 * 1024 });
   });
 
   it('refuses invalid limits at construction, naming the option', async () => {

@@ -93,6 +93,8 @@ export interface H2Upstream {
   state: OriginLoad;
   /** ms a client may stall while the exchange waits on it; 0: no bound. */
   clientTimeout: number;
+  /** ms an HTTP/2 client may leave the response unread; 0: no bound. */
+  http2ClientReadTimeout: number;
   /** The sessions of the handler the exchange belongs to. */
   h2: H2Sessions;
   /** The BackendTLSPolicy an `https:` origin is verified with; absent: the system CAs and the URL's host. */
@@ -177,8 +179,7 @@ export function proxyH2(
   // The client stalling (a body that stops arriving, a response it stops reading) is bounded as for HTTP/1.1.
   const watchClient = () => {
     if (watching !== undefined || done) return;
-    const ms = up.clientTimeout;
-    watching = watchClientStall(req, res, ms, () => pausedForClient, () => {
+    watching = watchClientStall(req, res, up, () => pausedForClient, (ms) => {
       clientGone = true;
       cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
       answerStalledClient(res, ms, out);

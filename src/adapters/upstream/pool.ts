@@ -23,8 +23,17 @@ export interface UpstreamLimits {
   headersTimeout?: number;
   /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
   bodyTimeout?: number;
-  /** Milliseconds a client may stall (not sending its request body, not reading the response; also while a body is read to be replayed by retries) before the exchange is cut and the upstream connection or HTTP/2 stream freed. 0 disables. Default 30,000. */
+  /** Milliseconds a client may stall (not sending its request body, not reading the response over HTTP/1.1; also while a body is read to be replayed by retries) before the exchange is cut and the upstream connection or HTTP/2 stream freed. 0 disables. Default 30,000. */
   clientTimeout?: number;
+  /**
+   * Milliseconds an HTTP/2 client may leave its stream's response unread (no flow-control window
+   * for it) while the exchange waits on it, before the stream is reset with CANCEL and the
+   * upstream freed. It replaces `clientTimeout` there: an HTTP/2 client's reading shows only
+   * when it returns window, after reading about half of it, which takes a browser reading
+   * slowly but steadily longer than `clientTimeout`. 0 disables. Default 300,000 (Envoy's
+   * stream idle timeout), or `clientTimeout` when that is larger or 0.
+   */
+  http2ClientReadTimeout?: number;
   /** Bytes of response held for a client that reads slowly, so a response up to this size frees its upstream connection at once. Default 256 KiB. */
   responseBuffer?: number;
 }
@@ -45,7 +54,7 @@ export interface UpstreamOptions extends UpstreamLimits {
 }
 
 /** The defaults of {@link UpstreamLimits}. */
-export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, responseBuffer: 256 * 1024 };
+export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, http2ClientReadTimeout: 300_000, responseBuffer: 256 * 1024 };
 
 /** The requests in flight or queued on one upstream origin, HTTP/1.1 and HTTP/2 alike. */
 export interface OriginLoad {
@@ -67,6 +76,7 @@ export interface PreparedUpstream {
   headersTimeout: number;
   bodyTimeout: number;
   clientTimeout: number;
+  http2ClientReadTimeout: number;
   responseBuffer: number;
   state: OriginState;
   /** The handler's HTTP/2 sessions (h2c backends). */
@@ -119,7 +129,9 @@ export class Upstreams {
   prepare(upstream: UpstreamOptions): PreparedUpstream {
     let p = this.cache.get(upstream);
     if (p) return p;
-    const limit = <K extends keyof UpstreamLimits>(k: K): number => upstream[k] ?? this.defaults[k] ?? UPSTREAM_DEFAULTS[k];
+    const given = <K extends keyof UpstreamLimits>(k: K): number | undefined => upstream[k] ?? this.defaults[k];
+    const limit = <K extends keyof UpstreamLimits>(k: K): number => given(k) ?? UPSTREAM_DEFAULTS[k];
+    const clientTimeout = limit('clientTimeout');
     const base = new URL(upstream.url);
     let state = this.origins.get(base.origin);
     if (!state) {
@@ -133,7 +145,9 @@ export class Upstreams {
       dispatcher: upstream.dispatcher ?? state.pool,
       headersTimeout: limit('headersTimeout'),
       bodyTimeout: limit('bodyTimeout'),
-      clientTimeout: limit('clientTimeout'),
+      clientTimeout,
+      // Never below what clientTimeout allows, and off with it, unless set.
+      http2ClientReadTimeout: given('http2ClientReadTimeout') ?? (clientTimeout === 0 ? 0 : Math.max(clientTimeout, UPSTREAM_DEFAULTS.http2ClientReadTimeout)),
       responseBuffer: limit('responseBuffer'),
       state,
       h2: this.h2,
