@@ -116,6 +116,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   clientTimer: NodeJS.Timeout | undefined = undefined;
   /** True while the upstream is paused because the client does not read. */
   pausedForClient = false;
+  /** Bytes of response body written to `res` (watchClientStall's measure of an HTTP/2 client's reading). */
+  written = 0;
   /** The retry layer's say on this try's outcome (GEP-1731); undefined: no retries. */
   hooks: AttemptHooks | undefined = undefined;
   /** This try's response was discarded for a retry: nothing more of it is written. */
@@ -156,7 +158,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** Cuts the exchange when the client stalls while the exchange waits on it (see watchClientStall). */
   watchClient(): void {
     if (this.clientTimer !== undefined || this.done) return;
-    this.clientTimer = watchClientStall(this.req, this.res, this.target, () => this.pausedForClient, (ms) => {
+    this.clientTimer = watchClientStall(this.req, this.res, this.target, this, (ms) => {
       this.clientGone = true;
       this.cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
       answerStalledClient(this.res, ms, this.out);
@@ -188,6 +190,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const res = this.res;
     // Up to responseBuffer bytes are held for a slow client, so small responses free the
     // upstream connection at once; beyond that the upstream waits, and watchClient bounds it.
+    this.written += chunk.length;
     if (!res.write(chunk) && res.writableLength > this.target.responseBuffer && !this.pausedForClient) {
       controller.pause();
       this.pausedForClient = true;
@@ -227,6 +230,14 @@ export interface StallLimits {
   http2ClientReadTimeout: number;
 }
 
+/** What a stall watch reads of its exchange. */
+export interface WatchedExchange {
+  /** True while the upstream is paused because the client does not read. */
+  readonly pausedForClient: boolean;
+  /** Bytes of response body written to the client's response so far. */
+  readonly written: number;
+}
+
 /**
  * Watches a client that an exchange waits on: a request body that stops arriving while the
  * upstream reads it, or a response the client stops reading (`pausedForClient`). `onStall(ms)`
@@ -234,13 +245,13 @@ export interface StallLimits {
  * being the bound of what is waited on (StallLimits). Progress is judged where the exchange
  * lives: on HTTP/1.1 the connection's byte counts (the kernel's buffers show a reader's progress
  * continuously); on HTTP/2 this stream alone, so another stream's traffic is not this one's
- * progress: the bytes received on it (streamBytesReceived) and its unsent bytes (`bufferSize`,
- * which moves only as this stream's writes go out, as far as the client's window for it allows).
- * Polled (a second 'data' listener on the request would change how the body flows). Returns the
- * interval for the exchange to clear when it ends; undefined when no bound applies or there is
- * no socket.
+ * progress: the bytes received on it (streamBytesReceived) and the bytes of its response sent,
+ * written less unsent (`bufferSize`, which falls only as this stream's writes go out, as far as
+ * the client's window for it allows). Polled (a second 'data' listener on the request would
+ * change how the body flows). Returns the interval for the exchange to clear when it ends;
+ * undefined when no bound applies or there is no socket.
  */
-export function watchClientStall(req: IncomingMessage, res: ServerResponse, limits: StallLimits, pausedForClient: () => boolean, onStall: (ms: number) => void): NodeJS.Timeout | undefined {
+export function watchClientStall(req: IncomingMessage, res: ServerResponse, limits: StallLimits, exchange: WatchedExchange, onStall: (ms: number) => void): NodeJS.Timeout | undefined {
   const socket = res.socket;
   const stream = req.httpVersionMajor === 2 ? (req as unknown as { stream?: Http2Stream }).stream : undefined;
   const bodyMs = limits.clientTimeout;
@@ -254,12 +265,12 @@ export function watchClientStall(req: IncomingMessage, res: ServerResponse, limi
   let lastOut = -1;
   let idle = 0;
   const timer = setInterval(() => {
-    const paused = pausedForClient();
+    const paused = exchange.pausedForClient;
     const waiting = paused || (req.readableFlowing === true && !req.complete && !req.readableEnded);
-    // While the exchange is paused for the client it writes nothing more, so a change in the
-    // stream's unsent bytes is the client reading.
+    // Sent bytes only grow: the unsent ones alone could read the same at two polls with the
+    // exchange resumed and paused again in between.
     const bytesIn = received !== undefined ? received() : socket.bytesRead;
-    const bytesOut = stream !== undefined ? stream.bufferSize : socket.bytesWritten;
+    const bytesOut = stream !== undefined ? exchange.written - stream.bufferSize : socket.bytesWritten;
     if (!waiting || bytesIn !== lastIn || bytesOut !== lastOut) {
       lastIn = bytesIn;
       lastOut = bytesOut;

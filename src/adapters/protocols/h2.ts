@@ -166,7 +166,8 @@ export function proxyH2(
   let cancelled: Error | null = null;
   let discarded = false;
   let clientGone = false;
-  let pausedForClient = false;
+  // What the stall watch reads (watchClientStall): paused for the client, and the bytes written to it.
+  const flow = { pausedForClient: false, written: 0 };
   let watching: NodeJS.Timeout | undefined;
   const timers: NodeJS.Timeout[] = [];
   const finish = () => {
@@ -179,7 +180,7 @@ export function proxyH2(
   // The client stalling (a body that stops arriving, a response it stops reading) is bounded as for HTTP/1.1.
   const watchClient = () => {
     if (watching !== undefined || done) return;
-    watching = watchClientStall(req, res, up, () => pausedForClient, (ms) => {
+    watching = watchClientStall(req, res, up, flow, (ms) => {
       clientGone = true;
       cancel(Object.assign(new Error(`the client stalled for ${ms} ms`), { code: 'GW_CLIENT_TIMEOUT' }));
       answerStalledClient(res, ms, out);
@@ -269,12 +270,13 @@ export function proxyH2(
   });
   stream.on('data', (chunk: Buffer) => {
     if (discarded || !started) return;
-    if (!res.write(chunk) && !pausedForClient) {
+    flow.written += chunk.length;
+    if (!res.write(chunk) && !flow.pausedForClient) {
       stream.pause();
-      pausedForClient = true;
+      flow.pausedForClient = true;
       watchClient();
       res.once('drain', () => {
-        pausedForClient = false;
+        flow.pausedForClient = false;
         stream.resume();
       });
     }
