@@ -211,7 +211,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.started && this.hooks?.retryError(this.cancelled ?? err)) return;
     const res = this.res;
     if (res.headersSent) {
-      res.destroy(err);
+      cutResponse(res, constants.NGHTTP2_INTERNAL_ERROR); // an HTTP/2 client sees the reset, not a clean end
       return;
     }
     const f = upstreamFailure(this.cancelled ?? err, this.hooks !== undefined);
@@ -309,8 +309,10 @@ export function answerStalledClient(res: ServerResponse, ms: number, out: Outgoi
 
 /**
  * Cuts a response already started, so that the client can tell it is incomplete: an HTTP/1.1
- * connection is closed; an HTTP/2 stream is reset with `code` (destroying it would reset it with
- * NO_ERROR after the data, which a client reads as a complete body).
+ * connection is closed; an HTTP/2 stream is reset with `code` (destroying it without an error
+ * resets it with NO_ERROR after the data, which a client reads as a complete body). Closing the
+ * stream sends no END_STREAM first, even once all its data is out: the compatibility API's
+ * response waits for trailers, so ending its writable side sends nothing (a raw stream's would).
  */
 export function cutResponse(res: ServerResponse, code: number): void {
   const stream = res.req?.httpVersionMajor === 2 ? (res as unknown as { stream?: Http2Stream }).stream : undefined;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { Http2Server, Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import { constants, type Http2Server, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
@@ -97,6 +97,8 @@ export interface TrackerBounds {
   idleMs: number;
   /** How long a session sent GOAWAY for inactivity waits for its streams before it is cut (listen()'s drainTimeout). */
   drainMs: number;
+  /** How long an HTTP/2 stream may take to send its whole request while nothing of its response was sent (boundH2Request). */
+  h2RequestMs: number;
 }
 
 /** The request bounds of an HTTP/1.1 connection handed to a tracker, in ms; 0: no bound. */
@@ -119,7 +121,8 @@ export interface Http1Bounds {
  * `headersMs`, and each whole request (head and body) within `requestMs`, of the connection
  * opening or its last response ending (what node:http's `headersTimeout` and `requestTimeout`
  * do, for servers that lack them: node:http2's HTTP/1.1 fallback). A request received whole is
- * not cut while its response is written.
+ * not cut while its response is written. An HTTP/2 stream must send its whole request within
+ * `bounds.h2RequestMs` unless its response starts first (boundH2Request).
  */
 export function trackConnections(servers: readonly (HttpServer | HttpsServer | Http2Server | Http2SecureServer)[], listening: { close(cb: () => void): unknown }, bounds: TrackerBounds): { http1(socket: Duplex, limits?: Http1Bounds): void; close(drainMs: number): Promise<void> } {
   let closing = false;
@@ -175,7 +178,10 @@ export function trackConnections(servers: readonly (HttpServer | HttpsServer | H
       else if (bounds.idleMs > 0) session.setTimeout(bounds.idleMs, () => closeIdle(session));
     });
     (server as HttpServer).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (req.httpVersionMajor === 2) return;
+      if (req.httpVersionMajor === 2) {
+        if (bounds.h2RequestMs > 0) boundH2Request(req, res, bounds.h2RequestMs);
+        return;
+      }
       const socket = req.socket;
       if (!h1.has(socket)) return;
       const n = h1.get(socket)! + 1;
@@ -221,6 +227,25 @@ export function trackConnections(servers: readonly (HttpServer | HttpsServer | H
       return closed;
     },
   };
+}
+
+/**
+ * Resets an HTTP/2 stream with CANCEL when its request is not received whole within `ms` and
+ * nothing of its response was sent: HTTP/1.1's whole-request bound (node:http's requestTimeout),
+ * with Envoy's request_timeout's exception, so that a stream that answers (a gRPC stream, a
+ * response streamed while the upload goes on) lives as long as both sides like. The reset closes
+ * the response, which ends what the stream reached (a proxied exchange aborts its upstream). The
+ * stream's END_STREAM is read from nghttp2's state: it counts even if the handler has not read
+ * the body.
+ */
+function boundH2Request(req: IncomingMessage, res: ServerResponse, ms: number): void {
+  const stream = (req as unknown as { stream: ServerHttp2Stream }).stream;
+  if (stream.endAfterHeaders) return;
+  const timer = setTimeout(() => {
+    if (stream.destroyed || stream.closed || res.headersSent || stream.state.remoteClose === 1) return;
+    stream.close(constants.NGHTTP2_CANCEL);
+  }, ms).unref();
+  res.once('close', () => clearTimeout(timer));
 }
 
 /** Stops `listening` accepting and resolves once its connections are gone; `cut` ends the rest after `drainMs`. */

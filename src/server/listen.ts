@@ -74,6 +74,15 @@ export interface ListenOptions {
    * while it is answered. 0 disables. Default 300,000.
    */
   http1RequestTimeout?: number;
+  /**
+   * How long an HTTP/2 stream may take to send its whole request, headers and body (up to the
+   * client's END_STREAM), while nothing of its response has been sent, in ms; the stream is then
+   * reset with CANCEL, which ends what it reached (an upstream exchange, a handler's response).
+   * A stream whose request arrived whole, or whose response has started, is not cut by it (as
+   * Envoy's request_timeout: a gRPC stream that answers lives as long as it likes). 0 disables.
+   * Default 300,000 (as http1RequestTimeout).
+   */
+  http2RequestTimeout?: number;
 }
 
 /** Every listen() option, so that createGateway's unknown-option warning knows them (TypeScript keeps the list complete). */
@@ -89,6 +98,7 @@ const LISTEN_OPTION_NAMES = Object.keys({
   http1KeepAliveTimeout: true,
   http1HeadersTimeout: true,
   http1RequestTimeout: true,
+  http2RequestTimeout: true,
 } satisfies Record<keyof ListenOptions, true>);
 
 /** The default of streamIdleTimeout: an hour, as Envoy's TCP proxy. */
@@ -96,9 +106,9 @@ const STREAM_IDLE_MS = 3_600_000;
 
 /**
  * The defaults of the connection timeouts: node:http's for HTTP/1.1, a minute of inactivity for an
- * HTTP/2 session. As in node:http, the head's default is the whole request's when that is shorter.
+ * HTTP/2 session, and HTTP/1.1's whole-request bound for an HTTP/2 stream's request. As in node:http, the head's default is the whole request's when that is shorter.
  */
-const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000, http1RequestTimeout: 300_000 };
+const CONNECTION_TIMEOUTS: ConnectionTimeouts = { http2IdleTimeout: 60_000, http1KeepAliveTimeout: 5_000, http1HeadersTimeout: 60_000, http1RequestTimeout: 300_000, http2RequestTimeout: 300_000 };
 
 /** Options of {@link listen}: createHandler's options plus {@link ListenOptions}. */
 export type ListenGatewayOptions = HandlerOptions & ListenOptions;
@@ -130,7 +140,7 @@ export interface ListeningGateway {
  *   GW_ERR_LISTEN_FAILED when a port cannot be bound (every port opened so far is closed again).
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
-  for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout', 'http1RequestTimeout'] as const) validateMs(k, options[k]);
+  for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout', 'http1RequestTimeout', 'http2RequestTimeout'] as const) validateMs(k, options[k]);
   const drainMs = options.drainTimeout ?? DRAIN_MS;
   const timeouts = connectionTimeouts(options);
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
@@ -271,6 +281,7 @@ function connectionTimeouts(options: ListenOptions): ConnectionTimeouts {
     http1KeepAliveTimeout: options.http1KeepAliveTimeout ?? CONNECTION_TIMEOUTS.http1KeepAliveTimeout,
     http1HeadersTimeout: headers,
     http1RequestTimeout: request,
+    http2RequestTimeout: options.http2RequestTimeout ?? CONNECTION_TIMEOUTS.http2RequestTimeout,
   };
 }
 

@@ -60,6 +60,8 @@ export interface ConnectionTimeouts {
   http1HeadersTimeout: number;
   /** Time to send a whole HTTP/1.1 request, head and body, counted as http1HeadersTimeout; not below it unless 0. */
   http1RequestTimeout: number;
+  /** Time an HTTP/2 stream may take to send its whole request while nothing of its response was sent. */
+  http2RequestTimeout: number;
 }
 
 /**
@@ -74,7 +76,7 @@ function http1ServerTimeouts(t: ConnectionTimeouts): { keepAliveTimeout: number;
 
 /** The tracker's bounds of a port (connections.ts). */
 function trackerBounds(o: PortOptions): TrackerBounds {
-  return { idleMs: o.timeouts.http2IdleTimeout, drainMs: o.drainMs };
+  return { idleMs: o.timeouts.http2IdleTimeout, drainMs: o.drainMs, h2RequestMs: o.timeouts.http2RequestTimeout };
 }
 
 /** Opens the server of one listener port and binds it. @throws GatewayError GW_ERR_LISTEN_FAILED when it cannot bind. */

@@ -1,7 +1,8 @@
 // HTTP/2 clients that stall: judged per stream, and a response left unread judged by
-// http2ClientReadTimeout rather than clientTimeout. Real sockets: a node:http2 h2c gateway with
-// node:http2 clients; upstreams over node:http (undici) and over h2c (node:http2), each streaming
-// a large body with backpressure. docs/adapters.md, "Upstream limits".
+// http2ClientReadTimeout rather than clientTimeout; and what an HTTP/2 client sees of a response
+// the upstream fails mid-body. Real sockets: a node:http2 h2c gateway with node:http2 clients;
+// upstreams over node:http (undici) and over h2c (node:http2), each streaming a large body with
+// backpressure. docs/adapters.md, "Upstream limits".
 import { createServer as createH1Server, type Server } from 'node:http';
 import { connect, constants, createServer as createH2Server, type ClientHttp2Session, type ClientHttp2Stream, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -26,18 +27,27 @@ interface BigUpstream {
   backend: UpstreamOptions;
   /** Paths whose response was closed before it was written whole (the gateway cancelled it). */
   cut: string[];
+  /** Makes the responses that reached `failAfter` fail now. */
+  fail(): void;
   close(): Promise<void>;
 }
 
-async function startBigUpstream(protocol: 'http1' | 'h2c', total: number): Promise<BigUpstream> {
+/**
+ * `failAfter`: the upstream writes that many bytes, then waits for `fail()` and fails: it closes
+ * the connection (HTTP/1.1) or resets the stream with INTERNAL_ERROR (h2c). Such a body is sent
+ * without a content-length (streamed, as gRPC's), so a short body is not itself a protocol error.
+ */
+async function startBigUpstream(protocol: 'http1' | 'h2c', total: number, failAfter = Infinity): Promise<BigUpstream> {
   const cut: string[] = [];
+  const failing: (() => void)[] = [];
   const chunk = Buffer.alloc(64 * 1024, 1);
   // The same pump for node:http's ServerResponse and node:http2's stream: write until the
   // buffer is full, go on at 'drain', note a close before the end.
-  const serve = (path: string, w: { write(c: Buffer): boolean; end(): void; once(e: 'drain', f: () => void): unknown; on(e: 'close', f: () => void): unknown; writableFinished: boolean; destroyed: boolean }): void => {
+  const serve = (path: string, w: { write(c: Buffer): boolean; end(): void; once(e: 'drain', f: () => void): unknown; on(e: 'close', f: () => void): unknown; writableFinished: boolean; destroyed: boolean }, fail: () => void): void => {
     let sent = 0;
     const pump = (): void => {
       while (sent < total && !w.destroyed) {
+        if (sent >= failAfter) return void failing.push(fail);
         sent += chunk.length;
         if (!w.write(chunk)) return void w.once('drain', pump);
       }
@@ -51,16 +61,17 @@ async function startBigUpstream(protocol: 'http1' | 'h2c', total: number): Promi
   let server: Server | Http2Server;
   if (protocol === 'http1') {
     const s = createH1Server((req, res) => {
-      res.writeHead(200, { 'content-length': String(total) });
-      serve(req.url ?? '', res);
+      res.writeHead(200, failAfter === Infinity ? { 'content-length': String(total) } : {});
+      serve(req.url ?? '', res, () => res.socket?.destroy());
     });
     server = s;
   } else {
     const s = createH2Server();
     s.on('stream', (stream, headers) => {
       stream.on('error', () => {});
-      stream.respond({ ':status': 200, 'content-length': String(total) });
-      serve(String(headers[':path']), stream);
+      stream.respond(failAfter === Infinity ? { ':status': 200, 'content-length': String(total) } : { ':status': 200 });
+      // Destroyed with an error: reset with INTERNAL_ERROR (close(code) would send END_STREAM first once the data is out).
+      serve(String(headers[':path']), stream, () => stream.destroy(new Error('upstream failure')));
     });
     server = s;
   }
@@ -69,6 +80,9 @@ async function startBigUpstream(protocol: 'http1' | 'h2c', total: number): Promi
   return {
     backend: { url, protocol },
     cut,
+    fail: () => {
+      for (const f of failing.splice(0)) f();
+    },
     close: async () => {
       if ('closeAllConnections' in server) server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -269,5 +283,29 @@ describe('http2ClientReadTimeout defaults', () => {
 
   it('refuses a value that is not a non-negative integer, naming the option', () => {
     expect(() => createHandler({ manifests: [gatewayManifest()], upstream: { http2ClientReadTimeout: -1 } })).toThrow(/upstream\.http2ClientReadTimeout/);
+  });
+});
+
+describe.each(['http1', 'h2c'] as const)('HTTP/2 clients, %s upstream failing mid-response', (protocol) => {
+  it('the client stream is reset with INTERNAL_ERROR, not ended with NO_ERROR as if the body were whole', async () => {
+    const total = 4 * MiB;
+    const sentBeforeFailing = 256 * 1024;
+    const big = await startBigUpstream(protocol, total, sentBeforeFailing);
+    const gw = await startGateway(big.backend, {});
+    try {
+      const stream = gw.session.request({ ':path': '/fails' });
+      stream.on('error', () => {});
+      const read = readSteadily(stream, Infinity, 0, () => true);
+      // The client has read all the gateway wrote, so nothing of the response waits to go out
+      // when the upstream fails (a reset behind queued data cannot be overtaken by END_STREAM).
+      await waitFor(() => read.progress.got === sentBeforeFailing, 20_000, 'the client to read what the upstream sent');
+      big.fail();
+      const outcome = await read.outcome;
+      // node:http2 ends the readable side on any reset: the code is what tells a cut body.
+      expect({ status: outcome.status, cut: outcome.got < total, rstCode: outcome.rstCode }).toEqual({ status: 200, cut: true, rstCode: constants.NGHTTP2_INTERNAL_ERROR });
+    } finally {
+      await gw.close();
+      await big.close();
+    }
   });
 });

@@ -3,7 +3,7 @@
 // (spec digest 3.6, GatewayHTTPSListenerDetectMisdirectedRequests), h2c with prior knowledge
 // beside HTTP/1.1 on HTTP ports (RFC 9113 section 3.3; GRPCRoute needs it on HTTP listeners,
 // digest 1.5), and the drain of close() with an open HTTP/2 session.
-import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { connect as h2connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
@@ -464,5 +464,84 @@ describe('listen(): idle and slow connections (http2IdleTimeout, http1KeepAliveT
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('listen(): an HTTP/2 stream must send its whole request within http2RequestTimeout unless its response has started', () => {
+  // The in-process backend of port 80 reads each body and answers with its length: at the end
+  // (/upload), after a delay once the request is whole (/whole), or with the head at once and the
+  // length at the end (/early, as a gRPC stream that answers while the client still sends).
+  const bodies = (req: IncomingMessage, res: ServerResponse) => {
+    let n = 0;
+    if (req.url === '/early') res.write('started ');
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => {
+      if (req.url === '/whole') setTimeout(() => res.end(`${n} bytes`), 1_000);
+      else res.end(`${n} bytes`);
+    });
+  };
+  const bound = 300;
+  /** The stream's end as the client saw it. */
+  const outcome = (stream: ReturnType<ClientHttp2Session['request']>) =>
+    new Promise<{ status: number | undefined; body: string; rstCode: number | undefined }>((resolve) => {
+      let status: number | undefined;
+      let body = '';
+      stream.on('error', () => {});
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (body += c));
+      stream.on('close', () => resolve({ status, body, rstCode: stream.rstCode }));
+    });
+  /** Sends a byte every 50 ms, `times` times, then ends the request (unless the stream closed first); `sending()` says whether it still does. */
+  const trickle = (stream: ReturnType<ClientHttp2Session['request']>, times: number) => {
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (stream.closed || stream.destroyed) return clearInterval(timer);
+      if (sent++ < times) stream.write('x');
+      else {
+        clearInterval(timer);
+        stream.end();
+      }
+    }, 50);
+    return { sending: () => sent <= times, stop: () => clearInterval(timer) };
+  };
+  let gw: ListeningGateway;
+  let session: ClientHttp2Session;
+  beforeAll(async () => {
+    gw = await listen({ manifests: manifests(), backends: { ...backends(), plain: bodies }, host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2RequestTimeout: bound });
+    session = await h2cSession(gw.ports[80]!);
+    session.on('error', () => {});
+  });
+  afterAll(async () => {
+    session?.destroy();
+    await gw?.close();
+  });
+
+  it('resets with CANCEL a stream whose body trickles in past the bound with no response yet (every byte is progress to clientTimeout)', async () => {
+    const stream = session.request({ ':method': 'POST', ':path': '/upload' });
+    // 200 bytes at 50 ms: 10 s, over 30 times the bound; the reset must come while it still sends.
+    const t = trickle(stream, 200);
+    const seen = outcome(stream);
+    const end = await seen;
+    const whileSending = t.sending();
+    t.stop();
+    expect({ ...end, whileSending }).toEqual({ status: undefined, body: '', rstCode: constants.NGHTTP2_CANCEL, whileSending: true });
+  });
+
+  it('keeps a stream whose response has started while its body goes on past the bound', async () => {
+    const stream = session.request({ ':method': 'POST', ':path': '/early' });
+    // 24 bytes at 50 ms: over 1 s, several times the bound.
+    trickle(stream, 24);
+    expect(await outcome(stream)).toEqual({ status: 200, body: 'started 24 bytes', rstCode: constants.NGHTTP2_NO_ERROR });
+  });
+
+  it('keeps a stream whose request arrived whole, however long the answer takes', async () => {
+    const stream = session.request({ ':method': 'POST', ':path': '/whole' });
+    stream.end('0123456789');
+    expect(await outcome(stream)).toEqual({ status: 200, body: '10 bytes', rstCode: constants.NGHTTP2_NO_ERROR });
+  });
+
+  it('rejects a bad value with GW_ERR_OPTIONS_INVALID', async () => {
+    await expect(listen({ manifests: manifests(), backends: backends(), host: '127.0.0.1', ports: { 80: 0, 8080: 0, 443: 0 }, http2RequestTimeout: -1 })).rejects.toMatchObject({ code: 'GW_ERR_OPTIONS_INVALID', message: expect.stringContaining('http2RequestTimeout') });
   });
 });
