@@ -153,18 +153,28 @@ export function buildStatus(model: Model, options: StatusOptions): StatusList {
     });
   }
 
+  // Without a previous status, a route's status is a function of its one parent's parentRef
+  // (content and key order), checks and generation: a route that repeats the route before it
+  // (most routes of a large table: the same Gateway, the model's shared checks) gets the same
+  // object, compared field by field, without a lookup in the shared parts.
+  let last: { parentRef: { ref: RouteParentStatus['parentRef']; order: string[] }; checks: Check[]; gen: number; status: { parents: RouteParentStatus[] } } | undefined;
   for (let i = 0; i < model.routes.length; i++) {
     const r = model.routes[i]!;
     const gen = r.resource.metadata.generation ?? 1;
     // Parents that are not ours are not listed; a route with none still appears with an empty list.
-    let parents: RouteParentStatus[];
+    let status: { parents: RouteParentStatus[] };
     if (r.parents.length === 1) {
       const p = r.parents[0]!;
-      parents = shared.onlyParent(shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined)));
+      if (previous.size === 0 && last !== undefined && last.checks === p.checks && last.gen === gen && sameFields(p.parentRef, last.parentRef)) status = last.status;
+      else {
+        const parent = shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined));
+        status = shared.routeStatus(shared.onlyParent(parent));
+        last = { parentRef: { ref: parent.parentRef, order: Object.keys(parent.parentRef) }, checks: p.checks, gen, status };
+      }
     } else {
-      parents = Object.freeze(r.parents.map((p) => shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined)))) as RouteParentStatus[];
+      status = shared.routeStatus(Object.freeze(r.parents.map((p) => shared.parent(p.parentRef, shared.conditions(p.checks, gen, now, previous.size > 0 ? previous.get(`${r.kind}/${r.namespace}/${r.name}/${parentKey(p.parentRef)}`) : undefined)))) as RouteParentStatus[]);
     }
-    items.push({ apiVersion: r.resource.apiVersion, kind: r.kind as 'HTTPRoute', metadata: { name: r.name, namespace: r.namespace, generation: gen }, status: shared.routeStatus(parents) });
+    items.push({ apiVersion: r.resource.apiVersion, kind: r.kind as 'HTTPRoute', metadata: { name: r.name, namespace: r.namespace, generation: gen }, status });
   }
   // BackendTLSPolicy: one ancestor per Gateway this controller serves (the data plane that
   // applies it), with the policy's own conditions.

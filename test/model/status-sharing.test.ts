@@ -59,6 +59,41 @@ describe('shared, frozen status parts (docs/status.md)', () => {
     expect(parse(text)).toEqual(JSON.parse(JSON.stringify(gw.status)));
   });
 
+  // A first build reuses the status of the route before when its one parent has the same parentRef
+  // (content and key order), checks and generation (model/status.ts): each boundary of that
+  // shortcut gets a route of its own, and a reload, which reads the previous status and never takes
+  // the shortcut, writes the same content.
+  it('consecutive routes share a status only when parentRef, checks and generation are the same', () => {
+    const withGeneration = (r: Obj, generation: number): Obj => ({ ...r, metadata: { ...(r.metadata as Obj), generation } });
+    const http = { name: 'gw', sectionName: 'http' };
+    const list = [
+      gateway,
+      svc('a'),
+      route('a1', 'a'),
+      route('a2', 'a', [http]),
+      route('a3', 'a', [{ sectionName: 'http', name: 'gw' }]),
+      withGeneration(route('a4', 'a', [http]), 2),
+      route('a5', 'missing', [http]),
+      route('a6', 'a'),
+      route('a7', 'a', [{ name: 'gw', namespace: 'default' }]),
+    ];
+    const gw = createGateway({ manifests: list, now: () => new Date(0) });
+    const status = (name: string) => gw.statusOf('HTTPRoute', name)!.status;
+    expect(status('a2')).not.toBe(status('a1'));
+    expect(onlyParent(gw, 'a2').parentRef).toEqual({ group: G.split('/')[0], kind: 'Gateway', name: 'gw', sectionName: 'http' });
+    expect(status('a3')).toBe(status('a2'));
+    expect(status('a4')).not.toBe(status('a3'));
+    expect(onlyParent(gw, 'a4').conditions.map((c) => c.observedGeneration)).toEqual([2, 2]);
+    expect(status('a5')).not.toBe(status('a4'));
+    expect(onlyParent(gw, 'a5').conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+    expect(status('a6')).toBe(status('a1'));
+    expect(status('a7')).not.toBe(status('a6'));
+    expect(onlyParent(gw, 'a7').parentRef).toEqual({ group: G.split('/')[0], kind: 'Gateway', namespace: 'default', name: 'gw' });
+    const first = JSON.stringify(gw.status);
+    expect(gw.reload(list).ok).toBe(true);
+    expect(JSON.stringify(gw.status)).toBe(first);
+  });
+
   it('a reload keeps unchanged conditions as the same objects, and content as a fresh build writes it (digest 10.1)', () => {
     let now = new Date(0);
     const gw = createGateway({ manifests: manifests(), now: () => now });
