@@ -22,7 +22,7 @@ import { hostOf, listenerPortOf } from './serving/http2.js';
 import { serveInProcess, type BackendHandler } from './serving/in-process.js';
 import { watchManifests, type OnReload } from './serving/manifest-watch.js';
 import { forwardUpstream, upstreamTarget, type UpstreamForwarder } from './upstream/forward.js';
-import { Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './upstream/pool.js';
+import { stallLimitsOf, Upstreams, validateLimits, type UpstreamLimits, type UpstreamOptions } from './upstream/pool.js';
 
 /** A backend: an in-process handler, an upstream URL, or upstream options. */
 export type BackendSpec = BackendHandler | string | UpstreamOptions;
@@ -146,6 +146,8 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
   const bodyBudget: BodyBudget = { used: 0, limit: options.maxBufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES };
   const mirrors = createMirrors(backends, (m, spec) => upstreamTarget(upstream, m, spec), { maxInFlight: options.maxMirrorsInFlight ?? 64, maxBodyBytes: options.maxMirrorBodyBytes ?? DEFAULT_MIRROR_BODY_BYTES, budget: bodyBudget });
   const maxRetry = options.maxRetryBodyBytes ?? DEFAULT_RETRY_BODY_BYTES;
+  // In-process handlers' responses are bounded as proxied ones are, by the adapter-wide limits.
+  const stall = stallLimitsOf(limits.clientTimeout, limits.http2ClientReadTimeout);
   // A reload retires the upstream connections made under TLS settings it replaced (upstream/pool.ts follow()).
   const followServing = (): void => upstreams.follow(router.serving);
   const onReload = options.onReload;
@@ -187,7 +189,7 @@ export function createHandler(options: HandlerOptions): GatewayHandler {
       return;
     }
     mirrors.send(req, d.mirrors);
-    if (typeof spec === 'function') serveInProcess(req, res, d, spec, out, next);
+    if (typeof spec === 'function') serveInProcess(req, res, d, spec, out, stall, next);
     else forwardUpstream(upstream, req, res, d, spec, out);
   };
 

@@ -236,6 +236,8 @@ export interface WatchedExchange {
   readonly pausedForClient: boolean;
   /** Bytes of response body written to the client's response so far. */
   readonly written: number;
+  /** Only the response is watched: the request body is the backend's to read (an in-process handler). */
+  readonly responseOnly?: boolean;
 }
 
 /**
@@ -266,11 +268,11 @@ export function watchClientStall(req: IncomingMessage, res: ServerResponse, limi
   let idle = 0;
   const timer = setInterval(() => {
     const paused = exchange.pausedForClient;
-    const waiting = paused || (req.readableFlowing === true && !req.complete && !req.readableEnded);
+    const waiting = paused || (exchange.responseOnly !== true && req.readableFlowing === true && !req.complete && !req.readableEnded);
     // Sent bytes only grow: the unsent ones alone could read the same at two polls with the
     // exchange resumed and paused again in between.
     const bytesIn = received !== undefined ? received() : socket.bytesRead;
-    const bytesOut = stream !== undefined ? exchange.written - stream.bufferSize : socket.bytesWritten;
+    const bytesOut = stream !== undefined ? exchange.written - stream.bufferSize : socketBytesSent(socket);
     if (!waiting || bytesIn !== lastIn || bytesOut !== lastOut) {
       lastIn = bytesIn;
       lastOut = bytesOut;
@@ -284,6 +286,17 @@ export function watchClientStall(req: IncomingMessage, res: ServerResponse, limi
   }, every);
   timer.unref();
   return timer;
+}
+
+/**
+ * The bytes an HTTP/1.1 connection has sent so far: those written to it, less those its handle
+ * still queues (`writeQueueSize`, on TCP handles), so that a reader working through one large
+ * write (an in-process handler's `res.end(buffer)`) shows progress before the write completes.
+ * Where the handle does not tell (TLS), the bytes written alone.
+ */
+function socketBytesSent(socket: { bytesWritten: number }): number {
+  const queued = (socket as { _handle?: { writeQueueSize?: unknown } | null })._handle?.writeQueueSize;
+  return socket.bytesWritten - (typeof queued === 'number' ? queued : 0);
 }
 
 /**

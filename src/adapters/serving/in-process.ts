@@ -6,7 +6,9 @@
  * (docs/adapters.md, "Retries").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants } from 'node:http2';
 import type { ForwardDecision } from '../../types.js';
+import { cutResponse, watchClientStall, type StallLimits } from '../proxy.js';
 import { interceptHead, sendError, type Outgoing } from '../respond.js';
 import type { UpgradeHook } from '../protocols/upgrade.js';
 import { isHttp2Request, setRequestHeaders } from './http2.js';
@@ -21,10 +23,11 @@ export type BackendHandler = ((req: IncomingMessage, res: ServerResponse) => unk
 /**
  * Calls an in-process backend for a forward decision: the request and backendRequest timeouts
  * answer 504 (the handler's late answer is dropped), the decision's response header operations
- * apply to its answer, and a throw or rejection answers 500 (or goes to `next`, a framework's
- * error handler, while nothing was sent).
+ * apply to its answer, a response the client stops reading is cut as a proxied one is
+ * (`stall`, see watchResponseStall), and a throw or rejection answers 500 (or goes to `next`, a
+ * framework's error handler, while nothing was sent).
  */
-export function serveInProcess(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: BackendHandler, out: Outgoing, next?: (error: unknown) => void): void {
+export function serveInProcess(req: IncomingMessage, res: ServerResponse, d: ForwardDecision, spec: BackendHandler, out: Outgoing, stall: StallLimits, next?: (error: unknown) => void): void {
   const requestTimeout = d.timeouts?.request;
   if (requestTimeout) {
     const timer = setTimeout(() => {
@@ -38,6 +41,7 @@ export function serveInProcess(req: IncomingMessage, res: ServerResponse, d: For
   }
   applyRequest(req, d);
   interceptHead(res, d, out);
+  watchResponseStall(req, res, stall);
   const backendTimeout = d.timeouts?.backendRequest;
   if (backendTimeout) {
     const t = setTimeout(() => {
@@ -58,6 +62,119 @@ export function serveInProcess(req: IncomingMessage, res: ServerResponse, d: For
     if (next && !res.headersSent) next(e);
     else sendError(res, 500, 'backend-error', `in-process backend ${d.registered} threw: ${(e as Error)?.message ?? String(e)}`, out, {}, e);
   }
+}
+
+/**
+ * Bounds an in-process handler's response that the client stops reading, with the bounds of a
+ * proxied one (docs/adapters.md, "Upstream limits"): after `clientTimeout` (HTTP/1.1) or
+ * `http2ClientReadTimeout` (HTTP/2, judged on the stream) without progress while the response
+ * waits on the client, the connection is cut (HTTP/1.1) or the stream reset with CANCEL, so the
+ * handler sees 'close' and its writes fail. The watch (watchClientStall, the proxy's) starts only
+ * when a write meets backpressure; a client that reads never starts it.
+ */
+function watchResponseStall(req: IncomingMessage, res: ServerResponse, limits: StallLimits): void {
+  if (isHttp2Request(req)) {
+    if (limits.http2ClientReadTimeout > 0) watchStreamWrites(req, res, limits);
+    return;
+  }
+  if (limits.clientTimeout <= 0) return;
+  const socket = res.socket as WatchedSocket | null;
+  if (socket === null) return; // a pipelined response not yet given its socket: left unwatched
+  // Hot path: one property read and one store per request; the socket's write is wrapped once
+  // per connection (a keep-alive connection serves many requests), never the response's.
+  const conn = socket[kConnectionWatch] ?? watchConnectionWrites(socket, limits);
+  conn.current = res;
+}
+
+const kConnectionWatch = Symbol('gateway-api-router.connectionWatch');
+
+/** What a connection's write wrapper knows: the in-process response it serves now. */
+interface ConnectionWatch {
+  current: ServerResponse | null;
+  watch: ResponseWatch | null;
+}
+
+type WatchedSocket = NonNullable<ServerResponse['socket']> & { [kConnectionWatch]?: ConnectionWatch; _httpMessage?: unknown };
+
+/**
+ * HTTP/1.1: node:http writes a response's head and body through its socket's write(), whose
+ * false says the kernel's buffers are full. When it does for the in-process response the
+ * connection serves (not a proxied one, which has its own watch), the response is watched.
+ */
+function watchConnectionWrites(socket: WatchedSocket, limits: StallLimits): ConnectionWatch {
+  const conn: ConnectionWatch = { current: null, watch: null };
+  socket[kConnectionWatch] = conn;
+  const write = socket.write as (this: WatchedSocket, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
+  socket.write = function watchedWrite(this: WatchedSocket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const ok = write.call(this, chunk, encoding, cb);
+    const res = conn.current;
+    if (!ok && res !== null && this._httpMessage === res) {
+      if (conn.watch === null || conn.watch.res !== res) conn.watch = new ResponseWatch(res.req, res, limits);
+      conn.watch.blocked();
+    }
+    return ok;
+  } as WatchedSocket['write'];
+  return conn;
+}
+
+/**
+ * HTTP/2: each response is its own stream, so its writes are wrapped: `write()` returning false,
+ * or `end()` leaving more than the high-water mark unsent, starts the watch. The bytes written
+ * are counted once watched (watchClientStall reads a stream's progress from them).
+ */
+function watchStreamWrites(req: IncomingMessage, res: ServerResponse, limits: StallLimits): void {
+  let watch: ResponseWatch | undefined;
+  const write = res.write as (this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
+  const end = res.end as (this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) => ServerResponse;
+  res.write = function watchedWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const ok = write.call(this, chunk, encoding, cb);
+    if (watch !== undefined) watch.written += byteLengthOf(chunk, encoding);
+    if (!ok) (watch ??= new ResponseWatch(req, res, limits)).blocked();
+    return ok;
+  } as ServerResponse['write'];
+  res.end = function watchedEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse {
+    const r = end.call(this, chunk, encoding, cb);
+    if (watch !== undefined) watch.written += byteLengthOf(chunk, encoding);
+    if (this.writableLength > this.writableHighWaterMark && !this.writableFinished) (watch ??= new ResponseWatch(req, res, limits)).blocked();
+    return r;
+  } as ServerResponse['end'];
+}
+
+/** The stall watch of one in-process response, from the first write that met backpressure. */
+class ResponseWatch {
+  pausedForClient = false;
+  written = 0;
+  readonly responseOnly = true;
+  /** undefined: not started; null: no socket to watch. */
+  private timer: NodeJS.Timeout | null | undefined = undefined;
+  private readonly unblock = (): void => {
+    this.pausedForClient = false;
+  };
+
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly limits: StallLimits,
+  ) {}
+
+  /** The response waits on the client until it drains, or, ended, finishes. */
+  blocked(): void {
+    if (this.pausedForClient) return;
+    this.pausedForClient = true;
+    const res = this.res;
+    res.once('drain', this.unblock);
+    if (this.timer !== undefined) return;
+    const timer = (this.timer = watchClientStall(this.req, res, this.limits, this, () => cutResponse(res, constants.NGHTTP2_CANCEL)) ?? null);
+    if (timer === null) return;
+    const stop = (): void => clearInterval(timer);
+    res.once('finish', stop);
+    res.once('close', stop);
+  }
+}
+
+function byteLengthOf(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }
 
 /**

@@ -23,12 +23,12 @@ export interface UpstreamLimits {
   headersTimeout?: number;
   /** Milliseconds the upstream may stay silent between body chunks. 0 disables (e.g. for long-lived event streams). Default 15,000. The rule's `timeouts` replace it when set. */
   bodyTimeout?: number;
-  /** Milliseconds a client may stall (not sending its request body, not reading the response over HTTP/1.1; also while a body is read to be replayed by retries) before the exchange is cut and the upstream connection or HTTP/2 stream freed. 0 disables. Default 30,000. */
+  /** Milliseconds a client may stall (not sending its request body, not reading the response over HTTP/1.1, an in-process handler's included; also while a body is read to be replayed by retries) before the exchange is cut and the upstream connection or HTTP/2 stream freed. 0 disables. Default 30,000. */
   clientTimeout?: number;
   /**
    * Milliseconds an HTTP/2 client may leave its stream's response unread (no flow-control window
    * for it) while the exchange waits on it, before the stream is reset with CANCEL and the
-   * upstream freed. It replaces `clientTimeout` there: an HTTP/2 client's reading shows only
+   * upstream freed (an in-process handler's response is reset the same way). It replaces `clientTimeout` there: an HTTP/2 client's reading shows only
    * when it returns window, after reading about half of it, which takes a browser reading
    * slowly but steadily longer than `clientTimeout`. 0 disables. Default 300,000 (Envoy's
    * stream idle timeout), or `clientTimeout` when that is larger or 0.
@@ -55,6 +55,16 @@ export interface UpstreamOptions extends UpstreamLimits {
 
 /** The defaults of {@link UpstreamLimits}. */
 export const UPSTREAM_DEFAULTS: Required<UpstreamLimits> = { connections: 128, maxQueued: 256, headersTimeout: 15_000, bodyTimeout: 15_000, clientTimeout: 30_000, http2ClientReadTimeout: 300_000, responseBuffer: 256 * 1024 };
+
+/**
+ * The slow-client bounds from the limits given (undefined: not set): `clientTimeout` defaults
+ * to 30 s; `http2ClientReadTimeout` to 300 s, never below what `clientTimeout` allows, and off
+ * with it, unless set. They bound proxied exchanges and in-process handlers' responses alike.
+ */
+export function stallLimitsOf(clientTimeout: number | undefined, http2ClientReadTimeout: number | undefined): { clientTimeout: number; http2ClientReadTimeout: number } {
+  const c = clientTimeout ?? UPSTREAM_DEFAULTS.clientTimeout;
+  return { clientTimeout: c, http2ClientReadTimeout: http2ClientReadTimeout ?? (c === 0 ? 0 : Math.max(c, UPSTREAM_DEFAULTS.http2ClientReadTimeout)) };
+}
 
 /** The requests in flight or queued on one upstream origin, HTTP/1.1 and HTTP/2 alike. */
 export interface OriginLoad {
@@ -131,7 +141,7 @@ export class Upstreams {
     if (p) return p;
     const given = <K extends keyof UpstreamLimits>(k: K): number | undefined => upstream[k] ?? this.defaults[k];
     const limit = <K extends keyof UpstreamLimits>(k: K): number => given(k) ?? UPSTREAM_DEFAULTS[k];
-    const clientTimeout = limit('clientTimeout');
+    const stall = stallLimitsOf(given('clientTimeout'), given('http2ClientReadTimeout'));
     const base = new URL(upstream.url);
     let state = this.origins.get(base.origin);
     if (!state) {
@@ -145,9 +155,8 @@ export class Upstreams {
       dispatcher: upstream.dispatcher ?? state.pool,
       headersTimeout: limit('headersTimeout'),
       bodyTimeout: limit('bodyTimeout'),
-      clientTimeout,
-      // Never below what clientTimeout allows, and off with it, unless set.
-      http2ClientReadTimeout: given('http2ClientReadTimeout') ?? (clientTimeout === 0 ? 0 : Math.max(clientTimeout, UPSTREAM_DEFAULTS.http2ClientReadTimeout)),
+      clientTimeout: stall.clientTimeout,
+      http2ClientReadTimeout: stall.http2ClientReadTimeout,
       responseBuffer: limit('responseBuffer'),
       state,
       h2: this.h2,
