@@ -83,6 +83,18 @@ export interface ListenOptions {
    * Default 300,000 (as http1RequestTimeout).
    */
   http2RequestTimeout?: number;
+  /**
+   * The most client connections a port holds open at once, every client together (node's
+   * `server.maxConnections`): a connection over it is closed as it is accepted. Per port; HTTP/1.1
+   * and h2c connections of an HTTP port count together. 0: no cap. Default 10,000.
+   */
+  maxConnections?: number;
+  /**
+   * The most connections one client IP address holds open on a port at once; one more is closed
+   * as it is accepted. 0: no cap. Default 0: clients behind one NAT or load balancer share an
+   * address (see docs/listeners.md, "Connection caps").
+   */
+  maxConnectionsPerClient?: number;
 }
 
 /** Every listen() option, so that createGateway's unknown-option warning knows them (TypeScript keeps the list complete). */
@@ -99,7 +111,12 @@ const LISTEN_OPTION_NAMES = Object.keys({
   http1HeadersTimeout: true,
   http1RequestTimeout: true,
   http2RequestTimeout: true,
+  maxConnections: true,
+  maxConnectionsPerClient: true,
 } satisfies Record<keyof ListenOptions, true>);
+
+/** The default of maxConnections, per port (docs/listeners.md, "Connection caps"). */
+const MAX_CONNECTIONS = 10_000;
 
 /** The default of streamIdleTimeout: an hour, as Envoy's TCP proxy. */
 const STREAM_IDLE_MS = 3_600_000;
@@ -141,6 +158,7 @@ export interface ListeningGateway {
  */
 export async function listen(options: ListenGatewayOptions): Promise<ListeningGateway> {
   for (const k of ['drainTimeout', 'helloTimeout', 'streamIdleTimeout', 'http2IdleTimeout', 'http1KeepAliveTimeout', 'http1HeadersTimeout', 'http1RequestTimeout', 'http2RequestTimeout'] as const) validateMs(k, options[k]);
+  for (const k of ['maxConnections', 'maxConnectionsPerClient'] as const) validateCount(k, options[k]);
   const drainMs = options.drainTimeout ?? DRAIN_MS;
   const timeouts = connectionTimeouts(options);
   if (options.ports !== undefined && (typeof options.ports !== 'object' || options.ports === null || Object.entries(options.ports).some(([k, v]) => !/^\d+$/.test(k) || !Number.isInteger(v) || v < 0 || v > 65535))) {
@@ -177,6 +195,7 @@ export async function listen(options: ListenGatewayOptions): Promise<ListeningGa
     http2: options.http2 ?? true,
     timeouts,
     drainMs,
+    caps: { maxConnections: options.maxConnections ?? MAX_CONNECTIONS, maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0 },
   };
   const servers = new Map<number, PortServer>();
   const ports: Record<number, number> = {};
@@ -289,6 +308,12 @@ function connectionTimeouts(options: ListenOptions): ConnectionTimeouts {
 function validateMs(name: string, v: unknown): void {
   if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0)) return;
   throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ${name} must be a non-negative integer of milliseconds; got ${JSON.stringify(v)}.`);
+}
+
+/** A connection cap option: a non-negative integer, or absent. */
+function validateCount(name: string, v: unknown): void {
+  if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0)) return;
+  throw new GatewayError('GW_ERR_OPTIONS_INVALID', `The option ${name} must be a non-negative integer (0: no cap); got ${JSON.stringify(v)}.`);
 }
 
 function validateStreams(streams: ListenOptions['streams']): Record<string, StreamBackend> {

@@ -48,6 +48,15 @@ export interface PortOptions {
   timeouts: ConnectionTimeouts;
   /** listen()'s drainTimeout: what close() gives requests in flight, and an HTTP/2 session sent GOAWAY for inactivity its streams. */
   drainMs: number;
+  caps: ConnectionCaps;
+}
+
+/** How many client connections a port holds open at once; 0: no cap (listen()'s options of these names). */
+export interface ConnectionCaps {
+  /** Connections of every client together. */
+  maxConnections: number;
+  /** Connections from one client IP address. */
+  maxConnectionsPerClient: number;
 }
 
 /** How long client connections may hold a port without doing anything, in ms; 0: no bound (listen()'s options of these names). */
@@ -83,6 +92,7 @@ function trackerBounds(o: PortOptions): TrackerBounds {
 export async function openPort(protocol: PortProtocol, listenerPort: number, bind: number, host: string | undefined, listeners: ServedListener[], o: PortOptions): Promise<PortServer> {
   if (protocol === 'TLS') return openTLSPort(listenerPort, bind, host, o);
   const { server, update, close } = protocol === 'HTTP' ? createHTTPPort(listenerPort, o) : createHTTPSPort(listenerPort, listeners, o);
+  capConnections(server, o.caps);
   await bindPort(server, listenerPort, bind, host);
   return { protocol, boundPort: (server.address() as AddressInfo).port, update, close };
 }
@@ -157,6 +167,7 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
 /** A TLS port: the ClientHello chooses listener and TLSRoute; the stream is passed through. */
 async function openTLSPort(listenerPort: number, bind: number, host: string | undefined, o: PortOptions): Promise<PortServer> {
   const server = createTLSPortServer(() => o.current().filter((l) => l.port === listenerPort && l.protocol === 'TLS'), o.tls);
+  capConnections(server, o.caps);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -173,6 +184,42 @@ async function openTLSPort(listenerPort: number, bind: number, host: string | un
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/**
+ * Caps the connections a port holds open (docs/listeners.md, "Connection caps"). The cap of all
+ * clients is node's own `server.maxConnections`: a connection over it is closed as it is accepted,
+ * before any byte is read, on every kind of port (the server bound is the one that accepts: on an
+ * HTTP port the HTTP/1.1 server, which hands h2c connections on, so both count). The per-client
+ * cap counts connections by remote address the same way, before the server's own connection
+ * handling sees them; it wraps the server's emit only when set.
+ */
+function capConnections(server: NetServer, caps: ConnectionCaps): void {
+  if (caps.maxConnections > 0) server.maxConnections = caps.maxConnections;
+  const max = caps.maxConnectionsPerClient;
+  if (max <= 0) return;
+  const open = new Map<string, number>();
+  const emit = server.emit;
+  server.emit = function capEmit(this: NetServer, event: string | symbol, socket?: unknown): boolean {
+    if (event === 'connection') {
+      const s = socket as Socket;
+      const address = s.remoteAddress;
+      if (address !== undefined) {
+        const n = open.get(address) ?? 0;
+        if (n >= max) {
+          s.destroy();
+          return false;
+        }
+        open.set(address, n + 1);
+        s.once('close', () => {
+          const left = (open.get(address) ?? 1) - 1;
+          if (left === 0) open.delete(address);
+          else open.set(address, left);
+        });
+      }
+    }
+    return Reflect.apply(emit, this, arguments) as boolean;
+  } as NetServer['emit'];
 }
 
 async function bindPort(server: NetServer, listenerPort: number, bind: number, host: string | undefined): Promise<void> {
