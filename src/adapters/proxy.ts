@@ -290,9 +290,10 @@ export function watchClientStall(req: IncomingMessage, res: ServerResponse, limi
 
 /**
  * The bytes an HTTP/1.1 connection has sent so far: those written to it, less those its handle
- * still queues (`writeQueueSize`, on TCP handles), so that a reader working through one large
- * write (an in-process handler's `res.end(buffer)`) shows progress before the write completes.
- * Where the handle does not tell (TLS), the bytes written alone.
+ * still queues (`writeQueueSize`, which node's TCP and TLS handles expose; over TLS it counts
+ * encrypted bytes, so the figure is offset, but it moves as the client reads), so that a reader
+ * working through one large write (an in-process handler's `res.end(buffer)`) shows progress
+ * before the write completes. A handle that does not tell: the bytes written alone.
  */
 function socketBytesSent(socket: { bytesWritten: number }): number {
   const queued = (socket as { _handle?: { writeQueueSize?: unknown } | null })._handle?.writeQueueSize;
