@@ -84,22 +84,13 @@ function buildType(schema: ZodNode): Built {
       // absent field (about 100,000 reads at 10,000 routes). The library's schemas default to
       // literals; a default function returning a different primitive per call would be read once.
       const fixed: unknown = def.defaultValue;
-      if (fixed === null || (typeof fixed !== 'object' && typeof fixed !== 'function')) {
-        return {
-          exact: false,
-          accept: (v) => {
-            if (v === undefined) return fixed;
-            const r = inner(v);
-            return r === undefined ? fixed : r;
-          },
-        };
-      }
+      const primitive = fixed === null || (typeof fixed !== 'object' && typeof fixed !== 'function');
       return {
         exact: false,
         accept: (v) => {
-          if (v === undefined) return def.defaultValue;
+          if (v === undefined) return primitive ? fixed : def.defaultValue;
           const r = inner(v);
-          return r === undefined ? def.defaultValue : r;
+          return r !== undefined ? r : primitive ? fixed : def.defaultValue;
         },
       };
     }
