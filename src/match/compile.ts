@@ -13,6 +13,7 @@ import type * as IR from '../ir/types.js';
 import type { ListenerRef } from '../types.js';
 import { isIPAddressHost } from '../model/hostnames.js';
 import type { RequestView } from './request.js';
+import type { ListenerChoice, Miss } from './find.js';
 import { configuredPathKeys } from './normalize.js';
 import { keysHash, PathKeys } from './trie/path-keys.js';
 import { addChild, childOf, findChild, newNode, NO_FULL, NO_SCAN, sameSegment, STRIDE, type TrieNode } from './trie/slots.js';
@@ -151,12 +152,25 @@ export interface CompiledListener {
   /** The host of the previous request on this listener and its vhost (find.ts; `lastHost` null: none yet). */
   lastHost: string | undefined | null;
   lastVhost: CompiledVHost | null;
+  /** Recent hosts and their vhosts, one per slot (`host.length & 15`, find.ts; null: empty). */
+  slotHosts: (string | undefined | null)[];
+  slotVhosts: (CompiledVHost | null)[];
+  /** The listener's two misses, made at its first miss (find.ts). */
+  misses: { noRoute: Miss; misdirected: Miss } | null;
 }
 
+// The lookup's memos (find.ts) live in the matcher and its listeners, never in module state: a
+// module-level memo kept the listeners of old runtimes, and their whole tables, after a reload or
+// a closed handler (up to 16 tables, one per vhost slot). Each memo goes with the table it serves.
 export interface CompiledMatcher {
   gateway: IR.Gateway;
   listeners: CompiledListener[];
+  /** The previous request's listener choice (find.ts); made with port NaN, which no request's port equals. */
+  choice: ListenerChoice;
 }
+
+/** Vhost slots per listener (a power of two: find.ts masks host lengths with it minus one). */
+export const VHOST_SLOTS = 16;
 
 
 /**
@@ -178,11 +192,14 @@ export function compileMatcher(gw: IR.Gateway, regex: RegexCompiler, make: Candi
   const re = checkCompiler(regex);
   return {
     gateway: gw,
+    choice: { https: false, port: Number.NaN, host: undefined, sni: undefined, hostFree: false, chosen: null },
     listeners: gw.listeners.map((l) => {
       const r: ListenerRef = { gateway: gw.key, name: l.name, port: l.port, protocol: l.protocol, hostname: l.hostname };
       if (l.listenerSet !== undefined) r.listenerSet = l.listenerSet;
       const ref = Object.freeze(r);
-      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map(), lastHost: null, lastVhost: null };
+      const slotHosts = new Array<string | undefined | null>(VHOST_SLOTS).fill(null);
+      const slotVhosts = new Array<CompiledVHost | null>(VHOST_SLOTS).fill(null);
+      const c: CompiledListener = { listener: l, ref, exactHosts: new Map(), wildcardHosts: new Map(), anyHost: null, hostMemo: new Map(), lastHost: null, lastVhost: null, slotHosts, slotVhosts, misses: null };
       for (const vh of l.vhosts) {
         const compiled = compileVHost(vh, ref, re, make);
         if (vh.hostname === null) c.anyHost = compiled;

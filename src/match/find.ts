@@ -4,7 +4,7 @@
  * without a trace; explain() passes a trace and reads what the same walk saw.
  */
 import { hostnameRank, isIPAddressHost } from '../model/hostnames.js';
-import { candidatesFor, vhostsFor, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
+import { candidatesFor, vhostsFor, VHOST_SLOTS, type Candidate, type CandidateList, type Check, type CompiledListener, type CompiledMatcher, type CompiledVHost } from './compile.js';
 import { passes, type ScanTest } from './checks.js';
 import type { RequestView } from './request.js';
 import type { RespondDecision } from '../types.js';
@@ -82,25 +82,16 @@ function missFor(miss: Miss['miss'], cl: CompiledListener | null, message: strin
 
 const NO_LISTENER: Miss = missFor('no-listener', null, "No listener matches the request's scheme, port and host (explain() lists every listener and why).");
 
-/** Per listener, its two misses, made once. */
-const misses = new WeakMap<CompiledListener, { noRoute: Miss; misdirected: Miss }>();
-
-/** The listener of the previous miss and its misses: most misses repeat it, and then no WeakMap is probed. */
-let lastMissListener: CompiledListener | null = null;
-let lastMisses: { noRoute: Miss; misdirected: Miss } | undefined;
-
 function missOf(cl: CompiledListener, kind: 'no-route' | 'misdirected'): Miss {
-  let m = cl === lastMissListener ? lastMisses : misses.get(cl);
-  if (m === undefined) {
+  // Per listener, its two misses, made once and kept on the listener (they go with it).
+  let m = cl.misses;
+  if (m === null) {
     const name = cl.listener.listenerSet !== undefined ? `${cl.listener.listenerSet}/${cl.listener.name}` : cl.listener.name;
-    m = {
+    cl.misses = m = {
       noRoute: missFor('no-route', cl, `No route on listener ${name} matches the request (explain() lists every candidate and why).`),
       misdirected: missFor('misdirected', cl, `The Host is served by another listener than ${name}, which the TLS server name selected.`),
     };
-    misses.set(cl, m);
   }
-  lastMissListener = cl;
-  lastMisses = m;
   return kind === 'no-route' ? m.noRoute : m.misdirected;
 }
 
@@ -192,28 +183,25 @@ export function isGrpc(req: RequestView): boolean {
 /** The most specific virtual host of a listener that matches the host, or null. */
 function firstVhost(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   // Hot path: most requests repeat the previous one's host; a string compare answers. Then a
-  // slot per host length keeps the last (listener, host) of that length: requests that
-  // alternate between a few hosts find theirs without hashing the host.
+  // slot per host length keeps the last host of that length: requests that alternate between a
+  // few hosts find theirs without hashing the host. The slots are the listener's own (compile.ts).
   if (host === cl.lastHost) return cl.lastVhost;
   const slot = host === undefined ? 0 : host.length & VHOST_SLOT_MASK;
+  const hosts = cl.slotHosts;
   let vh: CompiledVHost | null;
-  if (vhostSlotListener[slot] === cl && vhostSlotHost[slot] === host) vh = vhostSlot[slot]!;
+  if (hosts[slot] === host) vh = cl.slotVhosts[slot]!;
   else {
     vh = vhostOf(cl, host);
-    vhostSlotListener[slot] = cl;
-    vhostSlotHost[slot] = host;
-    vhostSlot[slot] = vh;
+    hosts[slot] = host;
+    cl.slotVhosts[slot] = vh;
   }
   cl.lastHost = host;
   cl.lastVhost = vh;
   return vh;
 }
 
-/** Recent (listener, host) => virtual host, one per slot (`host.length & VHOST_SLOT_MASK`); see firstVhost. */
-const VHOST_SLOT_MASK = 15;
-const vhostSlotListener: (CompiledListener | null)[] = new Array<CompiledListener | null>(VHOST_SLOT_MASK + 1).fill(null);
-const vhostSlotHost: (string | undefined)[] = new Array<string | undefined>(VHOST_SLOT_MASK + 1).fill(undefined);
-const vhostSlot: (CompiledVHost | null)[] = new Array<CompiledVHost | null>(VHOST_SLOT_MASK + 1).fill(null);
+/** Masks a host's length to its vhost slot (see firstVhost). */
+const VHOST_SLOT_MASK = VHOST_SLOTS - 1;
 
 function vhostOf(cl: CompiledListener, host: string | undefined): CompiledVHost | null {
   if (host !== undefined && !isIPAddressHost(host)) { // an IP matches only "any" (digest 3.2)
@@ -290,10 +278,9 @@ function selectListener(m: CompiledMatcher, req: RequestView, trace: FindTrace |
     const port = req.port;
     const host = req.host;
     const sni = req.sni;
-    const c = lastChoice;
-    if (c.matcher === m && c.https === https && c.port === port && c.sni === sni && (c.host === host || c.hostFree)) return c.chosen;
+    const c = m.choice;
+    if (c.port === port && c.https === https && c.sni === sni && (c.host === host || c.hostFree)) return c.chosen as CompiledListener | typeof MISDIRECTED | null;
     const chosen = chooseListener(m, https, port, host, sni);
-    c.matcher = m;
     c.https = https;
     c.port = port;
     c.host = host;
@@ -332,19 +319,19 @@ function chooseListener(m: CompiledMatcher, https: boolean, port: number | undef
 }
 
 /**
- * The previous request's listener choice and what it was computed from. One entry, no growth:
- * hostile Hosts or SNIs cost the computation, never memory. `hostFree`: no listener of the
- * matcher has a hostname, so the choice does not depend on the Host or the SNI.
+ * The previous request's listener choice and what it was computed from (kept in the matcher,
+ * compile.ts): one entry, no growth, so hostile Hosts or SNIs cost the computation, never memory.
+ * `hostFree`: no listener of the matcher has a hostname, so the choice does not depend on the
+ * Host or the SNI. `chosen`: a listener, null (none), or MISDIRECTED.
  */
-const lastChoice: { matcher: CompiledMatcher | null; https: boolean; port: number | undefined; host: string | undefined; sni: string | undefined; hostFree: boolean; chosen: CompiledListener | typeof MISDIRECTED | null } = {
-  matcher: null,
-  https: false,
-  port: undefined,
-  host: undefined,
-  sni: undefined,
-  hostFree: false,
-  chosen: null,
-};
+export interface ListenerChoice {
+  https: boolean;
+  port: number | undefined;
+  host: string | undefined;
+  sni: string | undefined;
+  hostFree: boolean;
+  chosen: CompiledListener | symbol | null;
+}
 
 /** True when no listener of `m` has a hostname: every Host and SNI rank alike (hostnameRank). */
 function hostFree(m: CompiledMatcher): boolean {
