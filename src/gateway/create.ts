@@ -5,7 +5,7 @@
  */
 import { GatewayConfigError, GatewayError, isGatewayError } from '../errors.js';
 import type { Issue } from '../types.js';
-import { loadIndexed, namesIn, type ByObject, type Manifests, type Resource } from '../resources/load.js';
+import { loadIndexed, type ByObject, type Manifests, type Resource } from '../resources/load.js';
 import { parseYaml } from '../resources/yaml/fast.js';
 import { groupResources, resolveAttachments, type Model } from '../model/attach.js';
 import { gatewaysByKey, type GatewayModel } from '../model/gateways.js';
@@ -113,12 +113,14 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   const wrapper = (options as { [kWrapperOptions]?: { fn: string; names: readonly string[] } })[kWrapperOptions];
   const optionWarnings = unknownOptionWarnings(options, [...OPTION_NAMES, ...(wrapper?.names ?? [])], wrapper?.fn ?? 'createGateway');
   const clock = options.now ?? (() => new Date());
-  let firstSeen: FirstSeen = new Map();
   /**
-   * The objects of the first build, all first seen at `seconds`: made into entries of firstSeen
-   * only when a later build needs them, so that a first build makes no map of its own.
+   * When the objects of the running snapshot were first seen (see FirstSeen). Only the objects of
+   * the running manifests are kept: one that a reload removes is forgotten, so that the record
+   * stays the size of the manifests however many names come and go over a long run (it grew by
+   * every name ever loaded), and an object added again is first seen again, as a deleted and
+   * re-created Kubernetes object gets a new creationTimestamp.
    */
-  let firstBuild: { names: ByObject<number>; seconds: number } | undefined;
+  let seen: FirstSeen | undefined;
   let backendKeys: ReadonlySet<string> | undefined = options.backends ? new Set(Object.keys(options.backends)) : undefined;
   let manifestsNow = options.manifests;
   const build = (manifests: Manifests, previous?: Snapshot): Snapshot => {
@@ -126,14 +128,13 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     // the runtime, the largest part of a snapshot, is compiled without them in the heap.
     const a = analyse(manifests, previous);
     const runtime = compileRuntime(a.ir, options);
-    // Commit first-seen times only once the whole build succeeded (a first build's are all new).
-    if (a.fresh === undefined) firstBuild = a.first;
-    else mergeSeen(firstSeen, a.fresh);
+    // Commit first-seen times only once the whole build succeeded.
+    seen = a.seen;
     return { issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir: a.ir, runtime, serving: a.serving };
   };
   /**
    * The IR and what else a build needs the loaded objects for; the first-seen times to commit come
-   * back as `fresh`. Once attach() returns, the model's routes hold the only references to the
+   * back as `seen`. Once attach() returns, the model's routes hold the only references to the
    * loaded routes, and buildIR releases each route once it is in the IR: a full collection during
    * the IR build then reclaims the loaded objects and the attachment model of the routes already
    * done, rather than keeping them (about 90 MB at 50,000 routes) to the end of the build.
@@ -141,7 +142,7 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
   const analyse = (manifests: Manifests, previous: Snapshot | undefined) => {
     const a = attach(manifests, previous);
     const ir = buildIR(a.model, a.gatewayKey, { release: true });
-    return { fresh: a.fresh, first: a.first, issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir, serving: a.serving };
+    return { seen: a.seen, issues: a.issues, gatewayKey: a.gatewayKey, status: a.status, ir, serving: a.serving };
   };
   /** Loading, attachment, status, warnings and listeners: everything but the IR. The model comes back for the IR, its last user. */
   const attach = (manifests: Manifests, previous: Snapshot | undefined) => {
@@ -154,26 +155,16 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     const now = clock();
     const nowSeconds = Math.floor(now.getTime() / 1000);
     // First-seen times, kept across reloads by kind, namespace and name. A first build has none:
-    // every object was first seen now, and createdAt needs no lookup at all; the objects it
-    // loaded are what the loader indexed (`first`), the times of the others are `fresh`.
-    if (firstBuild !== undefined) {
-      for (const [kind, byNamespace] of firstBuild.names) for (const [namespace, byName] of byNamespace) for (const name of byName.keys()) namesIn(firstSeen, kind, namespace).set(name, firstBuild.seconds);
-      firstBuild = undefined;
-    }
-    const known = firstSeen.size > 0;
-    let fresh: FirstSeen | undefined;
-    if (known) {
-      fresh = new Map();
-      const resources = loaded.resources;
-      for (let i = 0; i < resources.length; i++) {
-        const r = resources[i]!;
-        if (seenOf(firstSeen, r) === undefined) namesIn(fresh, r.kind, r.metadata.namespace ?? '').set(r.metadata.name, nowSeconds);
-      }
-    }
+    // every object was first seen now, and createdAt needs no lookup at all. A reload makes the
+    // loader's index of this load the next record (`seen`, committed if the build succeeds): the
+    // running record is only read, so a failed reload changes nothing.
+    const before = seen;
+    const names = loaded.names;
+    if (before !== undefined) firstSeenTimes(names, before, nowSeconds);
     const model = resolveAttachments(groupResources(loaded.resources), {
       controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
       registeredBackends: backendKeys,
-      createdAt: (r) => createdAt(r, 1000 * (known ? (seenOf(firstSeen, r) ?? nowSeconds) : nowSeconds)),
+      createdAt: before === undefined ? (r) => createdAt(r, 1000 * nowSeconds) : (r) => createdAt(r, 1000 * (seenOf(names, r) ?? nowSeconds)),
     });
     markTLSEnforcement(model.gateways, options.tlsTermination);
     const served = chooseGateway(model, options.gateway);
@@ -187,7 +178,8 @@ export function createGateway(options: GatewayOptions): GatewayRouter {
     });
     const issues = [...loaded.issues, ...findWarnings(model, loaded.resources, backendKeys), ...optionWarnings];
     const serving = buildServing(served, model.routes, model.backendTLSPolicies);
-    return { fresh, first: { names: loaded.names, seconds: nowSeconds }, issues, gatewayKey: served.key, status, serving, model };
+    const record: FirstSeen = { names, seconds: before === undefined ? nowSeconds : undefined };
+    return { seen: record, issues, gatewayKey: served.key, status, serving, model };
   };
 
   let current = guarded(() => build(options.manifests));
@@ -270,16 +262,37 @@ function addressesOf(gw: GatewayModel, given: GatewayOptions['addresses']): { ty
   return spec.length > 0 ? spec : [{ type: 'IPAddress', value: '127.0.0.1' }];
 }
 
-/** When this process first saw each object, in whole seconds (unboxed small integers). */
-type FirstSeen = ByObject<number>;
-
-function seenOf(seen: FirstSeen, r: Resource): number | undefined {
-  return seen.get(r.kind)?.get(r.metadata.namespace ?? '')?.get(r.metadata.name);
+/**
+ * When this process first saw each object of one load, in whole seconds, by kind, namespace and
+ * name: the loader's index of the load (no map of its own). After a first build its values are
+ * the loader's internal indexes, every object first seen at `seconds`; after a reload they are
+ * each object's own time (`seconds` undefined).
+ */
+interface FirstSeen {
+  names: ByObject<number>;
+  seconds: number | undefined;
 }
 
-/** Adds the entries of `from` to `into`. */
-function mergeSeen(into: FirstSeen, from: FirstSeen): void {
-  for (const [kind, byNamespace] of from) for (const [namespace, byName] of byNamespace) for (const [name, seconds] of byName) namesIn(into, kind, namespace).set(name, seconds);
+/** The first-seen time of `r` in a reload's record (its values are times), or undefined. */
+function seenOf(names: ByObject<number>, r: Resource): number | undefined {
+  return names.get(r.kind)?.get(r.metadata.namespace ?? '')?.get(r.metadata.name);
+}
+
+/**
+ * Turns the loader's index of a reload (`names`) into its first-seen record, in place (only the
+ * values change): an object of the running record keeps its time, any other is first seen now.
+ */
+function firstSeenTimes(names: ByObject<number>, before: FirstSeen, nowSeconds: number): void {
+  for (const [kind, byNamespace] of names) {
+    const kindBefore = before.names.get(kind);
+    for (const [namespace, byName] of byNamespace) {
+      const namespaceBefore = kindBefore?.get(namespace);
+      for (const name of byName.keys()) {
+        const was = namespaceBefore?.get(name);
+        byName.set(name, was === undefined ? nowSeconds : (before.seconds ?? was));
+      }
+    }
+  }
 }
 
 /** A resource's creationTimestamp in ms, else `firstSeen` (when this process first saw it). */

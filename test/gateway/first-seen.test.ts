@@ -40,4 +40,35 @@ describe('first-seen times stand in for creationTimestamp across reloads (digest
     expect(gw.reload([...base, route('a-new', 'b'), route('m-mid', 'a')]).ok).toBe(true);
     expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'm-mid' } });
   });
+
+  // Only the objects of the running manifests are remembered: a long-running process whose
+  // manifests bring ever new names (a route per release, say) keeps a record the size of its
+  // manifests, not of every name it ever loaded. An object that a reload removes is forgotten;
+  // added again, it is first seen again, as a deleted and re-created Kubernetes object gets a new
+  // creationTimestamp.
+  it('an object removed by a reload is forgotten: added back, it is first seen again', () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const base = [gateway, svc('a'), svc('b')];
+    const gw = createGateway({ manifests: [...base, route('z-old', 'a')], now: () => now });
+    now = new Date('2026-01-01T00:01:00Z');
+    expect(gw.reload([...base, route('a-new', 'b'), route('z-old', 'a')]).ok).toBe(true);
+    expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'z-old' } });
+    now = new Date('2026-01-01T00:02:00Z');
+    expect(gw.reload([...base, route('a-new', 'b')]).ok).toBe(true);
+    now = new Date('2026-01-01T00:03:00Z');
+    // z-old is back, first seen at 00:03, after a-new (00:01): a-new is the older one now.
+    expect(gw.reload([...base, route('a-new', 'b'), route('z-old', 'a')]).ok).toBe(true);
+    expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'a-new' } });
+  });
+
+  it('an object of the first load keeps its time through reloads that keep it (the first load is recorded without a map of its own)', () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const base = [gateway, svc('a'), svc('b')];
+    const gw = createGateway({ manifests: [...base, route('z-old', 'a')], now: () => now });
+    for (let minute = 1; minute <= 3; minute++) {
+      now = new Date(Date.UTC(2026, 0, 1, 0, minute));
+      expect(gw.reload([...base, route(`a-${minute}`, 'b'), route('z-old', 'a')]).ok).toBe(true);
+      expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'z-old' } });
+    }
+  });
 });
