@@ -200,7 +200,7 @@ function locateAll(findings: Finding[], files: readonly ManifestFile[]): Finding
     if (f.line !== undefined || !f.object?.kind || !f.object.name) return f;
     parsed ??= files.map((file) => {
       const lines = new LineCounter();
-      return { file, lines, docs: parseAllDocuments(file.text, { lineCounter: lines }) };
+      return { file, lines, docs: parseAllDocuments(file.text, { lineCounter: lines, logLevel: 'error' }) };
     });
     return { ...f, ...locate(parsed, f.object, f.path) };
   });

@@ -227,7 +227,7 @@ export interface RouteTestFileResult {
 export function runRouteTestFile(file: string): RouteTestFileResult {
   let spec: RouteTestFile;
   try {
-    const parsed = RouteTestFileSchema.safeParse(parse(readFileSync(file, 'utf8')));
+    const parsed = RouteTestFileSchema.safeParse(parse(readFileSync(file, 'utf8'), { logLevel: 'error' }));
     if (!parsed.success) {
       return { file, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; '), results: [] };
     }

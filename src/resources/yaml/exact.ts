@@ -4,7 +4,7 @@
  * node tree with ranges for every document, so issues have exact lines and columns. Used for
  * what the fast path (fast.ts) does not take.
  */
-import { Composer, isAlias, LineCounter, Lexer, Parser, visit, type Document, type YAMLError } from 'yaml';
+import { Composer, isAlias, isCollection, LineCounter, Lexer, Parser, visit, type Document, type YAMLError } from 'yaml';
 import type { Issue } from '../../types.js';
 import { firstLine, isWithinInputLimit, NO_PREFIX, tooManyDocuments, type ManifestLimits, type ParseBudget, type RawDoc, type TextOffset, type YamlTree } from '../parse.js';
 
@@ -29,7 +29,8 @@ export function parseYamlExact(text: string, base: Partial<Issue>, budget: Parse
     // The lexer and parser are iterative; the composer and toJS recurse. Lexing ourselves lets the
     // depth be checked after every token, before any recursion could run deep.
     const parser = new Parser(lines.addNewLine);
-    const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true });
+    // logLevel 'error': the parser never writes to the process's stderr (a warning is ours to report).
+    const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true, logLevel: 'error' });
     const docs: Document[] = [];
     let started = from.document; // documents the parser has begun
     lines.addNewLine(0);
@@ -61,7 +62,7 @@ export function parseYamlExact(text: string, base: Partial<Issue>, budget: Parse
     for (const doc of docs) {
       document++;
       const tree: YamlTree = { doc, pos };
-      const value = toValue(tree, { ...base, document }, limits, issues);
+      const value = toValue(tree, text, { ...base, document }, limits, issues);
       if (value !== undefined) out.push({ value, base, document, yaml: { tree: () => tree, prefix: NO_PREFIX } });
     }
   } catch (e) {
@@ -77,10 +78,15 @@ function tokenOffset(parser: Parser): number {
 }
 
 /** The document's value, or undefined (with issues) when it has errors or is empty. */
-function toValue(tree: YamlTree, at: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): unknown {
+function toValue(tree: YamlTree, text: string, at: Partial<Issue>, limits: Required<ManifestLimits>, issues: Issue[]): unknown {
   const { doc } = tree;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...tree.pos(e.pos[0]), message: yamlMessage(e) });
+    return undefined;
+  }
+  const key = collectionKey(tree, text);
+  if (key !== null) {
+    issues.push({ ...at, code: 'GW_MANIFEST_YAML', severity: 'error', ...key, message: 'A mapping key is a sequence or a mapping. Kubernetes reads manifests as JSON, whose keys are strings, and refuses the document ("unsupported map key"); write the key as a string.' });
     return undefined;
   }
   let value: unknown;
@@ -95,6 +101,31 @@ function toValue(tree: YamlTree, at: Partial<Issue>, limits: Required<ManifestLi
     return undefined;
   }
   return value ?? undefined; // null: an empty document, e.g. after a trailing `---`
+}
+
+/**
+ * Where the document's first mapping key that is a sequence or a mapping (`[a]: 1`, `? {k: v}`)
+ * is, or null when it has none. Such a key needs a flow collection or an explicit `?` key, so a
+ * document with no `[`, `{` or `?` is not walked.
+ */
+function collectionKey({ doc, pos }: YamlTree, text: string): { line: number; column: number } | null {
+  const range = doc.range ?? [0, text.length, text.length];
+  let may = false;
+  for (let i = range[0]; i < range[2] && !may; i++) {
+    const c = text.charCodeAt(i);
+    may = c === 91 /* [ */ || c === 123 /* { */ || c === 63 /* ? */;
+  }
+  if (!may) return null;
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      if (!isCollection(key)) return undefined;
+      offset = (pair.key as { range?: [number, number, number] | null }).range?.[0] ?? range[0];
+      return visit.BREAK;
+    },
+  });
+  return offset === undefined ? null : pos(offset);
 }
 
 /**
