@@ -5,6 +5,7 @@
  *   npm run bench                  everything (about 3 minutes on 2 cores)
  *   npm run bench -- --quick       lookups at 10 and 1,000 routes, no end-to-end runs
  *   npm run bench -- --no-e2e      everything but the end-to-end runs
+ *   npm run bench -- --e2e-only    the end-to-end runs only (an adapter change's check)
  *   npm run bench -- --no-load     no compile, load and reload figures
  *   npm run bench -- --shape S     lookups, allocation and load figures of one table shape only
  *   npm run bench -- --json F      also write the results to file F
@@ -20,8 +21,9 @@ import { fmtNs } from './harness.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const e2eOnly = args.includes('--e2e-only');
 const e2e = !quick && !args.includes('--no-e2e');
-const loading = !quick && !args.includes('--no-load');
+const loading = !quick && !e2eOnly && !args.includes('--no-load');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -44,7 +46,7 @@ if (!(globalThis as { gc?: unknown }).gc) out('(run with --expose-gc for steadie
 
 // ---------------------------------------------------------------- lookups
 const sizes = quick ? [10, 1000] : [10, 1000, 10_000];
-const shapes = args.includes('--shape') ? [args[args.indexOf('--shape') + 1] as Shape] : SHAPES;
+const shapes = e2eOnly ? [] : args.includes('--shape') ? [args[args.indexOf('--shape') + 1] as Shape] : SHAPES;
 const lookups: LookupResult[] = [];
 for (const shape of shapes) {
   for (const n of sizes) {
@@ -91,8 +93,8 @@ if (!quick) {
 }
 
 // ---------------------------------------------------------------- picks
-out('… weighted picks');
-for (const p of await benchPick()) {
+if (!e2eOnly) out('… weighted picks');
+for (const p of e2eOnly ? [] : await benchPick()) {
   for (const kind of ['random', 'smooth'] as const) {
     const what = `weighted pick, ${kind}, ${p.backends} backends`;
     if (p.backends === 100) atMost(`${what} (ns on this machine)`, p[kind], 30, ' ns', 0);

@@ -97,9 +97,20 @@ it('fails with the explain table', () => {
 
   it('CommonJS consumers can require every entry', () => {
     mkdirSync(join(dir, 'cjs'));
-    writeFileSync(join(dir, 'cjs/check.cjs'), "for (const e of ['gateway-api-router', 'gateway-api-router/node', 'gateway-api-router/testing']) require(e);\nconsole.log(typeof require('gateway-api-router/testing').gatewayMatchers.toRoute);\n");
+    // Express and Fastify are optional peers, not installed here: their entries must load without them.
+    writeFileSync(
+      join(dir, 'cjs/check.cjs'),
+      [
+        "for (const e of ['gateway-api-router', 'gateway-api-router/node', 'gateway-api-router/testing', 'gateway-api-router/express', 'gateway-api-router/fastify']) require(e);",
+        "console.log(typeof require('gateway-api-router/testing').gatewayMatchers.toRoute);",
+        "console.log(typeof require('gateway-api-router/express').gatewayMiddleware);",
+        // Fastify's register takes the module object too: it unwraps `default`.
+        "const f = require('gateway-api-router/fastify');",
+        'console.log(typeof f.fastifyGateway, f.default === f.fastifyGateway);',
+      ].join('\n'),
+    );
     const r = run(process.execPath, ['cjs/check.cjs']);
     expect(r.code, r.out).toBe(0);
-    expect(r.out.trim()).toBe('function');
+    expect(r.out.trim().split('\n')).toEqual(['function', 'function', 'function true']);
   });
 });

@@ -106,14 +106,20 @@ export async function mount(kind: AdapterName, options: HandlerOptions, log?: (l
     const port = (app.server.address() as AddressInfo).port;
     return { url: `http://127.0.0.1:${port}`, port, router: app.gateway.router, close: () => app.close() };
   }
+  const served = await serveLocal(server, closeExtra);
+  return { url: `http://127.0.0.1:${served.port}`, port: served.port, router, close: served.close };
+}
+
+/**
+ * Listens on 127.0.0.1:0 (a node:http or node:https server). `close()` runs `before` (a
+ * handler's close), drops the open connections, and closes the server.
+ */
+export async function serveLocal(server: Server, before: () => unknown = () => {}): Promise<{ port: number; close(): Promise<void> }> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    router,
+    port: (server.address() as AddressInfo).port,
     close: async () => {
-      await closeExtra();
+      await before();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type UpstreamLimits } from '../../src/adapters/node.js';
 import { listen } from '../../src/server/listen.js';
-import { gatewayManifest, httpRoute, mount, waitFor, type AdapterName } from './harness.js';
+import { gatewayManifest, httpRoute, mount, serveLocal, waitFor, type AdapterName } from './harness.js';
 
 const MiB = 1024 * 1024;
 const manifests = () => [gatewayManifest(), httpRoute('r', [{ backendRefs: [{ name: 'app', port: 8080 }] }])];
@@ -131,16 +131,7 @@ async function h2Get(port: number, read: boolean): Promise<{ status: number; got
 
 async function h1Server(limits: UpstreamLimits, backend: (req: IncomingMessage, res: ServerResponse) => void) {
   const handler = createHandler({ manifests: manifests(), backends: { 'app:8080': backend }, upstream: limits });
-  const server = createH1Server(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      handler.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return serveLocal(createH1Server(handler), () => handler.close());
 }
 
 async function h2Server(limits: UpstreamLimits, backend: (req: IncomingMessage, res: ServerResponse) => void) {
