@@ -61,14 +61,20 @@ describe('first-seen times stand in for creationTimestamp across reloads (digest
     expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'a-new' } });
   });
 
-  it('an object of the first load keeps its time through reloads that keep it (the first load is recorded without a map of its own)', () => {
+  it('an object of the first load keeps its own time through reloads that keep it (the first load is recorded without a map of its own)', () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const base = [gateway, svc('a'), svc('b')];
+    // Stamped a day before z-old was first seen: older than z-old, whatever the process saw.
+    const stamped = { ...route('y-stamped', 'b'), metadata: { name: 'y-stamped', creationTimestamp: '2025-12-31T00:00:00Z' } };
     const gw = createGateway({ manifests: [...base, route('z-old', 'a')], now: () => now });
     for (let minute = 1; minute <= 3; minute++) {
       now = new Date(Date.UTC(2026, 0, 1, 0, minute));
+      // Added now, a-N is younger than z-old (first seen at 00:00), though its name sorts first.
       expect(gw.reload([...base, route(`a-${minute}`, 'b'), route('z-old', 'a')]).ok).toBe(true);
       expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'z-old' } });
     }
+    // z-old's time is 00:00 of 2026, not earlier: the stamped route is the older one.
+    expect(gw.reload([...base, stamped, route('z-old', 'a')]).ok).toBe(true);
+    expect(gw.route({ method: 'GET', path: '/' })).toMatchObject({ type: 'forward', route: { name: 'y-stamped' } });
   });
 });
