@@ -90,4 +90,22 @@ describe('reloads release the tables they replace', () => {
     await collect();
     expect(alive(refs)).toBe(0);
   });
+
+  it('route(), explain() and inject() keep nothing of the requests they decided (the reused request view lets go of each)', async () => {
+    const gw = createGateway({ manifests: manifests(0) });
+    const refs: WeakRef<object>[] = [];
+    for (let k = 0; k < 300; k++) {
+      // Distinct requests: Hosts, header names, paths and queries never seen before.
+      const headers: Record<string, string> = { [`x-h${k}`]: 'v'.repeat(64), 'x-v': '0', 'X-Upper': String(k) };
+      const request = { method: 'GET', path: `/p${k % 8}/${k}?q${k}=${k}`, host: `n${k}.w${k % 8}.example.com`, headers };
+      refs.push(new WeakRef(request), new WeakRef(headers));
+      const op = k % 3;
+      if (op === 0) gw.route(request);
+      else if (op === 1) gw.explain(request);
+      else gw.inject(request);
+    }
+    await collect();
+    expect(alive(refs)).toBeLessThanOrEqual(2);
+  });
 });
+
