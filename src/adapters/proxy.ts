@@ -249,8 +249,9 @@ export interface WatchedExchange {
  * takes more of the response, which it does as the client reads, on Linux once about a third of
  * the socket's send buffer has drained: every ~1.4 MiB on loopback); on HTTP/2 this stream alone, so another stream's traffic is not this one's
  * progress: the bytes received on it (streamBytesReceived) and the bytes of its response sent,
- * written less unsent (`bufferSize`, which falls only as this stream's writes go out, as far as
- * the client's window for it allows). Polled (a second 'data' listener on the request would
+ * written less unsent (`bufferSize`, which falls only as this stream's writes go out, each once
+ * all of it is sent, as far as the client's window for it allows; an in-process handler's large
+ * writes are handed over in slices for that, sliceLargeWrite in serving/in-process.ts). Polled (a second 'data' listener on the request would
  * change how the body flows). Returns the interval for the exchange to clear when it ends;
  * undefined when no bound applies or there is no socket.
  */

@@ -14,7 +14,6 @@
 // takes several clientTimeouts to read, which a pause count bounds from below. (Over TLS the
 // watch once read only the TLS handle's write queue, which stays at a write's whole size until
 // the write completes: the in-process reader here was cut after 12 to 16 MiB on Node 20, 22, 24.)
-import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -23,31 +22,14 @@ import { createHandler } from '../../src/adapters/node.js';
 import { listen } from '../../src/server/listen.js';
 import { makeCA, tlsSecret, type KeyPair, type TestCA } from '../support/certs.js';
 import { G, serveLocal, waitFor } from './harness.js';
+import { bigAnswer, GAP, HOST, patterned, sha256, STEADY_BYTES, steadyReader, STOPPED_BYTES, track, type Seen, type Transfer } from './slow-readers.js';
 
-const MiB = 1024 * 1024;
-const HOST = 'app.example.com';
 const CLIENT_TIMEOUT = 1_500;
-/** The steady reader: at most SLICE bytes, then a pause of GAP ms (at most ~3.8 MB/s). */
-const SLICE = 192 * 1024;
-const GAP = 50;
-/** The steady reader's body: its pauses alone take 96 x 50 ms = 4.8 s, over 3 x CLIENT_TIMEOUT. */
-const STEADY_BYTES = 18 * MiB;
-/** A body no loopback buffers hold whole (kernel send and receive buffers, TLS), for the reader that stops. */
-const STOPPED_BYTES = 64 * MiB;
 
 let ca: TestCA;
 let pair: KeyPair;
 let body: Buffer;
 let bodyHash: string;
-
-/** A body whose every byte position matters (a pattern, so the checksum tells a lost or repeated slice). */
-function patterned(n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE((Math.imul(i, 2654435761) ^ i) >>> 0, i);
-  return b;
-}
-
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 beforeAll(() => {
   ca = makeCA();
@@ -55,20 +37,6 @@ beforeAll(() => {
   body = patterned(STEADY_BYTES);
   bodyHash = sha256(body);
 });
-
-/** What an in-process handler or the upstream saw of its responses. */
-interface Seen {
-  /** Responses closed. */
-  closed: number;
-  /** Responses that emitted 'finish'. On Node 20 and 22 an ended response cut mid-write finishes too (the destroyed socket completes its pending write), so only the client tells a cut from a whole answer. */
-  finished: number;
-}
-
-function track(res: ServerResponse, seen: Seen): void {
-  res.on('error', () => {});
-  res.on('finish', () => seen.finished++);
-  res.on('close', () => seen.closed++);
-}
 
 /**
  * The backends every gateway here serves: `/local` an in-process handler writing STEADY_BYTES in
@@ -86,21 +54,7 @@ interface Backends {
 async function startBackends(): Promise<Backends> {
   const local: Seen = { closed: 0, finished: 0 };
   const upstream: Seen = { closed: 0, finished: 0 };
-  const answer = (req: IncomingMessage, res: ServerResponse): void => {
-    track(res, upstream);
-    if (req.url === '/proxied') {
-      res.writeHead(200, { 'content-length': String(body.length) });
-      res.end(body);
-      return;
-    }
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    res.writeHead(200);
-    const pump = (): void => {
-      while (!res.destroyed) if (!res.write(chunk)) return void res.once('drain', pump);
-    };
-    pump();
-  };
-  const server = await serveLocal(createHttpServer(answer));
+  const server = await serveLocal(createHttpServer(bigAnswer(() => body, upstream)));
   return {
     local,
     upstream,
@@ -150,19 +104,6 @@ async function nodeHttpsGateway(b: Backends): Promise<Gateway> {
   return serveLocal(createHttpsServer({ cert: pair.cert, key: pair.key }, handler), () => handler.close());
 }
 
-/** What a client read of one response. */
-interface Transfer {
-  status: number;
-  /** Body bytes read. */
-  got: number;
-  /** The body's content-length (-1: none). */
-  length: number;
-  /** SHA-256 of the body read. */
-  hash: string;
-  /** Times the reader paused for GAP ms. */
-  pauses: number;
-}
-
 /**
  * GET `path` over HTTPS, HTTP/1.1 by ALPN, on a fresh connection. The client reads SLICE bytes,
  * pauses GAP ms, and so on; with `stopAfter` it stops reading once it has that many body bytes
@@ -173,14 +114,9 @@ function slowGet(port: number, path: string, stopAfter?: number): { done: Promis
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
   });
   socket.on('error', () => {});
-  const hash = createHash('sha256');
-  const t: Transfer = { status: 0, got: 0, length: -1, hash: '', pauses: 0 };
+  const reader = steadyReader(socket, stopAfter);
+  const t = reader.transfer;
   let head: Buffer | null = Buffer.alloc(0);
-  let inSlice = 0;
-  let isStopped = false;
-  let onStop = (): void => {};
-  const stopped = new Promise<void>((r) => (onStop = r));
-  let timer: NodeJS.Timeout | undefined;
   socket.on('data', (c: Buffer) => {
     if (head !== null) {
       head = Buffer.concat([head, c]);
@@ -193,31 +129,10 @@ function slowGet(port: number, path: string, stopAfter?: number): { done: Promis
       c = head.subarray(end + 4);
       head = null;
     }
-    t.got += c.length;
-    hash.update(c);
-    if (isStopped) return;
-    if (stopAfter !== undefined && t.got >= stopAfter) {
-      isStopped = true;
-      socket.pause();
-      onStop();
-      return;
-    }
-    inSlice += c.length;
-    if (inSlice < SLICE) return;
-    inSlice -= SLICE; // a pause per SLICE bytes, however the chunks fall
-    t.pauses++;
-    socket.pause();
-    timer = setTimeout(() => socket.resume(), GAP);
+    reader.body(c);
   });
-  const done = new Promise<Transfer>((resolve) =>
-    socket.on('close', () => {
-      clearTimeout(timer);
-      onStop();
-      t.hash = hash.digest('hex');
-      resolve(t);
-    }),
-  );
-  return { done, stopped, resume: () => socket.resume() };
+  const done = new Promise<Transfer>((resolve) => socket.on('close', () => resolve(reader.close())));
+  return { done, stopped: reader.stopped, resume: () => socket.resume() };
 }
 
 /** The steady reader gets every byte, though its reading takes several times clientTimeout. */
