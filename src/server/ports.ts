@@ -37,6 +37,17 @@ export interface PortServer {
  */
 const H2_SETTINGS = { maxConcurrentStreams: 100 };
 
+/**
+ * MB of data a session may hold queued (node:http2's maxSessionMemory) before it refuses the
+ * client's new streams with ENHANCE_YOUR_CALM. Node's default, 10, refused a browser's next
+ * requests while it was still reading twelve 1 MiB answers on the same connection (measured,
+ * test/server/h2-session-memory.test.ts). 32 holds the proxy's own bound for a session: 100
+ * streams of at most `responseBuffer` (256 KiB by default) unsent each, 25.6 MB; an in-process
+ * handler's large writes are handed over 1 MiB at a time (serving/in-process.ts). It stays a bound
+ * on what one client that stops reading can hold (docs/listeners.md, "HTTP/2 session memory").
+ */
+const H2_SESSION_MEMORY_MB = 32;
+
 /** What every port of one listen() shares. */
 export interface PortOptions {
   handler: GatewayHandler;
@@ -102,7 +113,7 @@ type PortParts = { server: NetServer; update: (l: ServedListener[]) => void; clo
 /** HTTP/1.1, plus h2c on the same port (RFC 9113 section 3.3, prior knowledge) when http2 is on. */
 function createHTTPPort(listenerPort: number, o: PortOptions): PortParts {
   const server = createHttpServer(http1ServerTimeouts(o.timeouts), o.handler);
-  const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS }, o.handler) : null;
+  const h2 = o.http2 ? createH2Server({ settings: H2_SETTINGS, maxSessionMemory: H2_SESSION_MEMORY_MB }, o.handler) : null;
   const tracker = trackConnections(h2 ? [server, h2] : [server], server, trackerBounds(o));
   if (h2) {
     h2.on('session', (session) => socketListenerPorts.set(session, listenerPort));
@@ -134,7 +145,7 @@ function createHTTPSPort(listenerPort: number, listeners: ServedListener[], o: P
   };
   // ALPN h2 first (the server's preference wins), then http/1.1; every connection (socket and
   // HTTP/2 session) routes on this listener port; HTTP/1.1 upgrades go to the handler's.
-  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS }, listenerPort) : createHttpsServer({ ...options, ...http1ServerTimeouts(o.timeouts), ALPNProtocols: ['http/1.1'] }, o.handler);
+  const server: Http2SecureServer | HttpsServer = o.http2 ? createSecureHttp2Server(o.handler, { ...options, settings: H2_SETTINGS, maxSessionMemory: H2_SESSION_MEMORY_MB }, listenerPort) : createHttpsServer({ ...options, ...http1ServerTimeouts(o.timeouts), ALPNProtocols: ['http/1.1'] }, o.handler);
   const tracker = trackConnections([server], server, trackerBounds(o));
   // node:http2's HTTP/1.1 fallback has none of node:http's timeouts: an idle keep-alive
   // connection, or one that never sends a complete request head or body, would be held forever.
