@@ -37,7 +37,14 @@ const manifests = [
  * A node:http gateway in front of the backend. `seen(path)`: requests to `path` the gateway has
  * taken; `left(path)`: those whose client left before the response ended.
  */
-async function start(upstream: UpstreamLimits): Promise<{ port: number; seen(path: string): number; left(path: string): number; close(): Promise<void> }> {
+interface Gateway {
+  port: number;
+  seen(path: string): number;
+  left(path: string): number;
+  close(): Promise<void>;
+}
+
+async function start(upstream: UpstreamLimits): Promise<Gateway> {
   const handler: GatewayHandler = createHandler({ manifests, backends: { 'app:8080': backend.url }, upstream });
   const seen: string[] = [];
   const left: string[] = [];
@@ -108,17 +115,27 @@ describe('HTTP/2 backends: the origin bound', () => {
   const over = { status: 503, body: '503 Service Unavailable: upstream-overloaded\n' };
   const released = { status: 200, body: 'released' };
 
+  /**
+   * Fills the bound of a gateway with connections 1 + maxQueued 1: a request to `/held` at the
+   * backend, one to `path` waiting behind it in the gateway, and a third answered 503 at once.
+   */
+  async function fillBound(g: Gateway, path: string): Promise<{ held: ReturnType<typeof get>; waiting: ReturnType<typeof get> }> {
+    const held = get(g.port, '/held');
+    await waitFor(() => backend.held() === 1, 10_000, `the stream to /held to reach the backend`);
+    const taken = g.seen(path);
+    const waiting = get(g.port, path);
+    await waitFor(() => g.seen(path) === taken + 1, 10_000, `the gateway to take the request to ${path}`);
+    // Over the bound: answered at once, never queued.
+    expect(await get(g.port, '/over').answer).toEqual(over);
+    return { held, waiting };
+  }
+
   it('beyond connections + maxQueued streams in flight, a request gets 503 upstream-overloaded at once; the bound frees as streams end', async () => {
     const g = await start({ connections: 1, maxQueued: 1 });
     const before = backend.streams.length;
     try {
-      const first = get(g.port, '/held');
-      await waitFor(() => backend.held() === 1, 10_000, 'the first stream to reach the backend');
       // The backend allows one stream: the second waits in the gateway's HTTP/2 client.
-      const queued = get(g.port, '/queued');
-      await waitFor(() => g.seen('/queued') === 1, 10_000, 'the gateway to take the second request');
-      // The third is over the bound: answered at once, never queued.
-      expect(await get(g.port, '/over').answer).toEqual(over);
+      const { held: first, waiting: queued } = await fillBound(g, '/queued');
       expect(backend.streams.length).toBe(before + 1);
       // The first ends: the queued one goes out.
       backend.release();
@@ -134,11 +151,7 @@ describe('HTTP/2 backends: the origin bound', () => {
     const g = await start({ connections: 1, maxQueued: 1 });
     try {
       // Its stream waits in the gateway's HTTP/2 client.
-      const first = get(g.port, '/held');
-      await waitFor(() => backend.held() === 1, 10_000, 'the first stream to reach the backend');
-      const waiting = get(g.port, '/waiting');
-      await waitFor(() => g.seen('/waiting') === 1, 10_000, 'the gateway to take the waiting request');
-      expect(await get(g.port, '/over').answer).toEqual(over);
+      const { held: first, waiting } = await fillBound(g, '/waiting');
       waiting.abort();
       await waitFor(() => g.left('/waiting') === 1, 10_000, 'the gateway to see the client leave');
       const next = get(g.port, '/next'); // takes the free place, behind the held stream
@@ -154,11 +167,7 @@ describe('HTTP/2 backends: the origin bound', () => {
       await backendStreamClosed('/held', 10_000);
       await waitFor(() => g.left('/held') === 1, 10_000, 'the gateway to see the client leave');
       // Both places are free again: one at the backend, one waiting, and the next is over.
-      const again = get(g.port, '/held');
-      await waitFor(() => backend.held() === 1, 10_000, 'the new stream to reach the backend');
-      const behind = get(g.port, '/behind');
-      await waitFor(() => g.seen('/behind') === 1, 10_000, 'the gateway to take the request behind it');
-      expect(await get(g.port, '/over').answer).toEqual(over);
+      const { held: again, waiting: behind } = await fillBound(g, '/behind');
       backend.release();
       expect(await again.answer).toEqual(released);
       expect(await behind.answer).toEqual({ status: 200, body: 'h2c /behind' });
